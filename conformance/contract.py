@@ -1,0 +1,94 @@
+"""Loads the contract in spec/ once: documents, JSON Schema validators, requirements, topics.
+
+The schemas carry no ``$id`` and refer to each other by relative file references, so a schema
+resolves the same way from a source checkout and from an installed package, and nothing is ever
+fetched from a network. Every reader of spec/ (suite, reference server, tests) goes through here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
+
+__all__ = [
+    "ContractError",
+    "SPEC_ROOT",
+    "FIXTURES_ROOT",
+    "load_document",
+    "validator",
+    "validate",
+    "requirements",
+    "topics",
+]
+
+
+class ContractError(Exception):
+    """spec/ is missing a document or holds one that cannot be read."""
+
+
+SPEC_ROOT = Path(str(files("gws_spec")))
+FIXTURES_ROOT = Path(str(files("gws_fixtures")))
+
+
+@functools.cache
+def load_document(relative_path: str) -> Any:
+    """Parse a JSON or YAML document under spec/ (e.g. ``"schemas/call.json"``)."""
+    path = SPEC_ROOT / relative_path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContractError(f"spec/{relative_path}: {exc.strerror}") from exc
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ContractError(f"spec/{relative_path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
+
+
+def _retrieve_file(uri: str) -> Resource[Any]:
+    prefix = SPEC_ROOT.as_uri() + "/"
+    if not uri.startswith(prefix):
+        raise NoSuchResource(ref=uri)
+    return Resource.from_contents(load_document(uri[len(prefix):]), default_specification=DRAFT202012)
+
+
+_REGISTRY: Registry[Any] = Registry(retrieve=_retrieve_file)  # type: ignore[call-arg]
+
+
+@functools.cache
+def validator(schema_ref: str) -> Draft202012Validator:
+    """A validator for a schema named relative to spec/.
+
+    ``schema_ref`` is a file (``"notifications/EmailInvited.json"``) or a file with a JSON pointer
+    (``"openapi.yaml#/components/schemas/User"``).
+    """
+    file_part, _, pointer = schema_ref.partition("#")
+    if not (SPEC_ROOT / file_part).is_file():
+        raise ContractError(f"spec/{file_part}: no such schema")
+    uri = (SPEC_ROOT / file_part).as_uri() + (f"#{pointer}" if pointer else "")
+    return Draft202012Validator({"$ref": uri}, registry=_REGISTRY)
+
+
+def validate(schema_ref: str, instance: Any) -> list[str]:
+    """Every way ``instance`` breaks the schema, as ``"<json path>: <message>"`` lines (empty if valid)."""
+    errors = sorted(validator(schema_ref).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{e.json_path}: {e.message}" for e in errors]
+
+
+def requirements() -> list[dict[str, Any]]:
+    """The requirement catalogue (spec/requirements.yaml), in catalogue order."""
+    document = load_document("requirements.yaml")
+    return list(document["requirements"])
+
+
+def topics() -> dict[str, Any]:
+    """The topic map (spec/topics.yaml): topic -> kinds -> schema."""
+    return dict(load_document("topics.yaml"))

@@ -1,0 +1,1 @@
+"""The GWS contract (OpenAPI, JSON Schemas, requirements, errata) shipped as package data."""
