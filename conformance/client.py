@@ -428,7 +428,7 @@ class GwsClient:
 
         Raises TargetUnreachable / TargetTimeout / TargetProtocolError (after recording the attempt)
         when no usable answer arrives — including a body that is not JSON when ``expect_json``
-        (every GWS method answers JSON; only a 401 may come without a body, E12).
+        (every GWS method answers JSON; only a 401 may come without a JSON body, E12).
         """
         method = method.upper()
         extra_headers = dict(headers or {})
@@ -470,7 +470,8 @@ class GwsClient:
         self._capture_csrf(raw.headers)  # first, so a newly named token header is redacted below
         json_body, is_json = _parse_json(content_bytes)
         error = None
-        if expect_json and not is_json and not (raw.status_code == 401 and not content_bytes.strip()):
+        # A 401 may come from a servlet container's own page, without JSON (E12): the checks judge it.
+        if expect_json and not is_json and raw.status_code != 401:
             content_type = raw.headers.get("content-type", "absent")
             error = f"TargetProtocolError: the body is not JSON (HTTP {raw.status_code}, Content-Type {content_type!r})"
         exchange = self._record(self._recorded_request(request), self._recorded_response(raw, content_bytes), attempt, error)

@@ -1,0 +1,264 @@
+"""Checks on every HTTP reply: statusCode, error shape, HTTP status, schema, collection shape.
+
+The rules come from the reference's "Return Values" section as resolved by the errata
+(E01, E02, E12, E13); shapes come from spec/ through ``conformance.contract`` — nothing here
+restates a schema.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from conformance import contract
+from conformance.checks import CheckContext, register, violation
+from conformance.errors import SuiteError
+from conformance.failures import Level
+
+if TYPE_CHECKING:
+    from conformance.client import Response
+
+__all__ = [
+    "EXPECTED_HTTP_STATUS",
+    "collection_shape",
+    "error_shape",
+    "no_5xx_for_client_input",
+    "response_matches_schema",
+    "status_code_matches_http",
+    "status_code_present",
+]
+
+# E12: the HTTP status each statusCode SHOULD come with (409 tolerated for a state conflict).
+EXPECTED_HTTP_STATUS: dict[int, frozenset[int]] = {
+    0: frozenset(range(200, 300)),
+    1: frozenset({400}),
+    2: frozenset({400, 409}),
+    3: frozenset({403}),
+    4: frozenset({500}),
+    5: frozenset({403}),
+    6: frozenset({404}),
+}
+ERROR_SCHEMA = "schemas/error.json"
+MAX_REPORTED_SCHEMA_ERRORS = 20
+
+
+def _content_type(response: Response) -> str:
+    return response.headers.get("content-type", "absent")
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:200]
+
+
+@register(Level.MUST)
+def status_code_present(ctx: CheckContext, response: Response) -> None:
+    """Every reply is a JSON object with an integer ``statusCode`` (a credential-less 401 may lack a body)."""
+    if response.status_code == 401 and not ctx.credentials_valid and not response.is_json:
+        return  # E12: the body of a 401 is optional
+    if not response.is_json:
+        raise violation(
+            "status_code_present",
+            ctx,
+            response,
+            title="Reply is not JSON",
+            message=f"HTTP {response.status_code} with Content-Type {_content_type(response)!r} and a body that is "
+            "not JSON; every method answers a JSON object carrying statusCode.",
+        )
+    body = response.json_body
+    if not isinstance(body, dict):
+        raise violation(
+            "status_code_present",
+            ctx,
+            response,
+            title="Reply is not a JSON object",
+            message=f"The body is {_shown(body)}; every method answers a JSON object carrying statusCode.",
+        )
+    if "statusCode" not in body:
+        raise violation(
+            "status_code_present",
+            ctx,
+            response,
+            title="Reply has no statusCode",
+            message=f"The top level of the body has no statusCode (members: {', '.join(map(str, body)) or 'none'}); "
+            "all methods ALWAYS return statusCode.",
+        )
+    if response.status_code_field is None:
+        raise violation(
+            "status_code_present",
+            ctx,
+            response,
+            title="statusCode is not an integer",
+            message=f"statusCode is {_shown(body['statusCode'])}; it must be an integer (0 success, 1..6 errors).",
+        )
+
+
+@register(Level.MUST)
+def error_shape(ctx: CheckContext, response: Response) -> None:
+    """An error reply (statusCode other than 0) carries statusCode 1..6 and a string statusMessage."""
+    code = response.status_code_field
+    if code is None or code == 0:
+        return  # no statusCode is status_code_present's finding; 0 is a success
+    problems = _validate(ERROR_SCHEMA, response.json_body)
+    if problems:
+        raise violation(
+            "error_shape",
+            ctx,
+            response,
+            title="Error reply is malformed",
+            message=f"statusCode {code}: an error reply carries statusCode 1..6 and statusMessage (a string):\n"
+            + "\n".join(f"  {p}" for p in problems),
+        )
+
+
+@register(Level.SHOULD)
+def status_code_matches_http(ctx: CheckContext, response: Response) -> None:
+    """The HTTP status agrees with statusCode (E12); missing or wrong credentials answer 401."""
+    if not ctx.credentials_valid:
+        if response.status_code != 401:
+            raise violation(
+                "status_code_matches_http.unauthenticated",
+                ctx,
+                response,
+                title="No 401 for missing or wrong credentials",
+                message=f"The request carried missing or wrong credentials and got HTTP {response.status_code}; "
+                "it SHOULD get 401 (E12).",
+            )
+        return
+    code = response.status_code_field
+    expected = EXPECTED_HTTP_STATUS.get(code) if code is not None else None
+    if expected is None:
+        return  # absent or out-of-range statusCode: status_code_present / error_shape report it
+    if response.status_code not in expected:
+        wanted = "2xx" if code == 0 else " or ".join(str(s) for s in sorted(expected))
+        raise violation(
+            "status_code_matches_http",
+            ctx,
+            response,
+            title="HTTP status does not match statusCode",
+            message=f"statusCode {code} came with HTTP {response.status_code}; it SHOULD come with HTTP {wanted} (E12).",
+        )
+
+
+@register(Level.MUST)
+def no_5xx_for_client_input(ctx: CheckContext, response: Response) -> None:
+    """Invalid client input is the client's fault: never a 5xx, never statusCode 4 (E12, E13)."""
+    if not ctx.client_input_invalid:
+        return
+    if response.status_code >= 500:
+        raise violation(
+            "no_5xx_for_client_input",
+            ctx,
+            response,
+            title="Server error for invalid client input",
+            message=f"The request carried invalid input and got HTTP {response.status_code}; invalid input answers "
+            "statusCode 1 or 2 with a 4xx (E13), never a 5xx.",
+        )
+    if response.status_code_field == 4:
+        raise violation(
+            "no_5xx_for_client_input",
+            ctx,
+            response,
+            title="Internal error (statusCode 4) for invalid client input",
+            message="The request carried invalid input and got statusCode 4 (internal error); invalid input answers "
+            "statusCode 1 or 2 (E13).",
+        )
+
+
+@register(Level.MUST)
+def response_matches_schema(ctx: CheckContext, response: Response) -> None:
+    """The reply matches the schema the caller names in ``ctx.schema_ref`` (none named: nothing to check)."""
+    if ctx.schema_ref is None:
+        return
+    if not response.is_json:
+        raise violation(
+            "response_matches_schema",
+            ctx,
+            response,
+            title="Reply is not JSON",
+            message=f"The reply must match {ctx.schema_ref}, but its body (Content-Type "
+            f"{_content_type(response)!r}) is not JSON.",
+            include_caller_ids=True,
+        )
+    problems = _validate(ctx.schema_ref, response.json_body)
+    if problems:
+        shown = problems[:MAX_REPORTED_SCHEMA_ERRORS]
+        more = len(problems) - len(shown)
+        raise violation(
+            "response_matches_schema",
+            ctx,
+            response,
+            title="Reply does not match its schema",
+            message=f"The reply breaks {ctx.schema_ref}:\n"
+            + "\n".join(f"  {p}" for p in shown)
+            + (f"\n  … and {more} more" if more else ""),
+            include_caller_ids=True,
+        )
+
+
+@register(Level.MUST)
+def collection_shape(ctx: CheckContext, response: Response) -> None:
+    """A successful list GET answers ``uris`` (absolute URIs) or an array of objects named after the resource."""
+    body = response.json_body
+    if not isinstance(body, dict) or response.status_code_field != 0:
+        return  # an error reply carries no collection
+    name = ctx.collection or _collection_name(ctx.operation, response.exchange.request.url)
+    if "uris" not in body and name not in body:
+        raise violation(
+            "collection_shape",
+            ctx,
+            response,
+            title="List reply has no collection",
+            message=f"A list reply carries either \"uris\" (URIs) or {name!r} (objects); this one has neither "
+            f"(members: {', '.join(map(str, body))}).",
+        )
+    if "uris" in body:
+        uris = body["uris"]
+        bad = [u for u in uris if not _is_absolute_uri(u)] if isinstance(uris, list) else None
+        if bad is None or bad:
+            detail = f"it is {_shown(uris)}" if bad is None else "not absolute: " + ", ".join(_shown(u) for u in bad[:5])
+            raise violation(
+                "collection_shape",
+                ctx,
+                response,
+                title="\"uris\" is not a list of absolute URIs",
+                message=f"\"uris\" must be an array of absolute http(s) URIs; {detail}.",
+            )
+    if name in body:
+        items = body[name]
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise violation(
+                "collection_shape",
+                ctx,
+                response,
+                title=f"{name!r} is not a list of objects",
+                message=f"With fields, a list reply names an array of objects after the resource ({name!r}); "
+                f"it is {_shown(items)}.",
+            )
+
+
+def _is_absolute_uri(value: object) -> bool:
+    if not isinstance(value, str) or value != value.strip() or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a malformed port, like the "http: //demosrv: 8080" capture artefact
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _collection_name(operation: str | None, url: str) -> str:
+    # "GET /users/{id}/skills" -> "skills"; without an operation, the last segment of the URL path.
+    path = operation.split(" ", 1)[1].partition("#")[0] if operation and " " in operation else urlsplit(url).path
+    segments = [s for s in path.split("/") if s and not s.startswith("{")]
+    if not segments:
+        raise SuiteError(f"collection_shape: cannot tell the collection name of {operation or url!r}")
+    return segments[-1]
+
+
+def _validate(schema_ref: str, instance: Any) -> list[str]:
+    try:
+        return contract.validate(schema_ref, instance)
+    except Exception as exc:  # a missing or broken schema (unresolvable $ref, invalid keyword) is the suite's fault
+        raise SuiteError(f"cannot check against {schema_ref}: {type(exc).__name__}: {exc}") from exc
