@@ -1,0 +1,483 @@
+"""CometD (Bayeux 1.0) server for /api/v2/notifications, fed by the event bus.
+
+Transports: long-polling (HTTP POST of a JSON array of messages, answered by a JSON array) and websocket
+(text frames carrying the same arrays) on the same path. Clients that append the message type to the URL
+(``/api/v2/notifications/handshake``, ``/connect``) reach the same endpoint; the message's ``channel`` decides.
+
+Sessions. ``/meta/handshake`` creates a client session owned by the authenticated user; the session holds one
+event-bus subscription for that user, so only that user's messages can ever reach it. Every request (each
+POST, each websocket upgrade) is authenticated again: a clientId presented by another user is unknown to it.
+A session that has not polled for ``session_idle_ms`` (default: 3 x the advised timeout) expires; expiry is
+checked whenever a request arrives, so a silent server holds at most a bounded queue per dead session.
+
+Delivery. The first ``/meta/connect`` after a handshake is answered at once (the client learns it is
+connected). Later ones are held until a message is queued for that client or the advised timeout elapses.
+Long-polling returns the messages in the reply to the held connect; over websocket they are pushed as soon
+as they are published and the held connect is answered at the timeout. A message is delivered when its topic
+was subscribed before it was published (Bayeux: no message from before the subscription).
+
+Errors follow the Bayeux "code:args:message" form: 401 (no credentials), 402 (unknown or expired client,
+advice reconnect "handshake", which every client library answers with a new handshake), 403 (topic not
+allowed for that user, or a publish: GWS clients only listen), 400 (malformed message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Coroutine
+from typing import Any
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from reference_impl.events import EventBus, Subscription
+
+__all__ = [
+    "CONNECTION_TYPES",
+    "DEFAULT_TIMEOUT_MS",
+    "NOTIFICATIONS_PATH",
+    "BayeuxServer",
+    "bayeux_routes",
+    "channel_matches",
+]
+
+NOTIFICATIONS_PATH = "/api/v2/notifications"
+# The seed's captures advise 30 s; tests pass a short one.
+DEFAULT_TIMEOUT_MS = 30_000
+# Only what this module actually serves: a client must never be told to try callback-polling.
+CONNECTION_TYPES = ("websocket", "long-polling")
+# Server-generated message ids carry this prefix: clients number their own messages "0", "1", ... and
+# aiocometd's websocket transport pairs replies with requests by id alone.
+SERVER_ID_PREFIX = "srv-"
+
+Message = dict[str, Any]
+Authenticate = Callable[[HTTPConnection], Awaitable[str | None]]
+AllowedTopics = Callable[[str], Collection[str]]
+Clock = Callable[[], float]
+Send = Callable[[list[Message]], Awaitable[None]]
+
+HANDSHAKE, CONNECT, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT = (
+    "/meta/handshake",
+    "/meta/connect",
+    "/meta/subscribe",
+    "/meta/unsubscribe",
+    "/meta/disconnect",
+)
+
+# Why a session ended -> what a connect still held for it answers.
+ENDED_BY_DISCONNECT = "disconnect"
+ENDED_BY_SERVER = "server"  # idle expiry or drop_clients()
+
+
+def channel_matches(pattern: str, channel: str) -> bool:
+    """Bayeux channel globbing: ``/a/*`` matches one more segment, ``/a/**`` any number of them."""
+    if pattern.endswith("/**"):
+        return channel.startswith(pattern[:-2]) and len(channel) > len(pattern) - 2
+    if pattern.endswith("/*"):
+        rest = channel[len(pattern) - 1 :]
+        return channel.startswith(pattern[:-1]) and bool(rest) and "/" not in rest
+    return pattern == channel
+
+
+def _is_wildcard(channel: str) -> bool:
+    return channel.endswith("/*") or channel.endswith("/**")
+
+
+def _reply(message: Message, **fields: Any) -> Message:
+    """A reply on the message's channel, echoing its id (clients pair replies with requests by id)."""
+    reply: Message = {"channel": message.get("channel"), **fields}
+    if "id" in message:
+        reply["id"] = message["id"]
+    return reply
+
+
+def _failure(message: Message, error: str, **fields: Any) -> Message:
+    echo = {key: message[key] for key in ("clientId", "subscription") if key in message}
+    return _reply(message, successful=False, error=error, **echo, **fields)
+
+
+def _unknown_client(message: Message) -> Message:
+    return _failure(message, "402::Unknown client", advice={"reconnect": "handshake", "interval": 0})
+
+
+def _unauthenticated(message: Message) -> Message:
+    # reconnect "none": retrying with the same (missing or wrong) credentials cannot succeed.
+    return _failure(message, "401::Authentication required", advice={"reconnect": "none"})
+
+
+class _Client:
+    """One Bayeux client session: its owner, its bus subscription and the channels it subscribed."""
+
+    def __init__(self, client_id: str, user_id: str, events: Subscription, allowed: set[str], now: float) -> None:
+        self.id = client_id
+        self.user_id = user_id
+        self.events = events
+        self.allowed = allowed
+        # channel pattern -> bus position at subscription time: older messages are not for it
+        self.channels: dict[str, int] = {}
+        self.connected = False
+        self.last_seen = now
+        self.holding = 0
+        # Set to release the connect currently held: a newer connect supersedes it, or the session ended.
+        self.wake = asyncio.Event()
+        self.ended: str | None = None
+
+    def wants(self, position: int, topic: str) -> bool:
+        return topic in self.allowed and any(
+            since <= position and channel_matches(pattern, topic) for pattern, since in self.channels.items()
+        )
+
+
+class BayeuxServer:
+    """The client sessions and the protocol; ``routes`` mounts it into a Starlette app."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        authenticate: Authenticate,
+        *,
+        allowed_topics: AllowedTopics,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        session_idle_ms: int | None = None,
+        clock: Clock = time.monotonic,
+        path: str = NOTIFICATIONS_PATH,
+    ) -> None:
+        if timeout_ms < 0:
+            raise ValueError("timeout_ms must not be negative")
+        self.timeout_ms = timeout_ms
+        self.session_idle_ms = session_idle_ms if session_idle_ms is not None else 3 * timeout_ms
+        self._bus = bus
+        self._authenticate = authenticate
+        self._allowed_topics = allowed_topics
+        self._clock = clock
+        self._clients: dict[str, _Client] = {}
+        self._message_ids = itertools.count(1)
+        self._meta: dict[str, Callable[[_Client | None, Message], Message]] = {
+            SUBSCRIBE: self._subscribe,
+            UNSUBSCRIBE: self._unsubscribe,
+            DISCONNECT: self._disconnect,
+        }
+        self.routes: list[BaseRoute] = [
+            Route(path, self._http, methods=["POST"]),
+            Route(path + "/{message_type:path}", self._http, methods=["POST"]),
+            WebSocketRoute(path, self._websocket),
+            WebSocketRoute(path + "/{message_type:path}", self._websocket),
+        ]
+
+    # sessions --------------------------------------------------------------------------------------
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def drop_clients(self, user_id: str | None = None) -> int:
+        """End every session (or every session of ``user_id``), as a restart would; returns how many.
+
+        Their clients get ``402::Unknown client`` and re-handshake (e.g. after a user's password changed).
+        """
+        doomed = [c for c in self._clients.values() if user_id is None or c.user_id == user_id]
+        for client in doomed:
+            self._end(client, ENDED_BY_SERVER)
+        return len(doomed)
+
+    def _end(self, client: _Client, reason: str) -> None:
+        client.ended = reason
+        self._clients.pop(client.id, None)
+        client.events.close()
+        client.wake.set()
+
+    def _expire_idle(self) -> None:
+        deadline = self._clock() - self.session_idle_ms / 1000
+        for client in [c for c in self._clients.values() if not c.holding and c.last_seen < deadline]:
+            self._end(client, ENDED_BY_SERVER)
+
+    def _client_for(self, user_id: str, message: Message) -> _Client | None:
+        client = self._clients.get(message.get("clientId"))  # type: ignore[arg-type]
+        # Another user's clientId is answered exactly like a made-up one: nothing leaks.
+        return client if client is not None and client.user_id == user_id else None
+
+    def _advice(self) -> Message:
+        return {"reconnect": "retry", "interval": 0, "timeout": self.timeout_ms}
+
+    def _take(self, client: _Client) -> list[Message]:
+        return [
+            {"channel": topic, "data": data, "id": f"{SERVER_ID_PREFIX}{next(self._message_ids)}"}
+            for position, topic, data in client.events.drain_positioned()
+            if client.wants(position, topic)
+        ]
+
+    # protocol --------------------------------------------------------------------------------------
+
+    async def process(self, user_id: str, messages: list[Any], *, deliver: bool) -> list[Message]:
+        """Answer one batch of messages from ``user_id``; ``deliver``: put queued events in the connect reply.
+
+        The batch's connect is answered last, so subscriptions sent with it (aiocometd re-subscribes in the
+        connect batch after a re-handshake) take effect before it may be held.
+        """
+        self._expire_idle()
+        replies: list[Message] = []
+        connect: Message | None = None
+        for message in messages:
+            if not isinstance(message, dict) or not isinstance(message.get("channel"), str):
+                replies.append(_failure({"channel": "/meta/unknown"}, "400::Not a Bayeux message"))
+            elif message["channel"] == CONNECT and connect is None:
+                connect = message
+            elif message["channel"] == CONNECT:
+                replies.append(_failure(message, "400::Only one connect per request"))
+            else:
+                replies.append(self._answer(user_id, message))
+        if connect is not None:
+            replies.extend(await self._connect(self._client_for(user_id, connect), connect, deliver=deliver))
+        return replies
+
+    def _answer(self, user_id: str, message: Message) -> Message:
+        channel: str = message["channel"]
+        if channel == HANDSHAKE:
+            return self._handshake(user_id, message)
+        client = self._client_for(user_id, message)
+        if client is not None:
+            client.last_seen = self._clock()
+        handler = self._meta.get(channel)
+        if handler is not None:
+            return handler(client, message)
+        if channel.startswith("/meta/"):
+            return _failure(message, "400::Unknown meta channel")
+        if client is None:
+            return _unknown_client(message)
+        return _failure(message, "403::Publishing is not allowed")
+
+    def _handshake(self, user_id: str, message: Message) -> Message:
+        offered = message.get("supportedConnectionTypes")
+        if isinstance(offered, list) and not set(offered) & set(CONNECTION_TYPES):
+            return _failure(
+                message,
+                "400::No common connection type",
+                supportedConnectionTypes=list(CONNECTION_TYPES),
+                advice={"reconnect": "none"},
+            )
+        client = _Client(
+            uuid.uuid4().hex,
+            user_id,
+            self._bus.subscribe(user_id),
+            set(self._allowed_topics(user_id)),
+            self._clock(),
+        )
+        self._clients[client.id] = client
+        return _reply(
+            message,
+            successful=True,
+            clientId=client.id,
+            version="1.0",
+            minimumVersion="1.0",
+            supportedConnectionTypes=list(CONNECTION_TYPES),
+            advice=self._advice(),
+        )
+
+    async def _connect(self, client: _Client | None, message: Message, *, deliver: bool) -> list[Message]:
+        if client is None:
+            return [_unknown_client(message)]
+        hold_s = self.timeout_ms / 1000 if client.connected else 0.0
+        advice = message.get("advice")
+        asked = advice.get("timeout") if isinstance(advice, dict) else None
+        if isinstance(asked, (int, float)) and not isinstance(asked, bool) and asked >= 0:
+            hold_s = min(hold_s, asked / 1000)  # a client may ask for less (CometD's first connect asks for 0)
+        client.connected = True
+        client.wake.set()  # a client has one outstanding connect: release the older one
+        client.wake = wake = asyncio.Event()
+        client.holding += 1
+        try:
+            events = await self._hold(client, wake, hold_s, deliver=deliver)
+        finally:
+            client.holding -= 1
+            client.last_seen = self._clock()
+        if client.ended == ENDED_BY_SERVER:
+            return [*events, _unknown_client(message)]
+        if client.ended == ENDED_BY_DISCONNECT:
+            return [*events, _reply(message, successful=True, clientId=client.id, advice={"reconnect": "none"})]
+        return [*events, _reply(message, successful=True, clientId=client.id, advice=self._advice())]
+
+    async def _hold(self, client: _Client, wake: asyncio.Event, hold_s: float, *, deliver: bool) -> list[Message]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + hold_s
+        while True:
+            if client.ended is not None or wake.is_set():
+                return []
+            events = self._take(client) if deliver else []
+            remaining = deadline - loop.time()
+            if events or remaining <= 0:
+                return events
+            waits = [wake.wait(), client.events.wait()] if deliver else [wake.wait()]
+            await _first_of(waits, timeout=remaining)
+
+    def _subscribe(self, client: _Client | None, message: Message) -> Message:
+        if client is None:
+            return _unknown_client(message)
+        channels = _channel_list(message.get("subscription"))
+        if channels is None:
+            return _failure(message, "400::subscription must be a channel name or a list of them")
+        refused = [channel for channel in channels if not self._may_subscribe(client, channel)]
+        if refused:
+            return _failure(message, f"403:{','.join(refused)}:Subscription not allowed for this user")
+        for channel in channels:
+            client.channels.setdefault(channel, client.events.position)
+        return _reply(message, successful=True, clientId=client.id, subscription=message["subscription"])
+
+    def _may_subscribe(self, client: _Client, channel: str) -> bool:
+        if channel.startswith(("/meta/", "/service/")):
+            return False
+        if _is_wildcard(channel):
+            return any(channel_matches(channel, topic) for topic in client.allowed)
+        return channel in client.allowed
+
+    def _unsubscribe(self, client: _Client | None, message: Message) -> Message:
+        if client is None:
+            return _unknown_client(message)
+        channels = _channel_list(message.get("subscription"))
+        if channels is None:
+            return _failure(message, "400::subscription must be a channel name or a list of them")
+        for channel in channels:
+            client.channels.pop(channel, None)
+        return _reply(message, successful=True, clientId=client.id, subscription=message["subscription"])
+
+    def _disconnect(self, client: _Client | None, message: Message) -> Message:
+        if client is None:
+            return _unknown_client(message)
+        self._end(client, ENDED_BY_DISCONNECT)
+        return _reply(message, successful=True, clientId=client.id)
+
+    # transports ------------------------------------------------------------------------------------
+
+    async def _http(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return PlainTextResponse("Bayeux requests are JSON arrays of messages", status_code=400)
+        messages = body if isinstance(body, list) else [body]
+        user_id = await self._authenticate(request)
+        if user_id is None:
+            replies = [_unauthenticated(m if isinstance(m, dict) else {}) for m in messages]
+            return JSONResponse(replies, status_code=401, headers={"WWW-Authenticate": 'Basic realm="GWS"'})
+        return JSONResponse(await self.process(user_id, messages, deliver=True))
+
+    async def _websocket(self, websocket: WebSocket) -> None:
+        user_id = await self._authenticate(websocket)
+        if user_id is None:
+            if "websocket.http.response" in websocket.scope.get("extensions", {}):
+                await websocket.send_denial_response(
+                    PlainTextResponse("Authentication required", 401, headers={"WWW-Authenticate": 'Basic realm="GWS"'})
+                )
+            else:
+                await websocket.close(code=1008)
+            return
+        await websocket.accept()
+        await _WebSocketSession(self, websocket, user_id).run()
+
+    def pusher(self, client_id: Any, send: Send) -> Coroutine[Any, Any, None] | None:
+        """Websocket delivery for a connected client: sends each message as soon as it is published."""
+        client = self._clients.get(client_id) if isinstance(client_id, str) else None
+        return None if client is None else self._push(client, send)
+
+    async def _push(self, client: _Client, send: Send) -> None:
+        while client.ended is None:
+            await client.events.wait()
+            events = self._take(client)
+            if events:
+                await send(events)
+
+
+class _WebSocketSession:
+    """One websocket: batches are answered concurrently (a held connect must not block a subscribe)."""
+
+    def __init__(self, server: BayeuxServer, websocket: WebSocket, user_id: str) -> None:
+        self._server = server
+        self._websocket = websocket
+        self._user_id = user_id
+        self._send_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pushing: set[str] = set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                text = await self._websocket.receive_text()
+                try:
+                    body = json.loads(text)
+                except ValueError:
+                    await self._websocket.close(code=1003, reason="Bayeux frames are JSON arrays of messages")
+                    return
+                self._spawn(self._answer(body if isinstance(body, list) else [body]))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, messages: list[Message]) -> None:
+        async with self._send_lock:
+            await self._websocket.send_text(json.dumps(messages))
+
+    async def _answer(self, messages: list[Any]) -> None:
+        replies = await self._server.process(self._user_id, messages, deliver=False)
+        try:
+            await self._send(replies)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the socket went away while the connect was held; the client will reconnect
+        for reply in replies:
+            client_id = reply.get("clientId")
+            if reply.get("channel") == CONNECT and reply.get("successful") and client_id not in self._pushing:
+                pusher = self._server.pusher(client_id, self._send)
+                if pusher is not None:
+                    self._pushing.add(client_id)
+                    self._spawn(pusher)
+
+
+def _channel_list(subscription: Any) -> list[str] | None:
+    if isinstance(subscription, str) and subscription.startswith("/"):
+        return [subscription]
+    if isinstance(subscription, list) and subscription and all(
+        isinstance(c, str) and c.startswith("/") for c in subscription
+    ):
+        return list(subscription)
+    return None
+
+
+async def _first_of(waits: list[Coroutine[Any, Any, Any]], *, timeout: float) -> None:
+    """Return when the first of ``waits`` finishes or after ``timeout`` seconds; the others are cancelled."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def bayeux_routes(
+    bus: EventBus,
+    authenticate: Authenticate,
+    *,
+    allowed_topics: AllowedTopics,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    session_idle_ms: int | None = None,
+) -> list[BaseRoute]:
+    """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
+
+    ``authenticate`` returns the user id of a request or websocket upgrade (Basic credentials or the session
+    cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to
+    (e.g. /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
+    """
+    server = BayeuxServer(
+        bus, authenticate, allowed_topics=allowed_topics, timeout_ms=timeout_ms, session_idle_ms=session_idle_ms
+    )
+    return server.routes

@@ -1,0 +1,158 @@
+"""A tiny app around the Bayeux server, served by uvicorn on 127.0.0.1 in a thread, for the Bayeux tests.
+
+The listening socket is bound before uvicorn starts, so clients may connect at once (the kernel queues
+them): nothing waits for the server to "come up". Messages are published through an HTTP route because
+the bus lives on the server's event loop, not on the test's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from conformance.contract import SPEC_ROOT, validate
+from reference_impl.bayeux import BayeuxServer
+from reference_impl.events import EventBus
+
+PASSWORDS = {"agent1": "agent1-pw", "agent2": "agent2-pw", "supervisor": "supervisor-pw"}
+AGENT_TOPICS = {"/v2/me", "/v2/me/calls", "/v2/me/channels", "/v2/me/devices", "/v2/me/interactions", "/v2/me/workbins"}
+PUBLISH_PATH = "/test/publish"
+
+META_SCHEMAS = {
+    "/meta/handshake": "BayeuxHandshakeReply",
+    "/meta/connect": "BayeuxConnectReply",
+    "/meta/subscribe": "BayeuxSubscribeReply",
+    "/meta/unsubscribe": "BayeuxUnsubscribeReply",
+    "/meta/disconnect": "BayeuxDisconnectReply",
+}
+
+
+def basic(user: str, password: str | None = None) -> str:
+    token = base64.b64encode(f"{user}:{password or PASSWORDS[user]}".encode()).decode()
+    return f"Basic {token}"
+
+
+def allowed_topics(user_id: str) -> set[str]:
+    return AGENT_TOPICS | {"/v2/users"} if user_id == "supervisor" else set(AGENT_TOPICS)
+
+
+def contract_errors(message: dict[str, Any]) -> list[str]:
+    """Schema violations of a server message, once spec/notifications holds its schema (empty until then)."""
+    channel = str(message.get("channel"))
+    name = META_SCHEMAS.get(channel, "BayeuxMessage" if not channel.startswith("/meta/") else None)
+    if name is None or not (SPEC_ROOT / "notifications" / f"{name}.json").is_file():
+        return []
+    return validate(f"notifications/{name}.json", message)
+
+
+def contract_schemas_present() -> bool:
+    return all((SPEC_ROOT / "notifications" / f"{n}.json").is_file() for n in META_SCHEMAS.values())
+
+
+@dataclass
+class FakeClock:
+    """Session expiry reads this clock: a test moves time forward instead of waiting."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    bayeux: BayeuxServer
+    clock: FakeClock
+    # Called on the server thread with the path of every authenticated Bayeux request, before the server
+    # looks at its messages (and so before a connect in it is held).
+    on_request: list[Callable[[str], None]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/api/v2/notifications"
+
+    def request_seen(self, path_suffix: str, loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+        """An event on ``loop`` set when the next Bayeux request whose path ends with ``path_suffix`` arrives."""
+        seen = asyncio.Event()
+
+        def hook(path: str) -> None:
+            if path.endswith(path_suffix) and hook in self.on_request:
+                self.on_request.remove(hook)
+                loop.call_soon_threadsafe(seen.set)
+
+        self.on_request.append(hook)
+        return seen
+
+
+def _user_of(connection: HTTPConnection) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user if PASSWORDS.get(user) == password else None
+
+
+@contextlib.contextmanager
+def serve(*, timeout_ms: int = 2000, session_idle_ms: int | None = None) -> Iterator[LiveServer]:
+    bus = EventBus()
+    clock = FakeClock()
+    hooks: list[Callable[[str], None]] = []
+
+    async def authenticate(connection: HTTPConnection) -> str | None:
+        user = _user_of(connection)
+        if user is not None:
+            for hook in list(hooks):
+                hook(connection.url.path)
+        return user
+
+    async def publish(request: Request) -> JSONResponse:
+        # Publishes for the caller, or for body["user"] (to test that one user's message stays his).
+        caller = _user_of(request)
+        if caller is None:
+            return JSONResponse({"statusCode": 3, "statusMessage": "authentication required"}, status_code=401)
+        body = await request.json()
+        bus.publish(body.get("user", caller), body.get("topic", "/v2/me/calls"), body.get("data", {}))
+        return JSONResponse({"statusCode": 0})
+
+    bayeux = BayeuxServer(
+        bus,
+        authenticate,
+        allowed_topics=allowed_topics,
+        timeout_ms=timeout_ms,
+        session_idle_ms=session_idle_ms,
+        clock=clock,
+    )
+    app = Starlette(routes=[*bayeux.routes, Route(PUBLISH_PATH, publish, methods=["POST"])])
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bayeux-live", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", bayeux, clock, hooks)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
