@@ -51,8 +51,8 @@ MIN_SCRUBBED_SECRET = 4
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-csrf-token"})
 _SECRET_FIELDS = frozenset({"password", "oldpassword", "newpassword"})
-_SECRET_FIELD_IN_TEXT = re.compile(r'("(?:password|oldPassword|newPassword)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
-_SECRET_FIELD_IN_FORM = re.compile(r"\b((?:password|oldPassword|newPassword)=)[^&\s]*", re.IGNORECASE)
+_SECRET_FIELD_IN_TEXT = re.compile(r'("(?:password|oldPassword|newPassword)"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
+_SECRET_FIELD_IN_FORM = re.compile(r"\b((?:password|oldPassword|newPassword)=)([^&\s]*)()", re.IGNORECASE)
 _COOKIE_PAIR = re.compile(r"(^|;\s*)([^=;\s]+)=[^;]*")
 # Headers curl computes itself, or that only mean something inside the recorded session.
 _CURL_SKIPPED_HEADERS = frozenset(
@@ -72,6 +72,8 @@ class Redactor:
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= MIN_SCRUBBED_SECRET:
             self._secrets.add(value)
+            # The same value inside a JSON string (a server echoing a request) is escaped.
+            self._secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])
 
     def add_secret_header(self, name: str) -> None:
         self._secret_headers.add(name.lower())
@@ -110,39 +112,45 @@ class Redactor:
         return self.text(value)
 
     def body(self, text: str) -> str:
+        """``text`` without password fields; their values are learnt, so an echo elsewhere is scrubbed too."""
         try:
             document = json.loads(text)
         except ValueError:
             document = _NOT_JSON
         if document is not _NOT_JSON:
-            cleaned, changed = _redact_fields(document)
+            cleaned, changed = self._redact_fields(document)
             if changed:
                 text = json.dumps(cleaned, ensure_ascii=False)
         else:
             # Malformed JSON (a fuzzer's favourite) and form bodies can still carry a password.
-            text = _SECRET_FIELD_IN_TEXT.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
-            text = _SECRET_FIELD_IN_FORM.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+            text = _SECRET_FIELD_IN_TEXT.sub(self._redact_match, text)
+            text = _SECRET_FIELD_IN_FORM.sub(self._redact_match, text)
         return self.text(text)
+
+    def _redact_match(self, match: re.Match[str]) -> str:
+        self.add_secret(match.group(2))
+        return f"{match.group(1)}{REDACTED}{match.group(3)}"
+
+    def _redact_fields(self, document: Any) -> tuple[Any, bool]:
+        if isinstance(document, dict):
+            changed = False
+            cleaned: dict[str, Any] = {}
+            for key, value in document.items():
+                if isinstance(key, str) and key.lower() in _SECRET_FIELDS and value is not None:
+                    if isinstance(value, str):
+                        self.add_secret(value)
+                    cleaned[key], changed = REDACTED, True
+                else:
+                    cleaned[key], inner = self._redact_fields(value)
+                    changed = changed or inner
+            return cleaned, changed
+        if isinstance(document, list):
+            results = [self._redact_fields(item) for item in document]
+            return [item for item, _ in results], any(inner for _, inner in results)
+        return document, False
 
 
 _NOT_JSON = object()
-
-
-def _redact_fields(document: Any) -> tuple[Any, bool]:
-    if isinstance(document, dict):
-        changed = False
-        cleaned: dict[str, Any] = {}
-        for key, value in document.items():
-            if isinstance(key, str) and key.lower() in _SECRET_FIELDS and value is not None:
-                cleaned[key], changed = REDACTED, True
-            else:
-                cleaned[key], inner = _redact_fields(value)
-                changed = changed or inner
-        return cleaned, changed
-    if isinstance(document, list):
-        results = [_redact_fields(item) for item in document]
-        return [item for item, _ in results], any(inner for _, inner in results)
-    return document, False
 
 
 def _body_text(content: bytes, content_type: str | None) -> str | None:
@@ -514,7 +522,7 @@ class GwsClient:
         return RecordedRequest(
             method=request.method,
             url=redactor.url(str(request.url)),
-            headers=redactor.headers(request.headers.multi_items()),
+            headers=redactor.headers(_raw_headers(request.headers)),
             body=redactor.body(body) if body is not None else None,
         )
 
@@ -523,7 +531,7 @@ class GwsClient:
         body = _body_text(content, raw.headers.get("content-type"))
         return RecordedResponse(
             status_code=raw.status_code,
-            headers=redactor.headers(raw.headers.multi_items()),
+            headers=redactor.headers(_raw_headers(raw.headers)),
             body=redactor.body(body) if body is not None else None,
         )
 
@@ -555,6 +563,11 @@ class _Attempt:
     seq: int
     timestamp: datetime
     started: float
+
+
+def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    # As sent and received: original casing and order, which is what evidence should show.
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
 
 
 def _parse_json(content: bytes) -> tuple[Any, bool]:

@@ -157,7 +157,7 @@ def _random_seed() -> int:
     return secrets.randbelow(2**32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
     """Everything the suite needs to know about the target. Build it with ``load_settings``."""
 
@@ -178,6 +178,10 @@ class Settings:
     config_file: Path | None = None
     # Where each value came from (variable -> "environment" | file path | "default"), for the report.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def __repr__(self) -> str:
+        # A repr ends up in tracebacks and pytest output: it shows only the redacted form.
+        return f"Settings({self.redacted()!r})"
 
     @property
     def users(self) -> dict[str, Credentials]:
