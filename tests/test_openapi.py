@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import pytest
 import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -188,6 +189,33 @@ def test_schemathesis_enumerates_every_operation() -> None:
         labels.add(result.ok().label)  # ok() raises on an operation schemathesis could not process
     assert labels == EXPECTED_OPERATIONS
     assert len(labels) == 63
+
+
+def test_schemathesis_generates_valid_cases_for_every_operation() -> None:
+    # An unsatisfiable schema (e.g. a variant whose constraints contradict) would yield no case at all.
+    schema = schemathesis.openapi.from_path(OPENAPI)
+    empty, invalid = [], []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        cases: list[Any] = []
+
+        @given(operation.as_strategy())
+        @settings(max_examples=5, deadline=None, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        def draw(case: Any) -> None:
+            cases.append(case)
+
+        draw()
+        if not cases:
+            empty.append(operation.label)
+        pointer = f"openapi.yaml#/paths/{escape(operation.path)}/{operation.method.lower()}"
+        for case in cases:
+            if case.media_type == "application/json" and (
+                errors := validate_instance(f"{pointer}/requestBody/content/application~1json/schema", case.body)
+            ):
+                invalid.append((operation.label, case.body, errors))
+    assert empty == []
+    assert invalid == []
 
 
 def test_every_brief_operation_exists_and_nothing_else(document: dict[str, Any]) -> None:
@@ -535,6 +563,7 @@ def op_body_ref(path: str) -> str:
          False),
         (op_body_ref("/me/interactions/{id}"), {"operationName": "LeaveConference", "agentId": "a"}, False),
         (op_body_ref("/users/{id}"), {"operationName": "ResetPassword", "newPassword": "MQ=="}, True),
+        (op_body_ref("/users/{id}"), {"operationName": "ResetPassword", "newPassword": "not base64!"}, False),
     ],
 )
 def test_schema_strictness(schema: str, instance: Any, valid: bool) -> None:
