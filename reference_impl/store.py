@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from reference_impl.model.agent_state import AgentState, DeviceState
+
 __all__ = [
     "AgentStateSetting",
     "Contact",
@@ -85,9 +87,15 @@ class Device:
     telephony_network: str = "Private"  # the reference's default on creation
     model: str | None = None
     vendor: str | None = None
-    device_state: str = "Active"
-    do_not_disturb: bool = False
-    forward_to: str | None = None
+
+    def static_attributes(self) -> dict[str, Any]:
+        """What never changes at run time; the agent-state model holds DND, forwarding and user state."""
+        attributes: dict[str, Any] = {"telephonyNetwork": self.telephony_network, "channels": ["voice"]}
+        if self.model is not None:
+            attributes["model"] = self.model
+        if self.vendor is not None:
+            attributes["vendor"] = self.vendor
+        return attributes
 
 
 @dataclass
@@ -131,6 +139,14 @@ class AgentStateSetting:
     work_mode: str | None = None
     reason: str | None = None
     read_only: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = {"id": self.id, "operationName": self.operation_name, "displayName": self.display_name, "state": self.state}
+        if self.work_mode is not None:
+            wire["workMode"] = self.work_mode
+        if self.reason is not None:
+            wire["reason"] = self.reason
+        return wire
 
 
 @dataclass
@@ -210,7 +226,9 @@ class Store:
         self.sessions: dict[str, Session] = {}
 
         # Model objects (reference_impl/model/), keyed by their ids; their handlers own them.
-        self.presence: dict[str, Any] = {}  # user id -> that agent's agent-state machine
+        self.presence: dict[str, AgentState] = {}  # user id -> that user's agent state, devices and channels
+        for user in self.users.values():
+            self.start_presence(user)
         self.calls: dict[str, Any] = {}
         self.interactions: dict[str, Any] = {}
         self.attachments: dict[str, Any] = {}
@@ -227,6 +245,23 @@ class Store:
     def supervisors_and_admins(self) -> list[User]:
         """Who receives /v2/users messages."""
         return [u for u in self.users.values() if {"ROLE_ADMIN", "ROLE_SUPERVISOR"} & set(u.roles)]
+
+    def agent_state_definitions(self) -> list[dict[str, Any]]:
+        """GET /settings/agent-states as the model reads it: called on every use, so edits apply at once."""
+        return [setting.to_wire() for setting in self.agent_state_settings.values()]
+
+    def start_presence(self, user: User) -> AgentState:
+        """The agent-state machine of a new (or reloaded) user, over its devices and channels."""
+        devices = [(d.id, d.phone_number, d.static_attributes()) for d in self.devices_of(user.id)]
+        presence = AgentState(user.id, self.agent_state_definitions, devices=devices, channels=user.channels)
+        self.presence[user.id] = presence
+        return presence
+
+    def add_device(self, device: Device) -> None:
+        self.devices[device.id] = device
+        if device.user_id is not None:
+            presence = self.presence[device.user_id]
+            presence.devices[device.id] = DeviceState(presence, device.id, device.phone_number, device.static_attributes())
 
     def open_session(self, user_id: str) -> Session:
         session = Session(secrets.token_urlsafe(24), user_id, secrets.token_urlsafe(24))

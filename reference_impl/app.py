@@ -1,0 +1,104 @@
+"""The reference server as one Starlette application: every route in one list.
+
+REST paths are written exactly as in spec/openapi.yaml (under /api/v2); ``api()`` binds each to its
+operation there, so a route the contract does not declare fails at start-up, not at request time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Route
+
+from reference_impl.bayeux import bayeux_routes
+from reference_impl.events import EventBus
+from reference_impl.handlers import catalogues, contacts, devices, features, me, settings, skills, users
+from reference_impl.http import API_PREFIX, Handler, allowed_topics, authenticate, endpoint, http_exception, unexpected_exception
+from reference_impl.store import Store
+
+__all__ = ["create_app"]
+
+
+def api(method: str, path: str, handler: Handler) -> Route:
+    return Route(API_PREFIX + path, endpoint(method, path, handler), methods=[method])
+
+
+REST_ROUTES: list[BaseRoute] = [
+    api("GET", "/features", features.list_features),
+    api("GET", "/features/{id}", features.get_feature),
+    api("DELETE", "/features/{id}", features.delete_feature),
+    api("GET", "/system/features", features.list_system_features),
+    api("GET", "/settings", settings.list_settings_groups),
+    api("GET", "/settings/general-settings", settings.get_general_settings),
+    api("GET", "/settings/agent-states", settings.list_agent_states),
+    api("POST", "/settings/agent-states", settings.create_agent_state),
+    api("PUT", "/settings/agent-states", settings.update_agent_state),
+    api("DELETE", "/settings/agent-states", settings.delete_agent_state),
+    api("GET", "/me", me.get_me),
+    api("POST", "/me", me.post_me_operation),
+    api("GET", "/me/devices", me.list_my_devices),
+    api("GET", "/me/devices/{id}", me.get_my_device),
+    api("GET", "/me/skills", me.list_my_skills),
+    api("GET", "/me/skills/{id}", me.get_my_skill),
+    api("GET", "/devices", devices.list_devices),
+    api("GET", "/devices/{id}", devices.get_device),
+    api("GET", "/users", users.list_users),
+    api("POST", "/users", users.create_user),
+    api("GET", "/users/{id}", users.get_user),
+    api("PUT", "/users/{id}", users.update_user),
+    api("POST", "/users/{id}", users.post_user_operation),
+    api("DELETE", "/users/{id}", users.delete_user),
+    api("GET", "/users/{id}/skills", users.list_user_skills),
+    api("POST", "/users/{id}/skills", users.assign_user_skill),
+    api("GET", "/users/{id}/skills/{skillId}", users.get_user_skill),
+    api("DELETE", "/users/{id}/skills/{skillId}", users.unassign_user_skill),
+    api("GET", "/users/{id}/devices", users.list_user_devices),
+    api("POST", "/users/{id}/devices", users.create_user_device),
+    api("GET", "/skills", skills.list_skills),
+    api("POST", "/skills", skills.create_skill),
+    api("GET", "/skills/{id}", skills.get_skill),
+    api("DELETE", "/skills/{id}", skills.delete_skill),
+    api("GET", "/contacts", contacts.list_contacts),
+    api("POST", "/contacts", contacts.create_contact),
+    api("GET", "/contacts/{id}", contacts.get_contact),
+    api("PUT", "/contacts/{id}", contacts.update_contact),
+    api("DELETE", "/contacts/{id}", contacts.delete_contact),
+    api("GET", "/recordings", catalogues.list_recordings),
+    api("GET", "/system/routing-templates", catalogues.list_routing_templates),
+]
+
+
+def create_app(store: Store | None = None, *, stimulus: bool = False, csrf: bool = False) -> Starlette:
+    """The reference server over ``store`` (default: fixtures/contact-center.yaml).
+
+    ``csrf``: every authenticated request also opens a cookie session; a POST/PUT/DELETE authenticated
+    by that cookie alone must echo the session's X-CSRF-TOKEN. ``stimulus``: also serve the control API
+    that plays the outside world (reference_impl/stimulus.py).
+    """
+    store = store if store is not None else Store.from_file()
+    bus = EventBus()
+    routes: list[BaseRoute] = [
+        *REST_ROUTES,
+        *bayeux_routes(bus, authenticate, allowed_topics=lambda user_id: allowed_topics(store, user_id)),
+    ]
+    if stimulus:
+        routes += _stimulus_routes(store, bus)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_exception, Exception: unexpected_exception},
+    )
+    app.state.store = store
+    app.state.bus = bus
+    app.state.csrf = csrf
+    return app
+
+
+def _stimulus_routes(store: Store, bus: EventBus) -> list[Any]:
+    try:
+        from reference_impl import stimulus as stimulus_api  # written alongside the model; optional until then
+    except ImportError:
+        raise RuntimeError("the stimulus API (reference_impl/stimulus.py) is not available in this build") from None
+    routes: list[Any] = stimulus_api.stimulus_routes(store, bus)
+    return routes

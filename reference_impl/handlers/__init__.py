@@ -1,0 +1,1 @@
+"""REST handlers, one module per resource; each handler is ``async def (ctx: Context) -> dict``."""

@@ -1,0 +1,583 @@
+"""What every REST handler shares: authentication, roles, request parsing, replies and errors.
+
+A handler is a plain ``async def handler(ctx: Context) -> dict | Response``. ``endpoint()`` wraps
+it so that, before the handler runs, the request has been authenticated (Basic, or the session
+cookie with --csrf), the caller's roles checked against the operation's ``x-gws-roles`` in
+spec/openapi.yaml, query parameters and the JSON body checked against the same document; after
+it, a dict becomes ``{"statusCode": 0, ...}`` and an ``ApiError`` becomes
+``{"statusCode": n, "statusMessage": ...}`` with the HTTP status of errata E12. Nothing in
+Python restates a role or a request schema: both are read from the contract.
+
+Failure tree (everything a handler raises on purpose is an ApiError)::
+
+    ApiError(status_code, message)          -> {"statusCode", "statusMessage"}, HTTP per E12
+      status_code 1 MISSING_PARAMETER        missing operationName or required attribute (E13)
+      status_code 2 INVALID_PARAMETER        malformed/unknown/wrong type/not valid now (E13)
+      status_code 3 FORBIDDEN                not allowed for anyone (read-only object, CSRF, no login)
+      status_code 5 NO_PERMISSION            not allowed for the caller's role or object (E14)
+      status_code 6 NOT_FOUND                unknown path or id
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from conformance import contract
+from reference_impl.events import EventBus
+from reference_impl.store import Store, User
+
+__all__ = [
+    "API_PREFIX",
+    "MAX_BODY_BYTES",
+    "ApiError",
+    "Context",
+    "Handler",
+    "Operation",
+    "StatusCode",
+    "allowed_topics",
+    "authenticate",
+    "endpoint",
+    "error_response",
+    "operations",
+]
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v2"
+# Bodies are JSON documents of a few attributes; anything bigger is refused before it is parsed.
+MAX_BODY_BYTES = 1024 * 1024
+SESSION_COOKIE = "GWS_SESSIONID"
+CSRF_HEADER = "X-CSRF-TOKEN"
+REALM = 'Basic realm="GWS"'
+
+# The caller's GWS roles -> the role names of x-gws-roles. A supervisor may do everything an agent may.
+ROLE_NAMES = {"ROLE_ADMIN": {"admin"}, "ROLE_SUPERVISOR": {"supervisor", "agent"}, "ROLE_AGENT": {"agent"}}
+
+
+class StatusCode(IntEnum):
+    OK = 0
+    MISSING_PARAMETER = 1
+    INVALID_PARAMETER = 2
+    FORBIDDEN = 3
+    INTERNAL_ERROR = 4
+    NO_PERMISSION = 5
+    NOT_FOUND = 6
+
+
+# E12: the HTTP status that goes with each statusCode.
+HTTP_STATUS = {0: 200, 1: 400, 2: 400, 3: 403, 4: 500, 5: 403, 6: 404}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status_code: StatusCode, message: str, *, http_status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.http_status = http_status or HTTP_STATUS[status_code]
+        self.headers = dict(headers or {})
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        {"statusCode": int(error.status_code), "statusMessage": error.message},
+        status_code=error.http_status,
+        headers=error.headers,
+    )
+
+
+# -- the contract: one Operation per (method, path) of spec/openapi.yaml ------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One operationName of a POST that carries several: its own roles and body schema."""
+
+    name: str
+    roles: frozenset[str]
+    schema_ref: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    roles: frozenset[str]
+    own_scope: bool  # x-gws-scope: own — an agent reaches only its own objects
+    feature: str | None
+    body_ref: str | None  # the JSON request body schema, if the operation takes one
+    query: Mapping[str, str] = field(default_factory=dict)  # query parameter -> its schema ref
+    variants: Mapping[str, Variant] = field(default_factory=dict)  # operationName (and aliases) -> variant
+    open_variant: Variant | None = None  # e.g. a custom agent state: any operationName its schema accepts
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _pointer(*parts: str) -> str:
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _resolve(node: Any, ref: str) -> tuple[Any, str]:
+    """Follow ``$ref`` chains from ``node`` (found at ``ref``) to the schema that holds the content."""
+    while isinstance(node, dict) and set(node) - {"description", "summary"} == {"$ref"}:
+        target = node["$ref"]
+        file_part, _, pointer = target.partition("#")
+        if file_part:
+            base_dir = ref.partition("#")[0].rpartition("/")[0]
+            file_part = f"{base_dir}/{file_part}" if base_dir else file_part
+            file_part = _normalise(file_part)
+        else:
+            file_part = ref.partition("#")[0]
+        node = contract.load_document(file_part)
+        for part in [p for p in pointer.split("/") if p]:
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        ref = f"{file_part}#{pointer}"
+    return node, ref
+
+
+def _normalise(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _variants(schema: Any, ref: str, default_roles: frozenset[str]) -> tuple[dict[str, Variant], Variant | None]:
+    """The operationName variants of a body schema (oneOf/anyOf of objects naming their operationName)."""
+    schema, ref = _resolve(schema, ref)
+    named: dict[str, Variant] = {}
+    open_variant = None
+    for keyword in ("oneOf", "anyOf"):
+        for i, option in enumerate(schema.get(keyword, []) if isinstance(schema, dict) else []):
+            option, option_ref = _resolve(option, f"{ref}{_pointer(keyword, str(i))}")
+            name_schema = option.get("properties", {}).get("operationName", {}) if isinstance(option, dict) else {}
+            roles = frozenset(option.get("x-gws-roles", default_roles)) if isinstance(option, dict) else default_roles
+            names = [name_schema["const"]] if "const" in name_schema else list(name_schema.get("enum", []))
+            if not names:
+                open_variant = Variant("*", roles, option_ref)
+                continue
+            for name in names:
+                named[name] = Variant(name, roles, option_ref)
+            for alias in option.get("x-gws-aliases", []):
+                named.setdefault(alias, Variant(names[0], roles, option_ref))
+    return named, open_variant
+
+
+@functools.cache
+def operations() -> dict[tuple[str, str], Operation]:
+    """Every operation of spec/openapi.yaml, by (METHOD, path as written there)."""
+    document = contract.load_document("openapi.yaml")
+    result = {}
+    for path, item in document.get("paths", {}).items():
+        path_item, path_ref = _resolve(item, f"openapi.yaml#{_pointer('paths', path)}")
+        shared_parameters = path_item.get("parameters", [])
+        for method, spec in path_item.items():
+            if method not in ("get", "put", "post", "delete", "patch"):
+                continue
+            op_ref = f"{path_ref}{_pointer(method)}"
+            roles = frozenset(spec.get("x-gws-roles", []))
+            body_ref = None
+            variants: dict[str, Variant] = {}
+            open_variant = None
+            if "requestBody" in spec:
+                body, body_ref_base = _resolve(spec["requestBody"], f"{op_ref}{_pointer('requestBody')}")
+                content = body.get("content", {})
+                if "application/json" in content:
+                    body_ref = f"{body_ref_base}{_pointer('content', 'application/json', 'schema')}"
+                    variants, open_variant = _variants(content["application/json"].get("schema", {}), body_ref, roles)
+            query = {}
+            for i, parameter in enumerate([*shared_parameters, *spec.get("parameters", [])]):
+                where = f"{op_ref}{_pointer('parameters', str(i - len(shared_parameters)))}" if i >= len(
+                    shared_parameters
+                ) else f"{path_ref}{_pointer('parameters', str(i))}"
+                parameter, parameter_ref = _resolve(parameter, where)
+                if parameter.get("in") == "query" and "schema" in parameter:
+                    query[parameter["name"]] = f"{parameter_ref}{_pointer('schema')}"
+            result[(method.upper(), path)] = Operation(
+                method=method.upper(),
+                path=path,
+                roles=roles,
+                own_scope=spec.get("x-gws-scope") == "own",
+                feature=spec.get("x-gws-feature"),
+                body_ref=body_ref,
+                query=query,
+                variants=variants,
+                open_variant=open_variant,
+            )
+    return result
+
+
+def schema_at(ref: str) -> Any:
+    file_part, _, pointer = ref.partition("#")
+    node = contract.load_document(file_part)
+    for part in [p for p in pointer.split("/") if p]:
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return _resolve(node, ref)[0]
+
+
+# -- authentication -------------------------------------------------------------------------------
+
+
+def _basic_credentials(conn: HTTPConnection) -> tuple[str, str] | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user_name, colon, password = decoded.partition(":")
+    return (user_name, password) if colon else None
+
+
+def _store(conn: HTTPConnection) -> Store:
+    store: Store = conn.app.state.store
+    return store
+
+
+async def authenticate(conn: HTTPConnection) -> str | None:
+    """The user id behind a request or websocket upgrade (Basic credentials, else the session cookie)."""
+    user, _ = _authenticated_user(conn)
+    return user.id if user else None
+
+
+def _authenticated_user(conn: HTTPConnection) -> tuple[User | None, bool]:
+    """(user, authenticated by the session cookie?)."""
+    store = _store(conn)
+    if "authorization" in conn.headers:
+        credentials = _basic_credentials(conn)
+        user = store.user_by_name(credentials[0]) if credentials else None
+        # Explicit credentials win over a cookie: wrong ones are refused even with a live session.
+        return (user, False) if user and credentials and user.password == credentials[1] else (None, False)
+    session = store.sessions.get(conn.cookies.get(SESSION_COOKIE, ""))
+    if session and session.user_id in store.users and conn.app.state.csrf:
+        return store.users[session.user_id], True
+    return None, False
+
+
+def allowed_topics(store: Store, user_id: str) -> set[str]:
+    """The CometD topics a user may subscribe to (spec/topics.yaml: restricted roles, features)."""
+    user = store.users.get(user_id)
+    if user is None:
+        return set()
+    roles = caller_roles(user)
+    allowed = set()
+    for topic, spec in contract.topics().items():
+        if topic.startswith("/meta") or "*" in topic:
+            continue
+        if spec.get("restricted") and not roles & set(spec.get("roles", [])):
+            continue
+        if spec.get("feature") and spec["feature"] not in store.assigned_features:
+            continue
+        allowed.add(topic)
+    return allowed
+
+
+def caller_roles(user: User) -> frozenset[str]:
+    return frozenset(name for role in user.roles for name in ROLE_NAMES.get(role, ()))
+
+
+# -- the request context handed to handlers ---------------------------------------------------------
+
+
+@dataclass
+class Context:
+    request: Request
+    store: Store
+    bus: EventBus
+    user: User
+    roles: frozenset[str]
+    operation: Operation
+    body: dict[str, Any] = field(default_factory=dict)
+    operation_name: str | None = None
+    # True when the caller reaches this operation only as an agent under x-gws-scope: own.
+    own_only: bool = False
+
+    @property
+    def path_params(self) -> dict[str, str]:
+        return dict(self.request.path_params)
+
+    def uri(self, path: str) -> str:
+        """Absolute URI of an API path, built from the request's own base URL (so behind any host name)."""
+        return f"{str(self.request.base_url).rstrip('/')}{API_PREFIX}{path}"
+
+    def query(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+    def require_owner(self, owner_id: str | None, what: str) -> None:
+        """E14: an agent addressing another user's object gets statusCode 5; nothing happens."""
+        if self.own_only and owner_id != self.user.id:
+            raise ApiError(StatusCode.NO_PERMISSION, f"{what} belongs to another user")
+
+    def publish(self, user_id: str, topic: str, data: dict[str, Any]) -> None:
+        self.bus.publish(user_id, topic, data)
+
+    # Typed access to body attributes (the schema check ran first; these keep handlers total).
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                raise ApiError(StatusCode.MISSING_PARAMETER, f"'{name}' is required")
+            return None
+        if not isinstance(value, str):
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"'{name}' must be a string")
+        return value
+
+    def required_text(self, name: str) -> str:
+        value = self.text(name, required=True)
+        assert value is not None
+        return value
+
+    def base64_text(self, name: str) -> str:
+        """A required attribute sent base64-encoded (passwords), decoded."""
+        encoded = self.required_text(name)
+        try:
+            return base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"'{name}' must be base64-encoded UTF-8") from None
+
+    # fields= and subresources= (Request Parameters).
+    @functools.cached_property
+    def fields(self) -> str | frozenset[str] | None:
+        """None: no fields parameter (lists answer uris); "*": everything; else the requested names."""
+        raw = self.query("fields")
+        if not raw:
+            return None
+        if raw.strip() == "*":
+            return "*"
+        return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+    def select(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` restricted to the requested fields (the id always stays)."""
+        if not isinstance(self.fields, frozenset):
+            return obj
+        return {k: v for k, v in obj.items() if k == "id" or k in self.fields}
+
+    def subresources(self, known: Iterable[str]) -> set[str]:
+        raw = self.query("subresources")
+        known = list(known)
+        if not raw:
+            return set()
+        if raw.strip() == "*":
+            return set(known)
+        wanted = {name.strip() for name in raw.split(",") if name.strip()}
+        unknown = sorted(wanted - set(known))
+        if unknown:
+            raise ApiError(
+                StatusCode.INVALID_PARAMETER,
+                f"unknown subresource {', '.join(unknown)} (known: {', '.join(known)})",
+            )
+        return wanted
+
+    def listing(self, name: str, items: Iterable[tuple[str, Callable[[], dict[str, Any]]]]) -> dict[str, Any]:
+        """A collection: its uris, or with fields= its objects under ``name`` (Return Values, GET 1 and 2)."""
+        items = list(items)
+        if self.fields is None:
+            return {"uris": [uri for uri, _ in items]}
+        return {name: [self.select(render()) for _, render in items]}
+
+
+Handler = Callable[[Context], Awaitable["dict[str, Any] | Response"]]
+
+
+def endpoint(method: str, path: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint running ``handler`` as ``METHOD path`` of spec/openapi.yaml."""
+    try:
+        operation = operations()[(method, path)]
+    except KeyError:
+        raise contract.ContractError(f"spec/openapi.yaml has no operation {method} {path}") from None
+
+    async def run(request: Request) -> Response:
+        state = request.app.state
+        csrf_session = None
+        try:
+            ctx, csrf_session = await _open(request, operation, state)
+            result = await handler(ctx)
+            response = result if isinstance(result, Response) else JSONResponse({"statusCode": 0, **result})
+        except ApiError as error:
+            response = error_response(error)
+        if csrf_session is not None:
+            _add_csrf(request, response, csrf_session)
+        return response
+
+    run.__name__ = handler.__name__
+    return run
+
+
+async def _open(request: Request, operation: Operation, state: Any) -> tuple[Context, Any]:
+    store: Store = state.store
+    user, by_cookie = _authenticated_user(request)
+    if user is None:
+        raise ApiError(
+            StatusCode.FORBIDDEN,
+            "Authentication required" if "authorization" not in request.headers else "Invalid credentials",
+            http_status=401,
+            headers={"WWW-Authenticate": REALM},
+        )
+    session = None
+    if state.csrf:
+        session = store.sessions.get(request.cookies.get(SESSION_COOKIE, "")) if by_cookie else _session_for(request, store, user)
+        if by_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+            if request.headers.get(CSRF_HEADER) != session.csrf_token:  # type: ignore[union-attr]
+                raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
+    roles = caller_roles(user)
+    if not roles & operation.roles:
+        raise ApiError(StatusCode.NO_PERMISSION, f"{operation} is not permitted to this user's roles")
+    if operation.feature and operation.feature not in store.assigned_features:
+        raise ApiError(StatusCode.NOT_FOUND, f"feature {operation.feature} is not enabled in this contact center")
+    _check_query(request, operation)
+    ctx = Context(request, store, state.bus, user, roles, operation)
+    ctx.own_only = operation.own_scope and not (roles & operation.roles) - {"agent"}
+    if operation.body_ref is not None:
+        ctx.body = await _json_body(request)
+        _check_body(ctx)
+    return ctx, session
+
+
+def _session_for(request: Request, store: Store, user: User) -> Any:
+    session = store.sessions.get(request.cookies.get(SESSION_COOKIE, ""))
+    return session if session and session.user_id == user.id else store.open_session(user.id)
+
+
+def _add_csrf(request: Request, response: Response, session: Any) -> None:
+    if request.cookies.get(SESSION_COOKIE) != session.id:
+        response.set_cookie(SESSION_COOKIE, session.id, path="/", httponly=True, samesite="strict")
+    if request.method in ("GET", "HEAD"):
+        response.headers["X-CSRF-HEADER"] = CSRF_HEADER
+        response.headers[CSRF_HEADER] = session.csrf_token
+
+
+def _check_query(request: Request, operation: Operation) -> None:
+    for name, schema_ref in operation.query.items():
+        values = request.query_params.getlist(name)
+        if not values:
+            continue
+        if len(values) > 1:
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"query parameter '{name}' given more than once")
+        value: Any = values[0]
+        schema = schema_at(schema_ref)
+        kind = schema.get("type") if isinstance(schema, dict) else None
+        try:
+            if kind == "integer":
+                value = int(value)
+            elif kind == "boolean":
+                value = {"true": True, "false": False}[value]
+        except (ValueError, KeyError):
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"query parameter '{name}' must be {_article(kind)}") from None
+        errors = contract.validate(schema_ref, value)
+        if errors:
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"query parameter '{name}': {errors[0].partition(': ')[2]}")
+
+
+def _article(kind: str | None) -> str:
+    return {"integer": "an integer", "boolean": "true or false"}.get(kind or "", "valid")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_BODY_BYTES} bytes")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        return {}  # no body: every required attribute is then reported missing (statusCode 1)
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise ApiError(
+            StatusCode.INVALID_PARAMETER, f"Content-Type must be application/json, not '{media_type or 'none'}'"
+        )
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise ApiError(StatusCode.INVALID_PARAMETER, "request body is not UTF-8") from None
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"malformed JSON body: {str(exc)[:120]}") from None
+    if not isinstance(body, dict):
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"request body must be a JSON object, not {type(body).__name__}")
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_body(ctx: Context) -> None:
+    operation = ctx.operation
+    schema_ref = operation.body_ref
+    assert schema_ref is not None
+    if operation.variants or operation.open_variant:
+        name = ctx.body.get("operationName")
+        if name is None:
+            raise ApiError(StatusCode.MISSING_PARAMETER, "'operationName' is required")
+        if not isinstance(name, str):
+            raise ApiError(StatusCode.INVALID_PARAMETER, "'operationName' must be a string")
+        variant = operation.variants.get(name)
+        if variant is None and operation.open_variant is not None:
+            accepts = not contract.validate(f"{operation.open_variant.schema_ref}/properties/operationName", name)
+            variant = operation.open_variant if accepts else None
+        if variant is None:
+            known = ", ".join(sorted({v.name for v in operation.variants.values()}))
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"unknown operationName '{name}' for {operation} (known: {known})")
+        if not ctx.roles & variant.roles:
+            raise ApiError(StatusCode.NO_PERMISSION, f"{name} on {operation} is not permitted to this user's roles")
+        if variant.name != "*":
+            ctx.body["operationName"] = variant.name  # an alias (E04) runs as the operation it names
+        ctx.operation_name = ctx.body["operationName"]
+        schema_ref = variant.schema_ref
+    errors = sorted(contract.validator(schema_ref).iter_errors(ctx.body), key=lambda e: e.validator != "required")
+    if errors:
+        error = errors[0]
+        where = error.json_path.removeprefix("$").lstrip(".") or "body"
+        code = StatusCode.MISSING_PARAMETER if error.validator == "required" else StatusCode.INVALID_PARAMETER
+        raise ApiError(code, f"{where}: {error.message}")
+
+
+# -- errors raised outside handlers ------------------------------------------------------------------
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 as GWS errors."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(ApiError(StatusCode.NOT_FOUND, f"no resource at {request.url.path}"))
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path; every method of the path is allowed.
+        allowed = sorted({m for r in request.app.routes if isinstance(r, Route) and r.path_regex.match(request.url.path)
+                          for m in r.methods or ()})
+        return error_response(
+            ApiError(
+                StatusCode.INVALID_PARAMETER,
+                f"{request.method} is not supported on {request.url.path}",
+                http_status=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        )
+    return error_response(ApiError(StatusCode.INVALID_PARAMETER, str(exc.detail), http_status=exc.status_code))
+
+
+async def unexpected_exception(request: Request, exc: Exception) -> Response:
+    """Last resort: a bug in the server, never bad input (bad input is an ApiError before it gets here)."""
+    logger.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(ApiError(StatusCode.INTERNAL_ERROR, "internal error in the reference server"))
