@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance import contract
 
-__all__ = ["classify", "validate_notification", "known_value_warnings"]
+__all__ = ["classify", "known_value_warnings", "validate_notification"]
 
 _ABSENT = object()
 
@@ -55,7 +55,9 @@ def validate_notification(topic: str, data: Any, *, previous_state: str | None =
     if kind is None:
         # Say what the message has against what the rules look at: that is what tells an unknown
         # state or notificationType from a missing one.
-        fields = sorted({field for rule in kinds.values() for field in (*rule.get("match", {}), *rule.get("present", ()))})
+        fields = sorted(
+            {field for rule in kinds.values() for field in (*rule.get("match", {}), *rule.get("present", ()))}
+        )
         seen = {field: data.get(field, "<absent>") for field in fields} if isinstance(data, Mapping) else data
         return [f"{topic}: message is of no notification kind of this topic (has {seen!r}; kinds: {', '.join(kinds)})"]
     return [f"{kind}: {error}" for error in contract.validate(kinds[kind]["schema"], data)]
@@ -78,15 +80,7 @@ def _walk(schema_file: str, node: Any, instance: Any, path: str) -> Iterator[str
     if not isinstance(node, Mapping):
         return
     if isinstance(ref := node.get("$ref"), str):
-        target_file, _, pointer = ref.partition("#")
-        if target_file:
-            target_file = posixpath.normpath(posixpath.join(posixpath.dirname(schema_file), target_file))
-        else:
-            target_file = schema_file
-        target = contract.load_document(target_file)
-        for token in filter(None, pointer.split("/")):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        yield from _walk(target_file, target, instance, path)
+        yield from _walk(*_resolve(schema_file, ref), instance, path)
     for branch in node.get("allOf", ()):
         yield from _walk(schema_file, branch, instance, path)
     if (known := node.get("x-gws-known-values")) is not None:
@@ -102,3 +96,16 @@ def _walk(schema_file: str, node: Any, instance: Any, path: str) -> Iterator[str
     if isinstance(instance, list) and isinstance(items := node.get("items"), Mapping):
         for index, item in enumerate(instance):
             yield from _walk(schema_file, items, item, f"{path}[{index}]")
+
+
+def _resolve(schema_file: str, ref: str) -> tuple[str, Any]:
+    """The file (relative to spec/) and the schema node a relative ``$ref`` in ``schema_file`` names."""
+    target_file, _, pointer = ref.partition("#")
+    if target_file:
+        target_file = posixpath.normpath(posixpath.join(posixpath.dirname(schema_file), target_file))
+    else:
+        target_file = schema_file
+    node = contract.load_document(target_file)
+    for token in filter(None, pointer.split("/")):
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    return target_file, node
