@@ -206,6 +206,9 @@ class Store:
             return cls(document)
         except FixtureError as exc:
             raise FixtureError(f"{source}: {exc}") from exc
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            # A value of the wrong kind somewhere the loader does not name (e.g. channels: 5).
+            raise FixtureError(f"{source}: unexpected content ({type(exc).__name__}: {exc})") from exc
 
     def reset(self) -> None:
         """Forget every change: back to the loaded fixture, sessions and model objects dropped."""
