@@ -272,16 +272,17 @@ def unresolved_refs(relative_file: str, contents: Any) -> list[str]:
 
 
 def spec_documents() -> list[str]:
-    return sorted(
+    """The documents of spec/ that hold schemas (and so references): openapi.yaml, schemas/, notifications/."""
+    return ["openapi.yaml"] + sorted(
         p.relative_to(SPEC_ROOT).as_posix()
-        for p in SPEC_ROOT.rglob("*")
-        if p.suffix in {".json", ".yaml"} and p.is_file()
+        for folder in ("schemas", "notifications")
+        for p in (SPEC_ROOT / folder).rglob("*.json")
     )
 
 
 def test_every_ref_in_spec_resolves() -> None:
     documents = spec_documents()
-    assert "openapi.yaml" in documents and "schemas/user.json" in documents
+    assert {"schemas/user.json", "schemas/call.json", "notifications/CallStatusChange.json"} <= set(documents)
     problems: list[str] = []
     count = 0
     for relative in documents:
@@ -455,6 +456,44 @@ def test_every_operation_documents_success_and_errors(document: dict[str, Any]) 
             response = resolve_local(document, op["responses"][code])
             assert response["content"]["application/json"]["schema"] == {"$ref": "./schemas/error.json"}
     assert missing == []
+
+
+# Return Values — GET: a list answers `uris` or an array named after the resource; a singular resource answers
+# a member named after it. GET path -> (list?, member).
+EXPECTED_GET_MEMBERS = {
+    "/features": (True, "features"), "/system/features": (True, "features"), "/settings": (True, "settings"),
+    "/me/devices": (True, "devices"), "/me/channels": (True, "channels"), "/me/skills": (True, "skills"),
+    "/me/calls": (True, "calls"), "/devices": (True, "devices"), "/users": (True, "users"),
+    "/users/{id}/skills": (True, "skills"), "/users/{id}/devices": (True, "devices"), "/skills": (True, "skills"),
+    "/contacts": (True, "contacts"), "/interactions": (True, "interactions"),
+    "/me/interactions": (True, "interactions"), "/me/workbins": (True, "workbins"),
+    "/me/workbins/{workbinId}/interactions": (True, "interactions"), "/recordings": (True, "recordings"),
+    "/system/routing-templates": (True, "routingTemplates"),
+    "/features/{id}": (False, "feature"), "/me": (False, "user"), "/me/devices/{id}": (False, "device"),
+    "/me/channels/{channel}": (False, "channel"), "/me/skills/{id}": (False, "skill"), "/me/calls/{id}": (False, "call"),
+    "/devices/{id}": (False, "device"), "/users/{id}": (False, "user"), "/users/{id}/skills/{skillId}": (False, "skill"),
+    "/skills/{id}": (False, "skill"), "/contacts/{id}": (False, "contact"), "/interactions/{id}": (False, "interaction"),
+    "/settings/general-settings": (False, "settings"), "/settings/agent-states": (False, "settings"),
+}
+
+
+def test_get_replies_are_named_after_the_resource(document: dict[str, Any]) -> None:
+    found = {}
+    for method, path, op in operations(document):
+        media = op["responses"]["200"]["content"].get("application/json")
+        if method != "GET" or media is None:
+            continue
+        schema = resolve_local(document, media["schema"])
+        if "oneOf" in schema:
+            uris, objects = (resolve_local(document, alternative) for alternative in schema["oneOf"])
+            assert uris == {"$ref": "./schemas/uri-list.json"}, path
+            member = objects["required"][-1]
+            assert objects["properties"][member]["type"] == "array"
+            found[path] = (True, member)
+        else:
+            found[path] = (False, schema["required"][-1])
+        assert (schema if "allOf" in schema else objects)["allOf"] == [{"$ref": "./schemas/success.json"}], path
+    assert found == EXPECTED_GET_MEMBERS
 
 
 def test_attachments_are_binary_and_multipart(document: dict[str, Any]) -> None:
