@@ -361,7 +361,7 @@ class BayeuxServer:
         messages = body if isinstance(body, list) else [body]
         user_id = await self._authenticate(request)
         if user_id is None:
-            replies = [_unauthenticated(m if isinstance(m, dict) else {}) for m in messages]
+            replies = [_unauthenticated(m if isinstance(m, dict) else {"channel": "/meta/unknown"}) for m in messages]
             return JSONResponse(replies, status_code=401, headers={"WWW-Authenticate": 'Basic realm="GWS"'})
         return JSONResponse(await self.process(user_id, messages, deliver=True))
 
