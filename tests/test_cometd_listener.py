@@ -1,0 +1,90 @@
+"""The suite's notification listener (conformance/cometd.py) against the reference Bayeux server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bayeux_live import PUBLISH_PATH, LiveServer, basic, serve
+from conformance.cometd import ExpectationFailed, ListenerError, NotificationListener, QuietnessBroken
+from conformance.notifications import validate_notification
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:float parameter 'receive_timeout' is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:ssl=None is deprecated:DeprecationWarning"),
+]
+
+DTMF = {
+    "messageType": "CallStateChangeMessage",
+    "notificationType": "DtmfSent",
+    "phoneNumber": "5001",
+    "call": {"id": "c1", "state": "Established", "capabilities": ["Hangup"], "participants": ["5002"]},
+}
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    with serve(timeout_ms=1000) as server:
+        yield server
+
+
+def publish(live: LiveServer, user: str, data: dict, topic: str = "/v2/me/calls", *, as_user: str = "agent1") -> None:
+    response = httpx.post(
+        live.base_url + PUBLISH_PATH,
+        json={"user": user, "topic": topic, "data": data},
+        headers={"Authorization": basic(as_user)},
+    )
+    assert response.json() == {"statusCode": 0}
+
+
+@pytest.mark.parametrize("connection_type", ["long-polling", "websocket"])
+def test_expect_returns_the_matching_message_with_its_schema_verdict(live: LiveServer, connection_type: str) -> None:
+    with NotificationListener(
+        live.url, "agent1", "agent1-pw", ["/v2/me/calls"],
+        connection_type=connection_type, schema_check=validate_notification,
+    ) as listener:
+        cursor = listener.mark()
+        publish(live, "agent1", {**DTMF, "call": {**DTMF["call"], "state": "Exploded"}})
+        publish(live, "agent1", DTMF)
+        bad = listener.expect("/v2/me/calls", timeout_s=5, after=cursor)
+        good = listener.expect(
+            "/v2/me/calls", lambda d: d["call"]["state"] == "Established", timeout_s=5, after=cursor
+        )
+    assert bad.schema_errors, "an unknown call state must fail the notification schema"
+    assert good.schema_errors == ()
+    assert good.index > bad.index and good.user == "agent1"
+
+
+def test_expect_fails_with_what_arrived_when_nothing_matches(live: LiveServer) -> None:
+    with NotificationListener(live.url, "agent1", "agent1-pw", ["/v2/me/calls"]) as listener:
+        cursor = listener.mark()
+        publish(live, "agent1", DTMF)
+        listener.expect("/v2/me/calls", timeout_s=5, after=cursor)
+        with pytest.raises(ExpectationFailed) as failure:
+            listener.expect("/v2/me/calls", lambda d: d["call"]["state"] == "Held", timeout_s=0.3, after=cursor)
+    assert "DtmfSent" in str(failure.value)
+    assert len(failure.value.received) == 1
+
+
+def test_assert_quiet_catches_a_duplicate_and_passes_when_quiet(live: LiveServer) -> None:
+    with NotificationListener(live.url, "agent2", "agent2-pw", ["/v2/me/calls"]) as listener:
+        cursor = listener.mark()
+        publish(live, "agent1", DTMF)  # another user's message must never reach agent2
+        listener.assert_quiet("/v2/me/calls", window_s=0.3, after=cursor)
+        publish(live, "agent2", DTMF, as_user="agent2")
+        first = listener.expect("/v2/me/calls", timeout_s=5, after=cursor)
+        publish(live, "agent2", DTMF, as_user="agent2")
+        with pytest.raises(QuietnessBroken):
+            listener.assert_quiet("/v2/me/calls", window_s=5, after=first.index + 1, description="no duplicate")
+
+
+def test_start_fails_clearly_for_wrong_credentials(live: LiveServer) -> None:
+    with pytest.raises(ListenerError, match="agent1"):
+        NotificationListener(live.url, "agent1", "wrong", ["/v2/me/calls"], connect_timeout_s=5).start()
+
+
+def test_start_fails_clearly_for_an_unreachable_target() -> None:
+    with pytest.raises(ListenerError):
+        NotificationListener("http://127.0.0.1:9/api/v2/notifications", "a", "b", ["/v2/me"], connect_timeout_s=3).start()
