@@ -360,6 +360,7 @@ SUBSCRIBE_DENIED = {
 UNSUBSCRIBE_REPLY = {"channel": "/meta/unsubscribe", "successful": True, "subscription": ["/v2/me/calls"], "id": "4"}
 DISCONNECT_REPLY = {"channel": "/meta/disconnect", "successful": True, "id": "5"}
 TOPIC_EVENT = {"channel": "/v2/me/calls", "data": CALL_STATUS_CHANGE}
+PUBLISH_DENIED = {"channel": "/v2/me/calls", "successful": False, "error": "403::Publishing is not allowed", "id": "6"}
 
 
 def with_notification_type(value: str) -> dict[str, Any]:
@@ -404,6 +405,7 @@ EXAMPLES = [  # (topic, data, kind, previous_state of the same interaction)
     pytest.param(WORKBINS, WORKBIN_EVENT, "WorkbinEvent", None, id="WorkbinEvent"),
     pytest.param(ANY, TOPIC_EVENT, "BayeuxMessage", None, id="BayeuxMessage-event"),
     pytest.param(ANY, CONNECT_REPLY, "BayeuxMessage", None, id="BayeuxMessage-meta"),
+    pytest.param(ANY, PUBLISH_DENIED, "BayeuxMessage", None, id="BayeuxMessage-publish-reply"),
     pytest.param("/meta/handshake", HANDSHAKE_REPLY, "BayeuxHandshakeReply", None, id="BayeuxHandshakeReply"),
     pytest.param("/meta/handshake", HANDSHAKE_DENIED, "BayeuxHandshakeReply", None, id="BayeuxHandshakeReply-denied"),
     pytest.param("/meta/connect", CONNECT_REPLY, "BayeuxConnectReply", None, id="BayeuxConnectReply"),
