@@ -117,7 +117,7 @@ class Operation:
     method: str
     path: str
     roles: frozenset[str]
-    own_scope: bool  # x-gws-scope: own — an agent reaches only its own objects
+    own_scope: bool  # x-gws-scope: own — a caller without the admin role reaches only its own objects
     feature: str | None
     body_ref: str | None  # the JSON request body schema, if the operation takes one
     query: Mapping[str, str] = field(default_factory=dict)  # query parameter -> its schema ref
@@ -309,7 +309,7 @@ class Context:
     operation: Operation
     body: dict[str, Any] = field(default_factory=dict)
     operation_name: str | None = None
-    # True when the caller reaches this operation only as an agent under x-gws-scope: own.
+    # True when x-gws-scope: own limits the caller to objects it owns.
     own_only: bool = False
 
     @property
@@ -446,7 +446,8 @@ async def _open(request: Request, operation: Operation, state: Any) -> tuple[Con
         raise ApiError(StatusCode.NOT_FOUND, f"feature {operation.feature} is not enabled in this contact center")
     _check_query(request, operation)
     ctx = Context(request, store, state.bus, user, roles, operation)
-    ctx.own_only = operation.own_scope and not (roles & operation.roles) - {"agent"}
+    # x-gws-scope: own binds every caller that does not reach the operation as an admin.
+    ctx.own_only = operation.own_scope and "admin" not in roles & operation.roles
     if operation.body_ref is not None:
         ctx.body = await _json_body(request)
         _check_body(ctx)

@@ -1,0 +1,145 @@
+"""Every provisioning route as each role: refused with statusCode 5 exactly when spec/openapi.yaml's
+x-gws-roles (narrowed by the operationName variant) leave the caller out, and answered otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from openapi_helpers import allowed_roles
+from reference_support import CUSTOM_CONTACT_ID, DEVICE_ID, SKILL_ID, USER_ID, Api, open_api
+
+pytestmark = pytest.mark.anyio
+
+# Each role as a fixture user, and the x-gws-roles names that user holds.
+CALLERS = {"admin": {"admin"}, "supervisor": {"supervisor", "agent"}, "agent1": {"agent"}}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[Api]:
+    async with open_api() as api:
+        yield api
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    # Path parameters for a caller: its own objects where the operation is scoped to them.
+    path_params: Callable[[str], dict[str, str]] = lambda who: {}
+    body: dict[str, Any] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        name = (self.body or {}).get("operationName")
+        return f"{self.method} {self.path}" + (f"#{name}" if name else "")
+
+
+def own(who: str) -> dict[str, str]:
+    return {"id": USER_ID[who]}
+
+
+def own_device(who: str) -> dict[str, str]:
+    return {"id": DEVICE_ID.get(who, DEVICE_ID["agent1"])}
+
+
+def own_skill(who: str) -> dict[str, str]:
+    return {"id": SKILL_ID["Customer_Service"] if who != "agent1" else SKILL_ID["WFM_Email"]}
+
+
+AGENT2 = lambda who: {"id": USER_ID["agent2"]}  # noqa: E731
+AGENT2_SKILL = lambda who: {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}  # noqa: E731
+
+CASES = [
+    Case("GET", "/features"),
+    Case("GET", "/features/{id}", lambda who: {"id": "api-voice"}),
+    Case("DELETE", "/features/{id}", lambda who: {"id": "api-voice"}),
+    Case("GET", "/system/features"),
+    Case("GET", "/settings"),
+    Case("GET", "/settings/general-settings"),
+    Case("GET", "/settings/agent-states"),
+    Case("POST", "/settings/agent-states", body={"operationName": "Coffee", "displayName": "Coffee", "state": "NotReady"}),
+    Case("PUT", "/settings/agent-states", body={"operationName": "OutToLunch", "displayName": "Lunch!"}),
+    Case("DELETE", "/settings/agent-states", body={"operationName": "OutToLunch"}),
+    Case("GET", "/me", params={"subresources": "*"}),
+    Case("POST", "/me", body={"operationName": "Ready"}),
+    Case("POST", "/me", body={"operationName": "OutToLunch"}),
+    Case("POST", "/me", body={"operationName": "ChangePassword", "oldPassword": "eA==", "newPassword": "eQ=="}),
+    Case("GET", "/me/devices"),
+    Case("GET", "/me/devices/{id}", own_device),
+    Case("GET", "/me/skills"),
+    Case("GET", "/me/skills/{id}", own_skill),
+    Case("GET", "/devices"),
+    Case("GET", "/devices/{id}", own_device),
+    Case("GET", "/users"),
+    Case("POST", "/users", body={"userName": "newbie", "password": "pw"}),
+    Case("GET", "/users/{id}", own),
+    Case("PUT", "/users/{id}", AGENT2, body={"firstName": "Robert"}),
+    Case("POST", "/users/{id}", AGENT2, body={"operationName": "ChangePassword", "oldPassword": "eA==", "newPassword": "eQ=="}),
+    Case("POST", "/users/{id}", AGENT2, body={"operationName": "ResetPassword", "newPassword": "eQ=="}),
+    Case("DELETE", "/users/{id}", AGENT2),
+    Case("GET", "/users/{id}/skills", AGENT2),
+    Case("POST", "/users/{id}/skills", AGENT2, body={"id": SKILL_ID["WFM_Chat"], "level": "3"}),
+    Case("GET", "/users/{id}/skills/{skillId}", AGENT2_SKILL),
+    Case("DELETE", "/users/{id}/skills/{skillId}", AGENT2_SKILL),
+    Case("GET", "/users/{id}/devices", AGENT2),
+    Case("POST", "/users/{id}/devices", AGENT2, body={"phoneNumber": "5099"}),
+    Case("GET", "/skills"),
+    Case("POST", "/skills", body={"name": "Juggling"}),
+    Case("GET", "/skills/{id}", lambda who: {"id": SKILL_ID["WFM_Chat"]}),
+    Case("DELETE", "/skills/{id}", lambda who: {"id": SKILL_ID["WFM_Chat"]}),
+    Case("GET", "/contacts"),
+    Case("POST", "/contacts", body={"name": "Help desk", "phoneNumber": "5550"}),
+    Case("GET", "/contacts/{id}", lambda who: {"id": CUSTOM_CONTACT_ID}),
+    Case("PUT", "/contacts/{id}", lambda who: {"id": CUSTOM_CONTACT_ID}, body={"name": "Renamed"}),
+    Case("DELETE", "/contacts/{id}", lambda who: {"id": CUSTOM_CONTACT_ID}),
+    Case("GET", "/recordings"),
+    Case("GET", "/system/routing-templates"),
+]
+
+
+@pytest.mark.parametrize("who", CALLERS)
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_roles_follow_the_contract(api: Api, case: Case, who: str) -> None:
+    allowed = CALLERS[who] & allowed_roles(case.method, case.path, (case.body or {}).get("operationName"))
+    response = await api.call(who, case.method, case.path, json_body=case.body, params=case.params, **case.path_params(who))
+    body = response.json()
+    if allowed:
+        assert (response.status_code, body["statusCode"]) == (200, 0), body
+    else:
+        assert (response.status_code, body["statusCode"]) == (403, 5), body
+
+
+def test_every_provisioning_route_has_a_case() -> None:
+    from reference_impl.app import REST_ROUTES
+
+    served = {(method, route.path.removeprefix("/api/v2")) for route in REST_ROUTES for method in route.methods - {"HEAD"}}  # type: ignore[attr-defined]
+    assert served == {(c.method, c.path) for c in CASES}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "/users/{id}", {"id": USER_ID["agent2"]}),
+        ("GET", "/devices/{id}", {"id": DEVICE_ID["agent2"]}),
+    ],
+)
+async def test_an_agent_reaches_only_its_own_objects(api: Api, method: str, path: str, params: dict[str, str]) -> None:
+    for who in ("agent1", "supervisor"):  # x-gws-scope: own binds every caller without the admin role
+        response = await api.call(who, method, path, **params)
+        assert (response.status_code, response.json()["statusCode"]) == (403, 5)
+    assert (await api.call("admin", method, path, **params)).json()["statusCode"] == 0
+
+
+async def test_scoped_lists_hold_only_the_callers_objects(api: Api) -> None:
+    mine = await api.ok("agent1", "GET", "/devices")
+    assert mine["uris"] == [f"http://gws.test:8090/api/v2/devices/{DEVICE_ID['agent1']}"]
+    everyone = await api.ok("admin", "GET", "/devices")
+    assert len(everyone["uris"]) == len(api.store.devices)
