@@ -32,8 +32,8 @@ __all__ = [
 ]
 
 # Check (or "check.rule" where one check proves several requirements) -> requirement IDs.
-# spec/requirements.yaml is the catalogue; these IDs must name its entries (tests/test_checks_http.py
-# verifies that whenever the catalogue exists).
+# The IDs name entries of spec/requirements.yaml, and a check's level is its requirements' level there;
+# tests/test_checks_http.py holds both to the catalogue.
 CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     # Return Values — All Methods: every reply carries an integer statusCode (E01, E23).
     "status_code_present": ("GWS-GEN-001",),
@@ -45,9 +45,13 @@ CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "status_code_matches_http.unauthenticated": ("GWS-AUTH-002",),
     # E12 / E13: client input never yields a 5xx or statusCode 4.
     "no_5xx_for_client_input": ("GWS-GEN-004",),
-    # Return Values — GET (1) and (2): a list is "uris" (absolute URIs) or an array named after the resource.
+    # Return Values — GET (1) and (2): a list is "uris" (absolute URIs) or an array named after the resource;
+    # a reply with neither breaks both.
     "collection_shape": ("GWS-GEN-005", "GWS-GEN-006"),
-    # Every reply matches the schema its operation declares in spec/openapi.yaml.
+    "collection_shape.uris": ("GWS-GEN-005",),
+    "collection_shape.objects": ("GWS-GEN-006",),
+    # Every reply matches the schema its operation declares in spec/openapi.yaml (defined types and values);
+    # the caller adds the operation's own requirements through CheckContext.requirement_ids.
     "response_matches_schema": ("GWS-GEN-007",),
 }
 

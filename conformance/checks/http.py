@@ -7,6 +7,7 @@ restates a schema.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -44,7 +45,7 @@ MAX_REPORTED_SCHEMA_ERRORS = 20
 
 
 def _content_type(response: Response) -> str:
-    return response.headers.get("content-type", "absent")
+    return str(response.headers.get("content-type", "absent"))
 
 
 def _shown(value: Any) -> str:
@@ -56,6 +57,8 @@ def status_code_present(ctx: CheckContext, response: Response) -> None:
     """Every reply is a JSON object with an integer ``statusCode`` (a credential-less 401 may lack a body)."""
     if response.status_code == 401 and not ctx.credentials_valid and not response.is_json:
         return  # E12: the body of a 401 is optional
+    if 200 <= response.status_code < 300 and not _success_is_json(ctx.operation):
+        return  # an attachment download answers the file itself (GWS-GEN-001's one exception)
     if not response.is_json:
         raise violation(
             "status_code_present",
@@ -136,7 +139,8 @@ def status_code_matches_http(ctx: CheckContext, response: Response) -> None:
             ctx,
             response,
             title="HTTP status does not match statusCode",
-            message=f"statusCode {code} came with HTTP {response.status_code}; it SHOULD come with HTTP {wanted} (E12).",
+            message=f"statusCode {code} came with HTTP {response.status_code}; "
+            f"it SHOULD come with HTTP {wanted} (E12).",
         )
 
 
@@ -209,26 +213,28 @@ def collection_shape(ctx: CheckContext, response: Response) -> None:
             ctx,
             response,
             title="List reply has no collection",
-            message=f"A list reply carries either \"uris\" (URIs) or {name!r} (objects); this one has neither "
+            message=f'A list reply carries either "uris" (URIs) or {name!r} (objects); this one has neither '
             f"(members: {', '.join(map(str, body))}).",
         )
     if "uris" in body:
         uris = body["uris"]
         bad = [u for u in uris if not _is_absolute_uri(u)] if isinstance(uris, list) else None
         if bad is None or bad:
-            detail = f"it is {_shown(uris)}" if bad is None else "not absolute: " + ", ".join(_shown(u) for u in bad[:5])
+            detail = (
+                f"it is {_shown(uris)}" if bad is None else "not absolute: " + ", ".join(_shown(u) for u in bad[:5])
+            )
             raise violation(
-                "collection_shape",
+                "collection_shape.uris",
                 ctx,
                 response,
-                title="\"uris\" is not a list of absolute URIs",
-                message=f"\"uris\" must be an array of absolute http(s) URIs; {detail}.",
+                title='"uris" is not a list of absolute URIs',
+                message=f'"uris" must be an array of absolute http(s) URIs; {detail}.',
             )
     if name in body:
         items = body[name]
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise violation(
-                "collection_shape",
+                "collection_shape.objects",
                 ctx,
                 response,
                 title=f"{name!r} is not a list of objects",
@@ -246,6 +252,23 @@ def _is_absolute_uri(value: object) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+@functools.cache
+def _success_is_json(operation: str | None) -> bool:
+    # spec/openapi.yaml says which operations answer something other than JSON on success.
+    if not operation or " " not in operation:
+        return True
+    method, _, target = operation.partition(" ")
+    path = target.partition("#")[0]
+    described = contract.load_document("openapi.yaml").get("paths", {}).get(path, {}).get(method.lower())
+    if not isinstance(described, dict):
+        return True
+    for status, reply in described.get("responses", {}).items():
+        content = reply.get("content") if isinstance(reply, dict) else None
+        if str(status).startswith("2") and content and "application/json" not in content:
+            return False
+    return True
 
 
 def _collection_name(operation: str | None, url: str) -> str:
