@@ -51,7 +51,9 @@ MIN_SCRUBBED_SECRET = 4
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-csrf-token"})
 _SECRET_FIELDS = frozenset({"password", "oldpassword", "newpassword"})
-_SECRET_FIELD_IN_TEXT = re.compile(r'("(?:password|oldPassword|newPassword)"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
+_SECRET_FIELD_IN_TEXT = re.compile(
+    r'("(?:password|oldPassword|newPassword)"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE
+)
 _SECRET_FIELD_IN_FORM = re.compile(r"\b((?:password|oldPassword|newPassword)=)([^&\s]*)()", re.IGNORECASE)
 _COOKIE_PAIR = re.compile(r"(^|;\s*)([^=;\s]+)=[^;]*")
 # Headers curl computes itself, or that only mean something inside the recorded session.
@@ -242,7 +244,9 @@ class Exchange:
     def summary(self) -> str:
         outcome = str(self.response.status_code) if self.response else f"no response ({self.error})"
         who = f"{self.role or 'ad-hoc'}:{self.user}" if self.user is not None else "anonymous"
-        return f"#{self.seq} {self.timestamp.isoformat(timespec='milliseconds')} {who} {self.request.method} {self.request.url} -> {outcome} in {self.elapsed_s:.3f} s"
+        when = self.timestamp.isoformat(timespec="milliseconds")
+        request = f"{self.request.method} {self.request.url}"
+        return f"#{self.seq} {when} {who} {request} -> {outcome} in {self.elapsed_s:.3f} s"
 
     def render(self) -> str:
         """The exchange as it went over the wire (redacted), for failure reports."""
@@ -454,7 +458,9 @@ class GwsClient:
             if not url.lower().startswith(("http://", "https://")):
                 raise SuiteError(f"the suite built an invalid URL {url!r}: {exc}") from exc
             recorded = RecordedRequest(method, self.recorder.redactor.url(url), (), None)
-            self._fail(TargetProtocolError, f"TargetProtocolError: invalid URL from the target: {exc}", recorded, attempt)
+            self._fail(
+                TargetProtocolError, f"TargetProtocolError: invalid URL from the target: {exc}", recorded, attempt
+            )
         request.read()  # the exact bytes, multipart included, go into the record
         try:
             raw = self._http.send(request, stream=True)
@@ -482,7 +488,9 @@ class GwsClient:
         if expect_json and not is_json and raw.status_code != 401:
             content_type = raw.headers.get("content-type", "absent")
             error = f"TargetProtocolError: the body is not JSON (HTTP {raw.status_code}, Content-Type {content_type!r})"
-        exchange = self._record(self._recorded_request(request), self._recorded_response(raw, content_bytes), attempt, error)
+        exchange = self._record(
+            self._recorded_request(request), self._recorded_response(raw, content_bytes), attempt, error
+        )
         if error is not None:
             raise TargetProtocolError(exchange.error or error, exchange)
         return Response(exchange, raw.status_code, raw.headers, content_bytes, json_body, is_json)

@@ -22,14 +22,14 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from conformance.errors import ConfigError
 
 __all__ = [
-    "ROLES",
     "FUZZ_PROFILES",
     "REDACTED",
+    "ROLES",
+    "VARIABLES",
     "Credentials",
     "FuzzBudget",
     "Settings",
     "Variable",
-    "VARIABLES",
     "load_settings",
     "redact_url",
     "settings_table_markdown",
@@ -81,7 +81,9 @@ def _user_variables(role: str) -> tuple[Variable, ...]:
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("GWS_CONFIG", None, None, "Path of the TOML configuration file.", default_doc="none"),
-    Variable("GWS_BASE_URL", "base_url", "http://127.0.0.1:8080/api/v2", "Base URL of the API (up to and including /api/v2)."),
+    Variable(
+        "GWS_BASE_URL", "base_url", "http://127.0.0.1:8080/api/v2", "Base URL of the API (up to and including /api/v2)."
+    ),
     Variable(
         "GWS_COMETD_URL",
         "cometd_url",
@@ -99,7 +101,9 @@ VARIABLES: tuple[Variable, ...] = (
         "(such tests report *needs stimulus*).",
     ),
     Variable("GWS_REQUEST_TIMEOUT_S", "request_timeout_s", "10", "Seconds allowed for one complete HTTP exchange."),
-    Variable("GWS_NOTIFICATION_TIMEOUT_S", "notification_timeout_s", "10", "Seconds to wait for an expected notification."),
+    Variable(
+        "GWS_NOTIFICATION_TIMEOUT_S", "notification_timeout_s", "10", "Seconds to wait for an expected notification."
+    ),
     Variable(
         "GWS_QUIET_WINDOW_S",
         "quiet_window_s",

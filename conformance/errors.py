@@ -23,13 +23,13 @@ if TYPE_CHECKING:  # the client imports this module; only type checkers need the
     from conformance.client import Exchange
 
 __all__ = [
-    "GwsConformanceError",
     "ConfigError",
-    "TargetError",
-    "TargetUnreachable",
-    "TargetTimeout",
-    "TargetProtocolError",
+    "GwsConformanceError",
     "SuiteError",
+    "TargetError",
+    "TargetProtocolError",
+    "TargetTimeout",
+    "TargetUnreachable",
 ]
 
 

@@ -27,7 +27,8 @@ class Level(StrEnum):
 class Evidence(Protocol):
     """A recorded fact: an HTTP exchange, a notification, a CometD reply."""
 
-    seq: int
+    @property
+    def seq(self) -> int: ...
 
     def render(self) -> str: ...
 

@@ -59,7 +59,11 @@ class CsrfServer:
             return httpx.Response(
                 200,
                 json={"statusCode": 0, "user": {"userName": "agent1"}},
-                headers={"X-CSRF-HEADER": self.header_name, self.header_name: TOKEN, "Set-Cookie": f"JSESSIONID={SESSION}; Path=/; HttpOnly"},
+                headers={
+                    "X-CSRF-HEADER": self.header_name,
+                    self.header_name: TOKEN,
+                    "Set-Cookie": f"JSESSIONID={SESSION}; Path=/; HttpOnly",
+                },
             )
         if request.headers.get(self.header_name) != TOKEN:
             return httpx.Response(403, json={"statusCode": 3, "statusMessage": "CSRF token missing"})
@@ -141,7 +145,11 @@ def test_every_exchange_is_recorded_in_order_in_a_shared_recorder() -> None:
         one.delete("/me/calls/c1")
     exchanges = recorder.exchanges
     assert [e.seq for e in exchanges] == [1, 2, 3]
-    assert [(e.role, e.request.method) for e in exchanges] == [("agent1", "GET"), ("agent2", "POST"), ("agent1", "DELETE")]
+    assert [(e.role, e.request.method) for e in exchanges] == [
+        ("agent1", "GET"),
+        ("agent2", "POST"),
+        ("agent1", "DELETE"),
+    ]
     assert exchanges[0].timestamp <= exchanges[1].timestamp <= exchanges[2].timestamp
     assert json.loads(exchanges[1].request.body or "") == {"operationName": "NotReady", "reasonCode": "Lunch"}
     assert exchanges[1].response is not None and json.loads(exchanges[1].response.body or "") == {"statusCode": 0}
@@ -156,27 +164,47 @@ def test_secrets_never_reach_the_record_the_curl_or_the_rendering(tmp_path: Path
         return httpx.Response(
             400,
             json={"statusCode": 1, "statusMessage": f"bad: {request.content.decode()}", "password": "srv-Secret-echo"},
-            headers={"X-CSRF-HEADER": "X-CSRF-TOKEN", "X-CSRF-TOKEN": TOKEN, "Set-Cookie": f"JSESSIONID={SESSION}; Path=/"},
+            headers={
+                "X-CSRF-HEADER": "X-CSRF-TOKEN",
+                "X-CSRF-TOKEN": TOKEN,
+                "Set-Cookie": f"JSESSIONID={SESSION}; Path=/",
+            },
         )
 
     with client_for(handler) as client:
         client.get("/me")
         client.post(
             "/me",
-            json={"operationName": "ChangePassword", "oldPassword": PASSWORDS["agent1"], "newPassword": "new-Secret-pw"},
+            json={
+                "operationName": "ChangePassword",
+                "oldPassword": PASSWORDS["agent1"],
+                "newPassword": "new-Secret-pw",
+            },
         )
-        client.post("/users/u1", content=b'{"operationName":"ChangePassword","password":"raw-Secret-pw",', headers={"Content-Type": "application/json"})
+        client.post(
+            "/users/u1",
+            content=b'{"operationName":"ChangePassword","password":"raw-Secret-pw",',
+            headers={"Content-Type": "application/json"},
+        )
         client.get("/users", params={"password": "query-Secret-pw"})
     recorder = client.recorder
     path = tmp_path / "exchanges.jsonl"
     recorder.write_jsonl(path)
     change = recorder.exchanges[1]
-    assert json.loads(change.request.body or "") == {"operationName": "ChangePassword", "oldPassword": REDACTED, "newPassword": REDACTED}
+    assert json.loads(change.request.body or "") == {
+        "operationName": "ChangePassword",
+        "oldPassword": REDACTED,
+        "newPassword": REDACTED,
+    }
     assert change.request.header("Authorization") == f"Basic {REDACTED}"
     assert change.request.header("Cookie") == f"JSESSIONID={REDACTED}"
     assert change.request.header("X-CSRF-TOKEN") == REDACTED
     assert change.response is not None and change.response.header("Set-Cookie") == f"JSESSIONID={REDACTED}; Path=/"
-    for text in (path.read_text(), *(e.render() for e in recorder.exchanges), *(e.to_curl() for e in recorder.exchanges)):
+    for text in (
+        path.read_text(),
+        *(e.render() for e in recorder.exchanges),
+        *(e.to_curl() for e in recorder.exchanges),
+    ):
         assert no_secret_in(text), text
 
 
@@ -184,7 +212,7 @@ def test_curl_reproduces_the_request_with_the_password_from_the_environment() ->
     with client_for(lambda r: ok()) as client:
         exchange = client.post("/me/calls/c1", json={"operationName": "Hold"}).exchange
     curl = exchange.to_curl()
-    assert curl.startswith(f"curl -sS -i -X POST {BASE}/me/calls/c1 -u \"agent1:$GWS_AGENT1_PASSWORD\"")
+    assert curl.startswith(f'curl -sS -i -X POST {BASE}/me/calls/c1 -u "agent1:$GWS_AGENT1_PASSWORD"')
     assert "-H 'Content-Type: application/json'" in curl
     assert curl.endswith("""--data-raw '{"operationName":"Hold"}'""")
     # The shell turns the command into exactly the request that was sent.
@@ -216,7 +244,8 @@ def test_curl_for_ad_hoc_and_anonymous_credentials() -> None:
 def test_multipart_upload_is_recorded_and_reproduced_with_a_form_part() -> None:
     with client_for(lambda r: ok(documentId="doc1")) as client:
         exchange = client.post(
-            "/me/interactions/i1/attachments", files={"attachment": ("report.pdf", b"%PDF-\xff\xfe binary", "application/pdf")}
+            "/me/interactions/i1/attachments",
+            files={"attachment": ("report.pdf", b"%PDF-\xff\xfe binary", "application/pdf")},
         ).exchange
     assert exchange.request.body is not None and 'filename="report.pdf"' in exchange.request.body
     assert "-F attachment=@report.pdf" in exchange.to_curl()
@@ -225,7 +254,9 @@ def test_multipart_upload_is_recorded_and_reproduced_with_a_form_part() -> None:
 
 def test_large_and_binary_bodies_are_summarised() -> None:
     big = {"statusCode": 0, "blob": "x" * (MAX_RECORDED_BODY * 2)}
-    with client_for(lambda r: ok(**big) if r.url.path.endswith("big") else httpx.Response(200, content=b"\xff\xfe\x00\x01" * 10)) as client:
+    with client_for(
+        lambda r: ok(**big) if r.url.path.endswith("big") else httpx.Response(200, content=b"\xff\xfe\x00\x01" * 10)
+    ) as client:
         recorded = client.get("/big").exchange.response
         binary = client.get("/bin", expect_json=False)
     assert recorded is not None and recorded.body is not None and "[truncated:" in recorded.body
@@ -275,7 +306,9 @@ def test_non_json_answer_is_a_protocol_error_with_the_response_recorded() -> Non
 
 
 def test_a_401_may_come_without_json() -> None:
-    handler: Handler = lambda r: httpx.Response(401, content=b"<html>Unauthorized</html>", headers={"WWW-Authenticate": "Basic"})  # noqa: E731
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, content=b"<html>Unauthorized</html>", headers={"WWW-Authenticate": "Basic"})
+
     with client_for(handler) as client:
         response = client.get("/me")
     assert response.status_code == 401 and response.json_body is None
@@ -343,7 +376,11 @@ def dripping_server() -> Iterator[int]:
 
 def real_client(port: int) -> GwsClient:
     settings = load_settings(
-        env={"GWS_BASE_URL": f"http://127.0.0.1:{port}/api/v2", "GWS_REQUEST_TIMEOUT_S": "0.3", "GWS_AGENT1_PASSWORD": PASSWORDS["agent1"]}
+        env={
+            "GWS_BASE_URL": f"http://127.0.0.1:{port}/api/v2",
+            "GWS_REQUEST_TIMEOUT_S": "0.3",
+            "GWS_AGENT1_PASSWORD": PASSWORDS["agent1"],
+        }
     )
     return GwsClient(settings, settings.credentials("agent1"))
 

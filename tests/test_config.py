@@ -79,17 +79,26 @@ def test_empty_environment_value_counts_as_unset() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"GWS_BASE_URL": "127.0.0.1:8080/api/v2"}, "GWS_BASE_URL='127.0.0.1:8080/api/v2' (environment): not an http(s) URL"),
+        (
+            {"GWS_BASE_URL": "127.0.0.1:8080/api/v2"},
+            "GWS_BASE_URL='127.0.0.1:8080/api/v2' (environment): not an http(s) URL",
+        ),
         ({"GWS_BASE_URL": "http://h:99999/api/v2"}, "GWS_BASE_URL='http://h:99999/api/v2' (environment): not a"),
         ({"GWS_COMETD_URL": "http://h/n?x=1"}, "GWS_COMETD_URL='http://h/n?x=1' (environment): must not carry a query"),
-        ({"GWS_FUZZ_PROFILE": "thorough"}, "GWS_FUZZ_PROFILE='thorough' (environment): expected one of quick, default, deep"),
+        (
+            {"GWS_FUZZ_PROFILE": "thorough"},
+            "GWS_FUZZ_PROFILE='thorough' (environment): expected one of quick, default, deep",
+        ),
         ({"GWS_SEED": "abc"}, "GWS_SEED='abc' (environment): not an integer"),
         ({"GWS_SEED": "1.5"}, "GWS_SEED='1.5' (environment): not an integer"),
         ({"GWS_FUZZ_MAX_EXAMPLES": "0"}, "GWS_FUZZ_MAX_EXAMPLES='0' (environment): must be at least 1"),
         ({"GWS_REQUEST_TIMEOUT_S": "soon"}, "GWS_REQUEST_TIMEOUT_S='soon' (environment): not a number of seconds"),
         ({"GWS_QUIET_WINDOW_S": "-1"}, "GWS_QUIET_WINDOW_S='-1' (environment): must be a positive number of seconds"),
         ({"GWS_CSRF": "maybe"}, "GWS_CSRF='maybe' (environment): expected one of auto, on, off"),
-        ({"GWS_STIMULUS": "robot"}, "GWS_STIMULUS='robot' (environment): expected reference, manual, none or module:Class"),
+        (
+            {"GWS_STIMULUS": "robot"},
+            "GWS_STIMULUS='robot' (environment): expected reference, manual, none or module:Class",
+        ),
     ],
 )
 def test_each_bad_input_has_its_message(env: dict[str, str], message: str) -> None:
