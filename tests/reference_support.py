@@ -110,10 +110,11 @@ def snapshot(store: Store) -> str:
     return json.dumps(parts, sort_keys=True)
 
 
-def drained(subscription: Subscription, topic: str) -> list[dict[str, Any]]:
-    """The messages queued on ``topic``, each checked against spec/topics.yaml and spec/notifications/."""
-    messages = [data for t, data in subscription.drain() if t == topic]
-    for data in messages:
+def drained(subscription: Subscription) -> dict[str, list[dict[str, Any]]]:
+    """Every queued message by topic, each checked against spec/topics.yaml and spec/notifications/."""
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for topic, data in subscription.drain():
         errors = validate_notification(topic, data)
         assert not errors, f"{topic} message breaks its contract: {errors}\n{data}"
-    return messages
+        by_topic.setdefault(topic, []).append(data)
+    return by_topic
