@@ -93,7 +93,11 @@ class Machine:
         return tuple(seen)
 
     def capabilities(self) -> list[str]:
-        return [op for op in self.TABLE.get(self.state, ()) if self._guard(op)]
+        return [op for op in self.TABLE.get(self._row(), ()) if self._guard(op)]
+
+    def _row(self) -> str:
+        """The TABLE row that applies now: the state, unless a machine reads it with more context."""
+        return self.state
 
     def apply(self, operation_name: str, **attributes: Any) -> list[Notification]:
         if operation_name not in self.operations():
@@ -107,7 +111,7 @@ class Machine:
         return True if guard is None else bool(guard())
 
     def _why_not(self, operation_name: str) -> str:
-        if operation_name in self.TABLE.get(self.state, ()):
+        if operation_name in self.TABLE.get(self._row(), ()):
             return "its precondition does not hold"
         return f"allowed: {', '.join(self.capabilities()) or 'nothing'}"
 
@@ -120,24 +124,26 @@ _MISSING = object()
 
 
 def require(attributes: Mapping[str, Any], name: str, kind: type | tuple[type, ...] = str) -> Any:
-    """A required attribute: absent or null -> statusCode 1, wrong JSON type -> statusCode 2."""
+    """A required attribute: absent or null -> statusCode 1, wrong JSON type or blank -> statusCode 2."""
     value = attributes.get(name, _MISSING)
     if value is _MISSING or value is None:
         raise MissingAttribute(f"missing required attribute {name!r}")
     return _typed(name, value, kind)
 
 
-def optional(attributes: Mapping[str, Any], name: str, kind: type | tuple[type, ...] = str, default: Any = None) -> Any:
+def optional(attributes: Mapping[str, Any], name: str, kind: type | tuple[type, ...] = str, default: Any = None,
+             *, blank_ok: bool = False) -> Any:
+    """An optional attribute (absent or null -> ``default``); ``blank_ok`` for text such as an indent."""
     value = attributes.get(name)
-    return default if value is None else _typed(name, value, kind)
+    return default if value is None else _typed(name, value, kind, blank_ok)
 
 
-def _typed(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+def _typed(name: str, value: Any, kind: type | tuple[type, ...], blank_ok: bool = False) -> Any:
     # bool is an int in Python but not in JSON: never let true pass for a number.
     if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, (int,))):
         expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise InvalidOperation(f"attribute {name!r} must be a {expected}, got {type(value).__name__}")
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and not blank_ok and not value.strip():
         raise InvalidOperation(f"attribute {name!r} must not be empty")
     return value
 
