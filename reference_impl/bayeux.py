@@ -24,6 +24,7 @@ allowed for that user, or a publish: GWS clients only listen), 400 (malformed me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -158,7 +159,9 @@ class BayeuxServer:
         self._clock = clock
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
-        self._meta: dict[str, Callable[[_Client | None, Message], Message]] = {
+        # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
+        self._meta: dict[str, Callable[[str, _Client | None, Message], Message]] = {
+            HANDSHAKE: self._handshake,
             SUBSCRIBE: self._subscribe,
             UNSUBSCRIBE: self._unsubscribe,
             DISCONNECT: self._disconnect,
@@ -198,7 +201,8 @@ class BayeuxServer:
             self._end(client, ENDED_BY_SERVER)
 
     def _client_for(self, user_id: str, message: Message) -> _Client | None:
-        client = self._clients.get(message.get("clientId"))  # type: ignore[arg-type]
+        client_id = message.get("clientId")
+        client = self._clients.get(client_id) if isinstance(client_id, str) else None
         # Another user's clientId is answered exactly like a made-up one: nothing leaks.
         return client if client is not None and client.user_id == user_id else None
 
@@ -224,11 +228,12 @@ class BayeuxServer:
         replies: list[Message] = []
         connect: Message | None = None
         for message in messages:
-            if not isinstance(message, dict) or not isinstance(message.get("channel"), str):
+            channel = _message_channel(message)
+            if channel is None:
                 replies.append(_failure({"channel": "/meta/unknown"}, "400::Not a Bayeux message"))
-            elif message["channel"] == CONNECT and connect is None:
+            elif channel == CONNECT and connect is None:
                 connect = message
-            elif message["channel"] == CONNECT:
+            elif channel == CONNECT:
                 replies.append(_failure(message, "400::Only one connect per request"))
             else:
                 replies.append(self._answer(user_id, message))
@@ -238,21 +243,19 @@ class BayeuxServer:
 
     def _answer(self, user_id: str, message: Message) -> Message:
         channel: str = message["channel"]
-        if channel == HANDSHAKE:
-            return self._handshake(user_id, message)
         client = self._client_for(user_id, message)
         if client is not None:
             client.last_seen = self._clock()
         handler = self._meta.get(channel)
         if handler is not None:
-            return handler(client, message)
+            return handler(user_id, client, message)
         if channel.startswith("/meta/"):
             return _failure(message, "400::Unknown meta channel")
         if client is None:
             return _unknown_client(message)
         return _failure(message, "403::Publishing is not allowed")
 
-    def _handshake(self, user_id: str, message: Message) -> Message:
+    def _handshake(self, user_id: str, _: _Client | None, message: Message) -> Message:
         offered = message.get("supportedConnectionTypes")
         if isinstance(offered, list) and not set(offered) & set(CONNECTION_TYPES):
             return _failure(
@@ -315,7 +318,7 @@ class BayeuxServer:
             waits = [wake.wait(), client.events.wait()] if deliver else [wake.wait()]
             await _first_of(waits, timeout=remaining)
 
-    def _subscribe(self, client: _Client | None, message: Message) -> Message:
+    def _subscribe(self, _: str, client: _Client | None, message: Message) -> Message:
         if client is None:
             return _unknown_client(message)
         channels = _channel_list(message.get("subscription"))
@@ -335,7 +338,7 @@ class BayeuxServer:
             return any(channel_matches(channel, topic) for topic in client.allowed)
         return channel in client.allowed
 
-    def _unsubscribe(self, client: _Client | None, message: Message) -> Message:
+    def _unsubscribe(self, _: str, client: _Client | None, message: Message) -> Message:
         if client is None:
             return _unknown_client(message)
         channels = _channel_list(message.get("subscription"))
@@ -345,7 +348,7 @@ class BayeuxServer:
             client.channels.pop(channel, None)
         return _reply(message, successful=True, clientId=client.id, subscription=message["subscription"])
 
-    def _disconnect(self, client: _Client | None, message: Message) -> Message:
+    def _disconnect(self, _: str, client: _Client | None, message: Message) -> Message:
         if client is None:
             return _unknown_client(message)
         self._end(client, ENDED_BY_DISCONNECT)
@@ -378,17 +381,18 @@ class BayeuxServer:
         await websocket.accept()
         await _WebSocketSession(self, websocket, user_id).run()
 
-    def pusher(self, client_id: Any, send: Send) -> Coroutine[Any, Any, None] | None:
-        """Websocket delivery for a connected client: sends each message as soon as it is published."""
-        client = self._clients.get(client_id) if isinstance(client_id, str) else None
+    def pusher(self, user_id: str, client_id: str, send: Send) -> Coroutine[Any, Any, None] | None:
+        """Websocket delivery for a client of ``user_id``: sends each message as soon as it is published."""
+        client = self._client_for(user_id, {"clientId": client_id})
         return None if client is None else self._push(client, send)
 
     async def _push(self, client: _Client, send: Send) -> None:
-        while client.ended is None:
-            await client.events.wait()
-            events = self._take(client)
-            if events:
-                await send(events)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            while client.ended is None:
+                await client.events.wait()
+                events = self._take(client)
+                if events:
+                    await send(events)
 
 
 class _WebSocketSession:
@@ -429,18 +433,23 @@ class _WebSocketSession:
             await self._websocket.send_text(json.dumps(messages))
 
     async def _answer(self, messages: list[Any]) -> None:
-        replies = await self._server.process(self._user_id, messages, deliver=False)
-        try:
-            await self._send(replies)
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            return  # the socket went away while the connect was held; the client will reconnect
-        for reply in replies:
-            client_id = reply.get("clientId")
-            if reply.get("channel") == CONNECT and reply.get("successful") and client_id not in self._pushing:
-                pusher = self._server.pusher(client_id, self._send)
+        # A client connecting on this socket gets its messages pushed here from now on (also when it
+        # connected over long-polling before): start before the connect is held.
+        for message in messages:
+            client_id = message.get("clientId") if isinstance(message, dict) else None
+            if _message_channel(message) == CONNECT and isinstance(client_id, str) and client_id not in self._pushing:
+                pusher = self._server.pusher(self._user_id, client_id, self._send)
                 if pusher is not None:
                     self._pushing.add(client_id)
                     self._spawn(pusher)
+        replies = await self._server.process(self._user_id, messages, deliver=False)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self._send(replies)  # fails if the socket went away while a connect was held
+
+
+def _message_channel(message: Any) -> str | None:
+    channel = message.get("channel") if isinstance(message, dict) else None
+    return channel if isinstance(channel, str) else None
 
 
 def _channel_list(subscription: Any) -> list[str] | None:

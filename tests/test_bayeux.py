@@ -288,7 +288,9 @@ async def test_disconnect_ends_the_session(live: LiveServer) -> None:
         ("agent1", "/meta/connect", False),
     ],
 )
-async def test_subscription_is_limited_to_the_user_topics(live: LiveServer, user: str, topic: str, allowed: bool) -> None:
+async def test_subscription_is_limited_to_the_user_topics(
+    live: LiveServer, user: str, topic: str, allowed: bool
+) -> None:
     async with Bayeux(live, user) as bayeux:
         await bayeux.handshake()
         reply = await bayeux.subscribe(topic)
@@ -351,10 +353,11 @@ async def test_websocket_pushes_messages_without_waiting_for_the_held_connect(li
             {"channel": "/meta/subscribe", "id": "2", "clientId": client_id, "subscription": "/v2/me/calls"}
         )
         assert subscribed["successful"] is True
-        [first] = await exchange({"channel": "/meta/connect", "id": "3", "clientId": client_id, "connectionType": "websocket"})
+        connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "websocket"}
+        [first] = await exchange({**connect, "id": "3"})
         assert first["successful"] is True
         started = loop.time()
-        await ws.send(json.dumps([{"channel": "/meta/connect", "id": "4", "clientId": client_id, "connectionType": "websocket"}]))
+        await ws.send(json.dumps([{**connect, "id": "4"}]))
         await publish(live, "agent1", {"marker": "pushed"})
         [pushed] = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE_S))
         assert pushed["channel"] == "/v2/me/calls" and pushed["data"] == {"marker": "pushed"}
@@ -400,7 +403,9 @@ class Recorder(aiocometd.Extension):
 
 
 def cometd_client(live: LiveServer, recorder: Recorder, connection_type: aiocometd.ConnectionType) -> aiocometd.Client:
-    return aiocometd.Client(live.url, connection_types=[connection_type], connection_timeout=DEADLINE_S, extensions=[recorder])
+    return aiocometd.Client(
+        live.url, connection_types=[connection_type], connection_timeout=DEADLINE_S, extensions=[recorder]
+    )
 
 
 async def receive(client: aiocometd.Client) -> dict[str, Any]:
@@ -409,7 +414,9 @@ async def receive(client: aiocometd.Client) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("connection_type", CONNECTION_TYPES, ids=lambda c: c.value)
-async def test_aiocometd_receives_a_published_message(live: LiveServer, connection_type: aiocometd.ConnectionType) -> None:
+async def test_aiocometd_receives_a_published_message(
+    live: LiveServer, connection_type: aiocometd.ConnectionType
+) -> None:
     recorder = Recorder("agent1")
     async with cometd_client(live, recorder, connection_type) as client:
         assert client.connection_type is connection_type
