@@ -326,7 +326,7 @@ class BayeuxServer:
             return _failure(message, "400::subscription must be a channel name or a list of them")
         refused = [channel for channel in channels if not self._may_subscribe(client, channel)]
         if refused:
-            return _failure(message, f"403:{','.join(refused)}:Subscription not allowed for this user")
+            return _failure(message, f"403::Subscription to {', '.join(refused)} not allowed for this user")
         for channel in channels:
             client.channels.setdefault(channel, client.events.position)
         return _reply(message, successful=True, clientId=client.id, subscription=message["subscription"])
@@ -409,9 +409,11 @@ class _WebSocketSession:
     async def run(self) -> None:
         try:
             while True:
-                text = await self._websocket.receive_text()
+                frame = await self._websocket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    return
                 try:
-                    body = json.loads(text)
+                    body = json.loads(frame.get("text") or frame.get("bytes") or b"")
                 except ValueError:
                     await self._websocket.close(code=1003, reason="Bayeux frames are JSON arrays of messages")
                     return

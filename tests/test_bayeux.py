@@ -297,7 +297,7 @@ async def test_subscription_is_limited_to_the_user_topics(
     assert reply["subscription"] == topic
     assert reply["successful"] is allowed
     if not allowed:
-        assert reply["error"].startswith("403:")
+        assert reply["error"].startswith("403::") and topic in reply["error"]
 
 
 async def test_unsubscribed_topic_stops_delivery(live: LiveServer) -> None:
