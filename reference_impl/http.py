@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from conformance import contract
 from reference_impl.events import EventBus
-from reference_impl.store import Store, User
+from reference_impl.store import Session, Store, User
 
 __all__ = [
     "API_PREFIX",
@@ -204,10 +204,9 @@ def operations() -> dict[tuple[str, str], Operation]:
                     body_ref = f"{body_ref_base}{_pointer('content', 'application/json', 'schema')}"
                     variants, open_variant = _variants(content["application/json"].get("schema", {}), body_ref, roles)
             query = {}
-            for i, parameter in enumerate([*shared_parameters, *spec.get("parameters", [])]):
-                where = f"{op_ref}{_pointer('parameters', str(i - len(shared_parameters)))}" if i >= len(
-                    shared_parameters
-                ) else f"{path_ref}{_pointer('parameters', str(i))}"
+            located = [(p, f"{path_ref}{_pointer('parameters', str(i))}") for i, p in enumerate(shared_parameters)]
+            located += [(p, f"{op_ref}{_pointer('parameters', str(i))}") for i, p in enumerate(spec.get("parameters", []))]
+            for parameter, where in located:
                 parameter, parameter_ref = _resolve(parameter, where)
                 if parameter.get("in") == "query" and "schema" in parameter:
                     query[parameter["name"]] = f"{parameter_ref}{_pointer('schema')}"
@@ -407,23 +406,23 @@ def endpoint(method: str, path: str, handler: Handler) -> Callable[[Request], Aw
         raise contract.ContractError(f"spec/openapi.yaml has no operation {method} {path}") from None
 
     async def run(request: Request) -> Response:
-        state = request.app.state
-        csrf_session = None
         try:
-            ctx, csrf_session = await _open(request, operation, state)
+            ctx = await _open(request, operation)
             result = await handler(ctx)
             response = result if isinstance(result, Response) else JSONResponse({"statusCode": 0, **result})
         except ApiError as error:
             response = error_response(error)
-        if csrf_session is not None:
-            _add_csrf(request, response, csrf_session)
+        session: Session | None = getattr(request.state, "session", None)
+        if session is not None:  # set once the caller is known, whatever the outcome
+            _add_csrf(request, response, session)
         return response
 
     run.__name__ = handler.__name__
     return run
 
 
-async def _open(request: Request, operation: Operation, state: Any) -> tuple[Context, Any]:
+async def _open(request: Request, operation: Operation) -> Context:
+    state = request.app.state
     store: Store = state.store
     user, by_cookie = _authenticated_user(request)
     if user is None:
@@ -433,12 +432,11 @@ async def _open(request: Request, operation: Operation, state: Any) -> tuple[Con
             http_status=401,
             headers={"WWW-Authenticate": REALM},
         )
-    session = None
-    if state.csrf:
-        session = store.sessions.get(request.cookies.get(SESSION_COOKIE, "")) if by_cookie else _session_for(request, store, user)
-        if by_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
-            if request.headers.get(CSRF_HEADER) != session.csrf_token:  # type: ignore[union-attr]
-                raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
+    session = request.state.session = _session_for(request, store, user) if state.csrf else None
+    if by_cookie and session is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Only the cookie rides along by itself on a forged request; Basic credentials need no token.
+        if request.headers.get(CSRF_HEADER) != session.csrf_token:
+            raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
     roles = caller_roles(user)
     if not roles & operation.roles:
         raise ApiError(StatusCode.NO_PERMISSION, f"{operation} is not permitted to this user's roles")
@@ -451,15 +449,16 @@ async def _open(request: Request, operation: Operation, state: Any) -> tuple[Con
     if operation.body_ref is not None:
         ctx.body = await _json_body(request)
         _check_body(ctx)
-    return ctx, session
+    return ctx
 
 
-def _session_for(request: Request, store: Store, user: User) -> Any:
+def _session_for(request: Request, store: Store, user: User) -> Session:
+    """The caller's cookie session; a new one when it has none (or presents another user's)."""
     session = store.sessions.get(request.cookies.get(SESSION_COOKIE, ""))
     return session if session and session.user_id == user.id else store.open_session(user.id)
 
 
-def _add_csrf(request: Request, response: Response, session: Any) -> None:
+def _add_csrf(request: Request, response: Response, session: Session) -> None:
     if request.cookies.get(SESSION_COOKIE) != session.id:
         response.set_cookie(SESSION_COOKIE, session.id, path="/", httponly=True, samesite="strict")
     if request.method in ("GET", "HEAD"):

@@ -141,3 +141,22 @@ async def test_unknown_path_and_method_answer_gws_errors(api: Api) -> None:
     wrong_method = await api.client.patch("/api/v2/users", auth=("admin", "admin-secret"))
     assert (wrong_method.status_code, wrong_method.json()["statusCode"]) == (405, 2)
     assert wrong_method.headers["allow"] == "GET, HEAD, POST"
+
+
+async def test_a_bug_answers_statusCode_4_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """The last resort for server bugs (never for bad input, which the table above keeps from it)."""
+    import httpx
+    from starlette.routing import Route
+
+    from reference_impl.app import create_app
+
+    async def broken(request: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    app = create_app()
+    app.router.routes.append(Route("/api/v2/broken", broken))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gws.test") as client:
+        response = await client.get("/api/v2/broken")
+    assert (response.status_code, response.json()["statusCode"]) == (500, 4)
+    assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
