@@ -134,7 +134,8 @@ class ChatView(Machine):
             return []
         self.state = "Rejected"
         session.rejected_by.add(self.user_id)
-        following = session.center.routing.next_ready("chat", exclude=session.rejected_by | set(session.views))
+        on_chat = {user for user in session.views if session.view_for(user)}
+        following = session.center.routing.next_ready("chat", exclude=session.rejected_by | on_chat)
         return session.invite(following, "Invited") if following else []
 
     def _op_SendMessage(self, **attributes: Any) -> list[Notification]:
@@ -155,14 +156,14 @@ class ChatView(Machine):
         return [self.message(events=self.session.events[int(first) - 1:])]
 
     def _op_Transfer(self, **attributes: Any) -> list[Notification]:
-        target = self._invitee(attributes, "targetId")
+        target = self.session._checked_agent(attributes, "targetId", self.user_id)
         return self._leave() + self.session.invite(target, "Invited")
 
     def _op_InitiateConsultation(self, **attributes: Any) -> list[Notification]:
-        return self._invite_to_join(self._invitee(attributes, "agentId"), "consultation")
+        return self._invite_to_join(self.session._checked_agent(attributes, "agentId", self.user_id), "consultation")
 
     def _op_StartConference(self, **attributes: Any) -> list[Notification]:
-        return self._invite_to_join(self._invitee(attributes, "agentId"), "conference")
+        return self._invite_to_join(self.session._checked_agent(attributes, "agentId", self.user_id), "conference")
 
     def _op_CompleteTransfer(self, **attributes: Any) -> list[Notification]:
         self.session.invitation = None
@@ -204,12 +205,6 @@ class ChatView(Machine):
     def _party(self) -> str:
         assert self.party_id is not None  # an Accepted view has joined
         return self.party_id
-
-    def _invitee(self, attributes: dict[str, Any], name: str) -> str:
-        agent = self.session._checked_agent(attributes, name, self.user_id)
-        if self.session.view_for(agent) is not None:
-            raise InvalidOperation(f"agent {agent!r} is already on this chat")
-        return agent
 
     def _invite_to_join(self, agent: str, kind: str) -> list[Notification]:
         self.session.invitation = Invitation(self.user_id, agent, kind)
