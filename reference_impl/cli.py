@@ -20,7 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8080, help="TCP port (default: %(default)s)")
     serve.add_argument("--data", metavar="PATH", help="contact-center file (default: fixtures/contact-center.yaml)")
-    serve.add_argument("--stimulus", action="store_true", help="also serve the control API that plays the outside world")
+    serve.add_argument(
+        "--stimulus", action="store_true", help="also serve the control API that plays the outside world"
+    )
     serve.add_argument("--csrf", action="store_true", help="open cookie sessions and require X-CSRF-TOKEN on them")
     return parser
 

@@ -83,7 +83,12 @@ HTTP_STATUS = {0: 200, 1: 400, 2: 400, 3: 403, 4: 500, 5: 403, 6: 404}
 
 class ApiError(Exception):
     def __init__(
-        self, status_code: StatusCode, message: str, *, http_status: int | None = None, headers: Mapping[str, str] | None = None
+        self,
+        status_code: StatusCode,
+        message: str,
+        *,
+        http_status: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -205,7 +210,9 @@ def operations() -> dict[tuple[str, str], Operation]:
                     variants, open_variant = _variants(content["application/json"].get("schema", {}), body_ref, roles)
             query = {}
             located = [(p, f"{path_ref}{_pointer('parameters', str(i))}") for i, p in enumerate(shared_parameters)]
-            located += [(p, f"{op_ref}{_pointer('parameters', str(i))}") for i, p in enumerate(spec.get("parameters", []))]
+            located += [
+                (p, f"{op_ref}{_pointer('parameters', str(i))}") for i, p in enumerate(spec.get("parameters", []))
+            ]
             for parameter, where in located:
                 parameter, parameter_ref = _resolve(parameter, where)
                 if parameter.get("in") == "query" and "schema" in parameter:
@@ -387,12 +394,11 @@ class Context:
             )
         return wanted
 
-    def listing(self, name: str, items: Iterable[tuple[str, Callable[[], dict[str, Any]]]]) -> dict[str, Any]:
-        """A collection: its uris, or with fields= its objects under ``name`` (Return Values, GET 1 and 2)."""
-        items = list(items)
+    def listing(self, name: str, objects: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        """A collection: the objects' uris, or with fields= the objects under ``name`` (Return Values, GET 1, 2)."""
         if self.fields is None:
-            return {"uris": [uri for uri, _ in items]}
-        return {name: [self.select(render()) for _, render in items]}
+            return {"uris": [obj["uri"] for obj in objects]}
+        return {name: [self.select(obj) for obj in objects]}
 
 
 Handler = Callable[[Context], Awaitable["dict[str, Any] | Response"]]
@@ -433,10 +439,10 @@ async def _open(request: Request, operation: Operation) -> Context:
             headers={"WWW-Authenticate": REALM},
         )
     session = request.state.session = _session_for(request, store, user) if state.csrf else None
-    if by_cookie and session is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
-        # Only the cookie rides along by itself on a forged request; Basic credentials need no token.
-        if request.headers.get(CSRF_HEADER) != session.csrf_token:
-            raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
+    # Only the cookie rides along by itself on a forged request; Basic credentials need no token.
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if by_cookie and session is not None and unsafe and request.headers.get(CSRF_HEADER) != session.csrf_token:
+        raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
     roles = caller_roles(user)
     if not roles & operation.roles:
         raise ApiError(StatusCode.NO_PERMISSION, f"{operation} is not permitted to this user's roles")
@@ -539,7 +545,9 @@ def _check_body(ctx: Context) -> None:
             variant = operation.open_variant if accepts else None
         if variant is None:
             known = ", ".join(sorted({v.name for v in operation.variants.values()}))
-            raise ApiError(StatusCode.INVALID_PARAMETER, f"unknown operationName '{name}' for {operation} (known: {known})")
+            raise ApiError(
+                StatusCode.INVALID_PARAMETER, f"unknown operationName '{name}' for {operation} (known: {known})"
+            )
         if not ctx.roles & variant.roles:
             raise ApiError(StatusCode.NO_PERMISSION, f"{name} on {operation} is not permitted to this user's roles")
         if variant.name != "*":
@@ -564,8 +572,14 @@ async def http_exception(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(StatusCode.NOT_FOUND, f"no resource at {request.url.path}"))
     if exc.status_code == 405:
         # Starlette names only the first route that matched the path; every method of the path is allowed.
-        allowed = sorted({m for r in request.app.routes if isinstance(r, Route) and r.path_regex.match(request.url.path)
-                          for m in r.methods or ()})
+        allowed = sorted(
+            {
+                m
+                for r in request.app.routes
+                if isinstance(r, Route) and r.path_regex.match(request.url.path)
+                for m in r.methods or ()
+            }
+        )
         return error_response(
             ApiError(
                 StatusCode.INVALID_PARAMETER,

@@ -141,7 +141,12 @@ class AgentStateSetting:
     read_only: bool = False
 
     def to_wire(self) -> dict[str, Any]:
-        wire = {"id": self.id, "operationName": self.operation_name, "displayName": self.display_name, "state": self.state}
+        wire = {
+            "id": self.id,
+            "operationName": self.operation_name,
+            "displayName": self.display_name,
+            "state": self.state,
+        }
         if self.work_mode is not None:
             wire["workMode"] = self.work_mode
         if self.reason is not None:
@@ -264,7 +269,9 @@ class Store:
         self.devices[device.id] = device
         if device.user_id is not None:
             presence = self.presence[device.user_id]
-            presence.devices[device.id] = DeviceState(presence, device.id, device.phone_number, device.static_attributes())
+            presence.devices[device.id] = DeviceState(
+                presence, device.id, device.phone_number, device.static_attributes()
+            )
 
     def open_session(self, user_id: str) -> Session:
         session = Session(secrets.token_urlsafe(24), user_id, secrets.token_urlsafe(24))
@@ -358,7 +365,9 @@ class _Loader:
         result = {}
         for i, entry in enumerate(self._list("skills")):
             where = f"skills[{i}]"
-            skill = Skill(self._str(entry, "id", where), self._str(entry, "name", where), self._opt(entry, "description"))
+            skill = Skill(
+                self._str(entry, "id", where), self._str(entry, "name", where), self._opt(entry, "description")
+            )
             result[skill.id] = skill
         return result
 
@@ -403,7 +412,9 @@ class _Loader:
         result = {}
         for i, entry in enumerate(self._list("queues")):
             where = f"queues[{i}]"
-            queue = Queue(self._str(entry, "id", where), self._str(entry, "name", where), self._opt(entry, "phoneNumber"))
+            queue = Queue(
+                self._str(entry, "id", where), self._str(entry, "name", where), self._opt(entry, "phoneNumber")
+            )
             result[queue.id] = queue
         return result
 
@@ -422,7 +433,9 @@ class _Loader:
         result = {}
         for i, entry in enumerate(self._list("contacts")):
             where = f"contacts[{i}]"
-            contact = Contact(self._str(entry, "id", where), self._str(entry, "name", where), self._opt(entry, "phoneNumber"))
+            contact = Contact(
+                self._str(entry, "id", where), self._str(entry, "name", where), self._opt(entry, "phoneNumber")
+            )
             result[contact.id] = contact
         return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from conformance.notifications import validate_notification
 from reference_impl.app import create_app
-from reference_impl.events import Subscription
+from reference_impl.events import EventBus, Subscription
 from reference_impl.store import Store
 
 BASE_URL = "http://gws.test:8090"
@@ -37,8 +37,12 @@ DEVICE_ID = {
     "agent1": "ab5282ac2f2847e1a4aecfe891e7532d",
     "agent2": "3c86d863738142448628b920ab27dbac",
 }
-SKILL_ID = {"WFM_Email": "3cbf00c2e65c4218b84cfe1e580eacbb", "WFM_Chat": "1529f09b71f84f9793123eb8531c5007",
-            "WFM_Voice": "845c269acc814d65aa7dff2b2b827f4a", "Customer_Service": "a6dbe0c3aadb4847b73d588a605fc64f"}
+SKILL_ID = {
+    "WFM_Email": "3cbf00c2e65c4218b84cfe1e580eacbb",
+    "WFM_Chat": "1529f09b71f84f9793123eb8531c5007",
+    "WFM_Voice": "845c269acc814d65aa7dff2b2b827f4a",
+    "Customer_Service": "a6dbe0c3aadb4847b73d588a605fc64f",
+}
 QUEUE_ID = "3fe1b81682534bf39b7d9076dddd4352"  # SimpleEmailInQueue
 CUSTOM_CONTACT_ID = "529d2b99fca94bf3b89c35f24dfe0d93"
 API = "/api/v2"
@@ -67,12 +71,13 @@ class Api:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        path_values: Mapping[str, str] | None = None,
         **path_params: str,
     ) -> httpx.Response:
-        """``path`` is the openapi.yaml template (``/users/{id}``), filled from ``path_params``."""
+        """``path`` is the openapi.yaml template (``/users/{id}``), filled from ``path_values`` and ``path_params``."""
         response = await self.client.request(
             method,
-            API + path.format(**path_params),
+            API + path.format(**(path_values or {}), **path_params),
             params=params,
             json=json_body,
             content=content,
@@ -89,7 +94,8 @@ class Api:
         return body
 
     def listen(self, who: str) -> Subscription:
-        return self.app.state.bus.subscribe(USER_ID[who])
+        bus: EventBus = self.app.state.bus
+        return bus.subscribe(USER_ID[who])
 
 
 @asynccontextmanager
@@ -101,12 +107,12 @@ async def open_api(**options: Any) -> AsyncIterator[Api]:
 
 def snapshot(store: Store) -> str:
     """Everything provisioning can change, as one comparable string (ids, passwords, levels, settings, ...)."""
-    parts = {
+    parts: dict[str, Any] = {
         name: {key: dataclasses.asdict(value) for key, value in getattr(store, name).items()}
         for name in ("users", "devices", "skills", "contacts", "agent_state_settings")
     }
-    parts["assigned_features"] = list(store.assigned_features)  # type: ignore[assignment]
-    parts["presence"] = {uid: p.state for uid, p in store.presence.items()}  # type: ignore[assignment]
+    parts["assigned_features"] = list(store.assigned_features)
+    parts["presence"] = {uid: p.state for uid, p in store.presence.items()}
     return json.dumps(parts, sort_keys=True)
 
 

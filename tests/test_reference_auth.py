@@ -57,12 +57,16 @@ async def test_csrf_session_cookie_and_token() -> None:
         before = snapshot(api.store)
         refused = await api.call(None, "POST", "/skills", json_body={"name": "Knitting"})
         assert (refused.status_code, refused.json()) == (
-            403, {"statusCode": 3, "statusMessage": "CSRF token missing or invalid"})
+            403,
+            {"statusCode": 3, "statusMessage": "CSRF token missing or invalid"},
+        )
         forged = await api.call(None, "POST", "/skills", json_body={"name": "Knitting"}, headers={"X-CSRF-TOKEN": "x"})
         assert forged.status_code == 403
         assert snapshot(api.store) == before
 
-        accepted = await api.call(None, "POST", "/skills", json_body={"name": "Knitting"}, headers={"X-CSRF-TOKEN": token})
+        accepted = await api.call(
+            None, "POST", "/skills", json_body={"name": "Knitting"}, headers={"X-CSRF-TOKEN": token}
+        )
         assert accepted.json()["statusCode"] == 0
         # Basic credentials keep working without the token.
         with_basic = await api.call("admin", "POST", "/skills", json_body={"name": "Weaving"})
@@ -82,10 +86,14 @@ async def test_authenticate_serves_the_cometd_endpoint_too() -> None:
     from starlette.requests import HTTPConnection
 
     async with open_api(csrf=True) as api:
+
         def connection(headers: list[tuple[bytes, bytes]]) -> HTTPConnection:
             return HTTPConnection({"type": "http", "headers": headers, "app": api.app})
 
-        assert await authenticate(connection([(b"authorization", b"Basic YWdlbnQxOmFnZW50MS1zZWNyZXQ=")])) == USER_ID["agent1"]
+        assert (
+            await authenticate(connection([(b"authorization", b"Basic YWdlbnQxOmFnZW50MS1zZWNyZXQ=")]))
+            == USER_ID["agent1"]
+        )
         assert await authenticate(connection([])) is None
         session = api.store.open_session(USER_ID["agent2"])
         cookie = f"{SESSION_COOKIE}={session.id}".encode()

@@ -35,14 +35,23 @@ def test_bad_arguments(arguments: list[str], message: str, capsys: pytest.Captur
         ("users: [\n", "not valid YAML"),
         ("- a list\n", "expected a mapping"),
         ("users:\n  - {userName: x, roles: [ROLE_AGENT]}\n", "users[0]: missing 'id'"),
-        ("users:\n  - {id: a, userName: u, password: p, firstName: f, lastName: l, roles: [ROLE_AGENT], channels: 5}\n",
-         "unexpected content"),
-        ("recordings:\n  - {id: r, startTime: soon, endTime: later, callerPhoneNumber: '1', dialedPhoneNumber: '2', "
-         "userName: u}\n", "ISO-8601"),
+        (
+            "users:\n  - {id: a, userName: u, password: p, firstName: f, lastName: l, roles: [ROLE_AGENT], channels: 5}\n",
+            "unexpected content",
+        ),
+        (
+            (
+                "recordings:\n  - {id: r, startTime: soon, endTime: later, callerPhoneNumber: '1', "
+                "dialedPhoneNumber: '2', userName: u}\n"
+            ),
+            "ISO-8601",
+        ),
     ],
     ids=["missing", "not-yaml", "not-a-mapping", "missing-field", "wrong-kind", "bad-timestamp"],
 )
-def test_unreadable_data_file(tmp_path: Path, content: str | None, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_data_file(
+    tmp_path: Path, content: str | None, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "contact-center.yaml"
     if content is not None:
         data.write_text(content, encoding="utf-8")
@@ -54,7 +63,10 @@ def test_unreadable_data_file(tmp_path: Path, content: str | None, message: str,
 def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reference_impl", "serve", "--data", str(tmp_path / "absent.yaml")],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("gws-reference: cannot load the contact center:")

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 from openapi_helpers import allowed_roles
-from reference_support import CUSTOM_CONTACT_ID, DEVICE_ID, SKILL_ID, USER_ID, Api, open_api
+from reference_support import (
+    CUSTOM_CONTACT_ID,
+    DEVICE_ID,
+    SKILL_ID,
+    USER_ID,
+    Api,
+    open_api,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -54,8 +61,8 @@ def own_skill(who: str) -> dict[str, str]:
     return {"id": SKILL_ID["Customer_Service"] if who != "agent1" else SKILL_ID["WFM_Email"]}
 
 
-AGENT2 = lambda who: {"id": USER_ID["agent2"]}  # noqa: E731
-AGENT2_SKILL = lambda who: {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}  # noqa: E731
+AGENT2 = lambda who: {"id": USER_ID["agent2"]}
+AGENT2_SKILL = lambda who: {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}
 
 CASES = [
     Case("GET", "/features"),
@@ -65,7 +72,9 @@ CASES = [
     Case("GET", "/settings"),
     Case("GET", "/settings/general-settings"),
     Case("GET", "/settings/agent-states"),
-    Case("POST", "/settings/agent-states", body={"operationName": "Coffee", "displayName": "Coffee", "state": "NotReady"}),
+    Case(
+        "POST", "/settings/agent-states", body={"operationName": "Coffee", "displayName": "Coffee", "state": "NotReady"}
+    ),
     Case("PUT", "/settings/agent-states", body={"operationName": "OutToLunch", "displayName": "Lunch!"}),
     Case("DELETE", "/settings/agent-states", body={"operationName": "OutToLunch"}),
     Case("GET", "/me", params={"subresources": "*"}),
@@ -82,7 +91,12 @@ CASES = [
     Case("POST", "/users", body={"userName": "newbie", "password": "pw"}),
     Case("GET", "/users/{id}", own),
     Case("PUT", "/users/{id}", AGENT2, body={"firstName": "Robert"}),
-    Case("POST", "/users/{id}", AGENT2, body={"operationName": "ChangePassword", "oldPassword": "eA==", "newPassword": "eQ=="}),
+    Case(
+        "POST",
+        "/users/{id}",
+        AGENT2,
+        body={"operationName": "ChangePassword", "oldPassword": "eA==", "newPassword": "eQ=="},
+    ),
     Case("POST", "/users/{id}", AGENT2, body={"operationName": "ResetPassword", "newPassword": "eQ=="}),
     Case("DELETE", "/users/{id}", AGENT2),
     Case("GET", "/users/{id}/skills", AGENT2),
@@ -109,7 +123,9 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_roles_follow_the_contract(api: Api, case: Case, who: str) -> None:
     allowed = CALLERS[who] & allowed_roles(case.method, case.path, (case.body or {}).get("operationName"))
-    response = await api.call(who, case.method, case.path, json_body=case.body, params=case.params, **case.path_params(who))
+    response = await api.call(
+        who, case.method, case.path, json_body=case.body, params=case.params, path_values=case.path_params(who)
+    )
     body = response.json()
     if allowed:
         assert (response.status_code, body["statusCode"]) == (200, 0), body
@@ -120,7 +136,9 @@ async def test_roles_follow_the_contract(api: Api, case: Case, who: str) -> None
 def test_every_provisioning_route_has_a_case() -> None:
     from reference_impl.app import REST_ROUTES
 
-    served = {(method, route.path.removeprefix("/api/v2")) for route in REST_ROUTES for method in route.methods - {"HEAD"}}  # type: ignore[attr-defined]
+    served = {
+        (method, route.path.removeprefix("/api/v2")) for route in REST_ROUTES for method in route.methods - {"HEAD"}
+    }  # type: ignore[attr-defined]
     assert served == {(c.method, c.path) for c in CASES}
 
 
@@ -133,9 +151,9 @@ def test_every_provisioning_route_has_a_case() -> None:
 )
 async def test_an_agent_reaches_only_its_own_objects(api: Api, method: str, path: str, params: dict[str, str]) -> None:
     for who in ("agent1", "supervisor"):  # x-gws-scope: own binds every caller without the admin role
-        response = await api.call(who, method, path, **params)
+        response = await api.call(who, method, path, path_values=params)
         assert (response.status_code, response.json()["statusCode"]) == (403, 5)
-    assert (await api.call("admin", method, path, **params)).json()["statusCode"] == 0
+    assert (await api.call("admin", method, path, path_values=params)).json()["statusCode"] == 0
 
 
 async def test_scoped_lists_hold_only_the_callers_objects(api: Api) -> None:

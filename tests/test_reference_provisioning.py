@@ -57,8 +57,12 @@ async def test_system_features_include_unassigned_ones(api: Api) -> None:
     response = await api.call("admin", "GET", "/features/{id}", id="api-supervisor-recording")
     assert (response.status_code, response.json()["statusCode"]) == (404, 6)
     feature = (await api.ok("agent1", "GET", "/features/{id}", id="api-voice"))["feature"]
-    assert feature == {"id": "api-voice", "displayName": "Voice API", "description": "The API for the voice channel.",
-                       "uri": f"{ABS}/features/api-voice"}
+    assert feature == {
+        "id": "api-voice",
+        "displayName": "Voice API",
+        "description": "The API for the voice channel.",
+        "uri": f"{ABS}/features/api-voice",
+    }
 
 
 # -- settings ---------------------------------------------------------------------------------------
@@ -75,18 +79,37 @@ async def test_agent_states_start_with_the_five_defaults(api: Api) -> None:
     body = await api.ok("agent1", "GET", "/settings/agent-states")
     assert body["key"] == "operationName"
     by_name = {s["operationName"]: s for s in body["settings"]}
-    assert by_name["Ready"] == {"id": "9430250E-0A1B-421F-B372-F29E69366DED", "operationName": "Ready",
-                                "displayName": "Ready", "state": "Ready"}
+    assert by_name["Ready"] == {
+        "id": "9430250E-0A1B-421F-B372-F29E69366DED",
+        "operationName": "Ready",
+        "displayName": "Ready",
+        "state": "Ready",
+    }
     assert {"AfterCallWork", "AuxWork", "NotReady", "Offline", "Ready", "OutToLunch"} == set(by_name)
 
 
 async def test_custom_agent_state_lifecycle(api: Api) -> None:
-    created = await api.ok("admin", "POST", "/settings/agent-states",
-                           json_body={"operationName": "Training", "displayName": "Training", "state": "NotReady",
-                                      "workMode": "AuxWork", "reason": "Training"})
+    created = await api.ok(
+        "admin",
+        "POST",
+        "/settings/agent-states",
+        json_body={
+            "operationName": "Training",
+            "displayName": "Training",
+            "state": "NotReady",
+            "workMode": "AuxWork",
+            "reason": "Training",
+        },
+    )
     states = (await api.ok("admin", "GET", "/settings/agent-states"))["settings"]
-    assert {"id": created["id"], "operationName": "Training", "displayName": "Training", "state": "NotReady",
-            "workMode": "AuxWork", "reason": "Training"} in states
+    assert {
+        "id": created["id"],
+        "operationName": "Training",
+        "displayName": "Training",
+        "state": "NotReady",
+        "workMode": "AuxWork",
+        "reason": "Training",
+    } in states
 
     # Changing the state drops a workMode that belonged to the old one.
     await api.ok("admin", "PUT", "/settings/agent-states", json_body={"operationName": "Training", "state": "Ready"})
@@ -99,8 +122,9 @@ async def test_custom_agent_state_lifecycle(api: Api) -> None:
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 async def test_built_in_agent_states_are_read_only(api: Api, method: str) -> None:
-    response = await api.call("admin", method, "/settings/agent-states",
-                              json_body={"operationName": "Ready", "displayName": "Go"})
+    response = await api.call(
+        "admin", method, "/settings/agent-states", json_body={"operationName": "Ready", "displayName": "Go"}
+    )
     assert (response.status_code, response.json()["statusCode"]) == (403, 3)
     assert api.store.agent_state_settings["Ready"].display_name == "Ready"
 
@@ -137,7 +161,9 @@ async def test_users_list_as_uris_objects_and_with_subresources(api: Api) -> Non
 
 
 async def test_user_read_with_chosen_subresources(api: Api) -> None:
-    user = (await api.ok("admin", "GET", "/users/{id}", id=USER_ID["agent1"], params={"subresources": "skills"}))["user"]
+    user = (await api.ok("admin", "GET", "/users/{id}", id=USER_ID["agent1"], params={"subresources": "skills"}))[
+        "user"
+    ]
     assert "skills" in user and "devices" not in user
     assert user["uri"] == f"{ABS}/users/{USER_ID['agent1']}"
     plain = (await api.ok("agent1", "GET", "/users/{id}", id=USER_ID["agent1"]))["user"]
@@ -145,16 +171,25 @@ async def test_user_read_with_chosen_subresources(api: Api) -> None:
 
 
 async def test_create_update_and_delete_a_user(api: Api) -> None:
-    created = await api.ok("admin", "POST", "/users",
-                           json_body={"userName": "agent9", "password": "pw9", "firstName": "Nia", "lastName": "Nine"})
+    created = await api.ok(
+        "admin",
+        "POST",
+        "/users",
+        json_body={"userName": "agent9", "password": "pw9", "firstName": "Nia", "lastName": "Nine"},
+    )
     assert created["uri"] == f"{ABS}/users/{created['id']}"
     user = (await api.ok("admin", "GET", "/users/{id}", id=created["id"]))["user"]
     assert (user["userName"], user["roles"], user["changePasswordOnFirstLogin"]) == ("agent9", ["ROLE_AGENT"], False)
     assert (await api.ok(None, "GET", "/me", auth=("agent9", "pw9")))["user"]["id"] == created["id"]  # type: ignore[arg-type]
 
     # PUT replaces the role set (E11), it does not merge.
-    await api.ok("admin", "PUT", "/users/{id}", id=created["id"],
-                 json_body={"roles": ["ROLE_SUPERVISOR"], "lastName": "Ninth", "password": "new9"})
+    await api.ok(
+        "admin",
+        "PUT",
+        "/users/{id}",
+        id=created["id"],
+        json_body={"roles": ["ROLE_SUPERVISOR"], "lastName": "Ninth", "password": "new9"},
+    )
     user = (await api.ok("admin", "GET", "/users/{id}", id=created["id"]))["user"]
     assert (user["roles"], user["lastName"], user["firstName"]) == (["ROLE_SUPERVISOR"], "Ninth", "Nia")
     assert api.store.users[created["id"]].password == "new9"
@@ -182,8 +217,16 @@ async def test_duplicate_user_name_and_self_deletion_are_refused(api: Api) -> No
 
 async def test_change_own_password(api: Api) -> None:
     listener = api.listen("agent1")
-    await api.ok("agent1", "POST", "/me", json_body={"operationName": "ChangePassword",
-                                                     "oldPassword": b64("agent1-secret"), "newPassword": b64("s3cret")})
+    await api.ok(
+        "agent1",
+        "POST",
+        "/me",
+        json_body={
+            "operationName": "ChangePassword",
+            "oldPassword": b64("agent1-secret"),
+            "newPassword": b64("s3cret"),
+        },
+    )
     assert drained(listener)["/v2/me"] == [{"notificationType": "PasswordChangeSuccessful"}]
     response = await api.call("agent1", "GET", "/me")
     assert response.status_code == 401
@@ -197,8 +240,12 @@ async def test_change_own_password(api: Api) -> None:
 )
 async def test_change_own_password_failures_arrive_on_v2_me(api: Api, old: str, new: str, error_code: int) -> None:
     listener = api.listen("agent1")
-    await api.ok("agent1", "POST", "/me",
-                 json_body={"operationName": "ChangePassword", "oldPassword": b64(old), "newPassword": b64(new)})
+    await api.ok(
+        "agent1",
+        "POST",
+        "/me",
+        json_body={"operationName": "ChangePassword", "oldPassword": b64(old), "newPassword": b64(new)},
+    )
     [message] = drained(listener)["/v2/me"]
     assert (message["notificationType"], message["errorCode"]) == ("PasswordChangeError", error_code)
     assert api.store.users[USER_ID["agent1"]].password == "agent1-secret"
@@ -206,19 +253,30 @@ async def test_change_own_password_failures_arrive_on_v2_me(api: Api, old: str, 
 
 async def test_first_login_change_clears_the_flag(api: Api) -> None:
     api.store.users[USER_ID["agent1"]].change_password_on_first_login = True
-    await api.ok("agent1", "POST", "/me", params={"firstLogin": "true"},
-                 json_body={"operationName": "ChangePassword", "oldPassword": b64("agent1-secret"),
-                            "newPassword": b64("fresh")})
+    await api.ok(
+        "agent1",
+        "POST",
+        "/me",
+        params={"firstLogin": "true"},
+        json_body={"operationName": "ChangePassword", "oldPassword": b64("agent1-secret"), "newPassword": b64("fresh")},
+    )
     assert api.store.users[USER_ID["agent1"]].change_password_on_first_login is False
 
 
 async def test_supervisor_changes_a_users_password_and_supervisors_and_admins_hear_it(api: Api) -> None:
     listeners = {who: api.listen(who) for who in ("supervisor", "admin", "agent2")}
-    await api.ok("supervisor", "POST", "/users/{id}", id=USER_ID["agent2"],
-                 json_body={"operationName": "ChangePassword", "oldPassword": b64("agent2-secret"),
-                            "newPassword": b64("other")})
-    expected = {"notificationType": "PasswordChangeSuccessful", "userId": USER_ID["agent2"],
-                "userUri": f"{ABS}/users/{USER_ID['agent2']}"}
+    await api.ok(
+        "supervisor",
+        "POST",
+        "/users/{id}",
+        id=USER_ID["agent2"],
+        json_body={"operationName": "ChangePassword", "oldPassword": b64("agent2-secret"), "newPassword": b64("other")},
+    )
+    expected = {
+        "notificationType": "PasswordChangeSuccessful",
+        "userId": USER_ID["agent2"],
+        "userUri": f"{ABS}/users/{USER_ID['agent2']}",
+    }
     assert drained(listeners["supervisor"])["/v2/users"] == [expected]
     assert drained(listeners["admin"])["/v2/users"] == [expected]
     assert listeners["agent2"].drain() == []
@@ -226,8 +284,13 @@ async def test_supervisor_changes_a_users_password_and_supervisors_and_admins_he
 
 async def test_admin_resets_a_password(api: Api) -> None:
     listener = api.listen("admin")
-    await api.ok("admin", "POST", "/users/{id}", id=USER_ID["agent2"],
-                 json_body={"operationName": "ResetPassword", "newPassword": b64("reset")})
+    await api.ok(
+        "admin",
+        "POST",
+        "/users/{id}",
+        id=USER_ID["agent2"],
+        json_body={"operationName": "ResetPassword", "newPassword": b64("reset")},
+    )
     [message] = drained(listener)["/v2/users"]
     assert message["notificationType"] == "PasswordChangeSuccessful"
     agent2 = api.store.users[USER_ID["agent2"]]
@@ -270,22 +333,34 @@ async def test_user_skill_assignment(api: Api) -> None:
 
 async def test_device_shape(api: Api) -> None:
     device = (await api.ok("agent1", "GET", "/devices/{id}", id=DEVICE_ID["agent1"]))["device"]
-    assert device["userState"] == {"id": "900D55CC-2BB0-431F-8BF9-D3525B383BE6", "displayName": "Not Ready",
-                                   "state": "NotReady"}
+    assert device["userState"] == {
+        "id": "900D55CC-2BB0-431F-8BF9-D3525B383BE6",
+        "displayName": "Not Ready",
+        "state": "NotReady",
+    }
     assert (device["phoneNumber"], device["e164Number"], device["doNotDisturb"]) == ("5001", "5001", "Off")
     assert set(device["capabilities"]) == {"DoNotDisturbOn", "ForwardCallsOn"}
     assert device["telephonyNetwork"] == "Private" and device["channels"] == ["voice"]
 
 
 async def test_create_and_assign_a_device(api: Api) -> None:
-    created = await api.ok("admin", "POST", "/users/{id}/devices", id=USER_ID["agent2"],
-                           json_body={"phoneNumber": "5012", "telephonyNetwork": "Public", "model": "Desk"})
+    created = await api.ok(
+        "admin",
+        "POST",
+        "/users/{id}/devices",
+        id=USER_ID["agent2"],
+        json_body={"phoneNumber": "5012", "telephonyNetwork": "Public", "model": "Desk"},
+    )
     assert created["uri"] == f"{ABS}/devices/{created['id']}"
     assert created["uri"] in (await api.ok("agent2", "GET", "/me/devices"))["uris"]
-    listed = (await api.ok("admin", "GET", "/users/{id}/devices", id=USER_ID["agent2"], params={"fields": "*"}))["devices"]
+    listed = (await api.ok("admin", "GET", "/users/{id}/devices", id=USER_ID["agent2"], params={"fields": "*"}))[
+        "devices"
+    ]
     new = next(d for d in listed if d["id"] == created["id"])
     assert (new["telephonyNetwork"], new["model"], new["userState"]["state"]) == ("Public", "Desk", "NotReady")
-    duplicate = await api.call("admin", "POST", "/users/{id}/devices", id=USER_ID["agent1"], json_body={"phoneNumber": "5012"})
+    duplicate = await api.call(
+        "admin", "POST", "/users/{id}/devices", id=USER_ID["agent1"], json_body={"phoneNumber": "5012"}
+    )
     assert duplicate.json()["statusCode"] == 2
 
 
@@ -338,8 +413,9 @@ async def test_contacts_of_every_type_and_filters(api: Api) -> None:
     assert len(uris) == 2 + 4 + 6  # custom, queues, users
     custom = (await api.ok("agent1", "GET", "/contacts", params={"type": "custom", "fields": "*"}))["contacts"]
     assert {c["type"] for c in custom} == {"Custom"} and len(custom) == 2  # type compares case-insensitively (E25)
-    joe = (await api.ok("agent1", "GET", "/contacts",
-                        params={"firstName": "Bob", "lastName": "Agent", "fields": "*"}))["contacts"]
+    joe = (await api.ok("agent1", "GET", "/contacts", params={"firstName": "Bob", "lastName": "Agent", "fields": "*"}))[
+        "contacts"
+    ]
     assert [(c["type"], c["userName"], c["phoneNumber"]) for c in joe] == [("User", "agent2", "5002")]
     none = (await api.ok("agent1", "GET", "/contacts", params={"firstName": "Bob", "lastName": "Nobody"}))["uris"]
     assert none == []
@@ -348,7 +424,9 @@ async def test_contacts_of_every_type_and_filters(api: Api) -> None:
 
 
 async def test_custom_contact_lifecycle(api: Api) -> None:
-    created = await api.ok("admin", "POST", "/contacts", json_body={"name": "Help", "type": "Custom", "phoneNumber": "555"})
+    created = await api.ok(
+        "admin", "POST", "/contacts", json_body={"name": "Help", "type": "Custom", "phoneNumber": "555"}
+    )
     await api.ok("admin", "PUT", "/contacts/{id}", id=created["id"], json_body={"phoneNumber": "556"})
     contact = (await api.ok("admin", "GET", "/contacts/{id}", id=created["id"]))["contact"]
     assert (contact["name"], contact["phoneNumber"], contact["type"]) == ("Help", "556", "Custom")
@@ -360,8 +438,9 @@ async def test_custom_contact_lifecycle(api: Api) -> None:
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 @pytest.mark.parametrize("contact_id", [QUEUE_ID, USER_ID["agent1"]], ids=["queue", "user"])
 async def test_queue_and_user_contacts_are_read_only(api: Api, method: str, contact_id: str) -> None:
-    response = await api.call("admin", method, "/contacts/{id}", id=contact_id,
-                              json_body={"name": "x"} if method == "PUT" else None)
+    response = await api.call(
+        "admin", method, "/contacts/{id}", id=contact_id, json_body={"name": "x"} if method == "PUT" else None
+    )
     assert (response.status_code, response.json()["statusCode"]) == (403, 3)
     assert CUSTOM_CONTACT_ID in api.store.contacts
 
@@ -371,13 +450,21 @@ async def test_queue_and_user_contacts_are_read_only(api: Api, method: str, cont
 
 async def test_recordings_search(api: Api) -> None:
     everything = (await api.ok("supervisor", "GET", "/recordings"))["recordings"]
-    assert [r["startTime"] for r in everything] == ["2024-03-01T09:00:00Z", "2024-03-01T10:15:00Z", "2024-03-02T14:00:00Z"]
+    assert [r["startTime"] for r in everything] == [
+        "2024-03-01T09:00:00Z",
+        "2024-03-01T10:15:00Z",
+        "2024-03-02T14:00:00Z",
+    ]
     by_agent2 = (await api.ok("admin", "GET", "/recordings", params={"userName": "agent2"}))["recordings"]
     assert len(by_agent2) == 2
-    window = (await api.ok("admin", "GET", "/recordings",
-                           params={"startTime": "2024-03-01T10:00:00Z", "endTime": "2024-03-02T00:00:00+00:00"}))
+    window = await api.ok(
+        "admin",
+        "GET",
+        "/recordings",
+        params={"startTime": "2024-03-01T10:00:00Z", "endTime": "2024-03-02T00:00:00+00:00"},
+    )
     assert [r["dialedPhoneNumber"] for r in window["recordings"]] == ["+16505550199"]
-    page = (await api.ok("admin", "GET", "/recordings", params={"offset": "1", "limit": "1", "fields": "userName"}))
+    page = await api.ok("admin", "GET", "/recordings", params={"offset": "1", "limit": "1", "fields": "userName"})
     assert page["recordings"] == [{"id": everything[1]["id"], "userName": "agent2"}]
 
 
@@ -395,6 +482,6 @@ async def test_routing_templates_filter_by_channel_and_version(api: Api) -> None
 
 async def test_uris_follow_the_requests_host() -> None:
     async with open_api() as api:
-        api.client.base_url = "https://gws.example.org:9443"  # type: ignore[assignment]
+        api.client.base_url = "https://gws.example.org:9443"
         uris = (await api.ok("admin", "GET", "/skills"))["uris"]
     assert all(u.startswith("https://gws.example.org:9443/api/v2/skills/") for u in uris)

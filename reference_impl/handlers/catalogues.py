@@ -21,7 +21,9 @@ def _timestamp(ctx: Context, name: str) -> Any:
         return None
     value = parse_timestamp(raw)
     if value is None:
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"query parameter '{name}' must be an ISO-8601 timestamp, not '{raw}'")
+        raise ApiError(
+            StatusCode.INVALID_PARAMETER, f"query parameter '{name}' must be an ISO-8601 timestamp, not '{raw}'"
+        )
     return value
 
 
@@ -43,28 +45,24 @@ def _recording_json(recording: Recording) -> dict[str, Any]:
 async def list_recordings(ctx: Context) -> dict[str, Any]:
     """startTime and endTime bound the recording's start; the other filters compare exactly."""
     start, end = _timestamp(ctx, "startTime"), _timestamp(ctx, "endTime")
-    exact = {
-        "callerPhoneNumber": lambda r: r.caller_phone_number,
-        "dialedPhoneNumber": lambda r: r.dialed_phone_number,
-        "userName": lambda r: r.user_name,
-    }
+    exact = ("callerPhoneNumber", "dialedPhoneNumber", "userName")
     found = [
-        r for r in sorted(ctx.store.recordings, key=lambda r: r.start_time)
+        r
+        for r in sorted(ctx.store.recordings, key=lambda r: r.start_time)
         if (start is None or r.start_time >= start)
         and (end is None or r.start_time <= end)
-        and all(ctx.query(name) in (None, read(r)) for name, read in exact.items())
+        and all(ctx.query(name) in (None, _recording_json(r)[name]) for name in exact)
     ]
     offset = int(ctx.query("offset") or 0)  # both checked against the contract already
     limit = ctx.query("limit")
-    found = found[offset:] if limit is None else found[offset:offset + int(limit)]
+    found = found[offset:] if limit is None else found[offset : offset + int(limit)]
     return {"recordings": [ctx.select(_recording_json(r)) for r in found]}
 
 
 async def list_routing_templates(ctx: Context) -> dict[str, Any]:
     channel, version = ctx.query("channel"), ctx.query("version")
     templates = [
-        t for t in ctx.store.routing_templates
-        if channel in (None, t.channel) and version in (None, t.version)
+        t for t in ctx.store.routing_templates if channel in (None, t.channel) and version in (None, t.version)
     ]
     rendered = []
     for t in templates:

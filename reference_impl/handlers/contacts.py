@@ -28,16 +28,18 @@ def _all_contacts(ctx: Context) -> list[dict[str, Any]]:
         contacts.append({"id": queue.id, "name": queue.name, "type": "Queue", "phoneNumber": queue.phone_number})
     for user in store.users.values():
         devices = store.devices_of(user.id)
-        contacts.append({
-            "id": user.id,
-            "name": f"{user.first_name} {user.last_name}".strip() or user.user_name,
-            "type": "User",
-            "phoneNumber": devices[0].phone_number if devices else None,
-            "userName": user.user_name,
-            "firstName": user.first_name,
-            "lastName": user.last_name,
-            "employeeId": user.employee_id,
-        })
+        contacts.append(
+            {
+                "id": user.id,
+                "name": f"{user.first_name} {user.last_name}".strip() or user.user_name,
+                "type": "User",
+                "phoneNumber": devices[0].phone_number if devices else None,
+                "userName": user.user_name,
+                "firstName": user.first_name,
+                "lastName": user.last_name,
+                "employeeId": user.employee_id,
+            }
+        )
     return [{k: v for k, v in c.items() if v is not None} | {"uri": ctx.uri(f"/contacts/{c['id']}")} for c in contacts]
 
 
@@ -65,7 +67,7 @@ def _custom(ctx: Context) -> Contact:
 async def list_contacts(ctx: Context) -> dict[str, Any]:
     filters = {name: value for name in FILTERS if (value := ctx.query(name)) is not None}
     contacts = [c for c in _all_contacts(ctx) if all(_matches(c, n, v) for n, v in filters.items())]
-    return ctx.listing("contacts", [(c["uri"], lambda c=c: c) for c in contacts])
+    return ctx.listing("contacts", contacts)
 
 
 async def get_contact(ctx: Context) -> dict[str, Any]:

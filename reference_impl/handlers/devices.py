@@ -18,9 +18,15 @@ def device_json(ctx: Context, device: Device) -> dict[str, Any]:
         wire = state.to_wire()
     else:
         # Nobody's device (its user was deleted): no user state, nothing to switch on.
-        wire = {**device.static_attributes(), "id": device.id, "deviceState": "Active",
-                "phoneNumber": device.phone_number, "e164Number": device.phone_number,
-                "doNotDisturb": "Off", "capabilities": []}
+        wire = {
+            **device.static_attributes(),
+            "id": device.id,
+            "deviceState": "Active",
+            "phoneNumber": device.phone_number,
+            "e164Number": device.phone_number,
+            "doNotDisturb": "Off",
+            "capabilities": [],
+        }
     wire["uri"] = ctx.uri(f"/devices/{device.id}")
     return wire
 
@@ -33,7 +39,7 @@ def find_device(ctx: Context, device_id: str) -> Device:
 
 
 def device_listing(ctx: Context, devices: list[Device]) -> dict[str, Any]:
-    return ctx.listing("devices", [(ctx.uri(f"/devices/{d.id}"), lambda d=d: device_json(ctx, d)) for d in devices])
+    return ctx.listing("devices", [device_json(ctx, d) for d in devices])
 
 
 async def list_devices(ctx: Context) -> dict[str, Any]:

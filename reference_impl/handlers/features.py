@@ -11,13 +11,16 @@ __all__ = ["delete_feature", "feature_json", "get_feature", "list_features", "li
 
 
 def feature_json(ctx: Context, feature: Feature) -> dict[str, Any]:
-    return {"id": feature.id, "displayName": feature.display_name, "description": feature.description,
-            "uri": ctx.uri(f"/features/{feature.id}")}
+    return {
+        "id": feature.id,
+        "displayName": feature.display_name,
+        "description": feature.description,
+        "uri": ctx.uri(f"/features/{feature.id}"),
+    }
 
 
 def _listing(ctx: Context, feature_ids: list[str]) -> dict[str, Any]:
-    features = [ctx.store.features[f] for f in feature_ids]
-    return ctx.listing("features", [(ctx.uri(f"/features/{f.id}"), lambda f=f: feature_json(ctx, f)) for f in features])
+    return ctx.listing("features", [feature_json(ctx, ctx.store.features[f]) for f in feature_ids])
 
 
 def _assigned(ctx: Context) -> Feature:

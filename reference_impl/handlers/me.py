@@ -12,7 +12,13 @@ from typing import Any
 from reference_impl.handlers.devices import device_json, device_listing, find_device
 from reference_impl.handlers.features import feature_json
 from reference_impl.handlers.skills import skill_json
-from reference_impl.handlers.users import USER_SUBRESOURCES, Subresource, change_password, user_json, user_skills
+from reference_impl.handlers.users import (
+    USER_SUBRESOURCES,
+    Subresource,
+    change_password,
+    user_json,
+    user_skills,
+)
 from reference_impl.http import ApiError, Context, StatusCode
 from reference_impl.model import ModelError
 
@@ -72,7 +78,7 @@ async def get_my_device(ctx: Context) -> dict[str, Any]:
 
 async def list_my_skills(ctx: Context) -> dict[str, Any]:
     skills = user_skills(ctx, ctx.user, "/me/skills")
-    return ctx.listing("skills", [(s["uri"], lambda s=s: s) for s in skills])
+    return ctx.listing("skills", skills)
 
 
 async def get_my_skill(ctx: Context) -> dict[str, Any]:

@@ -51,7 +51,9 @@ def _check_unique_reason(ctx: Context, setting: AgentStateSetting) -> None:
         s.reason == setting.reason and s.operation_name != setting.operation_name
         for s in ctx.store.agent_state_settings.values()
     ):
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"reason '{setting.reason}' is already used by another agent state")
+        raise ApiError(
+            StatusCode.INVALID_PARAMETER, f"reason '{setting.reason}' is already used by another agent state"
+        )
 
 
 def _existing(ctx: Context, *, for_change: str) -> AgentStateSetting:

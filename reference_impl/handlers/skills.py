@@ -29,8 +29,7 @@ def find_skill(ctx: Context, skill_id: str) -> Skill:
 
 
 async def list_skills(ctx: Context) -> dict[str, Any]:
-    skills = ctx.store.skills.values()
-    return ctx.listing("skills", [(ctx.uri(f"/skills/{s.id}"), lambda s=s: skill_json(s, ctx.uri(f"/skills/{s.id}"))) for s in skills])
+    return ctx.listing("skills", [skill_json(s, ctx.uri(f"/skills/{s.id}")) for s in ctx.store.skills.values()])
 
 
 async def get_skill(ctx: Context) -> dict[str, Any]:

@@ -89,9 +89,9 @@ def user_json(ctx: Context, user: User, subresources: dict[str, Subresource], wa
         wire["emailAddress"] = user.email_address
     if user.employee_id is not None:
         wire["employeeId"] = user.employee_id
-    for name in subresources:
+    for name, render in subresources.items():
         if name in wanted:
-            wire[name] = subresources[name](ctx, user)
+            wire[name] = render(ctx, user)
     wire["uri"] = ctx.uri(f"/users/{user.id}")
     return wire
 
@@ -101,12 +101,11 @@ def user_json(ctx: Context, user: User, subresources: dict[str, Subresource], wa
 
 async def list_users(ctx: Context) -> dict[str, Any]:
     wanted = ctx.subresources(USER_SUBRESOURCES)
-    users = list(ctx.store.users.values())
-    render = [(ctx.uri(f"/users/{u.id}"), lambda u=u: user_json(ctx, u, USER_SUBRESOURCES, wanted)) for u in users]
+    users = [user_json(ctx, u, USER_SUBRESOURCES, wanted) for u in ctx.store.users.values()]
     if ctx.fields is None and wanted:
         # "subresources=*: Will return all fields and all subresources ... for every user."
-        return {"users": [r() for _, r in render]}
-    return ctx.listing("users", render)
+        return {"users": users}
+    return ctx.listing("users", users)
 
 
 async def get_user(ctx: Context) -> dict[str, Any]:
@@ -242,7 +241,7 @@ def _assigned_level(ctx: Context, user: User) -> tuple[str, str]:
 async def list_user_skills(ctx: Context) -> dict[str, Any]:
     user = find_user(ctx, ctx.path_params["id"])
     skills = user_skills(ctx, user, f"/users/{user.id}/skills")
-    return ctx.listing("skills", [(s["uri"], lambda s=s: s) for s in skills])
+    return ctx.listing("skills", skills)
 
 
 async def get_user_skill(ctx: Context) -> dict[str, Any]:
