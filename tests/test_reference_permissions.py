@@ -161,3 +161,11 @@ async def test_scoped_lists_hold_only_the_callers_objects(api: Api) -> None:
     assert mine["uris"] == [f"http://gws.test:8090/api/v2/devices/{DEVICE_ID['agent1']}"]
     everyone = await api.ok("admin", "GET", "/devices")
     assert len(everyone["uris"]) == len(api.store.devices)
+
+
+async def test_an_unassigned_feature_hides_its_operations(api: Api) -> None:
+    """x-gws-feature: without api-voice, /devices behaves as if it did not exist."""
+    api.store.assigned_features.remove("api-voice")
+    response = await api.call("admin", "GET", "/devices")
+    assert (response.status_code, response.json()["statusCode"]) == (404, 6)
+    assert (await api.call("admin", "GET", "/skills")).json()["statusCode"] == 0

@@ -485,3 +485,32 @@ async def test_uris_follow_the_requests_host() -> None:
         api.client.base_url = "https://gws.example.org:9443"
         uris = (await api.ok("admin", "GET", "/skills"))["uris"]
     assert all(u.startswith("https://gws.example.org:9443/api/v2/skills/") for u in uris)
+
+
+# -- store ------------------------------------------------------------------------------------------
+
+
+async def test_reset_restores_the_fixture(api: Api) -> None:
+    from reference_support import snapshot
+
+    before = snapshot(api.store)
+    await api.ok("admin", "POST", "/users", json_body={"userName": "temp", "password": "pw"})
+    await api.ok("admin", "DELETE", "/skills/{id}", id=SKILL_ID["WFM_Chat"])
+    await api.ok("agent1", "POST", "/me", json_body={"operationName": "Ready"})
+    assert snapshot(api.store) != before
+    api.store.reset()
+    assert snapshot(api.store) == before
+
+
+def test_v2_users_is_offered_to_supervisors_and_admins_only() -> None:
+    from reference_impl.http import allowed_topics
+    from reference_impl.store import Store
+
+    store = Store.from_file()
+    assert "/v2/users" in allowed_topics(store, USER_ID["supervisor"])
+    assert "/v2/users" in allowed_topics(store, USER_ID["admin"])
+    agent_topics = allowed_topics(store, USER_ID["agent1"])
+    assert "/v2/users" not in agent_topics and {"/v2/me", "/v2/me/calls", "/v2/me/interactions"} <= agent_topics
+    store.assigned_features.remove("api-multimedia")
+    assert "/v2/me/interactions" not in allowed_topics(store, USER_ID["agent1"])
+    assert allowed_topics(store, "nobody") == set()
