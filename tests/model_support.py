@@ -8,15 +8,19 @@ from typing import Any, TypeVar
 
 import pytest
 
+from conformance.notifications import validate_notification
 from reference_impl.model import InvalidOperation, Machine, Notification
 
 World = TypeVar("World")
 
 
-def assert_capabilities_exact(world: World, locate: Callable[[World], Machine],
-                              attributes_for: Callable[[Machine, str], dict[str, Any]],
-                              snapshot: Callable[[World], Any],
-                              seen_states: Callable[[World], dict[tuple[str, str], str]] | None = None) -> None:
+def assert_capabilities_exact(
+    world: World,
+    locate: Callable[[World], Machine],
+    attributes_for: Callable[[Machine, str], dict[str, Any]],
+    snapshot: Callable[[World], Any],
+    seen_states: Callable[[World], dict[tuple[str, str], str]] | None = None,
+) -> None:
     """Every operation in capabilities() succeeds on a copy of the world; every other one is
     refused with statusCode 2 and leaves the world as it was.
 
@@ -43,8 +47,13 @@ def assert_capabilities_exact(world: World, locate: Callable[[World], Machine],
             assert snapshot(clone) == before, f"refused {operation} changed the world"
 
 
-def assert_refused_unchanged(world: World, snapshot: Callable[[World], Any], action: Callable[[], object],
-                             error: type[Exception], words: str = "") -> None:
+def assert_refused_unchanged(
+    world: World,
+    snapshot: Callable[[World], Any],
+    action: Callable[[], object],
+    error: type[Exception],
+    words: str = "",
+) -> None:
     before = snapshot(world)
     with pytest.raises(error) as refused:
         action()
@@ -52,31 +61,23 @@ def assert_refused_unchanged(world: World, snapshot: Callable[[World], Any], act
     assert snapshot(world) == before
 
 
-def _validator() -> Callable[..., list[str]] | None:
-    try:
-        from conformance.notifications import validate_notification
-    except ImportError:  # written by the notification engineer; absent in an early checkout
-        return None
-    return validate_notification  # type: ignore[no-any-return]
-
-
-def assert_notifications_valid(notifications: Iterable[Notification],
-                               seen_states: dict[tuple[str, str], str] | None = None) -> None:
+def assert_notifications_valid(
+    notifications: Iterable[Notification], seen_states: dict[tuple[str, str], str] | None = None
+) -> None:
     """Each message keeps the schema of its kind. ``seen_states`` ((user, interaction id) -> state of
     the previous message, updated here) is what tells ChatAccepted from ChatNotification."""
-    validate = _validator()
     seen = {} if seen_states is None else seen_states
     for user_id, topic, data in notifications:
         assert isinstance(user_id, str) and user_id
         key = (user_id, str(data.get("id")))
-        if validate is not None:
-            problems = validate(topic, data, previous_state=seen.get(key))
-            assert not problems, f"{topic} message fails its schema: {problems}\n{data}"
+        problems = validate_notification(topic, data, previous_state=seen.get(key))
+        assert not problems, f"{topic} message fails its schema: {problems}\n{data}"
         if topic == "/v2/me/interactions":
             seen[key] = data["state"]
 
 
 # -- a contact center for the interaction machines --------------------------------------------------
+
 
 class FakeRouting:
     """Agents agent1..agent4 (nicknames Agent1..), queues of the fixture; ``ready`` says who routing may pick."""
@@ -110,8 +111,9 @@ class Office:
         self.routing = FakeRouting()
         self.interactions: dict[str, Any] = {}
         self.workbins = {agent: Workbin("TestWorkbin", agent, self.interactions) for agent in self.routing.agents}
-        self.center = ContactCenter(Context(lambda: 1374277382.0, counter_ids("ix")), self.routing,
-                                    self.interactions, self.find_workbin)
+        self.center = ContactCenter(
+            Context(lambda: 1374277382.0, counter_ids("ix")), self.routing, self.interactions, self.find_workbin
+        )
 
     def find_workbin(self, owner: str, name: str) -> Any:
         workbin = self.workbins.get(owner)
@@ -119,8 +121,10 @@ class Office:
 
     def snapshot(self) -> Any:
         """Everything an operation could change, as plain data."""
-        return ({i: _describe(x) for i, x in self.interactions.items()},
-                {a: (w.state, list(w.items)) for a, w in self.workbins.items()})
+        return (
+            {i: _describe(x) for i, x in self.interactions.items()},
+            {a: (w.state, list(w.items)) for a, w in self.workbins.items()},
+        )
 
     def seen_states(self) -> dict[tuple[str, str], str]:
         """(user, interaction id) -> the state that user last saw (what a listener would know)."""
@@ -134,9 +138,23 @@ class Office:
 
 
 def _describe(interaction: Any) -> dict[str, Any]:
-    described = {name: copy.deepcopy(getattr(interaction, name, None)) for name in (
-        "state", "owner", "current_queue", "user_data", "content", "attachments", "rejected_by", "events",
-        "invitation", "conference", "closed", "customer_present")}
+    described = {
+        name: copy.deepcopy(getattr(interaction, name, None))
+        for name in (
+            "state",
+            "owner",
+            "current_queue",
+            "user_data",
+            "content",
+            "attachments",
+            "rejected_by",
+            "events",
+            "invitation",
+            "conference",
+            "closed",
+            "customer_present",
+        )
+    }
     described["workbin"] = getattr(getattr(interaction, "workbin", None), "name", None)
     described["views"] = {u: (v.state, v.party_id) for u, v in getattr(interaction, "views", {}).items()}
     return described

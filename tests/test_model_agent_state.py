@@ -5,21 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from model_support import assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
+
 from reference_impl.model import InvalidOperation, Machine, MissingAttribute
 from reference_impl.model.agent_state import DEFAULT_AGENT_STATES, AgentState, UserState
 
-OUT_TO_LUNCH = {"id": "6E5C1C5D-0000-4000-8000-000000000001", "operationName": "OutToLunch",
-                "displayName": "Not Ready - Out to lunch", "state": "NotReady", "reason": "OutToLunch"}
+OUT_TO_LUNCH = {
+    "id": "6E5C1C5D-0000-4000-8000-000000000001",
+    "operationName": "OutToLunch",
+    "displayName": "Not Ready - Out to lunch",
+    "state": "NotReady",
+    "reason": "OutToLunch",
+}
 DEFINITIONS = [*DEFAULT_AGENT_STATES, OUT_TO_LUNCH]
 READY_ID = "9430250E-0A1B-421F-B372-F29E69366DED"
 NOT_READY_ID = "900D55CC-2BB0-431F-8BF9-D3525B383BE6"
 
 
 def make_agent() -> AgentState:
-    return AgentState("agent1", lambda: DEFINITIONS, devices=[("dev1", "5001", {"telephonyNetwork": "Private"})],
-                      channels=["voice", "email", "chat"])
+    return AgentState(
+        "agent1",
+        lambda: DEFINITIONS,
+        devices=[("dev1", "5001", {"telephonyNetwork": "Private"})],
+        channels=["voice", "email", "chat"],
+    )
 
 
 def snapshot(agent: AgentState) -> Any:
@@ -27,6 +36,7 @@ def snapshot(agent: AgentState) -> Any:
 
 
 # (operation, attributes) -> the userState every device and channel then shows
+# fmt: off
 ME_TRANSITIONS = [
     ("Ready", {}, {"id": READY_ID, "displayName": "Ready", "state": "Ready"}),
     ("NotReady", {}, {"id": NOT_READY_ID, "displayName": "Not Ready", "state": "NotReady"}),
@@ -44,27 +54,35 @@ ME_TRANSITIONS = [
      {"id": OUT_TO_LUNCH["id"], "displayName": "Not Ready - Out to lunch", "state": "NotReady", "reason": "OutToLunch"}),
     ("Offline", {}, {"id": "0F7F5003-EF26-4D13-A6Ef-D0C7EC819BEB", "displayName": "Offline", "state": "Logout"}),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize("start", [None, "Ready", "Offline", "OutToLunch"])
 @pytest.mark.parametrize(("operation", "attributes", "shown"), ME_TRANSITIONS)
-def test_me_operation_sets_every_device_and_channel(start: str | None, operation: str,
-                                                    attributes: dict[str, Any], shown: dict[str, Any]) -> None:
+def test_me_operation_sets_every_device_and_channel(
+    start: str | None, operation: str, attributes: dict[str, Any], shown: dict[str, Any]
+) -> None:
     agent = make_agent()
     if start:
         agent.apply(start)
     notifications = agent.apply(operation, **attributes)
-    assert [(user, topic) for user, topic, _ in notifications] == [("agent1", "/v2/me/devices"),
-                                                                  ("agent1", "/v2/me/channels")]
+    assert [(user, topic) for user, topic, _ in notifications] == [
+        ("agent1", "/v2/me/devices"),
+        ("agent1", "/v2/me/channels"),
+    ]
     devices, channels = notifications[0][2], notifications[1][2]
     assert devices["messageType"] == "DeviceStateChangeMessage"
     assert [d["userState"] for d in devices["devices"]] == [shown]
     assert [(c["channel"], c["userState"]) for c in channels["channels"]] == [
-        ("voice", shown), ("email", shown), ("chat", shown)]
+        ("voice", shown),
+        ("email", shown),
+        ("chat", shown),
+    ]
     assert agent.state == shown["state"]
     assert_notifications_valid(notifications)
 
 
+# fmt: off
 REFUSALS = [
     ("Ready", {"workMode": "AuxWork"}, InvalidOperation, "workMode"),
     ("NotReady", {"workMode": "AutoIn"}, InvalidOperation, "workMode"),
@@ -74,11 +92,13 @@ REFUSALS = [
     ("GoFishing", {}, InvalidOperation, "unknown operation"),
     ("DoNotDisturbOff", {}, InvalidOperation, "not valid"),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("operation", "attributes", "error", "words"), REFUSALS)
-def test_me_refusals_change_nothing(operation: str, attributes: dict[str, Any], error: type[Exception],
-                                    words: str) -> None:
+def test_me_refusals_change_nothing(
+    operation: str, attributes: dict[str, Any], error: type[Exception], words: str
+) -> None:
     agent = make_agent()
     assert_refused_unchanged(agent, snapshot, lambda: agent.apply(operation, **attributes), error, words)
 
@@ -87,8 +107,9 @@ def test_channel_operation_touches_only_that_channel() -> None:
     agent = make_agent()
     notifications = agent.channels["email"].apply("Ready")
     assert [topic for _, topic, _ in notifications] == ["/v2/me/channels"]
-    assert notifications[0][2]["channels"] == [{"channel": "email", "dndState": "Off", "userState": {
-        "id": READY_ID, "displayName": "Ready", "state": "Ready"}}]
+    assert notifications[0][2]["channels"] == [
+        {"channel": "email", "dndState": "Off", "userState": {"id": READY_ID, "displayName": "Ready", "state": "Ready"}}
+    ]
     assert agent.channels["chat"].state == "NotReady"
     assert agent.state == "Mixed"
     assert agent.available("email") and not agent.available("chat")
@@ -127,6 +148,7 @@ def test_dnd_partly_on_allows_both_toggles_on_me() -> None:
 
 
 # device: (setup, operation, attributes) -> doNotDisturb, forwardTo, capabilities afterwards
+# fmt: off
 DEVICE_TRANSITIONS = [
     ([], "DoNotDisturbOn", {}, "On", None, ["DoNotDisturbOff", "ForwardCallsOn"]),
     ([("DoNotDisturbOn", {})], "DoNotDisturbOff", {}, "Off", None, ["DoNotDisturbOn", "ForwardCallsOn"]),
@@ -136,12 +158,18 @@ DEVICE_TRANSITIONS = [
     ([("ForwardCallsOn", {"destination": "5002"})], "DoNotDisturbOn", {}, "On", "5002",
      ["DoNotDisturbOff", "ForwardCallsOff"]),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize(("setup", "operation", "attributes", "dnd", "forward_to", "capabilities"),
-                         DEVICE_TRANSITIONS)
-def test_device_transitions(setup: list[tuple[str, dict[str, Any]]], operation: str, attributes: dict[str, Any],
-                            dnd: str, forward_to: str | None, capabilities: list[str]) -> None:
+@pytest.mark.parametrize(("setup", "operation", "attributes", "dnd", "forward_to", "capabilities"), DEVICE_TRANSITIONS)
+def test_device_transitions(
+    setup: list[tuple[str, dict[str, Any]]],
+    operation: str,
+    attributes: dict[str, Any],
+    dnd: str,
+    forward_to: str | None,
+    capabilities: list[str],
+) -> None:
     device = make_agent().devices["dev1"]
     for step, step_attributes in setup:
         device.apply(step, **step_attributes)
@@ -154,13 +182,16 @@ def test_device_transitions(setup: list[tuple[str, dict[str, Any]]], operation: 
     assert_notifications_valid(notifications)
 
 
-@pytest.mark.parametrize(("attributes", "error"), [
-    ({}, MissingAttribute),
-    ({"destination": None}, MissingAttribute),
-    ({"destination": "five"}, InvalidOperation),
-    ({"destination": 5002}, InvalidOperation),
-    ({"destination": "5001"}, InvalidOperation),  # itself
-])
+@pytest.mark.parametrize(
+    ("attributes", "error"),
+    [
+        ({}, MissingAttribute),
+        ({"destination": None}, MissingAttribute),
+        ({"destination": "five"}, InvalidOperation),
+        ({"destination": 5002}, InvalidOperation),
+        ({"destination": "5001"}, InvalidOperation),  # itself
+    ],
+)
 def test_forward_destination_checked(attributes: dict[str, Any], error: type[Exception]) -> None:
     agent = make_agent()
     device = agent.devices["dev1"]
@@ -180,6 +211,7 @@ def test_definitions_are_read_live() -> None:
 
 # -- the property: capabilities are exactly what succeeds ------------------------------------------
 
+# fmt: off
 SETUPS: list[list[tuple[str, str, dict[str, Any]]]] = [
     [],
     [("me", "Ready", {})],
@@ -188,6 +220,7 @@ SETUPS: list[list[tuple[str, str, dict[str, Any]]]] = [
     [("chat", "DoNotDisturbOn", {}), ("me", "OutToLunch", {})],
     [("dev1", "ForwardCallsOn", {"destination": "5002"}), ("dev1", "DoNotDisturbOn", {})],
 ]
+# fmt: on
 
 
 def _target(agent: AgentState, name: str) -> Machine:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from model_support import assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
+
 from reference_impl.model import Context, InvalidOperation, Machine, MissingAttribute, Notification, counter_ids
 from reference_impl.model.agent_state import DEFAULT_AGENT_STATES, AgentState, DeviceState
 from reference_impl.model.call import CallLeg, Telephony
@@ -28,10 +28,13 @@ class Switchboard:
 
     def __init__(self) -> None:
         self.clock = Clock()
-        self.agents = {f"agent{i}": AgentState(f"agent{i}", lambda: DEFAULT_AGENT_STATES,
-                                               devices=[(f"dev{i}", f"500{i}")]) for i in range(1, 5)}
-        self.telephony = Telephony(self.endpoint, Context(self.clock, counter_ids("c")),
-                                   api_base="http://gws.test/api/v2")
+        self.agents = {
+            f"agent{i}": AgentState(f"agent{i}", lambda: DEFAULT_AGENT_STATES, devices=[(f"dev{i}", f"500{i}")])
+            for i in range(1, 5)
+        }
+        self.telephony = Telephony(
+            self.endpoint, Context(self.clock, counter_ids("c")), api_base="http://gws.test/api/v2"
+        )
 
     def endpoint(self, number: str) -> DeviceState | None:
         return next((d for a in self.agents.values() for d in a.devices.values() if d.phone_number == number), None)
@@ -58,6 +61,7 @@ def snapshot(board: Switchboard) -> Any:
 
 
 # -- scenarios: worlds in the states the table starts from --------------------------------------------
+
 
 def dialing() -> Switchboard:
     board = Switchboard()
@@ -138,9 +142,23 @@ def conference_with_outsider() -> Switchboard:
     return board
 
 
-SCENARIOS: dict[str, Callable[[], Switchboard]] = {f.__name__: f for f in (
-    dialing, established, held, muted, dialing_outside, outside_established, consulting, consult_established,
-    conference, two_calls, inbound, conference_with_outsider)}
+SCENARIOS: dict[str, Callable[[], Switchboard]] = {
+    f.__name__: f
+    for f in (
+        dialing,
+        established,
+        held,
+        muted,
+        dialing_outside,
+        outside_established,
+        consulting,
+        consult_established,
+        conference,
+        two_calls,
+        inbound,
+        conference_with_outsider,
+    )
+}
 
 
 def _pick(board: Switchboard, who: int | tuple[int, str]) -> CallLeg:
@@ -151,6 +169,7 @@ def _pick(board: Switchboard, who: int | tuple[int, str]) -> CallLeg:
 # (scenario, acting party (device n, or (n, state)), operation, attributes) ->
 #   active call states per device afterwards, and the (user, notificationType) of each message sent
 
+# fmt: off
 TRANSITIONS: list[tuple[str, Any, str, dict[str, Any], dict[int, list[str]], list[tuple[str, str]]]] = [
     ("dialing", 2, "Answer", {}, {1: ["Established"], 2: ["Established"]},
      [("agent2", "StatusChange"), ("agent1", "StatusChange")]),
@@ -205,18 +224,30 @@ TRANSITIONS: list[tuple[str, Any, str, dict[str, Any], dict[int, list[str]], lis
     ("conference_with_outsider", 2, "RemoveParticipantFromConference", {"participant": OUTSIDE},
      {1: ["Established"], 2: ["Established"]}, [("agent1", "ParticipantsUpdated"), ("agent2", "ParticipantsUpdated")]),
 ]
+# fmt: on
 
 
 def _resolve(board: Switchboard, actor: CallLeg, attributes: dict[str, Any]) -> dict[str, Any]:
-    placeholders = {"<consult>": lambda: actor.consult.uri if actor.consult else "",
-                    "<held>": lambda: board.leg(1, "Held").uri}
+    placeholders = {
+        "<consult>": lambda: actor.consult.uri if actor.consult else "",
+        "<held>": lambda: board.leg(1, "Held").uri,
+    }
     return {k: placeholders[v]() if isinstance(v, str) and v in placeholders else v for k, v in attributes.items()}
 
 
-@pytest.mark.parametrize(("scenario", "who", "operation", "attributes", "after", "sent"), TRANSITIONS,
-                         ids=[f"{t[0]}-{t[2]}" for t in TRANSITIONS])
-def test_transition(scenario: str, who: Any, operation: str, attributes: dict[str, Any],
-                    after: dict[int, list[str]], sent: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "who", "operation", "attributes", "after", "sent"),
+    TRANSITIONS,
+    ids=[f"{t[0]}-{t[2]}" for t in TRANSITIONS],
+)
+def test_transition(
+    scenario: str,
+    who: Any,
+    operation: str,
+    attributes: dict[str, Any],
+    after: dict[int, list[str]],
+    sent: list[tuple[str, str]],
+) -> None:
     board = SCENARIOS[scenario]()
     actor = _pick(board, who)
     notifications = actor.apply(operation, **_resolve(board, actor, attributes))
@@ -228,6 +259,7 @@ def test_transition(scenario: str, who: Any, operation: str, attributes: dict[st
 
 # -- what the parties see ------------------------------------------------------------------------------
 
+
 def test_dial_shows_each_side_its_own_leg() -> None:
     board = Switchboard()
     caller_message, callee_message = (data for _, _, data in board.dial(1, "5002"))
@@ -238,8 +270,14 @@ def test_dial_shows_each_side_its_own_leg() -> None:
     assert caller["id"] != callee["id"] and caller["callUuid"] == callee["callUuid"]
     assert caller["uri"] == f"http://gws.test/api/v2/me/calls/{caller['id']}"
     assert callee["deviceUri"] == "http://gws.test/api/v2/devices/dev2"
-    assert callee["capabilities"] == ["Answer", "Hangup", "AttachUserData", "UpdateUserData", "DeleteUserData",
-                                      "DeleteUserDataPair"]
+    assert callee["capabilities"] == [
+        "Answer",
+        "Hangup",
+        "AttachUserData",
+        "UpdateUserData",
+        "DeleteUserData",
+        "DeleteUserDataPair",
+    ]
     assert caller["mute"] == "Off" and caller["duration"] == "0" and caller["userData"] == {}
 
 
@@ -298,12 +336,15 @@ def test_inbound_call_from_outside() -> None:
 
 # -- Do Not Disturb and forwarding at the callee -------------------------------------------------------
 
+
 def test_dnd_callee_refuses_the_call_with_an_error_message() -> None:
     board = Switchboard()
     board.device(2).apply("DoNotDisturbOn")
     notifications = board.dial(1, "5002")
     assert [(u, d["call"]["state"], "errorMessage" in d) for u, _, d in notifications] == [
-        ("agent1", "Dialing", False), ("agent1", "Released", True)]
+        ("agent1", "Dialing", False),
+        ("agent1", "Released", True),
+    ]
     error = notifications[1][2]
     assert "Do Not Disturb" in error["errorMessage"]
     assert error["connectionId"] == error["call"]["id"] and error["deviceUri"].endswith("/devices/dev1")
@@ -357,6 +398,7 @@ def test_forwarding_to_a_dnd_device_is_refused() -> None:
 
 # -- refusals: statusCode and nothing changed ----------------------------------------------------------
 
+# fmt: off
 REFUSALS: list[tuple[str, Any, str, dict[str, Any], type[Exception], str]] = [
     ("dialing", 1, "Answer", {}, InvalidOperation, "not valid"),
     ("dialing", 2, "Hold", {}, InvalidOperation, "not valid"),
@@ -389,24 +431,32 @@ REFUSALS: list[tuple[str, Any, str, dict[str, Any], type[Exception], str]] = [
     ("two_calls", (1, "Held"), "Retrieve", {}, InvalidOperation, "not valid"),
     ("dialing_outside", 1, "Hold", {}, InvalidOperation, "not valid"),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize(("scenario", "who", "operation", "attributes", "error", "words"), REFUSALS,
-                         ids=[f"{r[0]}-{r[2]}-{i}" for i, r in enumerate(REFUSALS)])
-def test_refusal_changes_nothing(scenario: str, who: Any, operation: str, attributes: dict[str, Any],
-                                 error: type[Exception], words: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "who", "operation", "attributes", "error", "words"),
+    REFUSALS,
+    ids=[f"{r[0]}-{r[2]}-{i}" for i, r in enumerate(REFUSALS)],
+)
+def test_refusal_changes_nothing(
+    scenario: str, who: Any, operation: str, attributes: dict[str, Any], error: type[Exception], words: str
+) -> None:
     board = SCENARIOS[scenario]()
     actor = _pick(board, who)
     resolved = _resolve(board, actor, attributes)
     assert_refused_unchanged(board, snapshot, lambda: actor.apply(operation, **resolved), error, words)
 
 
-@pytest.mark.parametrize(("caller", "attributes", "error"), [
-    (1, {}, MissingAttribute),
-    (1, {"destination": ""}, InvalidOperation),
-    (1, {"destination": "call me"}, InvalidOperation),
-    (1, {"destination": "5001"}, InvalidOperation),
-])
+@pytest.mark.parametrize(
+    ("caller", "attributes", "error"),
+    [
+        (1, {}, MissingAttribute),
+        (1, {"destination": ""}, InvalidOperation),
+        (1, {"destination": "call me"}, InvalidOperation),
+        (1, {"destination": "5001"}, InvalidOperation),
+    ],
+)
 def test_dial_refusals(caller: int, attributes: dict[str, Any], error: type[Exception]) -> None:
     board = Switchboard()
     assert_refused_unchanged(board, snapshot, lambda: board.telephony.dial(board.device(caller), **attributes), error)
@@ -421,6 +471,7 @@ def test_dial_refused_while_the_device_has_an_active_call() -> None:
 
 # -- the property: capabilities are exactly what succeeds ----------------------------------------------
 
+
 def _free_destination(leg: CallLeg) -> str:
     taken = {leg.device.phone_number, *leg.participants()}
     return next((n for n in ("5001", "5002", "5003", "5004") if n not in taken), OUTSIDE)
@@ -434,7 +485,7 @@ def _other_uri(leg: CallLeg, *states: str) -> str:
 def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
     assert isinstance(machine, CallLeg)
     leg = machine
-    return {
+    valid: dict[str, dict[str, Any]] = {
         "SendDtmf": {"digits": "0123456789"},
         "AttachUserData": {"userData": {"k": "v"}},
         "UpdateUserData": {"userData": {"k": "v"}},
@@ -446,7 +497,8 @@ def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
         "RemoveParticipantFromConference": {"participant": (leg.participants() or ["none"])[0]},
         "SwapCalls": {"otherCallUri": _other_uri(leg, "Held")},
         "MergeWithOtherCall": {"otherCallUri": _other_uri(leg, "Established", "Held")},
-    }.get(operation, {})
+    }
+    return valid.get(operation, {})
 
 
 def _every_leg(scenario: str) -> list[tuple[str, str]]:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from model_support import Office, assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
 
 from conformance.notifications import classify
-from model_support import Office, assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
 from reference_impl.model import InvalidOperation, Machine, MissingAttribute, Notification
 from reference_impl.model.chat import ChatSession, ChatView, start_chat
 
@@ -29,6 +29,7 @@ def kinds(notifications: list[Notification], seen: dict[tuple[str, str], str]) -
 
 
 # -- scenarios ------------------------------------------------------------------------------------------
+
 
 def invited() -> tuple[Office, ChatSession]:
     office = Office()
@@ -85,14 +86,26 @@ def revoked() -> tuple[Office, ChatSession]:
     return office, session
 
 
-SCENARIOS: dict[str, Callable[[], tuple[Office, ChatSession]]] = {f.__name__: f for f in (
-    invited, accepted, consultation_pending, consulting, conference, conference_invited, customer_left,
-    transferred, revoked)}
+SCENARIOS: dict[str, Callable[[], tuple[Office, ChatSession]]] = {
+    f.__name__: f
+    for f in (
+        invited,
+        accepted,
+        consultation_pending,
+        consulting,
+        conference,
+        conference_invited,
+        customer_left,
+        transferred,
+        revoked,
+    )
+}
 
 
 # -- the transition table -------------------------------------------------------------------------------
 # (scenario, acting agent, operation, attributes) -> every agent's view state afterwards, (user, kind) sent
 
+# fmt: off
 TRANSITIONS: list[tuple[str, str, str, dict[str, Any], dict[str, str], list[tuple[str, str]]]] = [
     ("invited", "agent1", "Accept", {"nickname": "TestName"}, {"agent1": "Accepted"}, [("agent1", "ChatAccepted")]),
     ("invited", "agent1", "Reject", {}, {"agent1": "Rejected", "agent2": "Invited"}, [("agent2", "ChatInvited")]),
@@ -130,12 +143,22 @@ TRANSITIONS: list[tuple[str, str, str, dict[str, Any], dict[str, str], list[tupl
     # an agent who left may be offered the chat again; one who rejected it may not
     ("transferred", "agent2", "Reject", {}, {"agent1": "Invited", "agent2": "Rejected"}, [("agent1", "ChatInvited")]),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize(("scenario", "actor", "operation", "attributes", "after", "sent"), TRANSITIONS,
-                         ids=[f"{t[0]}-{t[1]}-{t[2]}" for t in TRANSITIONS])
-def test_transition(scenario: str, actor: str, operation: str, attributes: dict[str, Any], after: dict[str, str],
-                    sent: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "actor", "operation", "attributes", "after", "sent"),
+    TRANSITIONS,
+    ids=[f"{t[0]}-{t[1]}-{t[2]}" for t in TRANSITIONS],
+)
+def test_transition(
+    scenario: str,
+    actor: str,
+    operation: str,
+    attributes: dict[str, Any],
+    after: dict[str, str],
+    sent: list[tuple[str, str]],
+) -> None:
     office, session = SCENARIOS[scenario]()
     seen = office.seen_states()
     notifications = session.views[actor].apply(operation, **attributes)
@@ -146,8 +169,9 @@ def test_transition(scenario: str, actor: str, operation: str, attributes: dict[
 
 # -- the transcript ---------------------------------------------------------------------------------------
 
+
 def test_accept_sends_the_whole_history_with_the_agent_joined() -> None:
-    office, session = invited()
+    _office, session = invited()
     [(_, _, data)] = session.views["agent1"].apply("Accept", nickname="TestName")
     events = data["chat_notifications"]
     assert [(e["EventId"], e["MessageType"], e["UserType"], e["NickName"], e["MessageText"]) for e in events] == [
@@ -155,18 +179,40 @@ def test_accept_sends_the_whole_history_with_the_agent_joined() -> None:
         (2, "NEW_MESSAGE", None, None, "testmessage1fromclient"),
         (3, "NEW_MESSAGE", None, None, "testmessage2fromclient"),
         (4, "NEW_MESSAGE", None, None, "testmessage3fromclient"),
-        (5, "PARTY_JOINED", "Agent", "TestName", None)]
-    assert all(set(e) == {"EventId", "NoticeText", "NoticeType", "MessageText", "UserId", "MessageType", "UserType",
-                          "Visibility", "NickName"} for e in events)
+        (5, "PARTY_JOINED", "Agent", "TestName", None),
+    ]
+    assert all(
+        set(e)
+        == {
+            "EventId",
+            "NoticeText",
+            "NoticeType",
+            "MessageText",
+            "UserId",
+            "MessageType",
+            "UserType",
+            "Visibility",
+            "NickName",
+        }
+        for e in events
+    )
     assert events[1]["UserId"] == events[0]["UserId"] != events[4]["UserId"]
     assert data["sessionId"] == data["id"] == session.id
-    assert data["capabilities"] == ["SendMessage", "SendNotification", "RequestChatHistory", "Transfer",
-                                    "InitiateConsultation", "StartConference", "PlaceInQueue", "UpdateProperties",
-                                    "StopProcessing"]
+    assert data["capabilities"] == [
+        "SendMessage",
+        "SendNotification",
+        "RequestChatHistory",
+        "Transfer",
+        "InitiateConsultation",
+        "StartConference",
+        "PlaceInQueue",
+        "UpdateProperties",
+        "StopProcessing",
+    ]
 
 
 def test_nickname_defaults_to_the_agent_name() -> None:
-    office, session = invited()
+    _office, session = invited()
     [(_, _, data)] = session.views["agent1"].apply("Accept")
     assert data["chat_notifications"][-1]["NickName"] == "Agent1"
 
@@ -186,26 +232,30 @@ def test_customer_messages_and_departure_reach_every_agent_on_the_chat() -> None
 
 
 def test_agent_message_and_typing_notice_events() -> None:
-    office, session = accepted()
+    _office, session = accepted()
     agent = session.views["agent1"]
     [(_, _, message)] = agent.apply("SendMessage", text="Hello")
     [(_, _, notice)] = agent.apply("SendNotification", notification="TypingStopped")
     said, typed = message["chat_notifications"][0], notice["chat_notifications"][0]
     assert (said["EventId"], said["MessageType"], said["MessageText"], said["UserId"]) == (
-        6, "NEW_MESSAGE", "Hello", agent.party_id)
+        6,
+        "NEW_MESSAGE",
+        "Hello",
+        agent.party_id,
+    )
     assert (typed["EventId"], typed["MessageType"], typed["NoticeType"]) == (7, "NOTICE", "TypingStopped")
 
 
 @pytest.mark.parametrize(("event_id", "first"), [(None, 1), (1, 1), (4, 4), ("5", 5)])
 def test_history_from_an_event(event_id: Any, first: int) -> None:
-    office, session = accepted()
+    _office, session = accepted()
     attributes = {} if event_id is None else {"eventId": event_id}
     [(_, _, data)] = session.views["agent1"].apply("RequestChatHistory", **attributes)
     assert [e["EventId"] for e in data["chat_notifications"]] == list(range(first, 6))
 
 
 def test_conference_ends_when_one_agent_is_left() -> None:
-    office, session = conference()
+    _office, session = conference()
     remaining = session.views["agent2"]
     assert "EndConference" in remaining.capabilities() and "StopProcessing" not in remaining.capabilities()
     notifications = session.views["agent1"].apply("EndConference")
@@ -215,7 +265,7 @@ def test_conference_ends_when_one_agent_is_left() -> None:
 
 
 def test_revoke_and_reoffer() -> None:
-    office, session = invited()
+    _office, session = invited()
     [(user, topic, data)] = session.revoke("agent1")
     assert (user, classify(topic, data), data["capabilities"]) == ("agent1", "ChatRevoked", [])
     assert_notifications_valid([(user, topic, data)])
@@ -225,13 +275,13 @@ def test_revoke_and_reoffer() -> None:
 
 
 def test_revoking_a_consultation_invite_ends_the_consultation() -> None:
-    office, session = consultation_pending()
+    _office, session = consultation_pending()
     session.revoke("agent2")
     assert "InitiateConsultation" in session.views["agent1"].capabilities()
 
 
 def test_session_state_follows_its_agents() -> None:
-    office, session = invited()
+    _office, session = invited()
     assert session.state == "Invited"
     session.views["agent1"].apply("Accept")
     assert session.state == "Accepted"
@@ -247,6 +297,7 @@ def test_session_state_follows_its_agents() -> None:
 
 # -- refusals: statusCode and nothing changed --------------------------------------------------------------
 
+# fmt: off
 REFUSALS: list[tuple[str, str, str, dict[str, Any], type[Exception], str]] = [
     ("invited", "agent1", "SendMessage", {"text": "hi"}, InvalidOperation, "not valid"),
     ("accepted", "agent1", "Accept", {}, InvalidOperation, "not valid"),
@@ -276,12 +327,17 @@ REFUSALS: list[tuple[str, str, str, dict[str, Any], type[Exception], str]] = [
     ("transferred", "agent1", "SendMessage", {"text": "still here?"}, InvalidOperation, "not valid"),
     ("revoked", "agent1", "Accept", {}, InvalidOperation, "not valid"),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize(("scenario", "actor", "operation", "attributes", "error", "words"), REFUSALS,
-                         ids=[f"{r[0]}-{r[2]}-{i}" for i, r in enumerate(REFUSALS)])
-def test_refusal_changes_nothing(scenario: str, actor: str, operation: str, attributes: dict[str, Any],
-                                 error: type[Exception], words: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "actor", "operation", "attributes", "error", "words"),
+    REFUSALS,
+    ids=[f"{r[0]}-{r[2]}-{i}" for i, r in enumerate(REFUSALS)],
+)
+def test_refusal_changes_nothing(
+    scenario: str, actor: str, operation: str, attributes: dict[str, Any], error: type[Exception], words: str
+) -> None:
     office, session = SCENARIOS[scenario]()
     view = session.views[actor]
     assert_refused_unchanged(office, Office.snapshot, lambda: view.apply(operation, **attributes), error, words)
@@ -289,10 +345,11 @@ def test_refusal_changes_nothing(scenario: str, actor: str, operation: str, attr
 
 # -- the property: capabilities are exactly what succeeds ---------------------------------------------------
 
+
 def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
     assert isinstance(machine, ChatView)
     free = next(a for a in ("agent2", "agent3", "agent4") if machine.session.view_for(a) is None)
-    return {
+    valid: dict[str, dict[str, Any]] = {
         "Accept": {"nickname": "Nick"},
         "SendMessage": {"text": "hello"},
         "SendNotification": {"notification": "TypingStarted"},
@@ -302,7 +359,8 @@ def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
         "StartConference": {"agentId": free},
         "PlaceInQueue": {"queue": "SimpleChatInQueue"},
         "UpdateProperties": {"properties": {"k": "v"}},
-    }.get(operation, {})
+    }
+    return valid.get(operation, {})
 
 
 def _every_view(scenario: str) -> list[tuple[str, str]]:
@@ -312,5 +370,6 @@ def _every_view(scenario: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("scenario", "user"), [case for name in SCENARIOS for case in _every_view(name)])
 def test_capabilities_are_exactly_what_succeeds(scenario: str, user: str) -> None:
     office, session = SCENARIOS[scenario]()
-    assert_capabilities_exact(office, lambda o: o.interactions[session.id].views[user], _valid_attributes,
-                              Office.snapshot, Office.seen_states)
+    assert_capabilities_exact(
+        office, lambda o: o.interactions[session.id].views[user], _valid_attributes, Office.snapshot, Office.seen_states
+    )

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from model_support import Office, assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
 
 from conformance.notifications import classify
-from model_support import Office, assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
 from reference_impl.model import InvalidOperation, Machine, MissingAttribute
 from reference_impl.model.email import EmailInteraction, create_email, quoted, receive_email
 
@@ -16,12 +16,19 @@ ORIGINAL_TEXT = "This is email body.\r\nTesting, hopefully this will work"
 
 
 def arrived(office: Office, **overrides: Any) -> EmailInteraction:
-    fields = {"from_address": "Customer1@ci-vm106", "to_address": "support@ci-vm106", "subject": "test_reply",
-              "text": ORIGINAL_TEXT, "cc_addresses": "boss@ci-vm106", **overrides}
+    fields = {
+        "from_address": "Customer1@ci-vm106",
+        "to_address": "support@ci-vm106",
+        "subject": "test_reply",
+        "text": ORIGINAL_TEXT,
+        "cc_addresses": "boss@ci-vm106",
+        **overrides,
+    }
     return receive_email(office.center, **fields)
 
 
 # -- scenarios: (office, the e-mail the test acts on) -----------------------------------------------------
+
 
 def invited() -> tuple[Office, EmailInteraction]:
     office = Office()
@@ -73,13 +80,16 @@ def revoked() -> tuple[Office, EmailInteraction]:
     return office, email
 
 
-SCENARIOS: dict[str, Callable[[], tuple[Office, EmailInteraction]]] = {f.__name__: f for f in (
-    invited, accepted, reply_created, created, in_workbin, pulled_inbound, pulled_outbound, revoked)}
+SCENARIOS: dict[str, Callable[[], tuple[Office, EmailInteraction]]] = {
+    f.__name__: f
+    for f in (invited, accepted, reply_created, created, in_workbin, pulled_inbound, pulled_outbound, revoked)
+}
 
 
 # -- the transition table ---------------------------------------------------------------------------------
 # (scenario, operation, attributes) -> state and owner afterwards, (user, kind) of each message sent
 
+# fmt: off
 TRANSITIONS: list[tuple[str, str, dict[str, Any], str, str | None, list[tuple[str, str]]]] = [
     ("invited", "Accept", {}, "Accepted", "agent1", [("agent1", "EmailAccepted")]),
     ("invited", "Reject", {}, "Invited", "agent2", [("agent2", "EmailInvited")]),
@@ -98,12 +108,22 @@ TRANSITIONS: list[tuple[str, str, dict[str, Any], str, str | None, list[tuple[st
     ("pulled_inbound", "ReplyAll", {}, "Pulled", "agent1", [("agent1", "EmailReplyCreated")]),
     ("pulled_outbound", "Send", {}, "Sent", None, []),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize(("scenario", "operation", "attributes", "state", "owner", "sent"), TRANSITIONS,
-                         ids=[f"{t[0]}-{t[1]}" for t in TRANSITIONS])
-def test_transition(scenario: str, operation: str, attributes: dict[str, Any], state: str, owner: str | None,
-                    sent: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "operation", "attributes", "state", "owner", "sent"),
+    TRANSITIONS,
+    ids=[f"{t[0]}-{t[1]}" for t in TRANSITIONS],
+)
+def test_transition(
+    scenario: str,
+    operation: str,
+    attributes: dict[str, Any],
+    state: str,
+    owner: str | None,
+    sent: list[tuple[str, str]],
+) -> None:
     office, email = SCENARIOS[scenario]()
     seen = office.seen_states()
     notifications = email.apply(operation, **attributes)
@@ -124,14 +144,23 @@ def test_invitation_and_acceptance_messages() -> None:
     [(_, _, acceptance)] = email.apply("Accept")
     assert acceptance["email_object"]["toAddress"] == "support@ci-vm106"
     assert acceptance["email_object"]["text"] == ORIGINAL_TEXT
-    assert acceptance["capabilities"] == ["Transfer", "Reply", "ReplyAll", "Forward", "StopProcessing",
-                                          "PlaceInQueue", "PlaceInWorkbin", "UpdateProperties"]
+    assert acceptance["capabilities"] == [
+        "Transfer",
+        "Reply",
+        "ReplyAll",
+        "Forward",
+        "StopProcessing",
+        "PlaceInQueue",
+        "PlaceInWorkbin",
+        "UpdateProperties",
+    ]
     assert email.view_for("agent1") is email and email.view_for("agent2") is None
 
 
 # -- the reply rules --------------------------------------------------------------------------------------
 
 # (operation, attributes, original overrides) -> to, from, cc, subject, text of the new e-mail
+# fmt: off
 REPLIES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[str, str, str, str, str]]] = [
     ("Reply", {}, {}, ("Customer1@ci-vm106", "support@ci-vm106", "", "test_reply", "")),
     ("Reply", {}, {"reply_to_address": "replies@customer"},
@@ -152,11 +181,13 @@ REPLIES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[str, str, str, st
      ("legal@corp", "support@ci-vm106", "", "Fwd: test_reply", "")),
     ("Forward", {}, {}, ("", "support@ci-vm106", "", "test_reply", "")),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("operation", "attributes", "original", "expected"), REPLIES)
-def test_reply_rules(operation: str, attributes: dict[str, Any], original: dict[str, Any],
-                     expected: tuple[str, str, str, str, str]) -> None:
+def test_reply_rules(
+    operation: str, attributes: dict[str, Any], original: dict[str, Any], expected: tuple[str, str, str, str, str]
+) -> None:
     office = Office()
     email = arrived(office, **original)
     email.offer("agent1")
@@ -199,20 +230,22 @@ def test_create_email_is_a_new_outbound_in_reply_created() -> None:
 
 # -- routing: Reject, Transfer, revoke -----------------------------------------------------------------------
 
+
 def test_reject_goes_to_the_next_ready_agent_who_has_not_rejected() -> None:
     office, email = invited()
     office.routing.ready = {"agent1", "agent3"}
     email.apply("Reject")
     assert email.owner == "agent3"
     email.apply("Reject")
-    assert (email.state, email.owner) == ("Queued", None)  # agent1 and agent3 rejected; nobody else ready
+    waiting = office.interactions[email.id]
+    assert (waiting.state, waiting.owner) == ("Queued", None)  # agent1 and agent3 rejected; nobody else ready
     assert email.view_for("agent3") is None
     office.routing.ready.add("agent4")
     assert [u for u, _, _ in email.offer("agent4")] == ["agent4"]
 
 
 def test_revoke_takes_the_invitation_back() -> None:
-    office, email = invited()
+    _office, email = invited()
     [(user, topic, data)] = email.revoke()
     assert (user, data["state"], data["capabilities"]) == ("agent1", "Revoked", [])
     assert classify(topic, data) == "EmailRevoked" and email.view_for("agent1") is None
@@ -225,10 +258,11 @@ def test_revoke_takes_the_invitation_back() -> None:
 
 # -- attachments and properties -------------------------------------------------------------------------------
 
+
 def test_attachments_show_in_the_email_object() -> None:
-    office, email = accepted()
+    _office, email = accepted()
     attachment = email.add_attachment("invoice.pdf", "application/pdf", 1024)
-    [(_, _, data)] = email.apply("Transfer", targetId="agent2")
+    [(_, _, _data)] = email.apply("Transfer", targetId="agent2")
     email.apply("Accept")
     assert email.body()["email_object"]["attachments"] == [attachment]
     email.remove_attachment(attachment["id"])
@@ -239,7 +273,7 @@ def test_attachments_show_in_the_email_object() -> None:
 
 
 def test_update_properties_merges_into_user_data() -> None:
-    office, email = accepted()
+    _office, email = accepted()
     email.apply("UpdateProperties", properties={"Disposition": "Solved", "Subject": "changed"})
     assert email.user_data["Disposition"] == "Solved" and email.user_data["Subject"] == "changed"
     assert email.user_data["FromAddress"] == "Customer1@ci-vm106"
@@ -247,6 +281,7 @@ def test_update_properties_merges_into_user_data() -> None:
 
 # -- refusals: statusCode and nothing changed ------------------------------------------------------------------
 
+# fmt: off
 REFUSALS: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     ("invited", "Reply", {}, InvalidOperation, "not valid"),
     ("invited", "Send", {}, InvalidOperation, "not valid"),
@@ -270,31 +305,39 @@ REFUSALS: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     ("in_workbin", "Accept", {}, InvalidOperation, "not valid"),
     ("revoked", "Accept", {}, InvalidOperation, "not valid"),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize(("scenario", "operation", "attributes", "error", "words"), REFUSALS,
-                         ids=[f"{r[0]}-{r[1]}-{i}" for i, r in enumerate(REFUSALS)])
-def test_refusal_changes_nothing(scenario: str, operation: str, attributes: dict[str, Any],
-                                 error: type[Exception], words: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "operation", "attributes", "error", "words"),
+    REFUSALS,
+    ids=[f"{r[0]}-{r[1]}-{i}" for i, r in enumerate(REFUSALS)],
+)
+def test_refusal_changes_nothing(
+    scenario: str, operation: str, attributes: dict[str, Any], error: type[Exception], words: str
+) -> None:
     office, email = SCENARIOS[scenario]()
     assert_refused_unchanged(office, Office.snapshot, lambda: email.apply(operation, **attributes), error, words)
 
 
 # -- the property: capabilities are exactly what succeeds ------------------------------------------------------
 
+
 def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
-    return {
+    valid: dict[str, dict[str, Any]] = {
         "Transfer": {"targetId": "agent4"},
         "PlaceInQueue": {"queue": "SimpleEmailOutQueue"},
         "PlaceInWorkbin": {"workbin": "TestWorkbin"},
         "UpdateProperties": {"properties": {"k": "v"}},
         "Forward": {"toAddress": "legal@corp"},
         "Send": {"email_object": {"toAddress": "c@x"}},
-    }.get(operation, {})
+    }
+    return valid.get(operation, {})
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_capabilities_are_exactly_what_succeeds(scenario: str) -> None:
     office, email = SCENARIOS[scenario]()
-    assert_capabilities_exact(office, lambda o: o.interactions[email.id], _valid_attributes, Office.snapshot,
-                              Office.seen_states)
+    assert_capabilities_exact(
+        office, lambda o: o.interactions[email.id], _valid_attributes, Office.snapshot, Office.seen_states
+    )

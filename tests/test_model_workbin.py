@@ -6,9 +6,9 @@ import base64
 from typing import Any
 
 import pytest
+from model_support import Office, assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
 
 from conformance.notifications import classify
-from model_support import Office, assert_capabilities_exact, assert_notifications_valid, assert_refused_unchanged
 from reference_impl.model import InvalidOperation, Machine, MissingAttribute
 from reference_impl.model.email import EmailInteraction, receive_email
 from reference_impl.model.workbin import Workbin, parse_item_uri, workbin_id_for
@@ -23,18 +23,25 @@ def accepted_email(office: Office, agent: str = "agent1") -> EmailInteraction:
 
 def test_info_is_the_seed_shape_with_a_base64_view_id() -> None:
     workbin = Office().workbins["agent1"]
-    assert workbin.info() == {"workbinId": workbin.id, "active": 1, "workbinName": "TestWorkbin",
-                              "viewName": "TestWorkbin/PrivateView", "workbinType": 1}
+    assert workbin.info() == {
+        "workbinId": workbin.id,
+        "active": 1,
+        "workbinName": "TestWorkbin",
+        "viewName": "TestWorkbin/PrivateView",
+        "workbinType": 1,
+    }
     assert base64.b64decode(workbin_id_for("TestWorkbin")).decode() == "TestWorkbin/PrivateView"
 
 
 # (subscribed?, operation) -> state afterwards, or refused
+# fmt: off
 SUBSCRIPTIONS = [
     (False, "Subscribe", "Subscribed"),
     (True, "Unsubscribe", "Unsubscribed"),
     (True, "Subscribe", None),
     (False, "Unsubscribe", None),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("subscribed", "operation", "after"), SUBSCRIPTIONS)
@@ -58,7 +65,9 @@ def test_placed_and_taken_out_reach_the_subscribed_owner() -> None:
     assert (placed["operation"], placed["workbinContentOperation"]) == ("Create", "PlacedIn")
     assert placed["interaction"]["state"] == "Queued" and placed["interaction"]["id"] == email.id
     assert placed["interaction"]["currentQueue"] == "TestWorkbin/PrivateQueue"
-    assert placed["workbinInfo"]["workbinTypeId"] == "TestWorkbin" and placed["workbinInfo"]["workbinAgentId"] == "agent1"
+    assert (
+        placed["workbinInfo"]["workbinTypeId"] == "TestWorkbin" and placed["workbinInfo"]["workbinAgentId"] == "agent1"
+    )
     assert workbin.items == [email.id] and email.view_for("agent1") is None
 
     pulled, taken_out = workbin.apply("PullInteractionFromWorkbin", interactionId=email.id)
@@ -94,10 +103,13 @@ def test_content_is_interaction_server_properties() -> None:
     assert item["InteractionSubtype"] == "InboundNew" and item["Subject"] == "Subject"
 
 
-@pytest.mark.parametrize(("uri", "parts"), [
-    ("http://h:8080/api/v2/me/workbins/V2I=/interactions/0000Ba8Y08X9001E", ("V2I=", "0000Ba8Y08X9001E")),
-    ("/me/workbins/wb/interactions/ix1/", ("wb", "ix1")),
-])
+@pytest.mark.parametrize(
+    ("uri", "parts"),
+    [
+        ("http://h:8080/api/v2/me/workbins/V2I=/interactions/0000Ba8Y08X9001E", ("V2I=", "0000Ba8Y08X9001E")),
+        ("/me/workbins/wb/interactions/ix1/", ("wb", "ix1")),
+    ],
+)
 def test_item_uri(uri: str, parts: tuple[str, str]) -> None:
     assert parse_item_uri(uri) == parts
 
@@ -108,6 +120,7 @@ def test_item_uri_refused(uri: str) -> None:
         parse_item_uri(uri)
 
 
+# fmt: off
 REFUSALS: list[tuple[str, dict[str, Any], type[Exception], str]] = [
     ("AddInteractionToWorkbin", {}, MissingAttribute, "interactionId"),
     ("AddInteractionToWorkbin", {"interactionId": "nope"}, InvalidOperation, "nope"),
@@ -116,11 +129,13 @@ REFUSALS: list[tuple[str, dict[str, Any], type[Exception], str]] = [
     ("PullInteractionFromWorkbin", {"interactionId": "<agent2's>"}, InvalidOperation, "not in workbin"),
     ("Create", {}, InvalidOperation, "unknown operation"),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("operation", "attributes", "error", "words"), REFUSALS)
-def test_refusal_changes_nothing(operation: str, attributes: dict[str, Any], error: type[Exception],
-                                 words: str) -> None:
+def test_refusal_changes_nothing(
+    operation: str, attributes: dict[str, Any], error: type[Exception], words: str
+) -> None:
     office = Office()
     accepted_email(office, "agent1")
     accepted_email(office, "agent1").apply("PlaceInWorkbin", workbin="TestWorkbin")  # one item to pull
@@ -131,6 +146,7 @@ def test_refusal_changes_nothing(operation: str, attributes: dict[str, Any], err
 
 
 # -- the property: capabilities are exactly what succeeds -------------------------------------------------
+
 
 def _empty() -> Office:
     return Office()
@@ -163,5 +179,6 @@ def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
 @pytest.mark.parametrize("world", [_empty, _with_placeable_and_content, _content_only])
 def test_capabilities_are_exactly_what_succeeds(world: Any) -> None:
     office = world()
-    assert_capabilities_exact(office, lambda o: o.workbins["agent1"], _valid_attributes, Office.snapshot,
-                              Office.seen_states)
+    assert_capabilities_exact(
+        office, lambda o: o.workbins["agent1"], _valid_attributes, Office.snapshot, Office.seen_states
+    )

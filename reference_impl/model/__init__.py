@@ -27,18 +27,18 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 __all__ = [
-    "ModelError",
-    "MissingAttribute",
-    "InvalidOperation",
-    "Notification",
-    "Context",
-    "Machine",
-    "counter_ids",
-    "require",
-    "optional",
-    "last_path_segment",
     "PHONE_CHARACTERS",
+    "Context",
+    "InvalidOperation",
+    "Machine",
+    "MissingAttribute",
+    "ModelError",
+    "Notification",
     "check_phone_number",
+    "counter_ids",
+    "last_path_segment",
+    "optional",
+    "require",
 ]
 
 Notification = tuple[str, str, dict[str, Any]]
@@ -103,7 +103,9 @@ class Machine:
         if operation_name not in self.operations():
             raise InvalidOperation(f"unknown operation {operation_name!r}")
         if operation_name not in self.capabilities():
-            raise InvalidOperation(f"{operation_name} is not valid in state {self.state} ({self._why_not(operation_name)})")
+            raise InvalidOperation(
+                f"{operation_name} is not valid in state {self.state} ({self._why_not(operation_name)})"
+            )
         return self._handler(operation_name)(**attributes)
 
     def _guard(self, operation_name: str) -> bool:
@@ -131,8 +133,14 @@ def require(attributes: Mapping[str, Any], name: str, kind: type | tuple[type, .
     return _typed(name, value, kind)
 
 
-def optional(attributes: Mapping[str, Any], name: str, kind: type | tuple[type, ...] = str, default: Any = None,
-             *, blank_ok: bool = False) -> Any:
+def optional(
+    attributes: Mapping[str, Any],
+    name: str,
+    kind: type | tuple[type, ...] = str,
+    default: Any = None,
+    *,
+    blank_ok: bool = False,
+) -> Any:
     """An optional attribute (absent or null -> ``default``); ``blank_ok`` for text such as an indent."""
     value = attributes.get(name)
     return default if value is None else _typed(name, value, kind, blank_ok)

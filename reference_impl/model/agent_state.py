@@ -26,17 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from . import InvalidOperation, Machine, Notification, check_phone_number, optional, require
 
 __all__ = [
-    "WORK_MODES",
     "DEFAULT_AGENT_STATES",
-    "UserState",
+    "WORK_MODES",
     "AgentState",
     "ChannelState",
     "DeviceState",
+    "UserState",
 ]
 
 DEVICES_TOPIC = "/v2/me/devices"
@@ -51,6 +51,7 @@ WORK_MODES: Mapping[str, tuple[str, ...]] = {
 }
 
 # The five read-only definitions every contact center starts with (seed, Settings > Agent States).
+# fmt: off
 DEFAULT_AGENT_STATES: tuple[Mapping[str, str], ...] = (
     {"displayName": "AfterCallWork", "id": "D3663509-3D82-4DD3-A82E-2EA8EFA02AEF",
      "operationName": "AfterCallWork", "state": "NotReady", "workMode": "AfterCallWork"},
@@ -63,6 +64,7 @@ DEFAULT_AGENT_STATES: tuple[Mapping[str, str], ...] = (
     {"displayName": "Ready", "id": "9430250E-0A1B-421F-B372-F29E69366DED",
      "operationName": "Ready", "state": "Ready"},
 )
+# fmt: on
 
 Definitions = Callable[[], Iterable[Mapping[str, Any]]]
 """The current agent-state definitions; a callable so that settings changed by an admin apply at once."""
@@ -78,7 +80,10 @@ class UserState:
 
     def matches(self, definition: Mapping[str, Any]) -> bool:
         return (definition.get("state"), definition.get("workMode"), definition.get("reason")) == (
-            self.state, self.work_mode, self.reason)
+            self.state,
+            self.work_mode,
+            self.reason,
+        )
 
     def to_wire(self, definitions: Definitions) -> dict[str, Any]:
         wire: dict[str, Any] = {"state": self.state}
@@ -135,17 +140,21 @@ def _requested_state(state: str, attributes: Mapping[str, Any]) -> UserState:
     work_mode = optional(attributes, "workMode")
     if work_mode is not None and work_mode not in WORK_MODES[state]:
         raise InvalidOperation(
-            f"workMode {work_mode!r} does not apply to {state} (valid: {', '.join(WORK_MODES[state])})")
+            f"workMode {work_mode!r} does not apply to {state} (valid: {', '.join(WORK_MODES[state])})"
+        )
     return UserState(state, work_mode, optional(attributes, "reason"))
 
 
 class DeviceState(Machine):
     """One voice device of an agent: POST /devices/{id}. Also what call.py asks about a callee."""
 
-    TABLE = {"Active": ("DoNotDisturbOn", "DoNotDisturbOff", "ForwardCallsOn", "ForwardCallsOff")}
+    TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "Active": ("DoNotDisturbOn", "DoNotDisturbOff", "ForwardCallsOn", "ForwardCallsOff")
+    }
 
-    def __init__(self, agent: AgentState, device_id: str, phone_number: str,
-                 attributes: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, agent: AgentState, device_id: str, phone_number: str, attributes: Mapping[str, Any] | None = None
+    ) -> None:
         self.agent = agent
         self.id = device_id
         self.phone_number = phone_number
@@ -243,16 +252,25 @@ class ChannelState(_StateSetter):
         return self.agent.changed(self._linked_devices(), [self])
 
     def to_wire(self) -> dict[str, Any]:
-        return {"channel": self.name, "userState": self.user_state.to_wire(self.agent.definitions),
-                "dndState": _flag(self.dnd)}
+        return {
+            "channel": self.name,
+            "userState": self.user_state.to_wire(self.agent.definitions),
+            "dndState": _flag(self.dnd),
+        }
 
 
 class AgentState(_StateSetter):
     """All devices and channels of one agent: POST /me."""
 
-    def __init__(self, user_id: str, definitions: Definitions, *,
-                 devices: Sequence[tuple[str, str] | tuple[str, str, Mapping[str, Any]]] = (),
-                 channels: Sequence[str] = (), initial: UserState | None = None) -> None:
+    def __init__(
+        self,
+        user_id: str,
+        definitions: Definitions,
+        *,
+        devices: Sequence[tuple[str, str] | tuple[str, str, Mapping[str, Any]]] = (),
+        channels: Sequence[str] = (),
+        initial: UserState | None = None,
+    ) -> None:
         """``devices`` are (device_id, phone_number[, static attributes]); ``channels`` are names."""
         self.user_id = user_id
         self.definitions = definitions
@@ -310,12 +328,18 @@ class AgentState(_StateSetter):
     # -- notifications -------------------------------------------------------------------------
 
     def devices_changed(self, devices: Sequence[DeviceState]) -> Notification:
-        return (self.user_id, DEVICES_TOPIC,
-                {"messageType": "DeviceStateChangeMessage", "devices": [d.to_wire() for d in devices]})
+        return (
+            self.user_id,
+            DEVICES_TOPIC,
+            {"messageType": "DeviceStateChangeMessage", "devices": [d.to_wire() for d in devices]},
+        )
 
     def channels_changed(self, channels: Sequence[ChannelState]) -> Notification:
-        return (self.user_id, CHANNELS_TOPIC,
-                {"messageType": "ChannelStateChangeMessage", "channels": [c.to_wire() for c in channels]})
+        return (
+            self.user_id,
+            CHANNELS_TOPIC,
+            {"messageType": "ChannelStateChangeMessage", "channels": [c.to_wire() for c in channels]},
+        )
 
     def changed(self, devices: Sequence[DeviceState], channels: Sequence[ChannelState]) -> list[Notification]:
         notifications = []

@@ -28,9 +28,9 @@ Decisions where the seed is silent (written up in the errata):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from . import (
     Context,
@@ -42,7 +42,7 @@ from . import (
     require,
 )
 
-__all__ = ["Endpoint", "Call", "CallLeg", "Telephony", "CALL_STATES"]
+__all__ = ["CALL_STATES", "Call", "CallLeg", "Endpoint", "Telephony"]
 
 CALLS_TOPIC = "/v2/me/calls"
 CALL_STATES = ("Dialing", "Ringing", "Established", "Held", "Released")
@@ -86,7 +86,8 @@ class Call:
 class CallLeg(Machine):
     """One party's view of a call: POST /me/calls/{id}."""
 
-    TABLE = {
+    # fmt: off
+    TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Dialing": ("Hangup", "SendDtmf", *_USER_DATA_OPS),
         "Ringing": ("Answer", "Hangup", *_USER_DATA_OPS),
         "Established": ("Hangup", "Hold", "MuteCall", "UnmuteCall", "SendDtmf", "SingleStepTransfer",
@@ -95,6 +96,7 @@ class CallLeg(Machine):
         "Held": ("Retrieve", "Hangup", "CompleteConference", "MergeWithOtherCall", *_USER_DATA_OPS),
         "Released": (),
     }
+    # fmt: on
 
     def __init__(self, telephony: Telephony, call: Call, device: Endpoint, state: str) -> None:
         self.telephony = telephony
@@ -137,18 +139,26 @@ class CallLeg(Machine):
         }
 
     def message(self, notification_type: str) -> Notification:
-        return (self.device.user_id, CALLS_TOPIC, {
-            "messageType": "CallStateChangeMessage",
-            "notificationType": notification_type,
-            "call": self.to_wire(),
-            "phoneNumber": self.device.phone_number,
-        })
+        return (
+            self.device.user_id,
+            CALLS_TOPIC,
+            {
+                "messageType": "CallStateChangeMessage",
+                "notificationType": notification_type,
+                "call": self.to_wire(),
+                "phoneNumber": self.device.phone_number,
+            },
+        )
 
     def error(self, error_message: str) -> Notification:
         """The CallOperationError message: the call as it now is, plus what went wrong."""
         user_id, topic, data = self.message("StatusChange")
-        data.update(deviceUri=self.telephony.device_uri(self.device), errorMessage=error_message,
-                    connectionId=self.id, callUuid=self.call.uuid)
+        data.update(
+            deviceUri=self.telephony.device_uri(self.device),
+            errorMessage=error_message,
+            connectionId=self.id,
+            callUuid=self.call.uuid,
+        )
         return (user_id, topic, data)
 
     # -- guards ------------------------------------------------------------------------------------
@@ -353,15 +363,25 @@ def _connected(leg: CallLeg) -> bool:
 def _participant_info(number: str) -> dict[str, Any]:
     # The capture's fields and the seed's (E164digits, formattedPhoneNumber, isValidNumber, country);
     # no numbering plan is modelled, so every number is shown as dialled.
-    return {"digits": number, "e164Number": number, "formattedPhoneNumber": number, "E164digits": number,
-            "isValidNumber": False, "country": {"name": "", "code": "", "callingCode": ""}}
+    return {
+        "digits": number,
+        "e164Number": number,
+        "formattedPhoneNumber": number,
+        "E164digits": number,
+        "isValidNumber": False,
+        "country": {"name": "", "code": "", "callingCode": ""},
+    }
 
 
 class Telephony:
     """The switch: every leg, dialling, routing (forwarding, DND) and the outside world's events."""
 
-    def __init__(self, endpoints: Callable[[str], Endpoint | None], context: Context | None = None,
-                 api_base: str = "http://localhost:8080/api/v2") -> None:
+    def __init__(
+        self,
+        endpoints: Callable[[str], Endpoint | None],
+        context: Context | None = None,
+        api_base: str = "http://localhost:8080/api/v2",
+    ) -> None:
         """``endpoints`` finds the device that owns a phone number (None: an outside number)."""
         self.endpoints = endpoints
         self.context = context or Context()
@@ -395,8 +415,9 @@ class Telephony:
             return self.refused_dial(device, number)
         return self.place(device, number, endpoint)[1]
 
-    def place(self, device: Endpoint, number: str, endpoint: Endpoint | None,
-              user_data: dict[str, Any] | None = None) -> tuple[CallLeg, list[Notification]]:
+    def place(
+        self, device: Endpoint, number: str, endpoint: Endpoint | None, user_data: dict[str, Any] | None = None
+    ) -> tuple[CallLeg, list[Notification]]:
         """A new call from ``device`` to ``number``: the caller Dialing, an agent callee Ringing."""
         call = self._new_call(device.phone_number, number, "Internal" if endpoint else "Outbound", user_data)
         caller = self._new_leg(call, device, "Dialing")
@@ -408,8 +429,9 @@ class Telephony:
         # Both sides exist before either message is built: each shows the other as participant.
         return caller, [leg.message("StatusChange") for leg in call.legs]
 
-    def refused_dial(self, device: Endpoint, number: str,
-                     user_data: dict[str, Any] | None = None) -> list[Notification]:
+    def refused_dial(
+        self, device: Endpoint, number: str, user_data: dict[str, Any] | None = None
+    ) -> list[Notification]:
         call = self._new_call(device.phone_number, number, "Internal", user_data)
         caller = self._new_leg(call, device, "Dialing")
         call.externals.append(number)  # shown as the dialled participant; no leg rings
@@ -427,8 +449,9 @@ class Telephony:
             call.externals.append(number)
         else:
             notifications.append(self._new_leg(call, endpoint, "Ringing").message("StatusChange"))
-        return notifications + [leg.message("ParticipantsUpdated") for leg in call.active_legs()
-                                if leg.state != "Ringing"]
+        return notifications + [
+            leg.message("ParticipantsUpdated") for leg in call.active_legs() if leg.state != "Ringing"
+        ]
 
     def depart(self, leg: CallLeg) -> list[Notification]:
         """``leg`` hangs up: a conference goes on without it, a two-party call ends for everyone."""
@@ -436,8 +459,9 @@ class Telephony:
         if len(leg.participants()) >= 2:
             leg.state = "Released"
             leg._unlink()
-            return [leg.message("StatusChange")] + [other.message("ParticipantsUpdated")
-                                                    for other in call.active_legs()]
+            return [leg.message("StatusChange")] + [
+                other.message("ParticipantsUpdated") for other in call.active_legs()
+            ]
         return self._release_all(call)
 
     def _release_all(self, call: Call) -> list[Notification]:
@@ -494,8 +518,9 @@ class Telephony:
             raise InvalidOperation(f"no call {leg_id}") from None
 
     def _new_call(self, ani: str, dnis: str, call_type: str, user_data: dict[str, Any] | None) -> Call:
-        return Call(uuid=self.context.new_id().upper(), ani=ani, dnis=dnis, call_type=call_type,
-                    user_data=dict(user_data or {}))
+        return Call(
+            uuid=self.context.new_id().upper(), ani=ani, dnis=dnis, call_type=call_type, user_data=dict(user_data or {})
+        )
 
     def _new_leg(self, call: Call, device: Endpoint, state: str) -> CallLeg:
         leg = CallLeg(self, call, device, state)

@@ -32,8 +32,9 @@ Decisions where the seed is silent (written up in the errata):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from . import InvalidOperation, Machine, Notification, optional, require
 from .interaction import INTERACTIONS_TOPIC, ContactCenter, Interaction
@@ -55,9 +56,17 @@ class ChatEvent:
     notice_type: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {"EventId": self.event_id, "NoticeText": None, "NoticeType": self.notice_type,
-                "MessageText": self.text, "UserId": self.user_id, "MessageType": self.message_type,
-                "UserType": self.user_type, "Visibility": "All", "NickName": self.nickname}
+        return {
+            "EventId": self.event_id,
+            "NoticeText": None,
+            "NoticeType": self.notice_type,
+            "MessageText": self.text,
+            "UserId": self.user_id,
+            "MessageType": self.message_type,
+            "UserType": self.user_type,
+            "Visibility": "All",
+            "NickName": self.nickname,
+        }
 
 
 @dataclass(frozen=True)
@@ -70,13 +79,15 @@ class Invitation:
 class ChatView(Machine):
     """One agent's side of a chat: POST /me/interactions/{id} on a chat."""
 
-    TABLE = {
+    # fmt: off
+    TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Invited": ("Accept", "Reject"),
         "InvitedConference": ("Accept", "Reject"),
         "Accepted": ("SendMessage", "SendNotification", "RequestChatHistory", "Transfer", "InitiateConsultation",
                      "StartConference", "CompleteTransfer", "CompleteConference", "EndConference",
                      "PlaceInQueue", "UpdateProperties", "StopProcessing"),
     }
+    # fmt: on
 
     def __init__(self, session: ChatSession, user_id: str, state: str) -> None:
         self.session = session
@@ -104,8 +115,12 @@ class ChatView(Machine):
 
     def _consultation_answered(self) -> bool:
         invitation = self.session.invitation
-        return (invitation is not None and invitation.kind == "consultation" and invitation.inviter == self.user_id
-                and self.session.views[invitation.invitee].state == "Accepted")
+        return (
+            invitation is not None
+            and invitation.kind == "consultation"
+            and invitation.inviter == self.user_id
+            and self.session.views[invitation.invitee].state == "Accepted"
+        )
 
     _can_CompleteTransfer = _can_CompleteConference = _consultation_answered
 
@@ -153,7 +168,7 @@ class ChatView(Machine):
         last = len(self.session.events)
         if not (str(first).isdigit() and 1 <= int(first) <= last):
             raise InvalidOperation(f"eventId must be an EventId of this chat (1..{last}), got {first!r}")
-        return [self.message(events=self.session.events[int(first) - 1:])]
+        return [self.message(events=self.session.events[int(first) - 1 :])]
 
     def _op_Transfer(self, **attributes: Any) -> list[Notification]:
         target = self.session._checked_agent(attributes, "targetId", self.user_id)
@@ -222,8 +237,15 @@ class ChatSession(Interaction):
     channel = "chat"
 
     def __init__(self, center: ContactCenter, *, customer: str, queue: str, user_data: dict[str, Any]) -> None:
-        super().__init__(center, interaction_type="Inbound", sub_type="InboundNew", state="Queued", owner=None,
-                         queue=queue, user_data=user_data)
+        super().__init__(
+            center,
+            interaction_type="Inbound",
+            sub_type="InboundNew",
+            state="Queued",
+            owner=None,
+            queue=queue,
+            user_data=user_data,
+        )
         self.views: dict[str, ChatView] = {}
         self.events: list[ChatEvent] = []
         self.invitation: Invitation | None = None
@@ -235,7 +257,7 @@ class ChatSession(Interaction):
         self.customer_present = True
         self.record("PARTY_JOINED", self.customer_party, user_type="Client", nickname=customer)
 
-    @property  # type: ignore[override]
+    @property
     def state(self) -> str:
         """Queued while no agent has it, Stopped once finished, else what its first agent sees."""
         if self.closed:
@@ -296,13 +318,20 @@ class ChatSession(Interaction):
         if not self.customer_present:
             raise InvalidOperation(f"the customer has left chat {self.id}")
         self.customer_present = False
-        return self.broadcast(self.record("PARTY_LEFT", self.customer_party, user_type="Client",
-                                          nickname=self.customer))
+        return self.broadcast(
+            self.record("PARTY_LEFT", self.customer_party, user_type="Client", nickname=self.customer)
+        )
 
 
-def start_chat(center: ContactCenter, *, nickname: str, messages: tuple[str, ...] = (),
-               queue: str = "SimpleChatInQueue", subject: str = "Customersupport",
-               user_data: dict[str, Any] | None = None) -> ChatSession:
+def start_chat(
+    center: ContactCenter,
+    *,
+    nickname: str,
+    messages: tuple[str, ...] = (),
+    queue: str = "SimpleChatInQueue",
+    subject: str = "Customersupport",
+    user_data: dict[str, Any] | None = None,
+) -> ChatSession:
     """A customer opens a chat (stimulus) and may already type: Queued until ``offer``."""
     session = ChatSession(center, customer=nickname, queue=queue, user_data={"Subject": subject, **(user_data or {})})
     for text in messages:

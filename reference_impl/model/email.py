@@ -31,13 +31,14 @@ Decisions where the seed is silent (written up in the errata):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from . import InvalidOperation, MissingAttribute, Notification, optional
 from .interaction import INTERACTIONS_TOPIC, ContactCenter, Interaction, truthy
 
-__all__ = ["EmailContent", "EmailInteraction", "receive_email", "create_email"]
+__all__ = ["EmailContent", "EmailInteraction", "create_email", "receive_email"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,14 @@ class EmailContent:
 
 
 # email_object member of a Send request (lowerCamelCase, E06) -> EmailContent field
-_SEND_FIELDS = {"toAddress": "to_address", "fromAddress": "from_address", "ccAddress": "cc_addresses",
-                "bccAddress": "bcc_addresses", "subject": "subject", "text": "text"}
+_SEND_FIELDS = {
+    "toAddress": "to_address",
+    "fromAddress": "from_address",
+    "ccAddress": "cc_addresses",
+    "bccAddress": "bcc_addresses",
+    "subject": "subject",
+    "text": "text",
+}
 _WORKING = ("Accepted", "ReplyCreated", "Pulled")  # the states in which the owner works on it
 
 
@@ -62,17 +69,34 @@ class EmailInteraction(Interaction):
     """POST /me/interactions/{id} on an e-mail."""
 
     channel = "email"
-    TABLE = {
+    # fmt: off
+    TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Invited": ("Accept", "Reject"),
         "Accepted": ("Transfer", "Reply", "ReplyAll", "Forward", "StopProcessing", "PlaceInQueue",
                      "PlaceInWorkbin", "UpdateProperties"),
         "ReplyCreated": ("CancelReplyEmail", "Send", "PlaceInWorkbin", "UpdateProperties"),
     }
+    # fmt: on
 
-    def __init__(self, center: ContactCenter, content: EmailContent, *, inbound: bool, state: str,
-                 owner: str | None, sub_type: str, **kwargs: Any) -> None:
-        super().__init__(center, interaction_type="Inbound" if inbound else "Outbound", sub_type=sub_type,
-                         state=state, owner=owner, **kwargs)
+    def __init__(
+        self,
+        center: ContactCenter,
+        content: EmailContent,
+        *,
+        inbound: bool,
+        state: str,
+        owner: str | None,
+        sub_type: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            center,
+            interaction_type="Inbound" if inbound else "Outbound",
+            sub_type=sub_type,
+            state=state,
+            owner=owner,
+            **kwargs,
+        )
         self.content = content
         self.inbound = inbound
         self.rejected_by: set[str] = set()
@@ -92,9 +116,14 @@ class EmailInteraction(Interaction):
         content = self.content
         if self.state in ("Invited", "Revoked", "Queued"):  # the seed's invitation shows only these
             return {"interactionId": self.id, "subject": content.subject}
-        email: dict[str, Any] = {"interactionId": self.id, "toAddress": content.to_address,
-                                 "fromAddress": content.from_address, "subject": content.subject,
-                                 "text": content.text, "mimeType": content.mime_type}
+        email: dict[str, Any] = {
+            "interactionId": self.id,
+            "toAddress": content.to_address,
+            "fromAddress": content.from_address,
+            "subject": content.subject,
+            "text": content.text,
+            "mimeType": content.mime_type,
+        }
         if content.cc_addresses:
             email["ccAddresses"] = content.cc_addresses
         if self.attachments:
@@ -214,8 +243,9 @@ class EmailInteraction(Interaction):
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def _respond(self, attributes: dict[str, Any], *, quote_by_default: bool, cc: bool,
-                 to_address: str | None = None) -> list[Notification]:
+    def _respond(
+        self, attributes: dict[str, Any], *, quote_by_default: bool, cc: bool, to_address: str | None = None
+    ) -> list[Notification]:
         """Reply, ReplyAll and Forward: a new outbound e-mail, parentId = this one, in ReplyCreated."""
         prefix = self._optional_text(attributes, "subjectPrefix")
         start_line = self._optional_text(attributes, "replyToStartLine")
@@ -233,8 +263,16 @@ class EmailInteraction(Interaction):
             mime_type=original.mime_type,
         )
         sub_type = "OutboundReply" if to_address is None else "OutboundRedirect"
-        reply = EmailInteraction(self.center, content, inbound=False, state="ReplyCreated", owner=self.owner,
-                                 sub_type=sub_type, queue=queue, parent_id=self.id)
+        reply = EmailInteraction(
+            self.center,
+            content,
+            inbound=False,
+            state="ReplyCreated",
+            owner=self.owner,
+            sub_type=sub_type,
+            queue=queue,
+            parent_id=self.id,
+        )
         return [reply.message()]
 
 
@@ -245,15 +283,31 @@ def quoted(text: str, start_line: str, indent: str) -> str:
     return newline.join([start_line, *lines] if start_line else lines)
 
 
-def receive_email(center: ContactCenter, *, from_address: str, to_address: str, subject: str, text: str = "",
-                  cc_addresses: str = "", reply_to_address: str = "", queue: str = "SimpleEmailInQueue",
-                  user_data: dict[str, Any] | None = None) -> EmailInteraction:
+def receive_email(
+    center: ContactCenter,
+    *,
+    from_address: str,
+    to_address: str,
+    subject: str,
+    text: str = "",
+    cc_addresses: str = "",
+    reply_to_address: str = "",
+    queue: str = "SimpleEmailInQueue",
+    user_data: dict[str, Any] | None = None,
+) -> EmailInteraction:
     """An e-mail arrives from a customer (stimulus): Queued until ``offer`` gives it to an agent."""
-    content = EmailContent(to_address=to_address, from_address=from_address, cc_addresses=cc_addresses,
-                           reply_to_address=reply_to_address, subject=subject, text=text)
+    content = EmailContent(
+        to_address=to_address,
+        from_address=from_address,
+        cc_addresses=cc_addresses,
+        reply_to_address=reply_to_address,
+        subject=subject,
+        text=text,
+    )
     data = {"FromAddress": from_address, "To": to_address, "Subject": subject, **(user_data or {})}
-    return EmailInteraction(center, content, inbound=True, state="Queued", owner=None, sub_type="InboundNew",
-                            queue=queue, user_data=data)
+    return EmailInteraction(
+        center, content, inbound=True, state="Queued", owner=None, sub_type="InboundNew", queue=queue, user_data=data
+    )
 
 
 def create_email(center: ContactCenter, owner: str, **attributes: Any) -> tuple[EmailInteraction, list[Notification]]:
@@ -263,6 +317,7 @@ def create_email(center: ContactCenter, owner: str, **attributes: Any) -> tuple[
     sub_type = optional(attributes, "interactionSubType", str, "OutboundNew")
     if interaction_type != "Outbound":
         raise InvalidOperation(f"CreateEmail creates Outbound e-mails, not {interaction_type!r}")
-    email = EmailInteraction(center, EmailContent(), inbound=False, state="ReplyCreated", owner=owner,
-                             sub_type=sub_type, queue=queue)
+    email = EmailInteraction(
+        center, EmailContent(), inbound=False, state="ReplyCreated", owner=owner, sub_type=sub_type, queue=queue
+    )
     return email, [email.message()]

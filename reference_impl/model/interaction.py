@@ -22,7 +22,7 @@ from . import Context, InvalidOperation, Machine, Notification, optional, requir
 if TYPE_CHECKING:
     from .workbin import Workbin
 
-__all__ = ["INTERACTIONS_TOPIC", "FINISHED", "Routing", "ContactCenter", "Interaction", "truthy"]
+__all__ = ["FINISHED", "INTERACTIONS_TOPIC", "ContactCenter", "Interaction", "Routing", "truthy"]
 
 INTERACTIONS_TOPIC = "/v2/me/interactions"
 FINISHED = frozenset({"Stopped", "Sent", "Cancelled"})
@@ -69,9 +69,18 @@ class Interaction(Machine):
 
     channel: str
 
-    def __init__(self, center: ContactCenter, *, interaction_type: str, sub_type: str, state: str,
-                 owner: str | None, queue: str | None = None, user_data: dict[str, Any] | None = None,
-                 parent_id: str | None = None) -> None:
+    def __init__(
+        self,
+        center: ContactCenter,
+        *,
+        interaction_type: str,
+        sub_type: str,
+        state: str,
+        owner: str | None,
+        queue: str | None = None,
+        user_data: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+    ) -> None:
         self.center = center
         self.id = center.context.new_id()
         self.interaction_type = interaction_type
@@ -91,17 +100,28 @@ class Interaction(Machine):
 
     def summary(self) -> dict[str, Any]:
         """The interaction as nested in a workbin message (no message type, no capabilities)."""
-        summary: dict[str, Any] = {"id": self.id, "state": self.state, "channel": self.channel,
-                                   "interactionType": self.interaction_type, "interactionSubType": self.sub_type,
-                                   "userData": dict(self.user_data), "parentId": self.parent_id}
+        summary: dict[str, Any] = {
+            "id": self.id,
+            "state": self.state,
+            "channel": self.channel,
+            "interactionType": self.interaction_type,
+            "interactionSubType": self.sub_type,
+            "userData": dict(self.user_data),
+            "parentId": self.parent_id,
+        }
         if self.current_queue is not None:
             summary["currentQueue"] = self.current_queue
         return summary
 
     def body(self, state: str, capabilities: list[str]) -> dict[str, Any]:
         """The InteractionStateMessage members every channel shares."""
-        return {"messageType": "InteractionStateMessage", **self.summary(), "state": state,
-                "capabilities": capabilities, "receivedAt": self.received_at}
+        return {
+            "messageType": "InteractionStateMessage",
+            **self.summary(),
+            "state": state,
+            "capabilities": capabilities,
+            "receivedAt": self.received_at,
+        }
 
     # -- operations both channels have --------------------------------------------------------------
 

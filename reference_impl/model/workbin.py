@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from . import InvalidOperation, Machine, Notification, require
 
-__all__ = ["WORKBINS_TOPIC", "Workbin", "workbin_id_for", "parse_item_uri"]
+__all__ = ["WORKBINS_TOPIC", "Workbin", "parse_item_uri", "workbin_id_for"]
 
 WORKBINS_TOPIC = "/v2/me/workbins"
 
@@ -59,13 +59,22 @@ def parse_item_uri(uri: str) -> tuple[str, str]:
 
 
 class Workbin(Machine):
-    TABLE = {
+    # fmt: off
+    TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Unsubscribed": ("Subscribe", "AddInteractionToWorkbin", "PullInteractionFromWorkbin"),
         "Subscribed": ("Unsubscribe", "AddInteractionToWorkbin", "PullInteractionFromWorkbin"),
     }
+    # fmt: on
 
-    def __init__(self, name: str, owner: str, interactions: Mapping[str, Storable], *,
-                 agent_id: str | None = None, workbin_id: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        owner: str,
+        interactions: Mapping[str, Storable],
+        *,
+        agent_id: str | None = None,
+        workbin_id: str | None = None,
+    ) -> None:
         """``interactions`` is the store's registry; ``agent_id`` the owner as Interaction Server
         names it (workbinAgentId; defaults to the user id)."""
         self.name = name
@@ -82,15 +91,29 @@ class Workbin(Machine):
 
     def info(self) -> dict[str, Any]:
         """The workbin as GET /me/workbins lists it (GetWorkbinTypesInfo)."""
-        return {"workbinId": self.id, "active": 1, "workbinName": self.name,
-                "viewName": f"{self.name}/PrivateView", "workbinType": 1}
+        return {
+            "workbinId": self.id,
+            "active": 1,
+            "workbinName": self.name,
+            "viewName": f"{self.name}/PrivateView",
+            "workbinType": 1,
+        }
 
     def content(self) -> list[dict[str, Any]]:
         """GET /me/workbins/{id}/interactions?fields=*: Interaction Server property maps."""
-        return [{**item.user_data, "InteractionId": item.id, "MediaType": item.channel,
-                 "InteractionType": item.interaction_type, "InteractionSubtype": item.sub_type,
-                 "Queue": item.current_queue or "", "Workbin": self.name, "WorkbinAgentId": self.agent_id}
-                for item in map(self.interactions.__getitem__, self.items)]
+        return [
+            {
+                **item.user_data,
+                "InteractionId": item.id,
+                "MediaType": item.channel,
+                "InteractionType": item.interaction_type,
+                "InteractionSubtype": item.sub_type,
+                "Queue": item.current_queue or "",
+                "Workbin": self.name,
+                "WorkbinAgentId": self.agent_id,
+            }
+            for item in map(self.interactions.__getitem__, self.items)
+        ]
 
     # -- guards and operations -----------------------------------------------------------------------
 
@@ -138,12 +161,28 @@ class Workbin(Machine):
     def _event(self, operation: str, content_operation: str, item: Storable, actor: str) -> list[Notification]:
         if not self.subscribed:
             return []
-        return [(self.owner, WORKBINS_TOPIC, {
-            "messageType": "workbinNotificationResource",
-            "operation": operation,
-            "workbinContentOperation": content_operation,
-            "interaction": item.summary(),
-            "workbinInfo": {"workbinTypeId": self.name, "workbinGroupId": None, "workbinPlaceGroupId": None,
-                            "workbinAgentId": self.agent_id, "workbinPlaceId": None},
-            "actorInfo": {"agentId": actor, "actorMediaServerId": None, "actorType": "Agent", "actorPlaceId": None},
-        })]
+        return [
+            (
+                self.owner,
+                WORKBINS_TOPIC,
+                {
+                    "messageType": "workbinNotificationResource",
+                    "operation": operation,
+                    "workbinContentOperation": content_operation,
+                    "interaction": item.summary(),
+                    "workbinInfo": {
+                        "workbinTypeId": self.name,
+                        "workbinGroupId": None,
+                        "workbinPlaceGroupId": None,
+                        "workbinAgentId": self.agent_id,
+                        "workbinPlaceId": None,
+                    },
+                    "actorInfo": {
+                        "agentId": actor,
+                        "actorMediaServerId": None,
+                        "actorType": "Agent",
+                        "actorPlaceId": None,
+                    },
+                },
+            )
+        ]
