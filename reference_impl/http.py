@@ -41,7 +41,10 @@ from reference_impl.store import Session, Store, User
 
 __all__ = [
     "API_PREFIX",
+    "CSRF_HEADER",
     "MAX_BODY_BYTES",
+    "ROLE_NAMES",
+    "SESSION_COOKIE",
     "ApiError",
     "Context",
     "Handler",
@@ -49,9 +52,13 @@ __all__ = [
     "StatusCode",
     "allowed_topics",
     "authenticate",
+    "caller_roles",
     "endpoint",
     "error_response",
+    "http_exception",
     "operations",
+    "schema_at",
+    "unexpected_exception",
 ]
 
 logger = logging.getLogger(__name__)
@@ -158,7 +165,7 @@ def _resolve(node: Any, ref: str) -> tuple[Any, str]:
 def _normalise(path: str) -> str:
     parts: list[str] = []
     for part in path.split("/"):
-        if part == "..":
+        if part == ".." and parts:
             parts.pop()
         elif part not in ("", "."):
             parts.append(part)
@@ -232,11 +239,9 @@ def operations() -> dict[tuple[str, str], Operation]:
 
 
 def schema_at(ref: str) -> Any:
+    """The schema a contract reference (``file#pointer``) names, its own ``$ref``s followed."""
     file_part, _, pointer = ref.partition("#")
-    node = contract.load_document(file_part)
-    for part in [p for p in pointer.split("/") if p]:
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return _resolve(node, ref)[0]
+    return _resolve({"$ref": f"#{pointer}"}, f"{file_part}#")[0]
 
 
 # -- authentication -------------------------------------------------------------------------------
