@@ -28,7 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -55,6 +55,7 @@ __all__ = [
     "caller_roles",
     "endpoint",
     "error_response",
+    "found",
     "http_exception",
     "operations",
     "schema_at",
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 API_PREFIX = "/api/v2"
 # Bodies are JSON documents of a few attributes; anything bigger is refused before it is parsed.
@@ -102,6 +104,14 @@ class ApiError(Exception):
         self.message = message
         self.http_status = http_status or HTTP_STATUS[status_code]
         self.headers = dict(headers or {})
+
+
+def found(objects: Mapping[str, T], key: str, what: str) -> T:
+    """``objects[key]``, or statusCode 6 naming what was not found."""
+    value = objects.get(key)
+    if value is None:
+        raise ApiError(StatusCode.NOT_FOUND, f"no {what} {key}")
+    return value
 
 
 def error_response(error: ApiError) -> JSONResponse:

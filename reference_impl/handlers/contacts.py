@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.http import ApiError, Context, StatusCode
+from reference_impl.http import ApiError, Context, StatusCode, found
 from reference_impl.store import Contact, new_id
 
 __all__ = ["create_contact", "delete_contact", "get_contact", "list_contacts", "update_contact"]
@@ -50,18 +50,16 @@ def _matches(contact: dict[str, Any], name: str, value: str) -> bool:
 
 
 def _find(ctx: Context) -> dict[str, Any]:
-    contact_id = ctx.path_params["id"]
-    found = next((c for c in _all_contacts(ctx) if c["id"] == contact_id), None)
-    if found is None:
-        raise ApiError(StatusCode.NOT_FOUND, f"no contact {contact_id}")
-    return found
+    return found({c["id"]: c for c in _all_contacts(ctx)}, ctx.path_params["id"], "contact")
 
 
 def _custom(ctx: Context) -> Contact:
-    found = _find(ctx)
-    if found["type"] != "Custom":
-        raise ApiError(StatusCode.FORBIDDEN, f"contact {found['id']} is of type {found['type']}, which is read-only")
-    return ctx.store.contacts[found["id"]]
+    contact = _find(ctx)
+    if contact["type"] != "Custom":
+        raise ApiError(
+            StatusCode.FORBIDDEN, f"contact {contact['id']} is of type {contact['type']}, which is read-only"
+        )
+    return ctx.store.contacts[contact["id"]]
 
 
 async def list_contacts(ctx: Context) -> dict[str, Any]:

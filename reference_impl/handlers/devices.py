@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.http import ApiError, Context, StatusCode
+from reference_impl.http import Context, found
 from reference_impl.store import Device
 
-__all__ = ["device_json", "device_listing", "find_device", "get_device", "list_devices"]
+__all__ = ["device_json", "device_listing", "get_device", "list_devices"]
 
 
 def device_json(ctx: Context, device: Device) -> dict[str, Any]:
@@ -31,13 +31,6 @@ def device_json(ctx: Context, device: Device) -> dict[str, Any]:
     return wire
 
 
-def find_device(ctx: Context, device_id: str) -> Device:
-    device = ctx.store.devices.get(device_id)
-    if device is None:
-        raise ApiError(StatusCode.NOT_FOUND, f"no device {device_id}")
-    return device
-
-
 def device_listing(ctx: Context, devices: list[Device]) -> dict[str, Any]:
     return ctx.listing("devices", [device_json(ctx, d) for d in devices])
 
@@ -50,6 +43,6 @@ async def list_devices(ctx: Context) -> dict[str, Any]:
 
 
 async def get_device(ctx: Context) -> dict[str, Any]:
-    device = find_device(ctx, ctx.path_params["id"])
+    device = found(ctx.store.devices, ctx.path_params["id"], "device")
     ctx.require_owner(device.user_id, f"device {device.id}")
     return {"device": ctx.select(device_json(ctx, device))}

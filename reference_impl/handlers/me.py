@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.handlers.devices import device_json, device_listing, find_device
+from reference_impl.handlers.devices import device_json, device_listing
 from reference_impl.handlers.features import feature_json
 from reference_impl.handlers.skills import skill_json
 from reference_impl.handlers.users import (
@@ -19,7 +19,7 @@ from reference_impl.handlers.users import (
     user_json,
     user_skills,
 )
-from reference_impl.http import ApiError, Context, StatusCode
+from reference_impl.http import ApiError, Context, StatusCode, found
 from reference_impl.model import ModelError
 
 __all__ = [
@@ -70,7 +70,7 @@ async def list_my_devices(ctx: Context) -> dict[str, Any]:
 
 
 async def get_my_device(ctx: Context) -> dict[str, Any]:
-    device = find_device(ctx, ctx.path_params["id"])
+    device = found(ctx.store.devices, ctx.path_params["id"], "device")
     if device.user_id != ctx.user.id:
         raise ApiError(StatusCode.NOT_FOUND, f"no device {device.id} among this user's devices")
     return {"device": ctx.select(device_json(ctx, device))}

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from conformance import contract
-from reference_impl.http import ApiError, Context, StatusCode, operations
+from reference_impl.http import ApiError, Context, StatusCode, found, operations
 from reference_impl.store import AgentStateSetting
 
 __all__ = [
@@ -58,9 +58,7 @@ def _check_unique_reason(ctx: Context, setting: AgentStateSetting) -> None:
 
 def _existing(ctx: Context, *, for_change: str) -> AgentStateSetting:
     name = ctx.required_text(KEY)
-    setting = ctx.store.agent_state_settings.get(name)
-    if setting is None:
-        raise ApiError(StatusCode.NOT_FOUND, f"no agent state with operationName '{name}'")
+    setting = found(ctx.store.agent_state_settings, name, "agent state with operationName")
     if setting.read_only:
         raise ApiError(StatusCode.FORBIDDEN, f"agent state '{name}' is built in and cannot be {for_change}")
     return setting

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.http import ApiError, Context, StatusCode
+from reference_impl.http import ApiError, Context, StatusCode, found
 from reference_impl.store import Skill, new_id
 
-__all__ = ["create_skill", "delete_skill", "find_skill", "get_skill", "list_skills", "skill_json"]
+__all__ = ["create_skill", "delete_skill", "get_skill", "list_skills", "skill_json"]
 
 
 def skill_json(skill: Skill, uri: str, level: str | None = None) -> dict[str, Any]:
@@ -21,19 +21,12 @@ def skill_json(skill: Skill, uri: str, level: str | None = None) -> dict[str, An
     return wire
 
 
-def find_skill(ctx: Context, skill_id: str) -> Skill:
-    skill = ctx.store.skills.get(skill_id)
-    if skill is None:
-        raise ApiError(StatusCode.NOT_FOUND, f"no skill {skill_id}")
-    return skill
-
-
 async def list_skills(ctx: Context) -> dict[str, Any]:
     return ctx.listing("skills", [skill_json(s, ctx.uri(f"/skills/{s.id}")) for s in ctx.store.skills.values()])
 
 
 async def get_skill(ctx: Context) -> dict[str, Any]:
-    skill = find_skill(ctx, ctx.path_params["id"])
+    skill = found(ctx.store.skills, ctx.path_params["id"], "skill")
     return {"skill": ctx.select(skill_json(skill, ctx.uri(f"/skills/{skill.id}")))}
 
 
@@ -47,6 +40,6 @@ async def create_skill(ctx: Context) -> dict[str, Any]:
 
 
 async def delete_skill(ctx: Context) -> dict[str, Any]:
-    skill = find_skill(ctx, ctx.path_params["id"])
+    skill = found(ctx.store.skills, ctx.path_params["id"], "skill")
     ctx.store.delete_skill(skill.id)
     return {}

@@ -15,7 +15,7 @@ from typing import Any
 
 from reference_impl.handlers.devices import device_json, device_listing
 from reference_impl.handlers.skills import skill_json
-from reference_impl.http import ROLE_NAMES, ApiError, Context, StatusCode
+from reference_impl.http import ROLE_NAMES, ApiError, Context, StatusCode, found
 from reference_impl.store import Device, User, new_id
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "create_user",
     "create_user_device",
     "delete_user",
-    "find_user",
     "get_user",
     "get_user_skill",
     "list_user_devices",
@@ -45,13 +44,6 @@ DEFAULT_CHANNELS = ["voice", "email", "chat"]
 DEFAULT_SKILL_LEVEL = "0"  # the level the Skills API example shows
 
 Subresource = Callable[[Context, User], Any]
-
-
-def find_user(ctx: Context, user_id: str) -> User:
-    user = ctx.store.users.get(user_id)
-    if user is None:
-        raise ApiError(StatusCode.NOT_FOUND, f"no user {user_id}")
-    return user
 
 
 def user_skills(ctx: Context, user: User, base: str) -> list[dict[str, Any]]:
@@ -109,7 +101,7 @@ async def list_users(ctx: Context) -> dict[str, Any]:
 
 
 async def get_user(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     ctx.require_owner(user.id, f"user {user.id}")
     wanted = ctx.subresources(USER_SUBRESOURCES)
     return {"user": ctx.select(user_json(ctx, user, USER_SUBRESOURCES, wanted))}
@@ -143,7 +135,7 @@ async def create_user(ctx: Context) -> dict[str, Any]:
 
 async def update_user(ctx: Context) -> dict[str, Any]:
     """E11: PUT changes password, firstName, lastName, roles (replaced, not merged); nothing else."""
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     password, first_name, last_name = (ctx.text(name) for name in ("password", "firstName", "lastName"))
     roles = _roles(ctx)
     if password is not None:
@@ -158,7 +150,7 @@ async def update_user(ctx: Context) -> dict[str, Any]:
 
 
 async def delete_user(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     if user.id == ctx.user.id:
         raise ApiError(StatusCode.FORBIDDEN, "a user cannot delete itself")
     ctx.store.delete_user(user.id)
@@ -166,7 +158,7 @@ async def delete_user(ctx: Context) -> dict[str, Any]:
 
 
 async def post_user_operation(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     if ctx.operation_name == "ResetPassword":
         _reset_password(ctx, user)
     else:
@@ -239,13 +231,13 @@ def _assigned_level(ctx: Context, user: User) -> tuple[str, str]:
 
 
 async def list_user_skills(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     skills = user_skills(ctx, user, f"/users/{user.id}/skills")
     return ctx.listing("skills", skills)
 
 
 async def get_user_skill(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     skill_id, level = _assigned_level(ctx, user)
     uri = ctx.uri(f"/users/{user.id}/skills/{skill_id}")
     return {"skill": ctx.select(skill_json(ctx.store.skills[skill_id], uri, level))}
@@ -253,7 +245,7 @@ async def get_user_skill(ctx: Context) -> dict[str, Any]:
 
 async def assign_user_skill(ctx: Context) -> dict[str, Any]:
     """POST to assign: assigning an assigned skill again sets its level."""
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     skill_id = ctx.required_text("id")
     if skill_id not in ctx.store.skills:
         raise ApiError(StatusCode.INVALID_PARAMETER, f"'id': no skill {skill_id}")
@@ -262,7 +254,7 @@ async def assign_user_skill(ctx: Context) -> dict[str, Any]:
 
 
 async def unassign_user_skill(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     skill_id, _ = _assigned_level(ctx, user)
     del user.skill_levels[skill_id]
     return {}
@@ -272,13 +264,13 @@ async def unassign_user_skill(ctx: Context) -> dict[str, Any]:
 
 
 async def list_user_devices(ctx: Context) -> dict[str, Any]:
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     return device_listing(ctx, ctx.store.devices_of(user.id))
 
 
 async def create_user_device(ctx: Context) -> dict[str, Any]:
     """Hybrid create-and-assign: the reply carries the new device's id and uri."""
-    user = find_user(ctx, ctx.path_params["id"])
+    user = found(ctx.store.users, ctx.path_params["id"], "user")
     phone_number = ctx.required_text("phoneNumber")
     if any(d.phone_number == phone_number for d in ctx.store.devices.values()):
         raise ApiError(StatusCode.INVALID_PARAMETER, f"phone number {phone_number} already belongs to a device")
