@@ -157,6 +157,8 @@ DEVICE_TRANSITIONS = [
      ["DoNotDisturbOn", "ForwardCallsOn"]),
     ([("ForwardCallsOn", {"destination": "5002"})], "DoNotDisturbOn", {}, "On", "5002",
      ["DoNotDisturbOff", "ForwardCallsOff"]),
+    ([], "ForwardCallsOn", {"destination": {"phoneNumber": "5003"}}, "Off", "5003",
+     ["DoNotDisturbOn", "ForwardCallsOff"]),
 ]
 # fmt: on
 
@@ -190,12 +192,20 @@ def test_device_transitions(
         ({"destination": "five"}, InvalidOperation),
         ({"destination": 5002}, InvalidOperation),
         ({"destination": "5001"}, InvalidOperation),  # itself
+        ({"destination": {"number": "5002"}}, MissingAttribute),  # E50's object needs phoneNumber
     ],
 )
 def test_forward_destination_checked(attributes: dict[str, Any], error: type[Exception]) -> None:
     agent = make_agent()
     device = agent.devices["dev1"]
     assert_refused_unchanged(agent, snapshot, lambda: device.apply("ForwardCallsOn", **attributes), error)
+
+
+def test_missing_destination_is_status_code_1_even_while_forwarding() -> None:
+    agent = make_agent()
+    device = agent.devices["dev1"]
+    device.apply("ForwardCallsOn", destination="5002")
+    assert_refused_unchanged(agent, snapshot, lambda: device.apply("ForwardCallsOn"), MissingAttribute)
 
 
 def test_definitions_are_read_live() -> None:

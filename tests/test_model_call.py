@@ -430,6 +430,12 @@ REFUSALS: list[tuple[str, Any, str, dict[str, Any], type[Exception], str]] = [
      "not another"),
     ("two_calls", (1, "Held"), "Retrieve", {}, InvalidOperation, "not valid"),
     ("dialing_outside", 1, "Hold", {}, InvalidOperation, "not valid"),
+    # a missing required attribute is statusCode 1 whatever the state (GWS-CALL-022, GWS-CALL-028)
+    ("established", 1, "CompleteConference", {}, MissingAttribute, "consultCallUri"),
+    ("established", 1, "SwapCalls", {}, MissingAttribute, "otherCallUri"),
+    ("dialing", 2, "SingleStepTransfer", {"destination": None}, MissingAttribute, "destination"),
+    ("established", 1, "RemoveParticipantFromConference", {}, MissingAttribute, "participant"),
+    ("established", 1, "SingleStepTransfer", {"destination": ["5003"]}, InvalidOperation, "destination"),
 ]
 # fmt: on
 
@@ -460,6 +466,19 @@ def test_refusal_changes_nothing(
 def test_dial_refusals(caller: int, attributes: dict[str, Any], error: type[Exception]) -> None:
     board = Switchboard()
     assert_refused_unchanged(board, snapshot, lambda: board.telephony.dial(board.device(caller), **attributes), error)
+
+
+@pytest.mark.parametrize("destination", ["5003", {"phoneNumber": "5003"}])
+def test_destination_is_a_number_or_an_object_with_phone_number(destination: Any) -> None:
+    """E50: Dial, SingleStepTransfer, SingleStepConference, InitiateConference take either form."""
+    board = Switchboard()
+    board.telephony.dial(board.device(1), destination=destination)
+    assert board.leg(1).participants() == ["5003"]
+    board.leg(1).apply("Hangup")
+    for operation in ("SingleStepConference", "SingleStepTransfer", "InitiateConference"):
+        board = established()
+        board.leg(1).apply(operation, destination=destination)
+        assert "5003" in {leg.device.phone_number for leg in board.telephony.legs.values()}
 
 
 def test_dial_refused_while_the_device_has_an_active_call() -> None:

@@ -118,7 +118,7 @@ TRANSITIONS: list[tuple[str, str, str, dict[str, Any], dict[str, str], list[tupl
     ("accepted", "agent1", "Transfer", {"targetId": "agent2"}, {"agent1": "Left", "agent2": "Invited"},
      [("agent2", "ChatInvited")]),
     ("accepted", "agent1", "InitiateConsultation", {"agentId": "agent2"},
-     {"agent1": "Accepted", "agent2": "InvitedConference"}, [("agent2", "InteractionInvitedConference")]),
+     {"agent1": "Accepted", "agent2": "Invited"}, [("agent2", "ChatInvited")]),
     ("accepted", "agent1", "StartConference", {"agentId": "agent3"},
      {"agent1": "Accepted", "agent3": "InvitedConference"}, [("agent3", "InteractionInvitedConference")]),
     ("accepted", "agent1", "StopProcessing", {}, {"agent1": "Left"}, []),
@@ -138,6 +138,7 @@ TRANSITIONS: list[tuple[str, str, str, dict[str, Any], dict[str, str], list[tupl
      [("agent2", "ChatNotification"), ("agent2", "InteractionLeftConference")]),
     ("conference_invited", "agent3", "Accept", {}, {"agent1": "Accepted", "agent3": "Accepted"},
      [("agent1", "ChatNotification"), ("agent3", "ChatAccepted")]),
+    ("conference_invited", "agent3", "Reject", {}, {"agent1": "Accepted", "agent3": "Rejected"}, []),
     ("customer_left", "agent1", "StopProcessing", {}, {"agent1": "Left"}, []),
     ("transferred", "agent2", "Accept", {}, {"agent1": "Left", "agent2": "Accepted"}, [("agent2", "ChatAccepted")]),
     # an agent who left may be offered the chat again; one who rejected it may not

@@ -13,6 +13,7 @@ from reference_impl.model import InvalidOperation, Machine, MissingAttribute
 from reference_impl.model.email import EmailInteraction, create_email, quoted, receive_email
 
 ORIGINAL_TEXT = "This is email body.\r\nTesting, hopefully this will work"
+OUT = "SimpleEmailOutQueue"
 
 
 def arrived(office: Office, **overrides: Any) -> EmailInteraction:
@@ -45,7 +46,7 @@ def accepted() -> tuple[Office, EmailInteraction]:
 
 def reply_created() -> tuple[Office, EmailInteraction]:
     office, email = accepted()
-    [(_, _, data)] = email.apply("Reply")
+    [(_, _, data)] = email.apply("Reply", queueName="SimpleEmailOutQueue")
     return office, office.interactions[data["id"]]
 
 
@@ -94,8 +95,8 @@ TRANSITIONS: list[tuple[str, str, dict[str, Any], str, str | None, list[tuple[st
     ("invited", "Accept", {}, "Accepted", "agent1", [("agent1", "EmailAccepted")]),
     ("invited", "Reject", {}, "Invited", "agent2", [("agent2", "EmailInvited")]),
     ("accepted", "Transfer", {"targetId": "agent3"}, "Invited", "agent3", [("agent3", "EmailInvited")]),
-    ("accepted", "Reply", {}, "Accepted", "agent1", [("agent1", "EmailReplyCreated")]),
-    ("accepted", "ReplyAll", {}, "Accepted", "agent1", [("agent1", "EmailReplyCreated")]),
+    ("accepted", "Reply", {"queueName": OUT}, "Accepted", "agent1", [("agent1", "EmailReplyCreated")]),
+    ("accepted", "ReplyAll", {"queueName": OUT}, "Accepted", "agent1", [("agent1", "EmailReplyCreated")]),
     ("accepted", "Forward", {"toAddress": "legal@corp"}, "Accepted", "agent1", [("agent1", "EmailReplyCreated")]),
     ("accepted", "StopProcessing", {}, "Stopped", None, []),
     ("accepted", "PlaceInQueue", {"queue": "SimpleEmailOutQueue"}, "Queued", None, []),
@@ -105,7 +106,7 @@ TRANSITIONS: list[tuple[str, str, dict[str, Any], str, str | None, list[tuple[st
     ("reply_created", "CancelReplyEmail", {}, "Cancelled", None, []),
     ("reply_created", "PlaceInWorkbin", {"workbin": "TestWorkbin"}, "Queued", None, []),
     ("created", "Send", {"email_object": {"toAddress": "c@x", "subject": "Hi", "text": "Hello"}}, "Sent", None, []),
-    ("pulled_inbound", "ReplyAll", {}, "Pulled", "agent1", [("agent1", "EmailReplyCreated")]),
+    ("pulled_inbound", "ReplyAll", {"queueName": OUT}, "Pulled", "agent1", [("agent1", "EmailReplyCreated")]),
     ("pulled_outbound", "Send", {}, "Sent", None, []),
 ]
 # fmt: on
@@ -192,7 +193,7 @@ def test_reply_rules(
     email = arrived(office, **original)
     email.offer("agent1")
     email.apply("Accept")
-    [(user, _, data)] = email.apply(operation, **attributes)
+    [(user, _, data)] = email.apply(operation, queueName=OUT, **attributes)
     reply = office.interactions[data["id"]]
     content = reply.content
     assert (content.to_address, content.from_address, content.cc_addresses, content.subject, content.text) == expected
@@ -200,7 +201,7 @@ def test_reply_rules(
     assert data["parentId"] == email.id and data["interactionType"] == "Outbound"
     assert data["interactionSubType"] == ("OutboundRedirect" if operation == "Forward" else "OutboundReply")
     assert data["capabilities"] == ["CancelReplyEmail", "Send", "PlaceInWorkbin", "UpdateProperties"]
-    assert data["email_object"]["subject"] == expected[3]
+    assert data["email_object"]["subject"] == expected[3] and data["currentQueue"] == OUT
 
 
 def test_quoting_keeps_blank_lines_and_needs_no_start_line() -> None:
@@ -283,7 +284,9 @@ def test_update_properties_merges_into_user_data() -> None:
 
 # fmt: off
 REFUSALS: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
-    ("invited", "Reply", {}, InvalidOperation, "not valid"),
+    ("invited", "Reply", {"queueName": OUT}, InvalidOperation, "not valid"),
+    ("invited", "Reply", {}, MissingAttribute, "queueName"),  # a missing attribute is 1 in any state
+    ("accepted", "ReplyAll", {}, MissingAttribute, "queueName"),
     ("invited", "Send", {}, InvalidOperation, "not valid"),
     ("accepted", "Accept", {}, InvalidOperation, "not valid"),
     ("accepted", "CancelReply", {}, InvalidOperation, "unknown operation"),
@@ -296,9 +299,10 @@ REFUSALS: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     ("accepted", "PlaceInWorkbin", {"workbin": "Elsewhere"}, InvalidOperation, "no workbin"),
     ("accepted", "UpdateProperties", {}, MissingAttribute, "properties"),
     ("accepted", "UpdateProperties", {"properties": "x=1"}, InvalidOperation, "properties"),
-    ("accepted", "Reply", {"quoteOriginal": "maybe"}, InvalidOperation, "quoteOriginal"),
-    ("accepted", "Reply", {"subjectPrefix": 7}, InvalidOperation, "subjectPrefix"),
-    ("reply_created", "Reply", {}, InvalidOperation, "not valid"),
+    ("accepted", "Reply", {"queueName": OUT, "quoteOriginal": "maybe"}, InvalidOperation, "quoteOriginal"),
+    ("accepted", "Reply", {"queueName": OUT, "subjectPrefix": 7}, InvalidOperation, "subjectPrefix"),
+    ("reply_created", "Reply", {"queueName": OUT}, InvalidOperation, "not valid"),
+    ("in_workbin", "Transfer", {}, MissingAttribute, "targetId"),
     ("reply_created", "Send", {"email_object": "to me"}, InvalidOperation, "email_object"),
     ("reply_created", "Send", {"email_object": {"toAddress": 5}}, InvalidOperation, "toAddress"),
     ("created", "Send", {}, MissingAttribute, "toAddress"),
@@ -330,6 +334,8 @@ def _valid_attributes(machine: Machine, operation: str) -> dict[str, Any]:
         "PlaceInWorkbin": {"workbin": "TestWorkbin"},
         "UpdateProperties": {"properties": {"k": "v"}},
         "Forward": {"toAddress": "legal@corp"},
+        "Reply": {"queueName": OUT},
+        "ReplyAll": {"queueName": OUT},
         "Send": {"email_object": {"toAddress": "c@x"}},
     }
     return valid.get(operation, {})

@@ -13,8 +13,10 @@ A refusal is an exception and leaves the machine (and everything it touches) unc
      ├── MissingAttribute     statusCode 1  a required attribute is absent
      └── InvalidOperation     statusCode 2  unknown operation, not valid in this state, bad value or type
 
-When an operation is both invalid in the current state and lacks an attribute, the state wins
-(statusCode 2): capabilities() is what the server advertises, so it is checked first.
+``apply`` checks in this order, so that each refusal has one statusCode whatever the state (E13):
+an unknown operationName (2); a required attribute absent or null (1, from the machine's REQUIRED
+table -- GWS-CALL-028 grades a missing attribute as 1 in any state); the operation not valid now
+(2, not in capabilities()); then the attribute values (wrong type, bad value: 2).
 """
 
 from __future__ import annotations
@@ -76,13 +78,15 @@ def counter_ids(prefix: str = "id") -> Callable[[], str]:
 class Machine:
     """Table-driven dispatch shared by every state machine.
 
-    A subclass declares ``TABLE`` (state -> operations that state allows, in capability order) and,
-    for operations that depend on more than the state, a guard method ``_can_<Operation>``. The
+    A subclass declares ``TABLE`` (state -> operations that state allows, in capability order),
+    ``REQUIRED`` (operation -> attributes it cannot do without) and, for operations that depend on
+    more than the state, a guard method ``_can_<Operation>``. The
     handler of an operation is the method ``_op_<Operation>``; it validates its attributes before it
     changes anything, so a refusal never leaves a half-applied change behind.
     """
 
     TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     state: str
 
     def operations(self) -> tuple[str, ...]:
@@ -102,6 +106,9 @@ class Machine:
     def apply(self, operation_name: str, **attributes: Any) -> list[Notification]:
         if operation_name not in self.operations():
             raise InvalidOperation(f"unknown operation {operation_name!r}")
+        for name in self.REQUIRED.get(operation_name, ()):
+            if attributes.get(name) is None:
+                raise MissingAttribute(f"{operation_name} needs the attribute {name!r}")
         if operation_name not in self.capabilities():
             raise InvalidOperation(
                 f"{operation_name} is not valid in state {self.state} ({self._why_not(operation_name)})"
@@ -170,3 +177,11 @@ def check_phone_number(name: str, value: str) -> str:
     if not any(c.isdigit() for c in value) or not set(value) <= PHONE_CHARACTERS:
         raise InvalidOperation(f"attribute {name!r} is not a phone number: {value!r}")
     return value
+
+
+def destination(attributes: Mapping[str, Any]) -> str:
+    """The number of a ``destination`` attribute: a string or ``{"phoneNumber": "..."}`` (E50)."""
+    value = require(attributes, "destination", (str, dict))
+    if isinstance(value, dict):
+        value = require(value, "phoneNumber")
+    return check_phone_number("destination", value)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import InvalidOperation, Machine, Notification, check_phone_number, optional, require
+from . import InvalidOperation, Machine, Notification, destination, optional
 
 __all__ = [
     "DEFAULT_AGENT_STATES",
@@ -151,6 +151,7 @@ class DeviceState(Machine):
     TABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Active": ("DoNotDisturbOn", "DoNotDisturbOff", "ForwardCallsOn", "ForwardCallsOff")
     }
+    REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {"ForwardCallsOn": ("destination",)}
 
     def __init__(
         self, agent: AgentState, device_id: str, phone_number: str, attributes: Mapping[str, Any] | None = None
@@ -190,10 +191,10 @@ class DeviceState(Machine):
         return [self.agent.devices_changed([self])]
 
     def _op_ForwardCallsOn(self, **attributes: Any) -> list[Notification]:
-        destination = check_phone_number("destination", require(attributes, "destination"))
-        if destination == self.phone_number:
+        forward_to = destination(attributes)
+        if forward_to == self.phone_number:
             raise InvalidOperation("a device cannot forward its calls to itself")
-        self.forward_to = destination
+        self.forward_to = forward_to
         return [self.agent.devices_changed([self])]
 
     def _op_ForwardCallsOff(self, **attributes: Any) -> list[Notification]:

@@ -38,6 +38,7 @@ from . import (
     Machine,
     Notification,
     check_phone_number,
+    destination,
     last_path_segment,
     require,
 )
@@ -97,6 +98,19 @@ class CallLeg(Machine):
         "Released": (),
     }
     # fmt: on
+    REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "SendDtmf": ("digits",),
+        "AttachUserData": ("userData",),
+        "UpdateUserData": ("userData",),
+        "DeleteUserDataPair": ("key",),
+        "SingleStepTransfer": ("destination",),
+        "SingleStepConference": ("destination",),
+        "InitiateConference": ("destination",),
+        "CompleteConference": ("consultCallUri",),
+        "RemoveParticipantFromConference": ("participant",),
+        "SwapCalls": ("otherCallUri",),
+        "MergeWithOtherCall": ("otherCallUri",),
+    }
 
     def __init__(self, telephony: Telephony, call: Call, device: Endpoint, state: str) -> None:
         self.telephony = telephony
@@ -240,7 +254,7 @@ class CallLeg(Machine):
         return self._user_data_changed()
 
     def _op_SingleStepTransfer(self, **attributes: Any) -> list[Notification]:
-        number, endpoint = self._new_party(require(attributes, "destination"))
+        number, endpoint = self._new_party(destination(attributes))
         if endpoint is not None and endpoint.do_not_disturb:
             return [self.error(f"destination {number} is in Do Not Disturb: transfer refused")]
         self.state = "Released"
@@ -250,16 +264,13 @@ class CallLeg(Machine):
         return notifications
 
     def _op_SingleStepConference(self, **attributes: Any) -> list[Notification]:
-        number, endpoint = self._new_party(require(attributes, "destination"))
+        number, endpoint = self._new_party(destination(attributes))
         if endpoint is not None and endpoint.do_not_disturb:
             return [self.error(f"destination {number} is in Do Not Disturb: conference refused")]
         return self.telephony.join(self.call, number, endpoint)
 
     def _op_InitiateConference(self, **attributes: Any) -> list[Notification]:
-        destination = require(attributes, "destination", (str, dict))
-        if isinstance(destination, dict):  # the seed's form: 'destination': {'phoneNumber': 'XXX'}
-            destination = require(destination, "phoneNumber")
-        number, endpoint = self._new_party(destination)
+        number, endpoint = self._new_party(destination(attributes))
         if endpoint is not None and endpoint.do_not_disturb:
             return self.telephony.refused_dial(self.device, number, self.call.user_data)
         notifications = self._set_states((self, "Held"))
@@ -311,12 +322,11 @@ class CallLeg(Machine):
     def _user_data_changed(self) -> list[Notification]:
         return [leg.message("AttachedDataChanged") for leg in self.call.active_legs()]
 
-    def _new_party(self, destination: str) -> tuple[str, Endpoint | None]:
-        """Validate a destination for a party to add to this call, and route it."""
-        check_phone_number("destination", destination)
-        number, endpoint = self.telephony.route(destination)
-        if number == self.device.phone_number or destination == self.device.phone_number:
-            raise InvalidOperation(f"destination {destination} is this device")
+    def _new_party(self, dialled: str) -> tuple[str, Endpoint | None]:
+        """Route the destination of a party to add to this call; refuse this device and present parties."""
+        number, endpoint = self.telephony.route(dialled)
+        if self.device.phone_number in (number, dialled):
+            raise InvalidOperation(f"destination {dialled} is this device")
         if number in self.participants():
             raise InvalidOperation(f"destination {number} is already on the call")
         return number, endpoint
@@ -405,12 +415,12 @@ class Telephony:
     # -- Dial (POST /devices/{id}/calls) -------------------------------------------------------
 
     def dial(self, device: Endpoint, **attributes: Any) -> list[Notification]:
-        destination = check_phone_number("destination", require(attributes, "destination"))
+        dialled = destination(attributes)
         if [leg for leg in self.legs_on(device.id) if leg.state in _BUSY]:
             raise InvalidOperation("the device already has an active call: hold it first")
-        number, endpoint = self.route(destination)
-        if device.phone_number in (destination, number):
-            raise InvalidOperation(f"destination {destination} is the dialling device")
+        number, endpoint = self.route(dialled)
+        if device.phone_number in (dialled, number):
+            raise InvalidOperation(f"destination {dialled} is the dialling device")
         if endpoint is not None and endpoint.do_not_disturb:
             return self.refused_dial(device, number)
         return self.place(device, number, endpoint)[1]

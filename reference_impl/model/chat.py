@@ -3,8 +3,8 @@
 A ``ChatSession`` is the interaction (its id is the same for every agent on it); each agent works
 on a ``ChatView`` -- the machine behind POST /me/interactions/{id} for that agent:
 
-    Invited --Accept(nickname)--> Accepted            (routing's offer, or a Transfer to the agent)
-    InvitedConference --Accept--> Accepted            (InitiateConsultation or StartConference)
+    Invited --Accept(nickname)--> Accepted            (routing's offer, a Transfer, InitiateConsultation)
+    InvitedConference --Accept--> Accepted            (StartConference)
     Accepted: SendMessage, SendNotification, RequestChatHistory, UpdateProperties, and
       alone on the chat:      Transfer, InitiateConsultation, StartConference, PlaceInQueue, StopProcessing
       consulting, once the consulted agent accepted:  CompleteTransfer, CompleteConference
@@ -15,10 +15,11 @@ PARTY_LEFT, NOTICE). Accepting sends the agent the whole transcript (ChatAccepte
 event goes to every agent on the chat as a ChatNotification.
 
 Decisions where the seed is silent (written up in the errata):
-- E18: the agent asked to join a chat someone else keeps working on -- InitiateConsultation and
-  StartConference -- is invited with state ``InvitedConference`` (capabilities Accept, Reject);
-  ``Invited`` is kept for routing's offers and transfers. CompleteConference makes the consultation
-  a conference; CompleteTransfer makes the consulting agent leave.
+- E18: the consulted agent (InitiateConsultation) is invited with state ``Invited`` (ChatInvited,
+  as GWS-CHAT-012 expects), the agent asked by StartConference with ``InvitedConference`` (E71);
+  both Accept or Reject. Declining either ends the request; nobody else is asked.
+  CompleteConference makes the consultation a conference; CompleteTransfer makes the consulting
+  agent leave.
 - When an agent leaves a chat others stay on (EndConference, CompleteTransfer), the others get the
   PARTY_LEFT event and, for EndConference, an InteractionLeftConference message (state
   LeftConference, the capabilities they now have); their view stays Accepted.
@@ -88,6 +89,15 @@ class ChatView(Machine):
                      "PlaceInQueue", "UpdateProperties", "StopProcessing"),
     }
     # fmt: on
+    REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "SendMessage": ("text",),
+        "SendNotification": ("notification",),
+        "Transfer": ("targetId",),
+        "InitiateConsultation": ("agentId",),
+        "StartConference": ("agentId",),
+        "PlaceInQueue": ("queue",),
+        "UpdateProperties": ("properties",),
+    }
 
     def __init__(self, session: ChatSession, user_id: str, state: str) -> None:
         self.session = session
@@ -143,8 +153,8 @@ class ChatView(Machine):
 
     def _op_Reject(self, **attributes: Any) -> list[Notification]:
         session = self.session
-        if self.state == "InvitedConference":
-            session.invitation = None
+        if session.invitation is not None and session.invitation.invitee == self.user_id:
+            session.invitation = None  # a declined consultation or conference: nobody else is asked
             self.state = "Rejected"
             return []
         self.state = "Rejected"
@@ -223,7 +233,7 @@ class ChatView(Machine):
 
     def _invite_to_join(self, agent: str, kind: str) -> list[Notification]:
         self.session.invitation = Invitation(self.user_id, agent, kind)
-        return self.session.invite(agent, "InvitedConference")
+        return self.session.invite(agent, "Invited" if kind == "consultation" else "InvitedConference")
 
     def _leave(self) -> list[Notification]:
         """The agent leaves the chat: a PARTY_LEFT event for the agents who stay."""

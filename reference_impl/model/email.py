@@ -77,6 +77,15 @@ class EmailInteraction(Interaction):
         "ReplyCreated": ("CancelReplyEmail", "Send", "PlaceInWorkbin", "UpdateProperties"),
     }
     # fmt: on
+    # queueName on Reply/ReplyAll: E65 makes it required (the seed does not mark it optional).
+    REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "Transfer": ("targetId",),
+        "Reply": ("queueName",),
+        "ReplyAll": ("queueName",),
+        "PlaceInQueue": ("queue",),
+        "PlaceInWorkbin": ("workbin",),
+        "UpdateProperties": ("properties",),
+    }
 
     def __init__(
         self,

@@ -65,6 +65,10 @@ class Workbin(Machine):
         "Subscribed": ("Unsubscribe", "AddInteractionToWorkbin", "PullInteractionFromWorkbin"),
     }
     # fmt: on
+    REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "AddInteractionToWorkbin": ("interactionId",),
+        "PullInteractionFromWorkbin": ("interactionId",),
+    }
 
     def __init__(
         self,
