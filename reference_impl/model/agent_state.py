@@ -152,6 +152,7 @@ class DeviceState(Machine):
         "Active": ("DoNotDisturbOn", "DoNotDisturbOff", "ForwardCallsOn", "ForwardCallsOff")
     }
     REQUIRED: ClassVar[Mapping[str, tuple[str, ...]]] = {"ForwardCallsOn": ("destination",)}
+    state = "Active"  # the deviceState; registration is not modelled, so a device is always Active
 
     def __init__(
         self, agent: AgentState, device_id: str, phone_number: str, attributes: Mapping[str, Any] | None = None
@@ -163,8 +164,6 @@ class DeviceState(Machine):
         self.user_state = UserState()
         self.do_not_disturb = False
         self.forward_to: str | None = None
-
-    state = "Active"
 
     @property
     def user_id(self) -> str:
