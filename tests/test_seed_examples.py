@@ -78,7 +78,8 @@ def test_there_are_case_files() -> None:
 @pytest.mark.parametrize("path", _case_files(), ids=lambda p: p.stem)
 def test_case_file_matches_case_file_schema(path: Path) -> None:
     document = _load(path)
-    errors = [f"{e.json_path}: {e.message}" for e in Draft202012Validator(_load(CASE_FILE_SCHEMA)).iter_errors(document)]
+    case_file_validator = Draft202012Validator(_load(CASE_FILE_SCHEMA))
+    errors = [f"{e.json_path}: {e.message}" for e in case_file_validator.iter_errors(document)]
     assert not errors, "\n".join(errors)
     descriptions = [case["description"] for case in document["cases"]]
     assert len(descriptions) == len(set(descriptions)), "case descriptions must be unique within a file"
@@ -108,8 +109,8 @@ def test_example_against_its_schema(file: str, case: dict[str, Any]) -> None:
                         "the schema must reject it")
 
 
-@pytest.mark.parametrize(("file", "case"), [p for p in CASES if not p.values[1]["valid"]])
-def test_defective_example_names_existing_errata(file: str, case: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("file", "case"), [p for p in CASES if "errata" in p.values[1]])
+def test_errata_ids_exist(file: str, case: dict[str, Any]) -> None:
     if not ERRATA.is_file():
         pytest.skip("spec/ERRATA.md does not exist yet: errata IDs cannot be cross-checked")
     unknown = set(case["errata"]) - _errata_ids()
