@@ -1,0 +1,332 @@
+"""The pytest plugin (entry point ``gws``): options, markers, run header, selection, outcomes, results.
+
+Registered through the ``pytest11`` entry point, so ``pytest --gws-target URL ...`` works in any
+pipeline. Without any ``--gws-*`` option, ``-p gws``, a GWS_* variable or a path into
+conformance/suite, the plugin stays inert: no header, no selection, no outcome mapping, no
+results file — a project's own tests run exactly as without it (its markers and fixtures exist
+either way; fixtures cost nothing until used).
+
+Outcomes (conformance.outcomes) are set in ``pytest_runtest_makereport`` and named in
+``pytest_report_teststatus``, so the terminal, JUnit XML (a ``gws_outcome`` property on every
+test case; not-applicable and needs-stimulus tests are skipped ones) and the results file agree.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.errors import SuiteError
+from conformance.fixtures import close_session, gws_session
+from conformance.outcomes import STATUS, Outcome, classify, needs_stimulus, not_applicable
+from conformance.results import (
+    RunResults,
+    TestResult,
+    failure_details,
+    known_areas,
+    known_requirement_ids,
+    matches_selection,
+)
+
+pytest_plugins = [
+    "conformance.fixtures.settings",
+    "conformance.fixtures.recorder",
+    "conformance.fixtures.clients",
+    "conformance.fixtures.listeners",
+    "conformance.fixtures.discovery",
+]
+
+_ACTIVE = pytest.StashKey[bool]()
+_RESULTS = pytest.StashKey[RunResults]()
+_UNKNOWN_IDS = pytest.StashKey[list[str]]()
+_SUITE_PACKAGE = Path(__file__).parent / "suite"
+
+MARKERS = (
+    "requirement(*ids): the GWS-<AREA>-NNN requirements of spec/requirements.yaml this test proves",
+    "needs_stimulus: the test needs outside-world events (a stimulus adapter); without one it reports 'needs stimulus'",
+    "feature(name): the test needs a feature (GET /features) assigned to the contact center; else 'not applicable'",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gws", "GWS conformance (Genesys Web Services API v2): settings also come from GWS_* variables")
+    group.addoption("--gws-config", metavar="FILE", dest="gws_config", help="TOML configuration file (GWS_CONFIG).")
+    group.addoption(
+        "--gws-target", metavar="URL", dest="gws_target", help="Base URL of the API up to /api/v2 (GWS_BASE_URL)."
+    )
+    group.addoption(
+        "--gws-profile",
+        choices=("quick", "default", "deep"),
+        dest="gws_profile",
+        help="Fuzzing budget: quick (a PR gate), default or deep (GWS_FUZZ_PROFILE).",
+    )
+    group.addoption("--gws-seed", type=int, metavar="N", dest="gws_seed", help="Random seed of the fuzzer (GWS_SEED).")
+    group.addoption(
+        "--gws-stimulus",
+        metavar="ADAPTER",
+        dest="gws_stimulus",
+        help="reference, manual, none or module:Class (GWS_STIMULUS).",
+    )
+    group.addoption(
+        "--gws-area",
+        action="append",
+        default=[],
+        metavar="AREA",
+        dest="gws_area",
+        help="Run only tests proving requirements of this area (GEN, CALL, ...); repeatable.",
+    )
+    group.addoption(
+        "--gws-requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        dest="gws_requirement",
+        help="Run only tests proving this requirement (GWS-CALL-004); repeatable.",
+    )
+    group.addoption(
+        "--gws-results",
+        metavar="FILE",
+        dest="gws_results",
+        help="Write the results as JSON (conformance/results.schema.json) to FILE.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    active = _is_active(config)
+    config.stash[_ACTIVE] = active
+    if not active:
+        return
+    areas, ids = _selection(config)
+    session = gws_session(config)
+    results = RunResults(selection={"areas": areas, "requirements": ids})
+    try:
+        settings = session.settings
+    except Exception as exc:  # an unusable configuration: every test that needs it reports error
+        results.configuration_error = str(exc)
+    else:
+        results.target = settings.redacted()
+        results.seed = settings.seed
+        results.profile = settings.fuzz.profile
+        # Pinned, so that pytest-xdist workers (which receive the options) fuzz with the same seed.
+        config.option.gws_seed = settings.seed
+    config.stash[_RESULTS] = results
+    config.pluginmanager.register(ResultsCollector(config, results), "gws-results")
+
+
+def _is_active(config: pytest.Config) -> bool:
+    options = config.option
+    if any(getattr(options, name, None) for name in _option_dests()):
+        return True
+    if any(name.startswith("GWS_") and value for name, value in os.environ.items()):
+        return True
+    if "gws" in (getattr(options, "plugins", None) or []):
+        return True
+    return any(_names_suite(arg, config) for arg in config.args)
+
+
+def _option_dests() -> tuple[str, ...]:
+    return ("gws_config", "gws_target", "gws_profile", "gws_seed", "gws_stimulus", "gws_area", "gws_requirement",
+            "gws_results")
+
+
+def _names_suite(arg: str, config: pytest.Config) -> bool:
+    target = arg.split("::", 1)[0]
+    if target.startswith("conformance.suite"):
+        return True
+    path = Path(config.invocation_params.dir, target).resolve()
+    return path == _SUITE_PACKAGE or _SUITE_PACKAGE in path.parents
+
+
+def _selection(config: pytest.Config) -> tuple[list[str], list[str]]:
+    areas = [a.upper() for a in config.getoption("gws_area") or []]
+    ids = [i.upper() for i in config.getoption("gws_requirement") or []]
+    unknown_areas = sorted(set(areas) - set(known_areas()))
+    if unknown_areas:
+        raise pytest.UsageError(f"--gws-area: unknown area(s) {', '.join(unknown_areas)}; known: {', '.join(known_areas())}")
+    unknown_ids = sorted(set(ids) - known_requirement_ids())
+    if unknown_ids:
+        raise pytest.UsageError(f"--gws-requirement: not in spec/requirements.yaml: {', '.join(unknown_ids)}")
+    return areas, ids
+
+
+def active(config: pytest.Config) -> bool:
+    return config.stash.get(_ACTIVE, False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    close_session(config)
+
+
+# -- header and selection -----------------------------------------------------------------------------
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if not active(config):
+        return None
+    results = config.stash[_RESULTS]
+    if results.configuration_error is not None:
+        return ["gws: configuration error (tests that need the target report error):",
+                *textwrap.indent(results.configuration_error, "  ").splitlines()]
+    target = results.target or {}
+    origin = target.get("origins", {}).get("GWS_SEED", "")
+    how = "random" if origin == "random" else "configured"
+    fuzz = target.get("fuzz", {})
+    return [
+        f"gws: target {target.get('base_url')} (CometD {target.get('cometd_url')}), stimulus {target.get('stimulus')}",
+        f"gws: seed {results.seed} ({how}; repeat this run with --gws-seed {results.seed}), "
+        f"fuzz profile {fuzz.get('profile')} ({fuzz.get('max_examples')} examples per operation)",
+    ]
+
+
+def _requirement_ids(item: pytest.Item) -> list[str]:
+    return list(dict.fromkeys(str(rid) for marker in item.iter_markers("requirement") for rid in marker.args))
+
+
+def _feature(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("feature")
+    return str(marker.args[0]) if marker is not None and marker.args else None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not active(config):
+        return
+    known = known_requirement_ids()
+    for item in items:
+        item.stash[_UNKNOWN_IDS] = [rid for rid in _requirement_ids(item) if rid not in known]
+    selection = config.stash[_RESULTS].selection
+    areas, ids = selection["areas"], selection["requirements"]
+    if not areas and not ids:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (kept if matches_selection(_requirement_ids(item), areas, ids) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+# -- outcomes -------------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Decide before any fixture runs whether the test can run here at all."""
+    if not active(item.config):
+        return
+    unknown = item.stash.get(_UNKNOWN_IDS, [])
+    if unknown:
+        raise SuiteError(f"requirement marker names IDs not in spec/requirements.yaml: {', '.join(unknown)}")
+    feature = _feature(item)
+    session = gws_session(item.config)
+    if feature is not None and not session.discovery.feature_assigned(feature):
+        not_applicable(f"feature {feature} is not assigned to the contact center (GET /features)")
+    if item.get_closest_marker("needs_stimulus") is not None and session.settings.stimulus == "none":
+        needs_stimulus("no stimulus adapter is configured (--gws-stimulus / GWS_STIMULUS)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    if not active(item.config) or hasattr(report, "wasxfail"):
+        return report
+    exc = call.excinfo.value if call.excinfo is not None else None
+    outcome = classify(exc)
+    if outcome is Outcome.PASSED and report.when != "call":
+        return report  # a setup or teardown that went fine decides nothing
+    details = failure_details(exc, outcome, report.longreprtext or None)
+    if outcome is Outcome.WARNING:
+        # A SHOULD broken: the test passes; the warning travels in the report, not as a failure.
+        report.outcome = "passed"
+        report.sections.append(("gws warning", str(exc)))
+        report.longrepr = None
+    elif outcome in (Outcome.NOT_APPLICABLE, Outcome.NEEDS_STIMULUS, Outcome.SKIPPED):
+        details = {"message": str(getattr(exc, "msg", exc))}
+    report.gws = {
+        "outcome": str(outcome),
+        "phase": report.when,
+        "requirements": _requirement_ids(item),
+        "feature": _feature(item),
+        **details,
+    }
+    item.user_properties.append(("gws_outcome", str(outcome)))
+    if details.get("violated"):
+        item.user_properties.append(("gws_requirements", " ".join(details["violated"])))
+    if details.get("reproduce"):
+        item.user_properties.append(("gws_reproduce", details["reproduce"]))
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    data = getattr(report, "gws", None)
+    if not isinstance(data, dict):
+        return None
+    return STATUS.get(Outcome(data["outcome"]))
+
+
+# -- results: a plugin object registered only in active runs ------------------------------------------
+
+
+class ResultsCollector:
+    """Turns reports into the run's results; prints the conformance summary; writes the results file."""
+
+    def __init__(self, config: pytest.Config, results: RunResults) -> None:
+        self.config = config
+        self.results = results
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "gws", None)
+        if isinstance(data, dict):
+            self.results.add(_result(report, data))
+        elif report.when == "call" and hasattr(report, "wasxfail"):
+            outcome = Outcome.XFAILED if report.skipped else Outcome.XPASSED
+            self.results.add(TestResult(report.nodeid, outcome, "call", report.duration))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        results = self.results
+        write = terminalreporter.write_line
+        terminalreporter.section("gws conformance")
+        counts = results.summary()
+        shown = [f"{counts[str(o)]} {STATUS[o][0]}" for o in STATUS if counts[str(o)]]
+        write("outcomes: " + (", ".join(shown) or "no tests"))
+        for outcome in (Outcome.WARNING, Outcome.NOT_APPLICABLE, Outcome.NEEDS_STIMULUS, Outcome.ERROR):
+            for result in results.by_outcome(outcome):
+                reason = result.title or (result.message or "").partition("\n")[0]
+                write(f"{STATUS[outcome][2]} {result.nodeid} - {reason}"[:300])
+        untested = results.untested()
+        write(f"requirements: {len(untested)} of {results.selected_count()} selected have no test in this run")
+        if untested:
+            ids = " ".join(r["id"] for r in untested)
+            write(textwrap.fill(f"untested: {ids}", width=118, subsequent_indent="  "))
+        if results.seed is not None:
+            write(f"seed: {results.seed} (repeat with --gws-seed {results.seed})")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        target = self.config.getoption("gws_results")
+        if target and not hasattr(self.config, "workerinput"):
+            self.results.write(Path(self.config.invocation_params.dir, target))
+
+
+def _result(report: pytest.TestReport, data: dict[str, Any]) -> TestResult:
+    return TestResult(
+        nodeid=report.nodeid,
+        outcome=Outcome(data["outcome"]),
+        phase=str(data["phase"]),
+        duration_s=report.duration,
+        requirements=list(data.get("requirements", [])),
+        feature=data.get("feature"),
+        violated=list(data.get("violated", [])),
+        level=data.get("level"),
+        title=data.get("title"),
+        message=data.get("message"),
+        reproduce=data.get("reproduce"),
+        evidence=list(data.get("evidence", [])),
+        findings=list(data.get("findings", [])),
+    )
