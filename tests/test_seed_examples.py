@@ -24,19 +24,6 @@ ERRATA = SPEC_ROOT / "ERRATA.md"
 # The seed sits beside the project (../shared) in a checkout and in CI; an installed suite has none.
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "web-services-api-reference-8.5.txt"
 
-# Cases whose expected outcome disagrees with a schema that is not ours to change, keyed by test id.
-# Last resort only: each entry is a finding reported to the schema's owner.
-_CHANNEL_TYPE_BUG = (
-    "schema bug: notifications/ChannelStateChanged.json requires no messageType/messageTypeName, "
-    "while E03 and E74 make a message type a MUST on /v2/me/channels"
-)
-KNOWN_SCHEMA_BUGS: dict[str, str] = {
-    "channels-cometd-notifications::ChannelStateChanged: chat channel Ready (no messageType)": _CHANNEL_TYPE_BUG,
-    "channels-cometd-notifications::ChannelStateChanged: DND on, NotReady (no messageType, no channel name)":
-        _CHANNEL_TYPE_BUG,
-}
-
-
 def _case_files() -> list[Path]:
     return sorted(p for p in CASES_DIR.glob("*.json") if p != CASE_FILE_SCHEMA)
 
@@ -45,16 +32,12 @@ def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _cases(*, mark_schema_bugs: bool = False) -> list[Any]:
-    params = []
-    for path in _case_files():
-        for case in _load(path).get("cases", []):
-            case_id = f"{path.stem}::{case.get('description')}"
-            marks = []
-            if mark_schema_bugs and case_id in KNOWN_SCHEMA_BUGS:
-                marks.append(pytest.mark.xfail(reason=KNOWN_SCHEMA_BUGS[case_id], strict=True))
-            params.append(pytest.param(path.name, case, id=case_id, marks=marks))
-    return params
+def _cases() -> list[Any]:
+    return [
+        pytest.param(path.name, case, id=f"{path.stem}::{case.get('description')}")
+        for path in _case_files()
+        for case in _load(path).get("cases", [])
+    ]
 
 
 CASES = _cases()
@@ -99,7 +82,7 @@ def test_schema_reference_resolves(file: str, case: dict[str, Any]) -> None:
     assert isinstance(target, (dict, bool)), f"{case['schema']} does not point at a schema"
 
 
-@pytest.mark.parametrize(("file", "case"), _cases(mark_schema_bugs=True))
+@pytest.mark.parametrize(("file", "case"), CASES)
 def test_example_against_its_schema(file: str, case: dict[str, Any]) -> None:
     errors = validate(case["schema"], case["data"])
     if case["valid"]:
