@@ -27,7 +27,7 @@ def _satisfies(rule: Mapping[str, Any], data: Mapping[str, Any], previous_state:
     return (
         all(data.get(field, _ABSENT) == value for field, value in rule.get("match", {}).items())
         and all(field in data for field in rule.get("present", ()))
-        and rule.get("previous_state", previous_state) == previous_state
+        and ("previous_state" not in rule or previous_state in rule["previous_state"])
     )
 
 

@@ -777,3 +777,8 @@ def test_seed_example_fixture_agrees(case: dict[str, Any]) -> None:
         # A kind told apart by the interaction's history (ChatNotification) is checked in that history.
         previous_state = kinds[expected].get("previous_state")
         assert classify(case["topic"], case["data"], previous_state=previous_state) == expected
+
+
+def test_chat_events_after_a_conference_message_are_chat_notifications() -> None:
+    for previous in ("InvitedConference", "LeftConference"):
+        assert classify("/v2/me/interactions", CHAT_NOTIFICATION, previous_state=previous) == "ChatNotification"
