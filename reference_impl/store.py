@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from reference_impl.model.agent_state import AgentState, DeviceState
+from reference_impl.model.call import Telephony
 
 __all__ = [
     "AgentStateSetting",
@@ -237,7 +238,11 @@ class Store:
         self.presence: dict[str, AgentState] = {}  # user id -> that user's agent state, devices and channels
         for user in self.users.values():
             self.start_presence(user)
-        self.calls: dict[str, Any] = {}
+        # The switch: every call leg by id (GET/POST /me/calls/{id}); it finds devices by phone number here.
+        self.telephony = Telephony(self.endpoint)
+        # user id -> the devices EndContactCenterSession unassigned: the place a later
+        # StartContactCenterSession without "place" assigns again (handlers/me.py).
+        self.released_places: dict[str, list[str]] = {}
         self.interactions: dict[str, Any] = {}
         self.attachments: dict[str, Any] = {}
         self.workbin_contents: dict[str, list[str]] = {}  # workbin id -> interaction ids
@@ -249,6 +254,14 @@ class Store:
 
     def devices_of(self, user_id: str) -> list[Device]:
         return [d for d in self.devices.values() if d.user_id == user_id]
+
+    def endpoint(self, phone_number: str) -> DeviceState | None:
+        """The assigned device a call to ``phone_number`` reaches; None for a number outside the contact center."""
+        for device in self.devices.values():
+            presence = self.presence.get(device.user_id or "")
+            if device.phone_number == phone_number and presence and device.id in presence.devices:
+                return presence.devices[device.id]
+        return None
 
     def supervisors_and_admins(self) -> list[User]:
         """Who receives /v2/users messages."""
