@@ -775,10 +775,11 @@ def test_seed_example_fixture_agrees(case: dict[str, Any]) -> None:
         kinds = contract.topics()[case["topic"]]["kinds"]
         expected = next(kind for kind, rule in kinds.items() if rule["schema"] == case["schema"])
         # A kind told apart by the interaction's history (ChatNotification) is checked in that history.
-        previous_state = kinds[expected].get("previous_state")
+        previous_state = kinds[expected].get("previous_state", [None])[0]
         assert classify(case["topic"], case["data"], previous_state=previous_state) == expected
 
 
-def test_chat_events_after_a_conference_message_are_chat_notifications() -> None:
-    for previous in ("InvitedConference", "LeftConference"):
-        assert classify("/v2/me/interactions", CHAT_NOTIFICATION, previous_state=previous) == "ChatNotification"
+def test_chat_events_after_another_agent_left_are_chat_notifications() -> None:
+    assert classify("/v2/me/interactions", CHAT_NOTIFICATION, previous_state="LeftConference") == "ChatNotification"
+    # An agent invited to a conference joins with its first Accepted message.
+    assert classify("/v2/me/interactions", CHAT_NOTIFICATION, previous_state="InvitedConference") == "ChatAccepted"
