@@ -15,14 +15,17 @@ from starlette.routing import BaseRoute, Route
 from reference_impl.bayeux import bayeux_routes
 from reference_impl.events import EventBus
 from reference_impl.handlers import (
+    attachments,
     catalogues,
     contacts,
     devices,
     features,
+    interactions,
     me,
     settings,
     skills,
     users,
+    workbins,
 )
 from reference_impl.http import (
     API_PREFIX,
@@ -82,6 +85,19 @@ REST_ROUTES: list[BaseRoute] = [
     api("GET", "/contacts/{id}", contacts.get_contact),
     api("PUT", "/contacts/{id}", contacts.update_contact),
     api("DELETE", "/contacts/{id}", contacts.delete_contact),
+    api("GET", "/interactions", interactions.list_interactions),
+    api("GET", "/interactions/{id}", interactions.get_interaction),
+    api("PUT", "/interactions/{id}", interactions.update_interaction),
+    api("GET", "/me/interactions", interactions.list_my_interactions),
+    api("POST", "/me/interactions", interactions.post_my_interactions_operation),
+    api("POST", "/me/interactions/{id}", interactions.post_interaction_operation),
+    api("POST", "/me/interactions/{id}/attachments", attachments.upload_attachment),
+    api("GET", "/me/interactions/{id}/attachments/{attachmentId}", attachments.get_attachment),
+    api("DELETE", "/me/interactions/{id}/attachments/{attachmentId}", attachments.delete_attachment),
+    api("GET", "/me/workbins", workbins.list_my_workbins),
+    api("POST", "/me/workbins/{workbinId}", workbins.post_workbin_operation),
+    api("GET", "/me/workbins/{workbinId}/interactions", workbins.get_workbin_content),
+    api("POST", "/me/workbins/{workbinId}/interactions", workbins.add_to_workbin),
     api("GET", "/recordings", catalogues.list_recordings),
     api("GET", "/system/routing-templates", catalogues.list_routing_templates),
 ]
