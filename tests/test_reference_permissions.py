@@ -3,7 +3,7 @@ x-gws-roles (narrowed by the operationName variant) leave the caller out, and an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,8 @@ class Case:
     path_params: Callable[[str], dict[str, str]] = lambda who: {}
     body: dict[str, Any] | None = None
     params: dict[str, str] = field(default_factory=dict)
+    # For objects that must exist first (a call): makes one and returns the path parameters instead.
+    prepare: Callable[[Api, str], Awaitable[dict[str, str]]] | None = None
 
     def __str__(self) -> str:
         name = (self.body or {}).get("operationName")
@@ -59,6 +61,15 @@ def own_device(who: str) -> dict[str, str]:
 
 def own_skill(who: str) -> dict[str, str]:
     return {"id": SKILL_ID["Customer_Service"] if who != "agent1" else SKILL_ID["WFM_Email"]}
+
+
+async def own_call(api: Api, who: str) -> dict[str, str]:
+    """A call on the caller's device (the admin, who has none, reads agent1's)."""
+    dialer = who if who in DEVICE_ID else "agent1"
+    dial = {"operationName": "Dial", "destination": "5003"}
+    await api.ok(dialer, "POST", "/devices/{id}/calls", id=DEVICE_ID[dialer], json_body=dial)
+    (leg,) = api.store.telephony.legs_on(DEVICE_ID[dialer])
+    return {"id": leg.id}
 
 
 AGENT2 = lambda who: {"id": USER_ID["agent2"]}
@@ -81,12 +92,23 @@ CASES = [
     Case("POST", "/me", body={"operationName": "Ready"}),
     Case("POST", "/me", body={"operationName": "OutToLunch"}),
     Case("POST", "/me", body={"operationName": "ChangePassword", "oldPassword": "eA==", "newPassword": "eQ=="}),
+    Case("POST", "/me", body={"operationName": "StartContactCenterSession", "channels": ["voice"]}),
+    Case("POST", "/me", body={"operationName": "EndContactCenterSession"}),
     Case("GET", "/me/devices"),
     Case("GET", "/me/devices/{id}", own_device),
+    Case("POST", "/me/devices/{id}/calls", own_device, body={"operationName": "Dial", "destination": "5003"}),
+    Case("GET", "/me/channels"),
+    Case("GET", "/me/channels/{channel}", lambda who: {"channel": "email"}),
+    Case("POST", "/me/channels/{channel}", lambda who: {"channel": "email"}, body={"operationName": "Ready"}),
     Case("GET", "/me/skills"),
     Case("GET", "/me/skills/{id}", own_skill),
+    Case("GET", "/me/calls"),
+    Case("GET", "/me/calls/{id}", prepare=own_call),
+    Case("POST", "/me/calls/{id}", body={"operationName": "Hangup"}, prepare=own_call),
     Case("GET", "/devices"),
     Case("GET", "/devices/{id}", own_device),
+    Case("POST", "/devices/{id}", own_device, body={"operationName": "DoNotDisturbOn"}),
+    Case("POST", "/devices/{id}/calls", own_device, body={"operationName": "Dial", "destination": "5003"}),
     Case("GET", "/users"),
     Case("POST", "/users", body={"userName": "newbie", "password": "pw"}),
     Case("GET", "/users/{id}", own),
@@ -123,8 +145,9 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_roles_follow_the_contract(api: Api, case: Case, who: str) -> None:
     allowed = CALLERS[who] & allowed_roles(case.method, case.path, (case.body or {}).get("operationName"))
+    path_values = await case.prepare(api, who) if case.prepare else case.path_params(who)
     response = await api.call(
-        who, case.method, case.path, json_body=case.body, params=case.params, path_values=case.path_params(who)
+        who, case.method, case.path, json_body=case.body, params=case.params, path_values=path_values
     )
     body = response.json()
     if allowed:
