@@ -105,6 +105,10 @@ class Multimedia:
             result.append(self._workbins[key])
         return result
 
+    def all_workbins(self) -> list[Workbin]:
+        """Every agent's workbin views made so far (what a snapshot of the contact center covers)."""
+        return list(self._workbins.values())
+
     def find_workbin(self, owner: str, name: str) -> Workbin | None:
         """The owner's workbin named by workbinId, workbinName or viewName (the model calls this)."""
         for definition, workbin in zip(self.store.workbins.values(), self.workbins_of(owner), strict=True):
