@@ -24,6 +24,7 @@ CREDENTIALS = {
     "supervisor": ("supervisor", "supervisor-secret"),
     "agent1": ("agent1", "agent1-secret"),
     "agent2": ("agent2", "agent2-secret"),
+    "agent3": ("agent3", "agent3-secret"),
 }
 # The fixture's ids (fixtures/contact-center.yaml).
 USER_ID = {
@@ -31,11 +32,13 @@ USER_ID = {
     "supervisor": "d1b56d3a3a9849dc8a8d6874123270ab",
     "agent1": "53f0ad8d0e0d4111a0681f7bf586434e",
     "agent2": "b1ce6166bbe64ab885164d64b36a95ff",
+    "agent3": "43363db1e27641309aecd413527937f9",
 }
 DEVICE_ID = {
     "supervisor": "d0a0c3dad35d42689b0b217b9d27d4b0",
     "agent1": "ab5282ac2f2847e1a4aecfe891e7532d",
     "agent2": "3c86d863738142448628b920ab27dbac",
+    "agent3": "1569d0ff22d04047977f7160a6a1dcd4",
 }
 SKILL_ID = {
     "WFM_Email": "3cbf00c2e65c4218b84cfe1e580eacbb",
