@@ -45,6 +45,7 @@ class Agent:
         self.inbox: Subscription = api.app.state.bus.subscribe(self.id)
         # interaction id -> the state this agent last saw it in: what classifies the next message
         self.seen: dict[str, str] = {}
+        self.unread: list[tuple[str, dict[str, Any]]] = []
 
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = await self.api.call(None, method, path, auth=self.auth, **kwargs)
@@ -63,7 +64,7 @@ class Agent:
         codes = status_code if isinstance(status_code, tuple) else (status_code,)
         assert body["statusCode"] in codes, body
         assert snapshot(self.api) == before, f"refused {method} {path} changed the contact center"
-        assert not self.inbox.drain(), "a refused request sent a message"
+        assert not self.messages(topic=None), "a refused request sent a message"
         message: str = body["statusMessage"]
         return message
 
@@ -91,17 +92,17 @@ class Agent:
     # -- notifications ----------------------------------------------------------------------------
 
     def messages(self, topic: str | None = INTERACTIONS) -> list[dict[str, Any]]:
-        """Every message queued for this agent since the last read, each checked against its contract;
-        those on ``topic`` (all of them when None) are returned."""
-        taken = []
+        """The messages on ``topic`` (on every topic when None) received since they were last read,
+        each checked against its contract on arrival; those of other topics stay to be read."""
         for message_topic, data in self.inbox.drain():
             previous = self.seen.get(str(data.get("id"))) if message_topic == INTERACTIONS else None
             problems = validate_notification(message_topic, data, previous_state=previous)
             assert not problems, f"{self.name} got a message breaking its contract: {problems}\n{data}"
             if message_topic == INTERACTIONS:
                 self.seen[data["id"]] = data["state"]
-            if topic is None or message_topic == topic:
-                taken.append(data)
+            self.unread.append((message_topic, data))
+        taken = [data for message_topic, data in self.unread if topic is None or message_topic == topic]
+        self.unread = [(t, data) for t, data in self.unread if not (topic is None or t == topic)]
         return taken
 
     def message(self, topic: str = INTERACTIONS) -> dict[str, Any]:
@@ -148,7 +149,12 @@ def snapshot(api: Api) -> str:
             "conference": getattr(interaction, "conference", None),
             "workbin": getattr(getattr(interaction, "workbin", None), "id", None),
         }
-    workbins = {f"{w.owner}/{w.id}": (w.subscribed, list(w.items)) for w in multimedia(store).all_workbins()}
+    # Workbin views are made on first use: only those holding something or subscribed say anything.
+    workbins = {
+        f"{w.owner}/{w.id}": (w.subscribed, list(w.items))
+        for w in multimedia(store).all_workbins()
+        if w.subscribed or w.items
+    }
     calls = {leg_id: (leg.state, list(leg.call.externals)) for leg_id, leg in store.telephony.legs.items()}
     return json.dumps(
         {"interactions": interactions, "workbins": workbins, "attachments": sorted(store.attachments), "calls": calls},
