@@ -7,42 +7,42 @@ endpoint takes a JSON object (or no body where nothing is needed) and answers JS
 is missing, 2 a member is wrong or the event is impossible now (nothing changed), 6 an unknown id.
 What the event causes reaches the agents as the usual CometD messages.
 
-=========================================  ===========================================================
-POST /stimulus/reset                       back to the fixture contact center (every user, call,
-  ``{}``                                   interaction, attachment and workbin as loaded); sessions
-                                           dropped. CometD clients stay connected.
-POST /stimulus/emails                      an e-mail arrives in ``queue`` (default SimpleEmailInQueue)
-  ``{"fromAddress", "toAddress",           and is offered to ``agentId`` (who must be Ready on email,
-  "subject", "text"?, "ccAddresses"?,      else statusCode 2) or to the next Ready agent (EmailInvited);
-  "replyToAddress"?, "queue"?,             with nobody Ready it waits in the queue.
-  "userData"?, "agentId"?}``               -> ``{"interactionId", "agentId": id | null}``
-POST /stimulus/chats                       a customer opens a chat (having typed ``messages`` already)
-  ``{"nickname", "messages"?, "subject"?,  and it is offered like an e-mail, on the chat channel
-  "queue"?, "userData"?, "agentId"?}``     (ChatInvited). -> ``{"interactionId", "agentId"}``
-POST /stimulus/chats/{id}/messages         the customer writes: a NEW_MESSAGE event for every agent on
-  ``{"text"}``                             the chat (ChatNotification). -> ``{"eventId"}``
-POST /stimulus/chats/{id}/leave            the customer leaves: a PARTY_LEFT event. -> ``{"eventId"}``
+=================================================  =========================================================
+POST /stimulus/reset                               back to the fixture contact center (every user, call,
+  ``{}``                                           interaction, attachment and workbin as loaded); sessions
+                                                   dropped. CometD clients stay connected.
+POST /stimulus/emails                              an e-mail arrives in ``queue`` (default SimpleEmailInQueue)
+  ``{"fromAddress", "toAddress",                   and is offered to ``agentId`` (who must be Ready on email,
+  "subject", "text"?, "ccAddresses"?,              else statusCode 2) or to the next Ready agent (EmailInvited);
+  "replyToAddress"?, "queue"?,                     with nobody Ready it waits in the queue.
+  "userData"?, "agentId"?}``                       -> ``{"interactionId", "agentId": id | null}``
+POST /stimulus/chats                               a customer opens a chat (having typed ``messages`` already)
+  ``{"nickname", "messages"?, "subject"?,          and it is offered like an e-mail, on the chat channel
+  "queue"?, "userData"?, "agentId"?}``             (ChatInvited). -> ``{"interactionId", "agentId"}``
+POST /stimulus/chats/{id}/messages                 the customer writes: a NEW_MESSAGE event for every agent on
+  ``{"text"}``                                     the chat (ChatNotification). -> ``{"eventId"}``
+POST /stimulus/chats/{id}/leave                    the customer leaves: a PARTY_LEFT event. -> ``{"eventId"}``
   ``{}``
-POST /stimulus/interactions/{id}/revoke    the system withdraws an invitation (agent inactivity):
-  ``{"agentId"?}``                         EmailRevoked / ChatRevoked to the invited agent (for a chat
-                                           with several invitations, ``agentId`` says whose).
-                                           -> ``{"agentId"}``
-POST /stimulus/interactions/{id}/route     routing offers an interaction waiting in its queue (after a
-  ``{"agentId"?}``                         revoke, or a reject nobody else was Ready for) again, as a
-                                           new one is. -> ``{"agentId": id | null}``
-POST /stimulus/workbins/{workbinId}/       a media server puts a new inbound e-mail into an agent's
-  interactions                             workbin: WorkbinEvent PlacedIn (actorType MediaServer) when
-  ``{"agentId", "fromAddress",             the agent subscribed. ``workbinId`` as in GET /me/workbins.
-  "toAddress", "subject", "text"?,         -> ``{"interactionId", "uri"}`` (the entry uri a
-  "userData"?}``                           PullInteractionFromWorkbin takes)
-POST /stimulus/calls                       an outside number calls a device's number: that device (or
-  ``{"from", "to"}``                       its forward target) rings (CallStatusChange, Ringing).
-                                           -> ``{"callId"}`` (the ringing party's /me/calls id)
-POST /stimulus/calls/{id}/answer           the outside number a Dialing call (``id``: the dialling
-  ``{}``                                   party's call id) rings answers: Established. -> ``{}``
-POST /stimulus/calls/{id}/hangup           an outside party of the call hangs up (``number`` when there
-  ``{"number"?}``                          are several). -> ``{}``
-=========================================  ===========================================================
+POST /stimulus/interactions/{id}/revoke            the system withdraws an invitation (agent inactivity):
+  ``{"agentId"?}``                                 EmailRevoked / ChatRevoked to the invited agent (for a chat
+                                                   with several invitations, ``agentId`` says whose).
+                                                   -> ``{"agentId"}``
+POST /stimulus/interactions/{id}/route             routing offers an interaction waiting in its queue (after a
+  ``{"agentId"?}``                                 revoke, or a reject nobody else was Ready for) again, as a
+                                                   new one is. -> ``{"agentId": id | null}``
+POST /stimulus/workbins/{workbinId}/interactions   a media server puts a new inbound e-mail into an agent's
+  ``{"agentId", "fromAddress",                     workbin: WorkbinEvent PlacedIn (actorType MediaServer) when
+  "toAddress", "subject", "text"?,                 the agent subscribed. ``workbinId`` as in GET /me/workbins.
+  "userData"?}``                                   -> ``{"interactionId", "uri"}`` (the entry uri a
+                                                   PullInteractionFromWorkbin takes)
+POST /stimulus/calls                               an outside number calls a device's number: that device (or
+  ``{"from", "to"}``                               its forward target) rings (CallStatusChange, Ringing).
+                                                   -> ``{"callId"}`` (the ringing party's /me/calls id)
+POST /stimulus/calls/{id}/answer                   the outside number a Dialing call (``id``: the dialling
+  ``{}``                                           party's call id) rings answers: Established. -> ``{}``
+POST /stimulus/calls/{id}/hangup                   an outside party of the call hangs up (``number`` when there
+  ``{"number"?}``                                  are several). -> ``{}``
+=================================================  =========================================================
 
 Access: no credentials -- the outside world is not a GWS user. The API exists only when the server
 was started with ``--stimulus``, which a deployment never does; keep such a server on loopback (the
