@@ -420,3 +420,12 @@ async def test_calls_are_a_subresource_of_me(api: Api, agents: dict[str, Agent])
     user = (await api.ok("agent1", "GET", "/me", params={"subresources": "calls"}))["user"]
     assert [call["state"] for call in user["calls"]] == ["Dialing"]
     assert "calls" not in (await api.ok("agent1", "GET", "/me"))["user"]
+
+
+async def test_an_outside_call_follows_forwarding_and_shows_its_ani(api: Api, agents: dict[str, Agent]) -> None:
+    forward = {"operationName": "ForwardCallsOn", "destination": "5003"}
+    await api.ok("agent2", "POST", "/devices/{id}", id=DEVICE_ID["agent2"], json_body=forward)
+    api.store.telephony.inbound_call("+16505550199", "5002")  # what the stimulus API plays
+    call = await agents["agent3"].only_call()
+    assert (call["state"], call["ani"], call["participants"]) == ("Ringing", "+16505550199", ["+16505550199"])
+    assert await agents["agent2"].calls() == []
