@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from multimedia_support import TEST_WORKBIN
 from openapi_helpers import allowed_roles
 from reference_support import (
     CUSTOM_CONTACT_ID,
@@ -17,6 +18,10 @@ from reference_support import (
     Api,
     open_api,
 )
+
+from reference_impl.handlers.attachments import StoredAttachment
+from reference_impl.handlers.multimedia import multimedia
+from reference_impl.model.email import receive_email
 
 pytestmark = pytest.mark.anyio
 
@@ -41,13 +46,16 @@ class Case:
     path: str
     # Path parameters for a caller: its own objects where the operation is scoped to them.
     path_params: Callable[[str], dict[str, str]] = lambda who: {}
-    body: dict[str, Any] | None = None
+    # The JSON body, or a function of the prepared values giving it (the id of an object made first).
+    body: dict[str, Any] | Callable[[dict[str, str]], dict[str, Any]] | None = None
     params: dict[str, str] = field(default_factory=dict)
     # For objects that must exist first (a call): makes one and returns the path parameters instead.
     prepare: Callable[[Api, str], Awaitable[dict[str, str]]] | None = None
+    # A body that is not JSON (an upload): its bytes and Content-Type.
+    content: tuple[bytes, str] | None = None
 
     def __str__(self) -> str:
-        name = (self.body or {}).get("operationName")
+        name = self.body.get("operationName") if isinstance(self.body, dict) else None
         return f"{self.method} {self.path}" + (f"#{name}" if name else "")
 
 
@@ -72,6 +80,30 @@ async def own_call(api: Api, who: str) -> dict[str, str]:
     return {"id": leg.id}
 
 
+async def own_email(api: Api, who: str) -> dict[str, str]:
+    """An accepted e-mail of the caller's (the admin, who takes none, reaches agent1's), with an attachment."""
+    owner = USER_ID[who if who != "admin" else "agent1"]
+    center = multimedia(api.store).center
+    email = receive_email(center, from_address="c@example.test", to_address="s@example.test", subject="Hi")
+    email.offer(owner)
+    email.apply("Accept")
+    document = email.add_attachment("a.txt", "text/plain", 2)
+    api.store.attachments[document["id"]] = StoredAttachment(email.id, "a.txt", "text/plain", b"hi")
+    return {"id": email.id, "attachmentId": document["id"], "workbinId": TEST_WORKBIN}
+
+
+def in_workbin(values: dict[str, str]) -> dict[str, Any]:
+    return {"interactionId": values["id"]}
+
+
+UPLOAD_PART = b'Content-Disposition: form-data; name="attachment"; filename="a.txt"\r\nContent-Type: text/plain'
+UPLOAD = (b"--b\r\n" + UPLOAD_PART + b"\r\n\r\nhello\r\n--b--\r\n", "multipart/form-data; boundary=b")
+CREATE_EMAIL = {
+    "operationName": "CreateEmail",
+    "queueName": "SimpleEmailOutQueue",
+    "interactionType": "Outbound",
+    "interactionSubType": "OutboundNew",
+}
 AGENT2 = lambda who: {"id": USER_ID["agent2"]}
 AGENT2_SKILL = lambda who: {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}
 
@@ -136,6 +168,21 @@ CASES = [
     Case("GET", "/contacts/{id}", lambda who: {"id": CUSTOM_CONTACT_ID}),
     Case("PUT", "/contacts/{id}", lambda who: {"id": CUSTOM_CONTACT_ID}, body={"name": "Renamed"}),
     Case("DELETE", "/contacts/{id}", lambda who: {"id": CUSTOM_CONTACT_ID}),
+    Case("GET", "/interactions"),
+    Case("GET", "/interactions/{id}", prepare=own_email),
+    Case("PUT", "/interactions/{id}", body={"Category": "orders"}, prepare=own_email),
+    Case("GET", "/me/interactions"),
+    Case("POST", "/me/interactions", body=CREATE_EMAIL),
+    Case(
+        "POST", "/me/interactions/{id}", body={"operationName": "UpdateProperties", "properties": {}}, prepare=own_email
+    ),
+    Case("POST", "/me/interactions/{id}/attachments", prepare=own_email, content=UPLOAD),
+    Case("GET", "/me/interactions/{id}/attachments/{attachmentId}", prepare=own_email),
+    Case("DELETE", "/me/interactions/{id}/attachments/{attachmentId}", prepare=own_email),
+    Case("GET", "/me/workbins"),
+    Case("POST", "/me/workbins/{workbinId}", lambda who: {"workbinId": TEST_WORKBIN}, {"operationName": "Subscribe"}),
+    Case("GET", "/me/workbins/{workbinId}/interactions", lambda who: {"workbinId": TEST_WORKBIN}),
+    Case("POST", "/me/workbins/{workbinId}/interactions", body=in_workbin, prepare=own_email),
     Case("GET", "/recordings"),
     Case("GET", "/system/routing-templates"),
 ]
@@ -144,16 +191,29 @@ CASES = [
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_roles_follow_the_contract(api: Api, case: Case, who: str) -> None:
-    allowed = CALLERS[who] & allowed_roles(case.method, case.path, (case.body or {}).get("operationName"))
+    name = case.body.get("operationName") if isinstance(case.body, dict) else None
+    allowed = CALLERS[who] & allowed_roles(case.method, case.path, name)
     path_values = await case.prepare(api, who) if case.prepare else case.path_params(who)
+    body = case.body(path_values) if callable(case.body) else case.body
+    content, headers = (case.content[0], {"Content-Type": case.content[1]}) if case.content else (None, None)
     response = await api.call(
-        who, case.method, case.path, json_body=case.body, params=case.params, path_values=path_values
+        who,
+        case.method,
+        case.path,
+        json_body=body,
+        params=case.params,
+        path_values=path_values,
+        content=content,
+        headers=headers,
     )
-    body = response.json()
+    if response.headers["content-type"] != "application/json":  # a download
+        assert allowed and response.status_code == 200
+        return
+    reply = response.json()
     if allowed:
-        assert (response.status_code, body["statusCode"]) == (200, 0), body
+        assert (response.status_code, reply["statusCode"]) == (200, 0), reply
     else:
-        assert (response.status_code, body["statusCode"]) == (403, 5), body
+        assert (response.status_code, reply["statusCode"]) == (403, 5), reply
 
 
 def test_every_provisioning_route_has_a_case() -> None:
