@@ -437,3 +437,10 @@ async def test_a_chat_invitation_can_be_revoked(api: Api, agent1: Agent) -> None
     revoked = agent1.message()
     assert (revoked["state"], revoked["capabilities"]) == ("Revoked", [])
     await agent1.refused(5, "POST", "/me/interactions/{id}", id=chat_id, json_body={"operationName": "Accept"})
+
+
+async def test_me_lists_its_interactions_as_a_subresource(api: Api, agent1: Agent) -> None:
+    interaction_id = await accepted_email(agent1)
+    me = (await agent1.ok("GET", "/me", params={"subresources": "interactions"}))["user"]
+    assert [(i["id"], i["state"]) for i in me["interactions"]] == [(interaction_id, "Accepted")]
+    assert "interactions" not in (await agent1.ok("GET", "/me"))["user"]

@@ -37,9 +37,11 @@ from reference_impl.model import ModelError, Notification
 from reference_impl.model.email import create_email
 from reference_impl.model.interaction import INTERACTIONS_TOPIC
 from reference_impl.model.workbin import parse_item_uri
+from reference_impl.store import User
 
 __all__ = [
     "get_interaction",
+    "interactions_of",
     "list_interactions",
     "list_my_interactions",
     "post_interaction_operation",
@@ -60,8 +62,15 @@ async def list_interactions(ctx: Context) -> dict[str, Any]:
 
 
 async def list_my_interactions(ctx: Context) -> dict[str, Any]:
-    interactions = multimedia(ctx.store).handled_by(ctx.user.id)
-    return ctx.listing("interactions", [interaction_json(ctx, ix, ctx.user.id) for ix in interactions])
+    return ctx.listing("interactions", interactions_of(ctx, ctx.user))
+
+
+def interactions_of(ctx: Context, user: User) -> list[dict[str, Any]]:
+    """The interactions ``user`` handles, as GET /me/interactions?fields=* shows them (also the
+    ``interactions`` subresource of GET /me: none while api-multimedia is not assigned)."""
+    if "api-multimedia" not in ctx.store.assigned_features:
+        return []
+    return [interaction_json(ctx, ix, user.id) for ix in multimedia(ctx.store).handled_by(user.id)]
 
 
 async def get_interaction(ctx: Context) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from reference_impl.handlers.calls import calls_of
 from reference_impl.handlers.devices import device_json, device_listing, operation_attributes, perform
 from reference_impl.handlers.features import feature_json
+from reference_impl.handlers.interactions import interactions_of
 from reference_impl.handlers.skills import skill_json
 from reference_impl.handlers.users import (
     USER_SUBRESOURCES,
@@ -48,6 +49,7 @@ ME_SUBRESOURCES: dict[str, Subresource] = {
     "channels": lambda ctx, user: [c.to_wire() for c in ctx.store.presence[user.id].channels.values()],
     "features": lambda ctx, user: [feature_json(ctx, ctx.store.features[f]) for f in ctx.store.assigned_features],
     "calls": lambda ctx, user: [leg.to_wire() for leg in calls_of(ctx, user)],
+    "interactions": interactions_of,
 }
 
 
