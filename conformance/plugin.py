@@ -39,6 +39,7 @@ pytest_plugins = [
     "conformance.fixtures.clients",
     "conformance.fixtures.listeners",
     "conformance.fixtures.discovery",
+    "conformance.fixtures.scenarios",
 ]
 
 _ACTIVE = pytest.StashKey[bool]()

@@ -1,0 +1,189 @@
+"""What one user receives during one scenario: expected in order, checked against its schema, nothing else.
+
+A scenario opens an ``Inbox`` on a user's listener before its first step; from then on every message
+that user receives must be claimed by an expectation:
+
+    inbox = Inbox(listener, settings)
+    agent.ready()
+    inbox.expect("/v2/me/devices", lambda d: state_of(d) == "Ready", "the devices Ready")
+    ...
+    inbox.assert_quiet()   # nothing unclaimed arrived (no duplicate, no stray), within the quiet window
+
+``expect`` takes the first unclaimed matching message after the last one claimed on the same topic,
+so the messages of one topic must come in the order the scenario expects them; a message it skips
+stays unclaimed and fails ``assert_quiet``. A claimed message that breaks its schema fails the step
+(MUST, GWS-GEN-007 and the scenario's requirements about that kind of message). Only one window is
+spent per ``assert_quiet`` call, whatever the number of topics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import contract, findings
+from conformance.cometd import ExpectationFailed, NotificationListener, NotificationRecord, QuietnessBroken
+from conformance.config import Settings
+from conformance.failures import Level, Violation
+from conformance.notifications import classify
+
+__all__ = ["Inbox", "NotificationEvidence"]
+
+Predicate = Callable[[dict[str, Any]], bool]
+SCHEMA_REQUIREMENT = "GWS-GEN-007"
+
+
+@dataclass(frozen=True)
+class NotificationEvidence:
+    """A received message as failure evidence (the Evidence protocol of conformance.failures)."""
+
+    record: NotificationRecord
+
+    @property
+    def seq(self) -> int:
+        return self.record.index
+
+    def render(self) -> str:
+        return "notification " + self.record.describe()
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "kind": "notification",
+            "index": r.index,
+            "user": r.user,
+            "topic": r.topic,
+            "received_at": r.received_at.isoformat(),
+            "data": r.data,
+            "schema_errors": list(r.schema_errors),
+        }
+
+
+class Inbox:
+    """One user's messages from now on, claimed by expectations."""
+
+    def __init__(
+        self,
+        listener: NotificationListener,
+        settings: Settings | None = None,
+        *,
+        topics: Iterable[str] | None = None,
+        ignore: Predicate | None = None,
+        timeout_s: float | None = None,
+        quiet_window_s: float | None = None,
+    ) -> None:
+        """``topics``: the topics watched (default: all the listener subscribed); ``ignore``: messages
+        that belong to someone else's business (e.g. /v2/users messages about other users)."""
+        self.listener = listener
+        self.topics = tuple(topics if topics is not None else listener.topics)
+        self.ignore = ignore
+        self.timeout_s = timeout_s or (settings.notification_timeout_s if settings else 10.0)
+        self.quiet_window_s = quiet_window_s or (settings.quiet_window_s if settings else 2.0)
+        self.mark = listener.mark()
+        self._claimed: list[NotificationRecord] = []
+        self._cursor: dict[str, int] = {}
+
+    @property
+    def user(self) -> str:
+        return self.listener.user
+
+    def _unclaimed(self, data: dict[str, Any]) -> bool:
+        if any(record.data is data for record in self._claimed):
+            return False
+        return not (self.ignore is not None and _holds(self.ignore, data))
+
+    def expect(
+        self,
+        topic: str,
+        predicate: Predicate = lambda data: True,
+        description: str = "a message",
+        *,
+        timeout_s: float | None = None,
+        in_order: bool = True,
+    ) -> NotificationRecord:
+        """Claim the next message on ``topic`` that satisfies ``predicate``; fail the step if none comes."""
+        after = self._cursor.get(topic, self.mark) if in_order else self.mark
+        try:
+            record = self.listener.expect(
+                topic,
+                lambda data: self._unclaimed(data) and predicate(data),
+                timeout_s=timeout_s or self.timeout_s,
+                after=after,
+                description=description,
+            )
+        except ExpectationFailed as missing:
+            raise Violation(
+                title=f"{self.user}: no {description} on {topic}",
+                message=str(missing),
+                requirement_ids=_ids_for(topic, None),
+                level=Level.MUST,
+                evidence=[NotificationEvidence(r) for r in missing.received[-20:]],
+                check="notification_expected",
+            ) from None
+        self._claimed.append(record)
+        self._cursor[topic] = record.index + 1
+        _judge_schema(record)
+        return record
+
+    def expect_sequence(self, topic: str, steps: Sequence[tuple[str, Predicate]]) -> list[NotificationRecord]:
+        """Claim one message per (description, predicate), in this order."""
+        return [self.expect(topic, predicate, description) for description, predicate in steps]
+
+    def assert_quiet(self, topics: Iterable[str] | None = None, *, window_s: float | None = None) -> None:
+        """Nothing unclaimed arrived on the watched topics since the inbox opened, nor within the window."""
+        deadline = time.monotonic() + (window_s if window_s is not None else self.quiet_window_s)
+        for topic in topics if topics is not None else self.topics:
+            try:
+                self.listener.assert_quiet(
+                    topic,
+                    self._unclaimed,
+                    window_s=max(deadline - time.monotonic(), 0.0),
+                    after=self.mark,
+                    description="no message the scenario did not expect",
+                )
+            except QuietnessBroken as stray:
+                raise Violation(
+                    title=f"{self.user}: unexpected or duplicated message on {topic}",
+                    message=str(stray),
+                    requirement_ids=_ids_for(topic, stray.offending[0].data if stray.offending else None),
+                    level=Level.MUST,
+                    evidence=[NotificationEvidence(r) for r in stray.offending],
+                    check="notification_quiet",
+                ) from None
+
+    def claimed(self, topic: str | None = None) -> list[NotificationRecord]:
+        return [r for r in self._claimed if topic is None or r.topic == topic]
+
+
+def _holds(predicate: Predicate, data: dict[str, Any]) -> bool:
+    try:
+        return bool(predicate(data))
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError):
+        return False
+
+
+def _judge_schema(record: NotificationRecord) -> None:
+    if not record.schema_errors:
+        return
+    raise Violation(
+        title=f"{record.user}: a message on {record.topic} breaks its schema",
+        message="\n".join(record.schema_errors),
+        requirement_ids=(SCHEMA_REQUIREMENT, *_ids_for(record.topic, record.data)),
+        level=Level.MUST,
+        evidence=[NotificationEvidence(record)],
+        check="notification_schema",
+    )
+
+
+def _ids_for(topic: str, data: dict[str, Any] | None) -> tuple[str, ...]:
+    """The running test's requirements about the kinds of message ``topic`` carries (else all of them)."""
+    mine = findings.requirement_ids()
+    entry = contract.topics().get(topic, {})
+    kinds = set(entry.get("kinds", {}))
+    if data is not None and (kind := classify(topic, data)) is not None:
+        kinds = {kind}
+    about = {r["id"] for r in contract.requirements() if kinds & set(r.get("notifications") or ())}
+    chosen = tuple(i for i in mine if i in about)
+    return chosen or mine
