@@ -7,6 +7,7 @@ operation there, so a route the contract does not declare fails at start-up, not
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from reference_impl.bayeux import bayeux_routes
 from reference_impl.events import EventBus
+from reference_impl.faults import Faults
 from reference_impl.handlers import (
     attachments,
     calls,
@@ -114,18 +116,28 @@ REST_ROUTES: list[BaseRoute] = [
 ]
 
 
-def create_app(store: Store | None = None, *, stimulus: bool = False, csrf: bool = False) -> Starlette:
+def create_app(
+    store: Store | None = None, *, stimulus: bool = False, csrf: bool = False, faults: Iterable[str] = ()
+) -> Starlette:
     """The reference server over ``store`` (default: fixtures/contact-center.yaml).
 
     ``csrf``: every authenticated request also opens a cookie session; a POST/PUT/DELETE authenticated
     by that cookie alone must echo the session's X-CSRF-TOKEN. ``stimulus``: also serve the control API
-    that plays the outside world (reference_impl/stimulus.py).
+    that plays the outside world (reference_impl/stimulus.py). ``faults``: names (``NAME`` or
+    ``NAME=VALUE``) of deliberate violations to commit (reference_impl/faults.py); an unknown one raises
+    faults.UnknownFault.
     """
+    active = Faults.parse(faults)
     store = store if store is not None else Store.from_file()
-    bus = EventBus()
+    bus = EventBus(publish_filter=active.publish_filter())
     routes: list[BaseRoute] = [
         *REST_ROUTES,
-        *bayeux_routes(bus, authenticate, allowed_topics=lambda user_id: allowed_topics(store, user_id)),
+        *bayeux_routes(
+            bus,
+            authenticate,
+            allowed_topics=lambda user_id: allowed_topics(store, user_id, active),
+            **active.bayeux_filters(),
+        ),
     ]
     if stimulus:
         routes += _stimulus_routes(store, bus)
@@ -136,6 +148,7 @@ def create_app(store: Store | None = None, *, stimulus: bool = False, csrf: bool
     app.state.store = store
     app.state.bus = bus
     app.state.csrf = csrf
+    app.state.faults = active
     return app
 
 

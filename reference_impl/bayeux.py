@@ -19,6 +19,9 @@ was subscribed before it was published (Bayeux: no message from before the subsc
 Errors follow the Bayeux "code:args:message" form: 401 (no credentials), 402 (unknown or expired client,
 advice reconnect "handshake", which every client library answers with a new handshake), 403 (topic not
 allowed for that user, or a publish: GWS clients only listen), 400 (malformed message).
+
+Fault modes (reference_impl/faults.py) reach the protocol through two optional filters: ``filter_request``
+sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ Authenticate = Callable[[HTTPConnection], Awaitable[str | None]]
 AllowedTopics = Callable[[str], Collection[str]]
 Clock = Callable[[], float]
 Send = Callable[[list[Message]], Awaitable[None]]
+RequestFilter = Callable[[Message], Message]
+ReplyFilter = Callable[[Message, Message], Message]
 
 HANDSHAKE, CONNECT, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT = (
     "/meta/handshake",
@@ -148,6 +153,8 @@ class BayeuxServer:
         session_idle_ms: int | None = None,
         clock: Clock = time.monotonic,
         path: str = NOTIFICATIONS_PATH,
+        filter_request: RequestFilter | None = None,
+        filter_reply: ReplyFilter | None = None,
     ) -> None:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
@@ -157,6 +164,8 @@ class BayeuxServer:
         self._authenticate = authenticate
         self._allowed_topics = allowed_topics
         self._clock = clock
+        self._filter_request = filter_request
+        self._filter_reply = filter_reply
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
         # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
@@ -229,17 +238,23 @@ class BayeuxServer:
         connect: Message | None = None
         for message in messages:
             channel = _message_channel(message)
+            if channel is not None and self._filter_request is not None:
+                message = self._filter_request(message)
             if channel is None:
                 replies.append(_failure({"channel": "/meta/unknown"}, "400::Not a Bayeux message"))
             elif channel == CONNECT and connect is None:
                 connect = message
             elif channel == CONNECT:
-                replies.append(_failure(message, "400::Only one connect per request"))
+                replies.append(self._filtered(message, _failure(message, "400::Only one connect per request")))
             else:
-                replies.append(self._answer(user_id, message))
+                replies.append(self._filtered(message, self._answer(user_id, message)))
         if connect is not None:
-            replies.extend(await self._connect(self._client_for(user_id, connect), connect, deliver=deliver))
+            *events, reply = await self._connect(self._client_for(user_id, connect), connect, deliver=deliver)
+            replies.extend([*events, self._filtered(connect, reply)])
         return replies
+
+    def _filtered(self, message: Message, reply: Message) -> Message:
+        return reply if self._filter_reply is None else self._filter_reply(message, reply)
 
     def _answer(self, user_id: str, message: Message) -> Message:
         channel: str = message["channel"]
@@ -481,14 +496,23 @@ def bayeux_routes(
     allowed_topics: AllowedTopics,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     session_idle_ms: int | None = None,
+    filter_request: RequestFilter | None = None,
+    filter_reply: ReplyFilter | None = None,
 ) -> list[BaseRoute]:
     """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
 
     ``authenticate`` returns the user id of a request or websocket upgrade (Basic credentials or the session
     cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to
     (e.g. /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
+    ``filter_request`` and ``filter_reply``: the fault seams (module docstring).
     """
     server = BayeuxServer(
-        bus, authenticate, allowed_topics=allowed_topics, timeout_ms=timeout_ms, session_idle_ms=session_idle_ms
+        bus,
+        authenticate,
+        allowed_topics=allowed_topics,
+        timeout_ms=timeout_ms,
+        session_idle_ms=session_idle_ms,
+        filter_request=filter_request,
+        filter_reply=filter_reply,
     )
     return server.routes

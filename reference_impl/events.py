@@ -11,6 +11,10 @@ newest state of a call or an agent is what a client that fell behind needs, and 
 altogether must not grow the server without bound. Its session expires soon anyway (see bayeux.py).
 
 Everything runs on the server's event loop: ``publish`` is not thread-safe.
+
+Fault modes (reference_impl/faults.py) reach notifications through one seam: an optional
+``publish_filter`` that receives every published message and the function that delivers it, and may
+rewrite, hold back, repeat or redirect it. Without one, ``publish`` delivers directly.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_QUEUED", "EventBus", "Subscription"]
+__all__ = ["DEFAULT_MAX_QUEUED", "EventBus", "PublishFilter", "Subscription"]
 
 DEFAULT_MAX_QUEUED = 1000
 
 Event = tuple[str, dict[str, Any]]
+Deliver = Callable[[str, str, dict[str, Any]], None]
+# (bus, deliver, user_id, topic, data): decides what ``deliver`` gets (reference_impl/faults.py).
+PublishFilter = Callable[["EventBus", Deliver, str, str, dict[str, Any]], None]
 
 
 class Subscription:
@@ -106,17 +114,24 @@ class Subscription:
 class EventBus:
     """Per-user fan-out of notifications to every open subscription of that user."""
 
-    def __init__(self, *, max_queued: int = DEFAULT_MAX_QUEUED) -> None:
+    def __init__(self, *, max_queued: int = DEFAULT_MAX_QUEUED, publish_filter: PublishFilter | None = None) -> None:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
         self._max_queued = max_queued
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self._publish_filter = publish_filter
 
     def publish(self, user_id: str, topic: str, data: dict[str, Any]) -> None:
         """Deliver ``data`` on ``topic`` to ``user_id``'s subscriptions; never blocks, never raises on a slow reader.
 
         The data is copied once, so a publisher may keep mutating its own object afterwards.
         """
+        if self._publish_filter is not None:
+            self._publish_filter(self, self._deliver, user_id, topic, data)
+        else:
+            self._deliver(user_id, topic, data)
+
+    def _deliver(self, user_id: str, topic: str, data: dict[str, Any]) -> None:
         subscriptions = self._subscriptions.get(user_id)
         if not subscriptions:
             return
@@ -132,6 +147,10 @@ class EventBus:
 
     def subscriber_count(self, user_id: str) -> int:
         return len(self._subscriptions.get(user_id, ()))
+
+    def subscribed_users(self) -> list[str]:
+        """The users with at least one open subscription."""
+        return list(self._subscriptions)
 
     def _forget(self, subscription: Subscription) -> None:
         subscriptions = self._subscriptions.get(subscription.user_id)

@@ -8,6 +8,9 @@ it, a dict becomes ``{"statusCode": 0, ...}`` and an ``ApiError`` becomes
 ``{"statusCode": n, "statusMessage": ...}`` with the HTTP status of errata E12. Nothing in
 Python restates a role or a request schema: both are read from the contract.
 
+The fault modes of reference_impl/faults.py enter here through its named seams only (the request,
+who an unauthenticated caller is, the role and owner checks, the handler call, the JSON reply).
+
 Failure tree (everything a handler raises on purpose is an ApiError)::
 
     ApiError(status_code, message)          -> {"statusCode", "statusMessage"}, HTTP per E12
@@ -37,6 +40,7 @@ from starlette.routing import Route
 
 from conformance import contract
 from reference_impl.events import EventBus
+from reference_impl.faults import NO_FAULTS, Faults, faults_of
 from reference_impl.store import Session, Store, User
 
 __all__ = [
@@ -115,11 +119,17 @@ def found(objects: Mapping[str, T], key: str, what: str) -> T:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(
-        {"statusCode": int(error.status_code), "statusMessage": error.message},
-        status_code=error.http_status,
-        headers=error.headers,
-    )
+    return JSONResponse(_error_body(error), status_code=error.http_status, headers=error.headers)
+
+
+def _error_body(error: ApiError) -> dict[str, Any]:
+    return {"statusCode": int(error.status_code), "statusMessage": error.message}
+
+
+def _json_reply(request: Request, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    """A REST reply; the one path every JSON answer of ``endpoint`` takes (the faults' reply seam)."""
+    status, body = faults_of(request).filter_reply(request, status, body)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 # -- the contract: one Operation per (method, path) of spec/openapi.yaml ------------------------------
@@ -288,14 +298,16 @@ def _authenticated_user(conn: HTTPConnection) -> tuple[User | None, bool]:
         credentials = _basic_credentials(conn)
         user = store.user_by_name(credentials[0]) if credentials else None
         # Explicit credentials win over a cookie: wrong ones are refused even with a live session.
-        return (user, False) if user and credentials and user.password == credentials[1] else (None, False)
-    session = store.sessions.get(conn.cookies.get(SESSION_COOKIE, ""))
-    if session and session.user_id in store.users and conn.app.state.csrf:
-        return store.users[session.user_id], True
-    return None, False
+        if user and credentials and user.password == credentials[1]:
+            return user, False
+    else:
+        session = store.sessions.get(conn.cookies.get(SESSION_COOKIE, ""))
+        if session and session.user_id in store.users and conn.app.state.csrf:
+            return store.users[session.user_id], True
+    return faults_of(conn).unauthenticated(conn, store), False
 
 
-def allowed_topics(store: Store, user_id: str) -> set[str]:
+def allowed_topics(store: Store, user_id: str, faults: Faults = NO_FAULTS) -> set[str]:
     """The CometD topics a user may subscribe to (spec/topics.yaml: restricted roles, features)."""
     user = store.users.get(user_id)
     if user is None:
@@ -305,7 +317,7 @@ def allowed_topics(store: Store, user_id: str) -> set[str]:
     for topic, spec in contract.topics().items():
         if topic.startswith("/meta") or "*" in topic:
             continue
-        if spec.get("restricted") and not roles & set(spec.get("roles", [])):
+        if spec.get("restricted") and not roles & set(spec.get("roles", [])) and not faults.waives("topic-role"):
             continue
         if spec.get("feature") and spec["feature"] not in store.assigned_features:
             continue
@@ -332,6 +344,7 @@ class Context:
     operation_name: str | None = None
     # True when x-gws-scope: own limits the caller to objects it owns.
     own_only: bool = False
+    faults: Faults = NO_FAULTS
 
     @property
     def path_params(self) -> dict[str, str]:
@@ -346,7 +359,7 @@ class Context:
 
     def require_owner(self, owner_id: str | None, what: str) -> None:
         """E14: an agent addressing another user's object gets statusCode 5; nothing happens."""
-        if self.own_only and owner_id != self.user.id:
+        if self.own_only and owner_id != self.user.id and not self.faults.waives("owner"):
             raise ApiError(StatusCode.NO_PERMISSION, f"{what} belongs to another user")
 
     def publish(self, user_id: str, topic: str, data: dict[str, Any]) -> None:
@@ -427,12 +440,14 @@ def endpoint(method: str, path: str, handler: Handler) -> Callable[[Request], Aw
         raise contract.ContractError(f"spec/openapi.yaml has no operation {method} {path}") from None
 
     async def run(request: Request) -> Response:
+        faults = faults_of(request)
+        request = faults.filter_request(request)
         try:
             ctx = await _open(request, operation)
-            result = await handler(ctx)
-            response = result if isinstance(result, Response) else JSONResponse({"statusCode": 0, **result})
+            result = await faults.run_handler(ctx, handler)
+            response = result if isinstance(result, Response) else _json_reply(request, 200, {"statusCode": 0, **result})
         except ApiError as error:
-            response = error_response(error)
+            response = _json_reply(request, error.http_status, _error_body(error), error.headers)
         session: Session | None = getattr(request.state, "session", None)
         if session is not None:  # set once the caller is known, whatever the outcome
             _add_csrf(request, response, session)
@@ -459,12 +474,13 @@ async def _open(request: Request, operation: Operation) -> Context:
     if by_cookie and session is not None and unsafe and request.headers.get(CSRF_HEADER) != session.csrf_token:
         raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
     roles = caller_roles(user)
-    if not roles & operation.roles:
+    faults = faults_of(request)
+    if not roles & operation.roles and not faults.waives("role"):
         raise ApiError(StatusCode.NO_PERMISSION, f"{operation} is not permitted to this user's roles")
     if operation.feature and operation.feature not in store.assigned_features:
         raise ApiError(StatusCode.NOT_FOUND, f"feature {operation.feature} is not enabled in this contact center")
     _check_query(request, operation)
-    ctx = Context(request, store, state.bus, user, roles, operation)
+    ctx = Context(request, store, state.bus, user, roles, operation, faults=faults)
     # x-gws-scope: own binds every caller that does not reach the operation as an admin.
     ctx.own_only = operation.own_scope and "admin" not in roles & operation.roles
     if operation.body_ref is not None:
@@ -563,7 +579,7 @@ def _check_body(ctx: Context) -> None:
             raise ApiError(
                 StatusCode.INVALID_PARAMETER, f"unknown operationName '{name}' for {operation} (known: {known})"
             )
-        if not ctx.roles & variant.roles:
+        if not ctx.roles & variant.roles and not ctx.faults.waives("role"):
             raise ApiError(StatusCode.NO_PERMISSION, f"{name} on {operation} is not permitted to this user's roles")
         if variant.name != "*":
             ctx.body["operationName"] = variant.name  # an alias (E04) runs as the operation it names

@@ -1,0 +1,922 @@
+"""Fault modes: the reference server made wrong on purpose, one named rule at a time (issue 7).
+
+A conformance suite is worth what it catches. ``gws-reference serve --fault NAME`` (or
+``create_app(faults=("NAME",))``) turns on one deliberate violation of one requirement of
+spec/requirements.yaml; ``gws-conformance selftest`` runs the suite against each and expects a test
+whose requirement names that rule to fail. A fault changes only what its description says and never
+makes the server crash in a way it did not plan.
+
+Every fault is a small hook at one of a few named seams. Each seam is a method of ``Faults`` and is a
+no-op while no fault is active::
+
+    Faults.filter_request(request)               http.endpoint, before anything reads the request
+    Faults.unauthenticated(conn, store)          http: who a request without valid credentials is (None: nobody)
+    Faults.waives(check)                         http: the "role" and "owner" checks, allowed_topics' "topic-role"
+    Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
+    Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
+    Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
+    Faults.bayeux_request(message)               bayeux.BayeuxServer.process: every incoming Bayeux message
+    Faults.bayeux_reply(message, reply)          bayeux.BayeuxServer.process: every meta reply
+
+A "wire" fault (capabilities, e-mail addresses, chat history) rewrites objects wherever a client can see
+them: in REST replies and in notifications alike, so no reader gets the truth by another path.
+
+A fault may take one number, written ``NAME=VALUE`` (``notification-late=20``: seconds of delay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import copy
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import HTTPConnection, Request
+
+if TYPE_CHECKING:  # http imports this module; these are for the type checker only
+    from reference_impl.events import EventBus
+    from reference_impl.http import Context
+    from reference_impl.store import Store, User
+
+__all__ = [
+    "CATEGORIES",
+    "NO_FAULTS",
+    "REGISTRY",
+    "Fault",
+    "Faults",
+    "Hooks",
+    "UnknownFault",
+    "describe",
+    "faults_of",
+]
+
+CATEGORIES = ("response-shape", "errors", "state-machines", "notifications", "security", "protocol")
+SHAPE, ERRORS, MACHINES, NOTIFICATIONS, SECURITY, PROTOCOL = CATEGORIES
+
+# The suite waits GWS_NOTIFICATION_TIMEOUT_S (10 s by default) for a notification; later than that is late.
+DEFAULT_LATE_S = 15.0
+
+Body: TypeAlias = dict[str, Any]
+Message: TypeAlias = dict[str, Any]
+HandlerCall: TypeAlias = Callable[["Context"], Awaitable[Any]]
+Deliver: TypeAlias = Callable[[str, str, Body], None]
+RequestHook: TypeAlias = Callable[[Request], Request]
+UnauthenticatedHook: TypeAlias = Callable[[HTTPConnection, "Store"], "User | None"]
+HandlerHook: TypeAlias = Callable[["Context", HandlerCall], Awaitable[Any]]
+ReplyHook: TypeAlias = Callable[[Request, int, Body], tuple[int, Body]]
+PublishHook: TypeAlias = Callable[["EventBus", Deliver, str, str, Body], None]
+BayeuxRequestHook: TypeAlias = Callable[[Message], Message]
+BayeuxReplyHook: TypeAlias = Callable[[Message, Message], Message]
+WireHook: TypeAlias = Callable[[Body], None]  # rewrites one JSON object in place (it is a copy)
+
+
+class UnknownFault(ValueError):
+    """A fault name that is not in the registry, or a value it cannot take."""
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What one fault does, by seam (module docstring); every field is optional."""
+
+    request: RequestHook | None = None
+    unauthenticated: UnauthenticatedHook | None = None
+    waives: frozenset[str] = frozenset()
+    handler: HandlerHook | None = None
+    reply: ReplyHook | None = None
+    publish: PublishHook | None = None
+    bayeux_request: BayeuxRequestHook | None = None
+    bayeux_reply: BayeuxReplyHook | None = None
+    wire: WireHook | None = None  # both the REST replies and the notifications
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    category: str
+    description: str  # one sentence: the violation
+    caught_by: str  # one sentence: the suite check that should catch it
+    requirements: tuple[str, ...]  # the requirement ids it breaks (spec/requirements.yaml)
+    make: Callable[[float | None], Hooks] = field(repr=False)
+    default: float | None = None  # the value of NAME=VALUE when only NAME is given; None: takes no value
+
+
+REGISTRY: dict[str, Fault] = {}
+
+
+def _fault(
+    name: str, category: str, requirements: Sequence[str], text: str, *, default: float | None = None
+) -> Callable[[Callable[[float | None], Hooks]], Callable[[float | None], Hooks]]:
+    """Register a fault; ``text`` is its description followed by "Caught by ...", the check that should catch it."""
+    description, marker, caught_by = text.partition(" Caught by ")
+    assert category in CATEGORIES and name not in REGISTRY and marker, name
+
+    def register(make: Callable[[float | None], Hooks]) -> Callable[[float | None], Hooks]:
+        REGISTRY[name] = Fault(name, category, description, "Caught by " + caught_by, tuple(requirements), make, default)
+        return make
+
+    return register
+
+
+# -- the active faults: the seams ---------------------------------------------------------------------
+
+
+class Faults:
+    """The faults one app runs with; every seam is a no-op when there are none."""
+
+    def __init__(self, active: Sequence[tuple[Fault, Hooks]] = ()) -> None:
+        self.active = tuple(active)
+        hooks = [h for _, h in self.active]
+        self._requests = [h.request for h in hooks if h.request]
+        self._unauthenticated = [h.unauthenticated for h in hooks if h.unauthenticated]
+        self._waived = frozenset().union(*(h.waives for h in hooks))
+        self._handlers = [h.handler for h in hooks if h.handler]
+        self._replies = [h.reply for h in hooks if h.reply]
+        self._publishers = [h.publish for h in hooks if h.publish]
+        self._wires = [h.wire for h in hooks if h.wire]
+        self._bayeux_requests = [h.bayeux_request for h in hooks if h.bayeux_request]
+        self._bayeux_replies = [h.bayeux_reply for h in hooks if h.bayeux_reply]
+
+    @classmethod
+    def parse(cls, specs: Iterable[str]) -> Faults:
+        """``NAME`` or ``NAME=VALUE`` for each fault; UnknownFault names what is wrong."""
+        active = []
+        for spec in specs:
+            name, has_value, text = spec.partition("=")
+            fault = REGISTRY.get(name.strip())
+            if fault is None:
+                raise UnknownFault(f"unknown fault {name.strip()!r} (--fault list shows them)")
+            if has_value and fault.default is None:
+                raise UnknownFault(f"fault {fault.name!r} takes no value")
+            try:
+                value = float(text) if has_value else fault.default
+            except ValueError:
+                raise UnknownFault(f"fault {fault.name!r} takes a number, not {text!r}") from None
+            if value is not None and value < 0:
+                raise UnknownFault(f"fault {fault.name!r} takes a non-negative number, not {text!r}")
+            active.append((fault, fault.make(value)))
+        return cls(active)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(fault.name for fault, _ in self.active)
+
+    def __bool__(self) -> bool:
+        return bool(self.active)
+
+    # REST ------------------------------------------------------------------------------------------
+
+    def filter_request(self, request: Request) -> Request:
+        for hook in self._requests:
+            request = hook(request)
+        return request
+
+    def unauthenticated(self, conn: HTTPConnection, store: Store) -> User | None:
+        for hook in self._unauthenticated:
+            user = hook(conn, store)
+            if user is not None:
+                return user
+        return None
+
+    def waives(self, check: str) -> bool:
+        return check in self._waived
+
+    async def run_handler(self, ctx: Context, handler: HandlerCall) -> Any:
+        call = handler
+        for hook in reversed(self._handlers):
+            call = _chain(hook, call)
+        return await call(ctx)
+
+    def filter_reply(self, request: Request, status: int, body: Body) -> tuple[int, Body]:
+        if self._wires:
+            body = copy.deepcopy(body)
+            for wire in self._wires:
+                _walk(body, wire)
+        for hook in self._replies:
+            status, body = hook(request, status, body)
+        return status, body
+
+    # notifications ---------------------------------------------------------------------------------
+
+    def publish_filter(self) -> Callable[[EventBus, Deliver, str, str, Body], None] | None:
+        """What EventBus(publish_filter=...) takes: None when no fault touches notifications."""
+        return self.publish if self._publishers or self._wires else None
+
+    def publish(self, bus: EventBus, deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+        data = copy.deepcopy(data)  # the hooks may rewrite it or deliver it later
+        for wire in self._wires:
+            _walk(data, wire)
+        for hook in reversed(self._publishers):
+            deliver = _chain_delivery(hook, bus, deliver)
+        deliver(user_id, topic, data)
+
+    # CometD ----------------------------------------------------------------------------------------
+
+    def bayeux_filters(self) -> dict[str, Any]:
+        """The keyword arguments bayeux_routes takes (none when no fault touches the protocol)."""
+        filters: dict[str, Any] = {}
+        if self._bayeux_requests:
+            filters["filter_request"] = self.bayeux_request
+        if self._bayeux_replies:
+            filters["filter_reply"] = self.bayeux_reply
+        return filters
+
+    def bayeux_request(self, message: Message) -> Message:
+        for hook in self._bayeux_requests:
+            message = hook(message)
+        return message
+
+    def bayeux_reply(self, message: Message, reply: Message) -> Message:
+        for hook in self._bayeux_replies:
+            reply = hook(message, reply)
+        return reply
+
+
+NO_FAULTS = Faults()
+
+
+def faults_of(conn: HTTPConnection) -> Faults:
+    """The faults of the app serving ``conn`` (an app not made by create_app has none)."""
+    faults: Faults = getattr(conn.app.state, "faults", NO_FAULTS)
+    return faults
+
+
+def describe() -> list[str]:
+    """One line per fault, by category: what ``--fault list`` prints."""
+    lines = []
+    for category in CATEGORIES:
+        for fault in (f for f in REGISTRY.values() if f.category == category):
+            value = f"[=SECONDS, default {fault.default:g}]" if fault.default is not None else ""
+            lines.append(
+                f"{fault.name}{value}  [{category}; breaks {', '.join(fault.requirements)}]  "
+                f"{fault.description} {fault.caught_by}"
+            )
+    return lines
+
+
+def _chain(hook: HandlerHook, call_next: HandlerCall) -> HandlerCall:
+    async def call(ctx: Context) -> Any:
+        return await hook(ctx, call_next)
+
+    return call
+
+
+def _chain_delivery(hook: PublishHook, bus: EventBus, deliver: Deliver) -> Deliver:
+    return lambda user_id, topic, data: hook(bus, deliver, user_id, topic, data)
+
+
+def _walk(node: Any, rewrite: WireHook) -> None:
+    """Apply ``rewrite`` to every JSON object inside ``node``, depth first."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _walk(value, rewrite)
+        rewrite(node)
+    elif isinstance(node, list):
+        for item in node:
+            _walk(item, rewrite)
+
+
+# -- helpers the faults share ---------------------------------------------------------------------------
+
+
+def _without(body: Body, name: str) -> Body:
+    return {k: v for k, v in body.items() if k != name}
+
+
+def _on_success(rewrite: Callable[[Request, Body], Body]) -> ReplyHook:
+    """A reply hook for successful replies (statusCode 0) only."""
+
+    def hook(request: Request, status: int, body: Body) -> tuple[int, Body]:
+        return (status, rewrite(request, body)) if body.get("statusCode") == 0 else (status, body)
+
+    return hook
+
+
+def _on_error(codes: Iterable[int], answer: Callable[[int, Body], tuple[int, Body]]) -> ReplyHook:
+    """A reply hook for errors with one of ``codes``: ``answer(http_status, body)`` replaces the reply."""
+    wanted = frozenset(codes)
+
+    def hook(request: Request, status: int, body: Body) -> tuple[int, Body]:
+        return answer(status, body) if body.get("statusCode") in wanted else (status, body)
+
+    return hook
+
+
+def _without_query(name: str) -> RequestHook:
+    def hook(request: Request) -> Request:
+        if name not in request.query_params:
+            return request
+        kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != name]
+        return Request({**request.scope, "query_string": urlencode(kept).encode("latin-1")}, request.receive)
+
+    return hook
+
+
+def _is_operation(ctx: Context, method: str, path: str, names: Iterable[str]) -> bool:
+    return (ctx.operation.method, ctx.operation.path) == (method, path) and ctx.operation_name in names
+
+
+def _acknowledged_not_applied(operation_name: str) -> HandlerHook:
+    """POST /me/calls/{id} ``operation_name`` on the caller's own call, valid now: statusCode 0, nothing done."""
+
+    async def hook(ctx: Context, call_next: HandlerCall) -> Any:
+        if _is_operation(ctx, "POST", "/me/calls/{id}", [operation_name]):
+            leg = ctx.store.telephony.legs.get(ctx.path_params.get("id", ""))
+            if leg is not None and leg.device.user_id == ctx.user.id and operation_name in leg.capabilities():
+                return {}
+        return await call_next(ctx)
+
+    return hook
+
+
+def _is_call(obj: Body) -> bool:
+    return "callUuid" in obj and isinstance(obj.get("capabilities"), list)
+
+
+def _topic_hook(rewrite: Callable[[Deliver, str, str, Body], None]) -> PublishHook:
+    return lambda bus, deliver, user_id, topic, data: rewrite(deliver, user_id, topic, data)
+
+
+CALLS = "/v2/me/calls"
+USERS_TOPIC = "/v2/users"
+
+
+# == response shape ====================================================================================
+
+
+@_fault(
+    "reply-without-status-code",
+    SHAPE,
+    ["GWS-GEN-001"],
+    "Successful REST replies leave out the top-level statusCode. Caught by the envelope check every reply passes "
+    "(statusCode present and an integer).",
+)
+def _reply_without_status_code(_: float | None) -> Hooks:
+    return Hooks(reply=_on_success(lambda request, body: _without(body, "statusCode")))
+
+
+@_fault(
+    "status-code-as-string",
+    SHAPE,
+    ["GWS-GEN-001"],
+    'Successful REST replies carry statusCode as the string "0" instead of the integer 0. Caught by the envelope '
+    "check (statusCode an integer).",
+)
+def _status_code_as_string(_: float | None) -> Hooks:
+    return Hooks(reply=_on_success(lambda request, body: {**body, "statusCode": "0"}))
+
+
+def _drop_object_ids(request: Request, body: Body) -> Body:
+    if request.method != "GET":
+        return body
+    return {k: ({a: b for a, b in v.items() if a != "id"} if isinstance(v, dict) else v) for k, v in body.items()}
+
+
+@_fault(
+    "object-id-missing",
+    SHAPE,
+    ["GWS-USER-002", "GWS-DEV-005", "GWS-SKILL-003", "GWS-CALL-002"],
+    "A GET of one object (GET /users/{id}, /devices/{id}, /skills/{id}, /me/calls/{id}, /me ...) answers the object "
+    "without its id. Caught by the reply-schema check of those reads (id is required).",
+)
+def _object_id_missing(_: float | None) -> Hooks:
+    return Hooks(reply=_on_success(_drop_object_ids))
+
+
+def _rename_collection(request: Request, body: Body) -> Body:
+    if request.method != "GET":
+        return body
+    return {
+        ("items" if k not in ("uris", "statusCode") and isinstance(v, list) else k): v for k, v in body.items()
+    }
+
+
+@_fault(
+    "collection-named-items",
+    SHAPE,
+    ["GWS-GEN-006"],
+    'A collection read with fields=* puts its objects under "items" instead of the resource\'s name '
+    '("users", "devices", ...). Caught by the fields=* collection checks (array named after the resource).',
+)
+def _collection_named_items(_: float | None) -> Hooks:
+    return Hooks(reply=_on_success(_rename_collection))
+
+
+@_fault(
+    "fields-ignored",
+    SHAPE,
+    ["GWS-GEN-006", "GWS-GEN-021"],
+    "The fields query parameter is ignored, so fields=* collections answer bare uris. Caught by the fields=* "
+    "collection checks (GWS-GEN-021 lists the collections).",
+)
+def _fields_ignored(_: float | None) -> Hooks:
+    return Hooks(request=_without_query("fields"))
+
+
+@_fault(
+    "subresources-ignored",
+    SHAPE,
+    ["GWS-GEN-023"],
+    "The subresources query parameter is ignored, so /me, /users and /users/{id} never carry skills and devices. "
+    "Caught by the subresources=* checks on /me and /users/{id}.",
+)
+def _subresources_ignored(_: float | None) -> Hooks:
+    return Hooks(request=_without_query("subresources"))
+
+
+def _uris_nowhere(request: Request, body: Body) -> Body:
+    uris = body.get("uris")
+    if not isinstance(uris, list):
+        return body
+    return {**body, "uris": [f"{uri}-gone" if isinstance(uri, str) else uri for uri in uris]}
+
+
+@_fault(
+    "uris-lead-nowhere",
+    SHAPE,
+    ["GWS-GEN-017"],
+    "Every uri of a uris array points at an object that does not exist (its id altered), so a GET of it answers 6. "
+    "Caught by the check that follows every listed uri with a GET by the same caller.",
+)
+def _uris_lead_nowhere(_: float | None) -> Hooks:
+    return Hooks(reply=_on_success(_uris_nowhere))
+
+
+def _drop_created_uri(request: Request, body: Body) -> Body:
+    if request.method != "POST" or "id" not in body or "uri" not in body:
+        return body
+    return _without(body, "uri")
+
+
+@_fault(
+    "create-without-uri",
+    SHAPE,
+    ["GWS-GEN-018", "GWS-USER-004", "GWS-SKILL-004", "GWS-CONT-005"],
+    "A POST that creates an object answers its id but not the uri that reads it. Caught by the create checks "
+    "(POST /users, /skills, /contacts, /settings/agent-states: id and uri).",
+)
+def _create_without_uri(_: float | None) -> Hooks:
+    return Hooks(reply=_on_success(_drop_created_uri))
+
+
+# == errors ============================================================================================
+
+
+@_fault(
+    "not-found-as-invalid",
+    ERRORS,
+    ["GWS-GEN-015"],
+    "A request for an object that does not exist is answered statusCode 2 (HTTP 400) instead of 6. Caught by the "
+    "unknown-id checks (GET /users/{id} of a made-up id, DELETE of a deleted object).",
+)
+def _not_found_as_invalid(_: float | None) -> Hooks:
+    return Hooks(reply=_on_error([6], lambda status, body: (400, {**body, "statusCode": 2})))
+
+
+@_fault(
+    "server-error-for-bad-input",
+    ERRORS,
+    ["GWS-GEN-004"],
+    "A request refused for its client input (statusCode 1 or 2) is answered statusCode 4 with HTTP 500. Caught by "
+    "the negative (fuzz) tests and every bad-input check (no 5xx, no statusCode 4 for client input).",
+)
+def _server_error_for_bad_input(_: float | None) -> Hooks:
+    return Hooks(reply=_on_error([1, 2], lambda status, body: (500, {**body, "statusCode": 4})))
+
+
+@_fault(
+    "missing-attribute-accepted",
+    ERRORS,
+    ["GWS-GEN-011"],
+    "A request that lacks its operationName or a required attribute is answered statusCode 0 (and nothing is done). "
+    "Caught by the missing-attribute checks (POST /users without password, SendMessage without text -> 1).",
+)
+def _missing_attribute_accepted(_: float | None) -> Hooks:
+    return Hooks(reply=_on_error([1], lambda status, body: (200, {"statusCode": 0})))
+
+
+@_fault(
+    "not-found-as-success",
+    ERRORS,
+    ["GWS-GEN-015", "GWS-USER-010"],
+    "A request for an object that does not exist is answered statusCode 0 with HTTP 200 and an empty body. Caught "
+    "by the unknown-id checks (a GET after DELETE /users/{id} must answer 6).",
+)
+def _not_found_as_success(_: float | None) -> Hooks:
+    return Hooks(reply=_on_error([6], lambda status, body: (200, {"statusCode": 0})))
+
+
+@_fault(
+    "error-without-status-message",
+    ERRORS,
+    ["GWS-GEN-002"],
+    "Error replies carry their statusCode but no statusMessage. Caught by the error-envelope check every refusal "
+    "passes (a string statusMessage).",
+)
+def _error_without_status_message(_: float | None) -> Hooks:
+    return Hooks(reply=_on_error(range(1, 7), lambda status, body: (status, _without(body, "statusMessage"))))
+
+
+
+# == state machines ====================================================================================
+
+
+@_fault(
+    "hold-not-applied",
+    MACHINES,
+    ["GWS-CALL-016", "GWS-GEN-020"],
+    "Hold on an Established call is answered statusCode 0 but the call stays Established and nothing is sent. "
+    "Caught by the call scenario that holds a call and waits for it in state Held.",
+)
+def _hold_not_applied(_: float | None) -> Hooks:
+    return Hooks(handler=_acknowledged_not_applied("Hold"))
+
+
+@_fault(
+    "call-never-established",
+    MACHINES,
+    ["GWS-CALL-014"],
+    "Answer on a Ringing call is answered statusCode 0 but the call stays Ringing (and the caller Dialing), so it "
+    "never reaches Established. Caught by the call scenario that answers and waits for Established.",
+)
+def _call_never_established(_: float | None) -> Hooks:
+    return Hooks(handler=_acknowledged_not_applied("Answer"))
+
+
+async def _ready_as_not_ready(ctx: Context, call_next: HandlerCall) -> Any:
+    if _is_operation(ctx, "POST", "/me", ["Ready"]):
+        ctx.body["operationName"] = ctx.operation_name = "NotReady"
+    return await call_next(ctx)
+
+
+@_fault(
+    "ready-sets-not-ready",
+    MACHINES,
+    ["GWS-AGST-007"],
+    "POST /me with operationName Ready puts the user's channels and devices into NotReady (answered statusCode 0). "
+    "Caught by the agent-state scenario that reads the channels after Ready.",
+)
+def _ready_sets_not_ready(_: float | None) -> Hooks:
+    return Hooks(handler=_ready_as_not_ready)
+
+
+def _list_answer_when_established(obj: Body) -> None:
+    if _is_call(obj) and obj.get("state") == "Established" and "Answer" not in obj["capabilities"]:
+        obj["capabilities"].append("Answer")
+
+
+@_fault(
+    "capabilities-list-refused",
+    MACHINES,
+    ["GWS-CALL-005"],
+    "An Established call lists Answer among its capabilities (in reads and notifications), which is then refused "
+    "with 2. Caught by the call check that every listed capability is valid in the call's state.",
+)
+def _capabilities_list_refused(_: float | None) -> Hooks:
+    return Hooks(wire=_list_answer_when_established)
+
+
+def _omit_hold_when_established(obj: Body) -> None:
+    if _is_call(obj) and obj.get("state") == "Established" and "Hold" in obj["capabilities"]:
+        obj["capabilities"].remove("Hold")
+
+
+@_fault(
+    "capabilities-omit-working",
+    MACHINES,
+    ["GWS-CALL-005", "GWS-CALL-016"],
+    "An Established call leaves Hold out of its capabilities (in reads and notifications) although Hold works. "
+    "Caught by the call scenario that expects Hold among an Established call's capabilities before holding it.",
+)
+def _capabilities_omit_working(_: float | None) -> Hooks:
+    return Hooks(wire=_omit_hold_when_established)
+
+
+def _swap_reply_addresses(obj: Body) -> None:
+    email = obj.get("email_object")
+    if obj.get("interactionSubType") == "OutboundReply" and isinstance(email, dict) and "toAddress" in email:
+        email["toAddress"], email["fromAddress"] = email.get("fromAddress"), email["toAddress"]
+
+
+@_fault(
+    "email-reply-wrong-addresses",
+    MACHINES,
+    ["GWS-EMAIL-007"],
+    "A reply e-mail (OutboundReply) shows to and from swapped, addressed to the contact center's own address, in "
+    "reads and notifications. Caught by the e-mail reply scenario that checks the EmailReplyCreated addresses.",
+)
+def _email_reply_wrong_addresses(_: float | None) -> Hooks:
+    return Hooks(wire=_swap_reply_addresses)
+
+
+async def _drop_subject_prefix(ctx: Context, call_next: HandlerCall) -> Any:
+    if _is_operation(ctx, "POST", "/me/interactions/{id}", ["Reply", "ReplyAll"]):
+        ctx.body.pop("subjectPrefix", None)
+    return await call_next(ctx)
+
+
+@_fault(
+    "email-reply-wrong-subject",
+    MACHINES,
+    ["GWS-EMAIL-008"],
+    "Reply and ReplyAll ignore subjectPrefix, so the reply's subject is the original subject alone. Caught by the "
+    'e-mail reply scenario that replies with subjectPrefix "Re: " and checks the subject.',
+)
+def _email_reply_wrong_subject(_: float | None) -> Hooks:
+    return Hooks(handler=_drop_subject_prefix)
+
+
+def _drop_first_chat_message(obj: Body) -> None:
+    events = obj.get("chat_notifications")
+    if not isinstance(events, list) or len(events) < 2:
+        return  # one event is a new event, not a history
+    for index, event in enumerate(events):
+        if isinstance(event, dict) and event.get("MessageType") == "NEW_MESSAGE":
+            del events[index]
+            return
+
+
+@_fault(
+    "chat-history-missing-message",
+    MACHINES,
+    ["GWS-CHAT-003", "GWS-CHAT-009"],
+    "A chat history (ChatAccepted, RequestChatHistory) leaves out its first NEW_MESSAGE event. Caught by the chat "
+    "scenario that accepts a chat the customer wrote into and looks for that message in the history.",
+)
+def _chat_history_missing_message(_: float | None) -> Hooks:
+    return Hooks(wire=_drop_first_chat_message)
+
+
+# == notifications =====================================================================================
+
+
+def _skip_call_status(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    if topic == CALLS and data.get("notificationType") == "StatusChange":
+        return
+    deliver(user_id, topic, data)
+
+
+@_fault(
+    "notification-missing",
+    NOTIFICATIONS,
+    ["GWS-CALL-010", "GWS-CALL-012", "GWS-GEN-020"],
+    "No CallStatusChange message is ever sent on /v2/me/calls (REST reads still show the states). Caught by the "
+    "call scenario waiting for the Dialing call after Dial.",
+)
+def _notification_missing(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_skip_call_status))
+
+
+def _twice(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    deliver(user_id, topic, data)
+    deliver(user_id, topic, copy.deepcopy(data))
+
+
+@_fault(
+    "notification-duplicated",
+    NOTIFICATIONS,
+    ["GWS-PWD-001", "GWS-PWD-007"],
+    "Every notification is delivered twice. Caught by the password scenario that expects exactly one "
+    "MePasswordChangeSuccessful message after ChangePassword (assert_quiet after it).",
+)
+def _notification_duplicated(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_twice))
+
+
+def _calls_on_devices(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    deliver(user_id, "/v2/me/devices" if topic == CALLS else topic, data)
+
+
+@_fault(
+    "notification-wrong-topic",
+    NOTIFICATIONS,
+    ["GWS-NOTIF-004", "GWS-NOTIF-001"],
+    "Call messages are published on /v2/me/devices instead of /v2/me/calls. Caught by the call scenario waiting on "
+    "/v2/me/calls, and by the topic-schema check of /v2/me/devices.",
+)
+def _notification_wrong_topic(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_calls_on_devices))
+
+
+def _held_as_established(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    call = data.get("call")
+    if topic == CALLS and isinstance(call, dict) and call.get("state") == "Held":
+        call["state"] = "Established"
+    deliver(user_id, topic, data)
+
+
+@_fault(
+    "notification-wrong-state",
+    NOTIFICATIONS,
+    ["GWS-CALL-016", "GWS-CALL-010"],
+    "A call message reports a Held call as Established (REST reads show Held). Caught by the call scenario that "
+    "holds a call and waits for its CallStatusChange in state Held.",
+)
+def _notification_wrong_state(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_held_as_established))
+
+
+def _without_message_type(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    data.pop("messageType", None)
+    deliver(user_id, topic, data)
+
+
+@_fault(
+    "notification-schema-invalid",
+    NOTIFICATIONS,
+    ["GWS-NOTIF-002"],
+    "Messages on /v2/me/devices, /v2/me/calls, /v2/me/interactions and /v2/me/workbins lack messageType. Caught by "
+    "the schema check every received notification passes (validate_notification).",
+)
+def _notification_schema_invalid(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_without_message_type))
+
+
+def _later(delay_s: float) -> PublishHook:
+    def hook(bus: EventBus, deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # published outside the server's loop (a unit test's direct call): nothing to wait on
+            deliver(user_id, topic, data)
+            return
+        loop.call_later(delay_s, deliver, user_id, topic, data)
+
+    return hook
+
+
+@_fault(
+    "notification-late",
+    NOTIFICATIONS,
+    ["GWS-GEN-020", "GWS-AGST-012"],
+    f"Every notification is delivered SECONDS late (default {DEFAULT_LATE_S:g} s, beyond the suite's 10 s "
+    "notification timeout). Caught by any scenario waiting for a message, e.g. ChannelStateChanged after Ready.",
+    default=DEFAULT_LATE_S,
+)
+def _notification_late(delay_s: float | None) -> Hooks:
+    return Hooks(publish=_later(DEFAULT_LATE_S if delay_s is None else delay_s))
+
+
+def _to_everyone(bus: EventBus, deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    deliver(user_id, topic, data)
+    if topic.startswith("/v2/me"):
+        for other in bus.subscribed_users():
+            if other != user_id:
+                deliver(other, topic, copy.deepcopy(data))
+
+
+@_fault(
+    "notification-other-user",
+    NOTIFICATIONS,
+    ["GWS-NOTIF-005"],
+    "Every /v2/me message is also delivered to every other user with a CometD session. Caught by the isolation "
+    "check: a second agent listening while the first works must receive nothing.",
+)
+def _notification_other_user(_: float | None) -> Hooks:
+    return Hooks(publish=_to_everyone)
+
+
+# == security ==========================================================================================
+
+
+def _anyone(conn: HTTPConnection, store: Store) -> User | None:
+    """The user the Basic credentials name, whatever the password; without a name, the first administrator."""
+    header = conn.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            name = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            name = ""
+        named = store.user_by_name(name)
+        if named is not None:
+            return named
+    return next((user for user in store.users.values() if "ROLE_ADMIN" in user.roles), None)
+
+
+@_fault(
+    "no-authentication",
+    SECURITY,
+    ["GWS-AUTH-003", "GWS-AUTH-002", "GWS-COMETD-003"],
+    "Requests without valid credentials are served: a wrong password passes as the named user, no credentials as "
+    "the administrator (REST and CometD). Caught by the authentication checks (no/wrong credentials -> 401).",
+)
+def _no_authentication(_: float | None) -> Hooks:
+    return Hooks(unauthenticated=_anyone)
+
+
+@_fault(
+    "no-role-check",
+    SECURITY,
+    ["GWS-PERM-001", "GWS-PERM-005", "GWS-PERM-003"],
+    "The caller's role is not checked against the operation's roles, so an agent may create users or read "
+    "/settings. Caught by the permission matrix (agent -> statusCode 5 on admin operations).",
+)
+def _no_role_check(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"role"}))
+
+
+@_fault(
+    "other-agents-objects",
+    SECURITY,
+    ["GWS-PERM-002"],
+    "An agent may read and operate another agent's device, call and user (the ownership check is off; lists stay "
+    "own). Caught by the isolation checks (agent1 on agent2's device or call -> 5 or 6).",
+)
+def _other_agents_objects(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"owner"}))
+
+
+@_fault(
+    "users-topic-open-to-agents",
+    SECURITY,
+    ["GWS-COMETD-008", "GWS-NOTIF-006"],
+    "An agent's CometD subscription to /v2/users, the supervisors' topic about other users, is accepted. Caught by "
+    "the CometD check that an agent's /meta/subscribe to /v2/users is refused.",
+)
+def _users_topic_open_to_agents(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"topic-role"}))
+
+
+# == protocol ==========================================================================================
+
+
+def _handshake_without_client_id(message: Message, reply: Message) -> Message:
+    if reply.get("channel") == "/meta/handshake" and reply.get("successful") is True:
+        return {k: v for k, v in reply.items() if k != "clientId"}
+    return reply
+
+
+@_fault(
+    "handshake-without-client-id",
+    PROTOCOL,
+    ["GWS-COMETD-002"],
+    "A successful /meta/handshake reply carries no clientId. Caught by the handshake check (and every CometD "
+    "scenario, whose listener cannot connect).",
+)
+def _handshake_without_client_id_fault(_: float | None) -> Hooks:
+    return Hooks(bayeux_reply=_handshake_without_client_id)
+
+
+def _never_hold(message: Message) -> Message:
+    if message.get("channel") != "/meta/connect":
+        return message
+    advice = message.get("advice")
+    return {**message, "advice": {**(advice if isinstance(advice, dict) else {}), "timeout": 0}}
+
+
+@_fault(
+    "connect-never-held",
+    PROTOCOL,
+    ["GWS-COMETD-006"],
+    "Every /meta/connect is answered at once, even with nothing to deliver, instead of being held until a message "
+    "or the advised timeout. Caught by the CometD check that an idle second connect is held.",
+)
+def _connect_never_held(_: float | None) -> Hooks:
+    return Hooks(bayeux_request=_never_hold)
+
+
+def _accept_unknown_client(message: Message, reply: Message) -> Message:
+    error = reply.get("error")
+    if not (isinstance(error, str) and error.startswith("402")):
+        return reply
+    accepted = {k: v for k, v in reply.items() if k not in ("error", "advice")}
+    accepted.update(successful=True, advice={"reconnect": "retry", "interval": 0})
+    if isinstance(message.get("clientId"), str):
+        accepted["clientId"] = message["clientId"]
+    return accepted
+
+
+@_fault(
+    "unknown-client-accepted",
+    PROTOCOL,
+    ["GWS-COMETD-011"],
+    "A /meta/connect or /meta/subscribe with an unknown clientId is answered successful instead of with a 402 error "
+    "and reconnect advice. Caught by the CometD check with a made-up clientId.",
+)
+def _unknown_client_accepted(_: float | None) -> Hooks:
+    return Hooks(bayeux_reply=_accept_unknown_client)
+
+
+def _connect_without_advice(message: Message, reply: Message) -> Message:
+    if reply.get("channel") == "/meta/connect" and reply.get("successful") is True:
+        return {k: v for k, v in reply.items() if k != "advice"}
+    return reply
+
+
+@_fault(
+    "connect-without-advice",
+    PROTOCOL,
+    ["GWS-COMETD-004"],
+    "Successful /meta/connect replies carry no advice. Caught by the connect check (successful true and an advice) "
+    "and the /meta/connect reply schema.",
+)
+def _connect_without_advice_fault(_: float | None) -> Hooks:
+    return Hooks(bayeux_reply=_connect_without_advice)
+
+
+def requirement_ids() -> Mapping[str, tuple[str, ...]]:
+    """Fault name -> the requirement ids it breaks (what the kill matrix matches caught tests against)."""
+    return {name: fault.requirements for name, fault in REGISTRY.items()}
