@@ -115,9 +115,11 @@ class StimulusAdapter(ABC):
 
     def inbound_email(
         self, *, from_address: str, to_address: str, subject: str, text: str = "",
+        cc_addresses: str = "", reply_to_address: str = "",
         agent: Party | None = None, queue: str | None = None,
     ) -> Stimulus:
-        """A customer's e-mail arrives; offered to ``agent`` (Ready on email) or through ``queue``."""
+        """A customer's e-mail arrives (CC and Reply-To optional: the reply rules read them, E65);
+        offered to ``agent`` (Ready on email) or through ``queue``."""
         raise self._cannot("an inbound e-mail")
 
     def inbound_chat(

@@ -30,13 +30,19 @@ class ManualStimulus(StimulusAdapter):
 
     def inbound_email(
         self, *, from_address: str, to_address: str, subject: str, text: str = "",
+        cc_addresses: str = "", reply_to_address: str = "",
         agent: Party | None = None, queue: str | None = None,
     ) -> Stimulus:
         where = f"so that it is offered to {agent}" if agent else f"into queue {queue or 'the inbound e-mail queue'}"
+        headers = "".join(
+            f", {name} {value}" for name, value in (("CC", cc_addresses), ("Reply-To", reply_to_address)) if value
+        )
+        body = f" and this text:\n{text}\n" if text else ""
         return self._ask(
             "inbound_email",
-            f"send an e-mail from {from_address} to {to_address} with subject {subject!r} {where}.",
-            fromAddress=from_address, toAddress=to_address, subject=subject, agent=str(agent) if agent else None,
+            f"send an e-mail from {from_address} to {to_address}{headers} with subject {subject!r}{body} {where}.",
+            fromAddress=from_address, toAddress=to_address, subject=subject, ccAddresses=cc_addresses or None,
+            replyToAddress=reply_to_address or None, agent=str(agent) if agent else None,
         )
 
     def inbound_chat(

@@ -49,9 +49,11 @@ class ReferenceStimulus(StimulusAdapter):
 
     def inbound_email(
         self, *, from_address: str, to_address: str, subject: str, text: str = "",
+        cc_addresses: str = "", reply_to_address: str = "",
         agent: Party | None = None, queue: str | None = None,
     ) -> Stimulus:
         arguments = {"fromAddress": from_address, "toAddress": to_address, "subject": subject, "text": text,
+                     "ccAddresses": cc_addresses or None, "replyToAddress": reply_to_address or None,
                      "queue": queue, "agentId": _id(agent)}
         return self._done("inbound_email", arguments, self._post("/emails", arguments))
 
