@@ -1,0 +1,295 @@
+"""What the e-mail, chat and voice scenarios share: the agents they hold, and how each step is judged.
+
+Isolation under pytest-xdist: a scenario holds every configured account it uses for its whole run
+(``gws_exclusive``: one file lock per account, shared by all workers; all of a scenario's accounts
+are taken in one call, sorted, so two scenarios cannot deadlock). Under that lock the messages an
+account receives belong to the scenario, which is what lets it assert that nothing unexpected or
+duplicated arrived. Each scenario also works only on interactions and calls it created itself and
+leaves none behind (``Cast.cleanup`` runs even when a step failed).
+
+Capabilities tell the truth: every operation a scenario performs must be listed in the capabilities
+of the latest message about that object (``require_listed``); after a step, the object is re-read and
+must show the state and capabilities of that message, and one operation the message does *not* list
+is tried: it must be refused with statusCode 2 (E13), leave the object as it was, and cause no message
+(``refuse_unlisted``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance import findings
+from conformance.api import Agent, Reply
+from conformance.client import GwsClient
+from conformance.cometd import NotificationListener, QuietnessBroken
+from conformance.errors import GwsConformanceError, SuiteError
+from conformance.failures import Level, Violation
+from conformance.inbox import Inbox
+from conformance.notifications import known_value_warnings
+from conformance.stimulus import Party as StimulusParty
+from conformance.suite.scenarios.support import Me, require
+
+__all__ = [
+    "REFUSAL",
+    "Cast",
+    "Party",
+    "best_effort",
+    "capabilities_of",
+    "quiet",
+    "refuse_unlisted",
+    "require_listed",
+    "warn_unknown_values",
+]
+
+# What every refusal of an operation that is not listed proves (E13, E18): statusCode 2, nothing
+# changed, no message.
+REFUSAL = ("GWS-GEN-010", "GWS-GEN-013", "GWS-NOTIF-008")
+NOT_IN_CAPABILITIES = 2
+SETTLE_WINDOW_S = 1.0  # quiet time that ends a scenario's cleanup when it never opened an inbox
+SETTLE_LIMIT_S = 30.0  # a listener that never falls quiet: stop waiting (the next scenario will tell)
+
+ClientFor = Callable[[str], GwsClient]
+Hold = Callable[..., None]
+OpenInbox = Callable[..., Inbox]
+
+
+@dataclass
+class Party:
+    """A configured agent taking part in a scenario: its client, what GET /me says, its inbox."""
+
+    role: str
+    client: GwsClient
+    me: Me
+    open_inbox: OpenInbox
+    listener: NotificationListener
+    inbox: Inbox | None = None
+
+    @property
+    def agent(self) -> Agent:
+        return Agent(self.client)
+
+    @property
+    def id(self) -> str:
+        return self.me.id
+
+    @property
+    def user_name(self) -> str:
+        return self.me.user_name
+
+    @property
+    def device_id(self) -> str:
+        if not self.me.device_ids:
+            raise SuiteError(f"{self.role} has no device: the voice scenarios need one per agent")
+        return self.me.device_ids[0]
+
+    @property
+    def phone(self) -> str:
+        return str(self.me.device(self.device_id).get("phoneNumber", ""))
+
+    def stimulus_party(self) -> StimulusParty:
+        """The agent as a stimulus adapter names it (user id for control APIs, userName for people)."""
+        phone = self.phone if self.me.device_ids else None
+        return StimulusParty(self.user_name, self.id, phone)
+
+    def listen(self, *topics: str) -> Inbox:
+        """Open the agent's inbox on ``topics``: from now on every message there must be claimed."""
+        self.inbox = self.open_inbox(self.role, topics=topics)
+        return self.inbox
+
+    @property
+    def settle_window_s(self) -> float:
+        return self.inbox.quiet_window_s if self.inbox is not None else SETTLE_WINDOW_S
+
+    @property
+    def messages(self) -> Inbox:
+        if self.inbox is None:
+            raise SuiteError(f"{self.role}: the scenario expects messages before listening")
+        return self.inbox
+
+
+@dataclass
+class Cast:
+    """The configured agents of one scenario, held exclusively until the test ends."""
+
+    client_for: ClientFor
+    hold: Hold
+    open_inbox: OpenInbox
+    listener_for: Callable[[str], NotificationListener]
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    _parties: list[Party] = field(default_factory=list)
+
+    def take(self, *roles: str) -> tuple[Party, ...]:
+        """Lock the accounts (all at once, once per scenario), then read who they are."""
+        if self._parties:
+            raise SuiteError("Cast.take: a scenario takes all its accounts in one call (no lock-order deadlock)")
+        self.hold(*roles)
+        for role in roles:
+            client = self.client_for(role)
+            self._parties.append(Party(role, client, Me.read(client), self.open_inbox, self.listener_for(role)))
+        return tuple(self._parties)
+
+    def on_cleanup(self, action: Callable[[], None]) -> None:
+        """Run ``action`` when the scenario ends, passed or failed (last registered runs first)."""
+        self.cleanups.append(action)
+
+    def cleanup(self) -> None:
+        """Run the cleanups, then wait until the parties' listeners fall quiet: a message this scenario
+        caused must not arrive in the inbox of the next scenario that takes the same account."""
+        for action in reversed(self.cleanups):
+            best_effort(action)
+        self.cleanups.clear()
+        if self._parties:
+            window = max(party.settle_window_s for party in self._parties)
+            best_effort(lambda: drain([party.listener for party in self._parties], window))
+
+    @property
+    def parties(self) -> list[Party]:
+        return self._parties
+
+
+def drain(listeners: Sequence[NotificationListener], window_s: float) -> None:
+    """Wait until none of ``listeners`` received anything for ``window_s`` (bounded by SETTLE_LIMIT_S)."""
+    limit = time.monotonic() + SETTLE_LIMIT_S
+    while time.monotonic() < limit:
+        marks = [listener.mark() for listener in listeners]
+        deadline = time.monotonic() + window_s
+        try:
+            for listener, mark in zip(listeners, marks, strict=True):
+                for topic in listener.topics:
+                    listener.assert_quiet(topic, window_s=max(deadline - time.monotonic(), 0.0), after=mark)
+        except QuietnessBroken:
+            continue
+        return
+
+
+def best_effort(action: Callable[[], object]) -> None:
+    """Cleanup must not hide the scenario's own result: what it finds is not judged."""
+    token = findings.current()
+    findings.activate(None)  # nothing cleanup meets becomes a warning of the test
+    try:
+        action()
+    except (GwsConformanceError, AssertionError, KeyError, TypeError, ValueError):
+        pass
+    finally:
+        findings.activate(token)
+
+
+# -- judging a step ---------------------------------------------------------------------------------
+
+
+def capabilities_of(item: Mapping[str, Any] | None) -> list[str]:
+    value = item.get("capabilities") if isinstance(item, Mapping) else None
+    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+
+
+def require_listed(operation: str, item: Mapping[str, Any], what: str, *ids: str) -> None:
+    """The scenario performs ``operation``: the latest message about the object must have listed it."""
+    listed = capabilities_of(item)
+    require(
+        operation in listed,
+        f"{operation} is not in the capabilities of {what}",
+        f"The scenario's next step is {operation}, valid in this state, but the latest message about {what} "
+        f"lists only {listed}: capabilities must list every operation valid now.",
+        *ids,
+    )
+
+
+def quiet(*parties: Party, window_s: float | None = None) -> None:
+    """Nothing unclaimed arrived for any of ``parties`` (one quiet window spent for all of them)."""
+    inboxes = [p.inbox for p in parties if p.inbox is not None]
+    if not inboxes:
+        return
+    window = window_s if window_s is not None else inboxes[0].quiet_window_s
+    deadline = time.monotonic() + window
+    for inbox in inboxes:
+        inbox.assert_quiet(window_s=max(deadline - time.monotonic(), 0.0))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An operation tried while it is not listed: its name and how to send it (``expect`` given)."""
+
+    name: str
+    send: Callable[..., Reply]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def refuse_unlisted(
+    *,
+    what: str,
+    message: Mapping[str, Any],
+    reread: Callable[[], Mapping[str, Any]],
+    attempts: Sequence[Attempt],
+    parties: Iterable[Party],
+    ids: Sequence[str],
+    same: Callable[[Mapping[str, Any]], Any],
+) -> str:
+    """Re-read the object, try the first operation of ``attempts`` that ``message`` does not list.
+
+    ``message``: the object as its latest message showed it; ``reread``: GET of the object;
+    ``same``: the part of the object that must not change (state, capabilities, ...).
+    The re-read must show the message's state and capabilities (``ids``: the requirements about
+    the object's capabilities); the refusal proves REFUSAL. Returns the name of the operation tried.
+    """
+    before = reread()
+    listed = capabilities_of(message)
+    require(
+        before.get("state") == message.get("state") and sorted(capabilities_of(before)) == sorted(listed),
+        f"{what}: GET disagrees with its latest message",
+        f"The latest message showed state {message.get('state')!r} with capabilities {listed}; GET right after "
+        f"shows state {before.get('state')!r} with {capabilities_of(before)}.",
+        *ids,
+    )
+    attempt = next((a for a in attempts if a.name not in listed), None)
+    if attempt is None:
+        raise SuiteError(f"{what}: every operation the scenario could try is listed ({listed}); add a candidate")
+    reply = attempt.send(**attempt.attributes, expect=NOT_IN_CAPABILITIES)
+    after = reread()
+    require(
+        same(after) == same(before),
+        f"{what}: a refused {attempt.name} changed it",
+        f"{attempt.name} was refused (statusCode {reply.status_code}) yet the object changed:\n"
+        f"before: {same(before)!r}\nafter:  {same(after)!r}",
+        "GWS-GEN-010",
+        evidence=[reply.exchange],
+    )
+    quiet(*parties)
+    return attempt.name
+
+
+def warn_unknown_values(topic: str, data: Mapping[str, Any], *ids: str) -> None:
+    """A capability (or other open-list value) the reference does not list: a warning (E19, E20)."""
+    for warning in known_value_warnings(topic, data):
+        findings.warn(
+            Violation(
+                title="A value the reference does not list",
+                message=f"{topic}: {warning}",
+                requirement_ids=ids,
+                level=Level.SHOULD,
+                check="known_values",
+            )
+        )
+
+
+@dataclass
+class Sequenced:
+    """Per-object order: the listener index of the latest message claimed about each object id."""
+
+    last: dict[str, int] = field(default_factory=dict)
+
+    def claim(self, object_id: str, index: int, what: str, *ids: str) -> None:
+        previous = self.last.get(object_id, -1)
+        require(
+            index > previous,
+            f"{what}: messages out of order",
+            f"A message about {what} arrived (#{index}) before one the scenario claimed earlier (#{previous}).",
+            *ids,
+        )
+        self.last[object_id] = index
+
+
+def ids_in(values: Iterable[Any]) -> Iterator[str]:
+    return (str(v) for v in values if isinstance(v, str))
