@@ -32,6 +32,7 @@ from reference_impl.handlers.multimedia import (
     own_interaction,
     publish,
 )
+from reference_impl.handlers.workbins import refuse_foreign_interaction
 from reference_impl.http import ApiError, Context, StatusCode
 from reference_impl.model import ModelError, Notification
 from reference_impl.model.email import create_email
@@ -104,6 +105,7 @@ async def post_my_interactions_operation(ctx: Context) -> dict[str, Any]:
     except ModelError as error:
         raise model_error(error) from None
     workbin = center.workbin(ctx, workbin_id)
+    refuse_foreign_interaction(ctx, workbin, interaction_id)
     _run(ctx, lambda: workbin.apply("PullInteractionFromWorkbin", interactionId=interaction_id))
     return {}
 

@@ -19,11 +19,18 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl.handlers.multimedia import model_error, multimedia, publish
-from reference_impl.http import Context
+from reference_impl.http import ApiError, Context, StatusCode
 from reference_impl.model import ModelError
+from reference_impl.model.interaction import FINISHED
 from reference_impl.model.workbin import Workbin
 
-__all__ = ["add_to_workbin", "get_workbin_content", "list_my_workbins", "post_workbin_operation"]
+__all__ = [
+    "add_to_workbin",
+    "get_workbin_content",
+    "list_my_workbins",
+    "post_workbin_operation",
+    "refuse_foreign_interaction",
+]
 
 
 async def list_my_workbins(ctx: Context) -> dict[str, Any]:
@@ -55,8 +62,20 @@ async def get_workbin_content(ctx: Context) -> dict[str, Any]:
 async def add_to_workbin(ctx: Context) -> dict[str, Any]:
     workbin = multimedia(ctx.store).workbin(ctx, ctx.path_params["workbinId"])
     interaction_id = ctx.required_text("interactionId")
+    refuse_foreign_interaction(ctx, workbin, interaction_id)
     _apply(ctx, workbin, "AddInteractionToWorkbin", interactionId=interaction_id)
     return {"uri": _entry_uri(ctx, workbin, interaction_id)}
+
+
+def refuse_foreign_interaction(ctx: Context, workbin: Workbin, interaction_id: str) -> None:
+    """E14 before the model's rules: an interaction that is neither in the caller's workbin nor handled by
+    the caller -- another agent's, in its hands or its workbin -- is statusCode 5 (GWS-PERM-002). An
+    unknown or finished one is left to the model (statusCode 2, which GWS-WB-009 allows)."""
+    interaction = multimedia(ctx.store).interactions.get(interaction_id)
+    if interaction is None or interaction.state in FINISHED:
+        return
+    if interaction_id not in workbin.items and interaction.view_for(ctx.user.id) is None:
+        raise ApiError(StatusCode.NO_PERMISSION, f"interaction {interaction_id} is not this user's")
 
 
 def _apply(ctx: Context, workbin: Workbin, operation_name: str, **attributes: Any) -> None:
