@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from reference_impl import faults
 from reference_impl.store import FixtureError, Store
 
 __all__ = ["main"]
@@ -24,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
         "--stimulus", action="store_true", help="also serve the control API that plays the outside world"
     )
     serve.add_argument("--csrf", action="store_true", help="open cookie sessions and require X-CSRF-TOKEN on them")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="commit one deliberate violation (repeatable); '--fault list' prints them all",
+    )
     return parser
 
 
@@ -39,6 +47,14 @@ def _port(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)  # bad arguments: usage on stderr, exit 2
+    if "list" in arguments.fault:
+        print("\n".join(faults.describe()))
+        return 0
+    try:
+        faults.Faults.parse(arguments.fault)
+    except faults.UnknownFault as exc:
+        print(f"gws-reference: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         store = Store.from_file(arguments.data)
     except FixtureError as exc:
@@ -50,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reference_impl.app import create_app
 
     try:
-        app = create_app(store, stimulus=arguments.stimulus, csrf=arguments.csrf)
+        app = create_app(store, stimulus=arguments.stimulus, csrf=arguments.csrf, faults=arguments.fault)
     except RuntimeError as exc:
         print(f"gws-reference: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,516 @@
+"""Fault modes (reference_impl/faults.py): the registry, ``--fault``, and for every fault a probe that
+shows the violation happens when the fault is active and does not when it is not.
+
+A probe drives one in-process server (httpx.ASGITransport, the bus, raw Bayeux POSTs) and answers
+True when it saw the violation. Each fault is probed twice, on a faulty and on a clean server, so a
+probe that cannot tell the two apart fails here rather than in the kill matrix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from reference_support import BASE_URL, CREDENTIALS, DEVICE_ID, USER_ID
+
+from conformance import contract
+from conformance.notifications import validate_notification
+from reference_impl import cli
+from reference_impl.app import create_app
+from reference_impl.faults import CATEGORIES, REGISTRY, Faults, UnknownFault, describe
+from reference_impl.store import Store
+
+pytestmark = pytest.mark.anyio
+
+API = "/api/v2"
+NOTIFICATIONS = "/api/v2/notifications"
+PHONE = {"agent1": "5001", "agent2": "5002"}
+EMAIL = {
+    "fromAddress": "customer@example.test",
+    "toAddress": "support@example.test",
+    "subject": "My order",
+    "text": "Where is it?",
+}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# -- the server a probe drives ---------------------------------------------------------------------------
+
+
+class Server:
+    """One in-process reference server (with the stimulus API), as the fixture users see it."""
+
+    def __init__(self, client: httpx.AsyncClient, app: Any) -> None:
+        self.client = client
+        self.app = app
+
+    async def request(
+        self, who: str | None, method: str, path: str, body: Any = None, **params: str
+    ) -> tuple[int, dict[str, Any]]:
+        response = await self.client.request(
+            method, path if path.startswith("http") else API + path, json=body, params=params or None,
+            auth=CREDENTIALS[who] if who else None,
+        )
+        return response.status_code, response.json()
+
+    async def get(self, who: str | None, path: str, **params: str) -> dict[str, Any]:
+        return (await self.request(who, "GET", path, **params))[1]
+
+    async def post(self, who: str, path: str, body: Any) -> dict[str, Any]:
+        return (await self.request(who, "POST", path, body))[1]
+
+    async def stimulate(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply: dict[str, Any] = (await self.client.post(f"/stimulus{path}", json=body)).json()
+        assert reply["statusCode"] == 0, reply
+        return reply
+
+    def listen(self, who: str) -> Inbox:
+        return Inbox(self.app.state.bus.subscribe(USER_ID[who]))
+
+    async def bayeux(self, who: str, *messages: dict[str, Any]) -> list[dict[str, Any]]:
+        response = await self.client.post(NOTIFICATIONS, json=list(messages), auth=CREDENTIALS[who])
+        replies: list[dict[str, Any]] = response.json()
+        return replies
+
+    async def handshake(self, who: str) -> dict[str, Any]:
+        (reply,) = await self.bayeux(who, {"channel": "/meta/handshake", "version": "1.0", "id": "1",
+                                           "supportedConnectionTypes": ["long-polling"]})
+        return reply
+
+
+class Inbox:
+    """A user's bus subscription: the (topic, data) messages published to that user so far."""
+
+    def __init__(self, subscription: Any) -> None:
+        self.subscription = subscription
+
+    def take(self, topic: str | None = None) -> list[dict[str, Any]]:
+        return [data for t, data in self.subscription.drain() if topic is None or t == topic]
+
+    def take_all(self) -> list[tuple[str, dict[str, Any]]]:
+        events: list[tuple[str, dict[str, Any]]] = self.subscription.drain()
+        return events
+
+
+@asynccontextmanager
+async def served(*faults: str) -> AsyncIterator[Server]:
+    app = create_app(Store.from_file(), stimulus=True, faults=faults)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        yield Server(client, app)
+
+
+# -- shared steps ----------------------------------------------------------------------------------------
+
+
+async def ringing_call(server: Server) -> tuple[str, str]:
+    """agent1 dials agent2: (agent1's call id, agent2's call id)."""
+    body = {"operationName": "Dial", "destination": PHONE["agent2"]}
+    assert (await server.post("agent1", f"/devices/{DEVICE_ID['agent1']}/calls", body))["statusCode"] == 0
+    return await only_call(server, "agent1"), await only_call(server, "agent2")
+
+
+async def only_call(server: Server, who: str) -> str:
+    (uri,) = (await server.get(who, "/me/calls"))["uris"]
+    call_id: str = uri.rsplit("/", 1)[1]
+    return call_id
+
+
+async def established_call(server: Server) -> str:
+    """agent1 dials agent2 who answers: agent1's call id."""
+    mine, theirs = await ringing_call(server)
+    assert (await server.post("agent2", f"/me/calls/{theirs}", {"operationName": "Answer"}))["statusCode"] == 0
+    return mine
+
+
+async def call_of(server: Server, who: str, call_id: str) -> dict[str, Any]:
+    call: dict[str, Any] = (await server.get(who, f"/me/calls/{call_id}"))["call"]
+    return call
+
+
+async def accepted_email(server: Server) -> tuple[str, Inbox]:
+    inbox = server.listen("agent1")
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    email = await server.stimulate("/emails", {**EMAIL, "agentId": USER_ID["agent1"]})
+    interaction_id: str = email["interactionId"]
+    assert (await server.post("agent1", f"/me/interactions/{interaction_id}", {"operationName": "Accept"}))[
+        "statusCode"
+    ] == 0
+    inbox.take_all()
+    return interaction_id, inbox
+
+
+async def reply_created(server: Server) -> dict[str, Any]:
+    """agent1 replies to an e-mail with subjectPrefix "Re: ": the EmailReplyCreated message's email_object."""
+    original, inbox = await accepted_email(server)
+    body = {"operationName": "Reply", "queueName": "SimpleEmailOutQueue", "subjectPrefix": "Re: "}
+    assert (await server.post("agent1", f"/me/interactions/{original}", body))["statusCode"] == 0
+    (created,) = inbox.take("/v2/me/interactions")
+    email: dict[str, Any] = created["email_object"]
+    return email
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+# -- probes: fault name -> True when the violation is seen ---------------------------------------------
+
+Probe = Callable[[Server], Awaitable[bool]]
+PROBES: dict[str, Probe] = {}
+# The fault as probed, when not just its name.
+SPECS = {"notification-late": "notification-late=0.2"}
+
+
+def probe(name: str) -> Callable[[Probe], Probe]:
+    def register(function: Probe) -> Probe:
+        PROBES[name] = function
+        return function
+
+    return register
+
+
+# response shape
+
+
+@probe("reply-without-status-code")
+async def _(server: Server) -> bool:
+    return "statusCode" not in await server.get("agent1", "/me")
+
+
+@probe("status-code-as-string")
+async def _(server: Server) -> bool:
+    return (await server.get("agent1", "/me"))["statusCode"] == "0"
+
+
+@probe("object-id-missing")
+async def _(server: Server) -> bool:
+    return "id" not in (await server.get("admin", f"/users/{USER_ID['agent1']}"))["user"]
+
+
+@probe("collection-named-items")
+async def _(server: Server) -> bool:
+    body = await server.get("admin", "/users", fields="*")
+    return "items" in body and "users" not in body
+
+
+@probe("fields-ignored")
+async def _(server: Server) -> bool:
+    body = await server.get("admin", "/users", fields="*")
+    return "uris" in body and "users" not in body
+
+
+@probe("subresources-ignored")
+async def _(server: Server) -> bool:
+    return "skills" not in (await server.get("agent1", "/me", subresources="*"))["user"]
+
+
+@probe("uris-lead-nowhere")
+async def _(server: Server) -> bool:
+    uri = (await server.get("admin", "/users"))["uris"][0]
+    return (await server.request("admin", "GET", uri))[1]["statusCode"] == 6
+
+
+@probe("create-without-uri")
+async def _(server: Server) -> bool:
+    body = await server.post("admin", "/skills", {"name": "Probe_Skill"})
+    assert body["statusCode"] == 0 and "id" in body
+    return "uri" not in body
+
+
+# errors
+
+
+@probe("not-found-as-invalid")
+async def _(server: Server) -> bool:
+    status, body = await server.request("admin", "GET", "/users/no-such-user")
+    return (status, body["statusCode"]) == (400, 2)
+
+
+@probe("server-error-for-bad-input")
+async def _(server: Server) -> bool:
+    status, body = await server.request("admin", "POST", "/users", {"userName": "probe"})  # no password: 1
+    return status == 500 and body["statusCode"] == 4
+
+
+@probe("missing-attribute-accepted")
+async def _(server: Server) -> bool:
+    status, body = await server.request("admin", "POST", "/users", {"userName": "probe"})
+    return (status, body["statusCode"]) == (200, 0)
+
+
+@probe("not-found-as-success")
+async def _(server: Server) -> bool:
+    status, body = await server.request("admin", "GET", "/users/no-such-user")
+    return (status, body["statusCode"]) == (200, 0)
+
+
+@probe("error-without-status-message")
+async def _(server: Server) -> bool:
+    status, body = await server.request("admin", "GET", "/users/no-such-user")
+    assert (status, body["statusCode"]) == (404, 6)
+    return "statusMessage" not in body
+
+
+# state machines
+
+
+@probe("hold-not-applied")
+async def _(server: Server) -> bool:
+    call_id = await established_call(server)
+    assert (await server.post("agent1", f"/me/calls/{call_id}", {"operationName": "Hold"}))["statusCode"] == 0
+    return (await call_of(server, "agent1", call_id))["state"] == "Established"
+
+
+@probe("call-never-established")
+async def _(server: Server) -> bool:
+    mine, theirs = await ringing_call(server)
+    assert (await server.post("agent2", f"/me/calls/{theirs}", {"operationName": "Answer"}))["statusCode"] == 0
+    states = {(await call_of(server, "agent1", mine))["state"], (await call_of(server, "agent2", theirs))["state"]}
+    return states == {"Dialing", "Ringing"}
+
+
+@probe("ready-sets-not-ready")
+async def _(server: Server) -> bool:
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    channels = (await server.get("agent1", "/me/channels"))["channels"]
+    return {c["userState"]["state"] for c in channels} == {"NotReady"}
+
+
+@probe("capabilities-list-refused")
+async def _(server: Server) -> bool:
+    call_id = await established_call(server)
+    if "Answer" not in (await call_of(server, "agent1", call_id))["capabilities"]:
+        return False
+    return (await server.post("agent1", f"/me/calls/{call_id}", {"operationName": "Answer"}))["statusCode"] == 2
+
+
+@probe("capabilities-omit-working")
+async def _(server: Server) -> bool:
+    call_id = await established_call(server)
+    listed = "Hold" in (await call_of(server, "agent1", call_id))["capabilities"]
+    works = (await server.post("agent1", f"/me/calls/{call_id}", {"operationName": "Hold"}))["statusCode"] == 0
+    return works and not listed
+
+
+@probe("email-reply-wrong-addresses")
+async def _(server: Server) -> bool:
+    email = await reply_created(server)
+    return (email["toAddress"], email["fromAddress"]) != (EMAIL["fromAddress"], EMAIL["toAddress"])
+
+
+@probe("email-reply-wrong-subject")
+async def _(server: Server) -> bool:
+    return (await reply_created(server))["subject"] != "Re: My order"
+
+
+@probe("chat-history-missing-message")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    chat = await server.stimulate("/chats", {"nickname": "Carla", "agentId": USER_ID["agent1"], "messages": ["Hello?"]})
+    inbox.take_all()
+    assert (await server.post("agent1", f"/me/interactions/{chat['interactionId']}", {"operationName": "Accept"}))[
+        "statusCode"
+    ] == 0
+    (accepted,) = inbox.take("/v2/me/interactions")
+    return "Hello?" not in [event["MessageText"] for event in accepted["chat_notifications"]]
+
+
+# notifications
+
+
+@probe("notification-missing")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    await ringing_call(server)
+    return not [m for m in inbox.take("/v2/me/calls") if m.get("notificationType") == "StatusChange"]
+
+
+@probe("notification-duplicated")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    body = {"operationName": "ChangePassword", "oldPassword": b64("agent1-secret"), "newPassword": b64("n3w-secret")}
+    assert (await server.post("agent1", "/me", body))["statusCode"] == 0
+    outcomes = inbox.take("/v2/me")
+    assert outcomes and all(m["notificationType"] == "PasswordChangeSuccessful" for m in outcomes)
+    return len(outcomes) > 1
+
+
+@probe("notification-wrong-topic")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    await ringing_call(server)
+    return any(topic != "/v2/me/calls" and "call" in data for topic, data in inbox.take_all())
+
+
+@probe("notification-wrong-state")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    call_id = await established_call(server)
+    inbox.take_all()
+    assert (await server.post("agent1", f"/me/calls/{call_id}", {"operationName": "Hold"}))["statusCode"] == 0
+    assert (await call_of(server, "agent1", call_id))["state"] == "Held"
+    return [m["call"]["state"] for m in inbox.take("/v2/me/calls")] != ["Held"]
+
+
+@probe("notification-schema-invalid")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    await ringing_call(server)
+    return any(validate_notification(topic, data) for topic, data in inbox.take_all())
+
+
+@probe("notification-late")
+async def _(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    if inbox.take("/v2/me/channels"):
+        return False  # on time
+    # Late, not lost: it arrives after the configured delay (0.2 s here; the bound only guards a hang).
+    await asyncio.wait_for(inbox.subscription.wait(), timeout=5)
+    return bool(inbox.take("/v2/me/channels"))
+
+
+@probe("notification-other-user")
+async def _(server: Server) -> bool:
+    bystander = server.listen("agent2")
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    return bool(bystander.take_all())
+
+
+# security
+
+
+@probe("no-authentication")
+async def _(server: Server) -> bool:
+    status, body = await server.request(None, "GET", "/users")
+    wrong = await server.client.get(API + "/me", auth=("agent1", "wrong"))
+    return (status, body["statusCode"]) == (200, 0) and wrong.status_code == 200
+
+
+@probe("no-role-check")
+async def _(server: Server) -> bool:
+    return (await server.get("agent1", "/settings"))["statusCode"] == 0
+
+
+@probe("other-agents-objects")
+async def _(server: Server) -> bool:
+    return (await server.get("agent1", f"/devices/{DEVICE_ID['agent2']}"))["statusCode"] == 0
+
+
+@probe("users-topic-open-to-agents")
+async def _(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    (reply,) = await server.bayeux("agent1", {"channel": "/meta/subscribe", "clientId": client_id,
+                                              "subscription": "/v2/users", "id": "2"})
+    return reply["successful"] is True
+
+
+# protocol
+
+
+@probe("handshake-without-client-id")
+async def _(server: Server) -> bool:
+    reply = await server.handshake("agent1")
+    return reply["successful"] is True and "clientId" not in reply
+
+
+@probe("connect-never-held")
+async def _(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"}
+    await server.bayeux("agent1", {**connect, "id": "2"})  # the first connect is answered at once
+    second = asyncio.create_task(server.bayeux("agent1", {**connect, "id": "3"}))
+    # Held means "not answered yet": a short bound is the only way to observe that (the advised timeout is 30 s).
+    done, _ = await asyncio.wait({second}, timeout=0.3)
+    if not done:  # release it: a disconnect answers the held connect
+        await server.bayeux("agent1", {"channel": "/meta/disconnect", "clientId": client_id, "id": "4"})
+    (reply,) = [r for r in await second if r["channel"] == "/meta/connect"]
+    return bool(done) and reply["successful"] is True
+
+
+@probe("unknown-client-accepted")
+async def _(server: Server) -> bool:
+    (reply,) = await server.bayeux("agent1", {"channel": "/meta/connect", "clientId": "made-up", "id": "1",
+                                              "connectionType": "long-polling"})
+    return reply["successful"] is True
+
+
+@probe("connect-without-advice")
+async def _(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    (reply,) = await server.bayeux("agent1", {"channel": "/meta/connect", "clientId": client_id, "id": "2",
+                                              "connectionType": "long-polling"})
+    return reply["successful"] is True and "advice" not in reply
+
+
+# -- the tests -------------------------------------------------------------------------------------------
+
+
+def test_every_fault_has_a_probe() -> None:
+    assert sorted(PROBES) == sorted(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+async def test_the_fault_happens_only_when_active(name: str) -> None:
+    async with served(SPECS.get(name, name)) as faulty:
+        assert await PROBES[name](faulty), f"{name} active, yet its violation did not happen"
+    async with served() as clean:
+        assert not await PROBES[name](clean), f"the clean server shows the violation {name} probes for"
+
+
+def test_the_registry_spans_every_category_with_at_least_30_faults() -> None:
+    assert len(REGISTRY) >= 30
+    assert {fault.category for fault in REGISTRY.values()} == set(CATEGORIES)
+
+
+def test_every_fault_names_requirements_of_the_catalogue() -> None:
+    known = {r["id"] for r in contract.load_document("requirements.yaml")["requirements"]}
+    for fault in REGISTRY.values():
+        assert fault.requirements, fault.name
+        assert set(fault.requirements) <= known, (fault.name, set(fault.requirements) - known)
+
+
+def test_every_fault_is_described_in_one_sentence_with_the_check_that_should_catch_it() -> None:
+    for fault in REGISTRY.values():
+        assert fault.description.endswith(".") and fault.caught_by.startswith("Caught by "), fault.name
+        assert fault.name == fault.name.lower() and " " not in fault.name
+
+
+def test_fault_list_prints_every_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serve", "--fault", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == describe()
+    for name in REGISTRY:
+        assert name in out
+
+
+def test_an_unknown_fault_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serve", "--fault", "no-such-fault"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "no-such-fault" in captured.err
+
+
+def test_fault_values_are_checked() -> None:
+    assert Faults.parse(["notification-late=2.5"]).names == ("notification-late",)
+    for spec in ("nope", "hold-not-applied=3", "notification-late=soon", "notification-late=-1"):
+        with pytest.raises(UnknownFault):
+            Faults.parse([spec])
+    with pytest.raises(UnknownFault):
+        create_app(Store.from_file(), faults=("nope",))
+
+
+def test_no_fault_means_no_seam_is_installed() -> None:
+    app = create_app(Store.from_file())
+    assert not app.state.faults and app.state.faults.publish_filter() is None
+    assert app.state.faults.bayeux_filters() == {}
