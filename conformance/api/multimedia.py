@@ -134,10 +134,17 @@ class Interaction(Resource):
 
     @operation("POST /me/interactions/{id}/attachments")
     def upload_attachment(
-        self, filename: str, content: bytes, *, content_type: str = "application/octet-stream", expect: Expect = OK
+        self,
+        filename: str,
+        content: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        part: str = "attachment",
+        expect: Expect = OK,
     ) -> Reply:
-        """Upload a file bound to the form part ``attachment``; the reply carries documentId (E17)."""
-        return self._send(files={"attachment": (filename, content, content_type)}, expect=expect)
+        """Upload a file bound to the form part ``attachment`` (another ``part`` name: an upload without it,
+        GWS-ATT-003); the reply carries documentId (E17)."""
+        return self._send(files={part: (filename, content, content_type)}, expect=expect)
 
     @operation("GET /me/interactions/{id}/attachments/{attachmentId}")
     def get_attachment(self, attachment_id: str, *, expect: Expect = OK) -> Reply:
