@@ -1,8 +1,8 @@
-"""A tiny app around the Bayeux server, served by uvicorn on 127.0.0.1 in a thread, for the Bayeux tests.
+"""A tiny app around the Bayeux server, served on 127.0.0.1 in a thread, for the Bayeux tests.
 
-The listening socket is bound before uvicorn starts, so clients may connect at once (the kernel queues
-them): nothing waits for the server to "come up". Messages are published through an HTTP route because
-the bus lives on the server's event loop, not on the test's.
+reference_impl.embedded binds the socket first, so clients may connect at once: nothing waits for the
+server to "come up". Messages are published through an HTTP route because the bus lives on the
+server's event loop, not on the test's.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
@@ -25,6 +22,7 @@ from starlette.routing import Route
 
 from conformance.contract import SPEC_ROOT, validate
 from reference_impl.bayeux import BayeuxServer
+from reference_impl.embedded import serve_in_thread
 from reference_impl.events import EventBus
 
 PASSWORDS = {"agent1": "agent1-pw", "agent2": "agent2-pw", "supervisor": "supervisor-pw"}
@@ -145,18 +143,5 @@ def serve(*, timeout_ms: int = 2000, session_idle_ms: int | None = None) -> Iter
     )
     app = Starlette(routes=[*bayeux.routes, Route(PUBLISH_PATH, publish, methods=["POST"])])
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bayeux-live", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", bayeux, clock, hooks)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(app) as server:
+        yield LiveServer(server.origin, bayeux, clock, hooks)

@@ -1,0 +1,92 @@
+"""Serve an ASGI app with uvicorn in a background thread, on a socket bound before the server starts.
+
+Binding first means the port is known (``port=0`` picks a free one) and a client may connect at once —
+the kernel queues the connection until uvicorn accepts it — so nothing ever polls for the server to
+"come up". ``gws-reference serve``, ``gws-conformance run`` (its embedded target) and the project's
+tests all start servers through this one function.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+__all__ = ["EmbeddedServer", "serve_in_thread"]
+
+# Seconds a stopping server gives open connections (held /meta/connect polls, websockets) to finish.
+GRACEFUL_SHUTDOWN_S = 1
+
+
+@dataclass
+class EmbeddedServer:
+    """A running server: where it listens, and how to wait for it or stop it."""
+
+    host: str
+    port: int
+    app: Any
+    _server: uvicorn.Server
+    _thread: threading.Thread
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL (what GWS_BASE_URL names)."""
+        return f"{self.origin}/api/v2"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server thread ends (or ``timeout``); True when it has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        # Shutdown waits at most GRACEFUL_SHUTDOWN_S for connections, then a little to close the loop.
+        self._thread.join(timeout=GRACEFUL_SHUTDOWN_S + 9)
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning", access_log: bool = False
+) -> Iterator[EmbeddedServer]:
+    """Serve ``app`` on ``host:port`` (0: a free port) until the block ends.
+
+    Raises OSError when the address cannot be bound (port taken, address not local), before any
+    thread starts.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    server = uvicorn.Server(config)
+    # uvicorn installs signal handlers only on the main thread, so Ctrl-C stays with the caller.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{bound_port}", daemon=True)
+    thread.start()
+    running = EmbeddedServer(host, bound_port, app, server, thread)
+    try:
+        yield running
+    finally:
+        running.stop()
+        sock.close()
