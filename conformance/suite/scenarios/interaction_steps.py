@@ -141,6 +141,8 @@ class Interactions:
             parties=self.parties,
             ids=self.capability_ids,
             same=_unchanged,
+            # E71: LeftConference tells the agents who stay that another left; it is not where they stand.
+            compare_state=message.get("state") != "LeftConference",
         )
 
 
