@@ -115,7 +115,8 @@ def _fault(
     assert category in CATEGORIES and name not in REGISTRY and marker, name
 
     def register(make: Callable[[float | None], Hooks]) -> Callable[[float | None], Hooks]:
-        REGISTRY[name] = Fault(name, category, description, "Caught by " + caught_by, tuple(requirements), make, default)
+        caught = "Caught by " + caught_by
+        REGISTRY[name] = Fault(name, category, description, caught, tuple(requirements), make, default)
         return make
 
     return register
@@ -132,7 +133,7 @@ class Faults:
         hooks = [h for _, h in self.active]
         self._requests = [h.request for h in hooks if h.request]
         self._unauthenticated = [h.unauthenticated for h in hooks if h.unauthenticated]
-        self._waived = frozenset().union(*(h.waives for h in hooks))
+        self._waived = frozenset[str]().union(*(h.waives for h in hooks))
         self._handlers = [h.handler for h in hooks if h.handler]
         self._replies = [h.reply for h in hooks if h.reply]
         self._publishers = [h.publish for h in hooks if h.publish]

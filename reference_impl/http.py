@@ -126,7 +126,9 @@ def _error_body(error: ApiError) -> dict[str, Any]:
     return {"statusCode": int(error.status_code), "statusMessage": error.message}
 
 
-def _json_reply(request: Request, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+def _json_reply(
+    request: Request, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
     """A REST reply; the one path every JSON answer of ``endpoint`` takes (the faults' reply seam)."""
     status, body = faults_of(request).filter_reply(request, status, body)
     return JSONResponse(body, status_code=status, headers=headers)
@@ -445,7 +447,10 @@ def endpoint(method: str, path: str, handler: Handler) -> Callable[[Request], Aw
         try:
             ctx = await _open(request, operation)
             result = await faults.run_handler(ctx, handler)
-            response = result if isinstance(result, Response) else _json_reply(request, 200, {"statusCode": 0, **result})
+            if isinstance(result, Response):
+                response = result
+            else:
+                response = _json_reply(request, 200, {"statusCode": 0, **result})
         except ApiError as error:
             response = _json_reply(request, error.http_status, _error_body(error), error.headers)
         session: Session | None = getattr(request.state, "session", None)
