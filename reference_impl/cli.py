@@ -28,12 +28,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def add_serve_arguments(serve_parser: argparse.ArgumentParser) -> None:
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    serve_parser.add_argument("--port", type=_port, default=8080, help="TCP port, 0 for any free one (default: %(default)s)")
-    serve_parser.add_argument("--data", metavar="PATH", help="contact-center file (default: fixtures/contact-center.yaml)")
+    serve_parser.add_argument(
+        "--port", type=_port, default=8080, help="TCP port, 0 for any free one (default: %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--data", metavar="PATH", help="contact-center file (default: fixtures/contact-center.yaml)"
+    )
     serve_parser.add_argument(
         "--stimulus", action="store_true", help="also serve the control API that plays the outside world"
     )
-    serve_parser.add_argument("--csrf", action="store_true", help="open cookie sessions and require X-CSRF-TOKEN on them")
+    serve_parser.add_argument(
+        "--csrf", action="store_true", help="open cookie sessions and require X-CSRF-TOKEN on them"
+    )
     serve_parser.add_argument(
         "--fault",
         action="append",
