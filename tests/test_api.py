@@ -46,7 +46,10 @@ def test_a_helper_sends_its_operation() -> None:
     seen: list[httpx.Request] = []
     Agent(answering({"statusCode": 0}, seen=seen)).not_ready(work_mode="AfterCallWork")
     Call(answering({"statusCode": 0}, seen=seen), "call/1").hold()
-    assert [(r.method, r.url.raw_path) for r in seen] == [("POST", b"/api/v2/me"), ("POST", b"/api/v2/me/calls/call%2F1")]
+    assert [(r.method, r.url.raw_path) for r in seen] == [
+        ("POST", b"/api/v2/me"),
+        ("POST", b"/api/v2/me/calls/call%2F1"),
+    ]
     assert json.loads(seen[0].content) == {"operationName": "NotReady", "workMode": "AfterCallWork"}
     assert json.loads(seen[1].content) == {"operationName": "Hold"}
 
@@ -55,8 +58,11 @@ def test_passwords_are_sent_base64_and_first_login_as_a_query_parameter() -> Non
     seen: list[httpx.Request] = []
     Agent(answering({"statusCode": 0}, seen=seen)).change_password("old", "new", first_login=True)
     assert seen[0].url.params["firstLogin"] == "true"
-    assert json.loads(seen[0].content) == {"operationName": "ChangePassword", "oldPassword": "b2xk",
-                                           "newPassword": "bmV3"}
+    assert json.loads(seen[0].content) == {
+        "operationName": "ChangePassword",
+        "oldPassword": "b2xk",
+        "newPassword": "bmV3",
+    }
 
 
 def test_a_reply_without_status_code_fails_the_step() -> None:

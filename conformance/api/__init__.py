@@ -17,7 +17,17 @@ Layering: conformance.api uses the client, checks, contract and findings; scenar
 never imports from conformance.suite.
 """
 
-from conformance.api._core import ANY, HELPERS, OK, Expect, Reply, contract_operations, expect_status, reply_schema
+from conformance.api._core import (
+    ANY,
+    HELPERS,
+    OK,
+    Expect,
+    Reply,
+    UnauthenticatedClient,
+    contract_operations,
+    expect_status,
+    reply_schema,
+)
 from conformance.api.agent import Agent, Channel
 from conformance.api.multimedia import Interaction, Workbin
 from conformance.api.provisioning import Admin, Session, b64
@@ -36,6 +46,7 @@ __all__ = [
     "Interaction",
     "Reply",
     "Session",
+    "UnauthenticatedClient",
     "Workbin",
     "b64",
     "contract_operations",

@@ -29,7 +29,18 @@ from conformance.client import Exchange, GwsClient, Response
 from conformance.errors import SuiteError
 from conformance.failures import Level, Violation
 
-__all__ = ["ANY", "HELPERS", "OK", "Expect", "Reply", "Resource", "body", "operation", "reply_schema"]
+__all__ = [
+    "ANY",
+    "HELPERS",
+    "OK",
+    "Expect",
+    "Reply",
+    "Resource",
+    "UnauthenticatedClient",
+    "body",
+    "operation",
+    "reply_schema",
+]
 
 OK: Final = 0
 ANY: Final = None  # no expectation: the caller judges the statusCode itself
@@ -122,6 +133,12 @@ def body(operation_name: str | None = None, **attributes: Any) -> dict[str, Any]
     return result
 
 
+class UnauthenticatedClient(GwsClient):
+    """A client whose credentials are missing or wrong on purpose: the checks expect a 401 (E12, GWS-AUTH-002)."""
+
+    credentials_valid = False
+
+
 class Resource:
     """Base of the helper classes: a client and the path parameters of one object."""
 
@@ -133,7 +150,7 @@ class Resource:
 
     @property
     def credentials_valid(self) -> bool:
-        # An anonymous or wrong-password client (permission matrix) says so; see fixtures.scenarios.
+        # An anonymous or wrong-password client (UnauthenticatedClient) says so.
         return bool(getattr(self.client, "credentials_valid", True))
 
     def _send(
@@ -235,8 +252,17 @@ def reply_schema(ref: str) -> str | None:
             return None
         if "application/json" in reply.get("content", {}):
             pointer = "/".join(
-                ["", "paths", _escape(path), method.lower(), "responses", str(status), "content",
-                 _escape("application/json"), "schema"]
+                [
+                    "",
+                    "paths",
+                    _escape(path),
+                    method.lower(),
+                    "responses",
+                    str(status),
+                    "content",
+                    _escape("application/json"),
+                    "schema",
+                ]
             )
             return f"openapi.yaml#{pointer}"
         return None

@@ -47,15 +47,18 @@ class Agent(Session):
 
     @operation("POST /me#ChangePassword")
     def change_password(
-        self, old: str | None, new: str | None, *, first_login: bool | str | None = None, expect: Expect = OK
+        self,
+        old: str | None,
+        new: str | None,
+        *,
+        first_login: bool | str | None = None,
+        encoded: bool = False,
+        expect: Expect = OK,
     ) -> Reply:
-        """``first_login``: True/False, or a raw string to send as is (an invalid value on purpose)."""
+        """Passwords in clear text (sent base64), or as sent when ``encoded``; ``first_login``: True/False,
+        or a raw string to send as is (an invalid value on purpose)."""
         flag = first_login if isinstance(first_login, str) or first_login is None else str(first_login).lower()
-        payload = body(
-            "ChangePassword",
-            oldPassword=b64(old) if old is not None else None,
-            newPassword=b64(new) if new is not None else None,
-        )
+        payload = body("ChangePassword", oldPassword=b64(old, encoded), newPassword=b64(new, encoded))
         return self._send(params={"firstLogin": flag}, json=payload, expect=expect)
 
     @operation("POST /me#StartContactCenterSession")
@@ -115,7 +118,10 @@ class Agent(Session):
         expect: Expect = OK,
     ) -> Reply:
         payload = body(
-            "CreateEmail", queueName=queue_name, interactionType=interaction_type, interactionSubType=interaction_sub_type
+            "CreateEmail",
+            queueName=queue_name,
+            interactionType=interaction_type,
+            interactionSubType=interaction_sub_type,
         )
         return self._send(json=payload, expect=expect)
 

@@ -8,6 +8,7 @@ the Contact Center Admin. The class only groups helpers: the permission matrix c
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from conformance.api._core import OK, Expect, Reply, Resource, body, operation
@@ -15,10 +16,11 @@ from conformance.api._core import OK, Expect, Reply, Resource, body, operation
 __all__ = ["Admin", "Session", "b64"]
 
 
-def b64(text: str) -> str:
-    """A password as the password operations send it (Asynchronous Operations — base64)."""
-    import base64
-
+def b64(text: str | None, encoded: bool = False) -> str | None:
+    """A password as the password operations send it (Asynchronous Operations — base64); None stays None
+    (a missing attribute on purpose), and ``encoded`` text is sent as is (an invalid encoding on purpose)."""
+    if text is None or encoded:
+        return text
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
@@ -44,9 +46,7 @@ class Session(Resource):
     # -- users -------------------------------------------------------------------------------------
 
     @operation("GET /users", collection="users")
-    def list_users(
-        self, *, fields: str | None = None, subresources: str | None = None, expect: Expect = OK
-    ) -> Reply:
+    def list_users(self, *, fields: str | None = None, subresources: str | None = None, expect: Expect = OK) -> Reply:
         return self._send(params={"fields": fields, "subresources": subresources}, expect=expect)
 
     @operation("GET /users/{id}")
@@ -56,11 +56,12 @@ class Session(Resource):
         return self._send(path={"id": user_id}, params={"fields": fields, "subresources": subresources}, expect=expect)
 
     @operation("POST /users/{id}#ChangePassword")
-    def change_user_password(self, user_id: str, old: str, new: str, *, expect: Expect = OK) -> Reply:
+    def change_user_password(
+        self, user_id: str, old: str | None, new: str | None, *, encoded: bool = False, expect: Expect = OK
+    ) -> Reply:
         """ChangePassword of another user (supervisor, admin); passwords in clear text, sent base64."""
-        return self._send(
-            path={"id": user_id}, json=body("ChangePassword", oldPassword=b64(old), newPassword=b64(new)), expect=expect
-        )
+        payload = body("ChangePassword", oldPassword=b64(old, encoded), newPassword=b64(new, encoded))
+        return self._send(path={"id": user_id}, json=payload, expect=expect)
 
     # -- contacts ----------------------------------------------------------------------------------
 
@@ -160,8 +161,10 @@ class Admin(Session):
         return self._send(path={"id": user_id}, expect=expect)
 
     @operation("POST /users/{id}#ResetPassword")
-    def reset_password(self, user_id: str, new: str, *, expect: Expect = OK) -> Reply:
-        return self._send(path={"id": user_id}, json=body("ResetPassword", newPassword=b64(new)), expect=expect)
+    def reset_password(self, user_id: str, new: str | None, *, encoded: bool = False, expect: Expect = OK) -> Reply:
+        return self._send(
+            path={"id": user_id}, json=body("ResetPassword", newPassword=b64(new, encoded)), expect=expect
+        )
 
     @operation("GET /users/{id}/skills", collection="skills")
     def list_user_skills(self, user_id: str, *, fields: str | None = None, expect: Expect = OK) -> Reply:

@@ -17,7 +17,6 @@ An adapter that cannot produce one kind of event raises ``StimulusUnavailable``:
 from __future__ import annotations
 
 import importlib
-from abc import ABC
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,7 +93,7 @@ class StimulusContext:
     record: Callable[[Stimulus], None] = lambda stimulus: None
 
 
-class StimulusAdapter(ABC):
+class StimulusAdapter:
     """The outside world of a contact center. Every event is optional: the default is "cannot"."""
 
     name = "adapter"
@@ -103,10 +102,12 @@ class StimulusAdapter(ABC):
         self.context = context
 
     # Every public method returns the Stimulus it caused, after ``_done`` recorded it.
-    def _done(self, action: str, arguments: dict[str, Any], result: dict[str, Any] | None = None,
-              wait_s: float | None = None) -> Stimulus:
-        stimulus = Stimulus(self.name, action, {k: v for k, v in arguments.items() if v is not None},
-                            dict(result or {}), wait_s)
+    def _done(
+        self, action: str, arguments: dict[str, Any], result: dict[str, Any] | None = None, wait_s: float | None = None
+    ) -> Stimulus:
+        stimulus = Stimulus(
+            self.name, action, {k: v for k, v in arguments.items() if v is not None}, dict(result or {}), wait_s
+        )
         self.context.record(stimulus)
         return stimulus
 
@@ -114,16 +115,28 @@ class StimulusAdapter(ABC):
         return StimulusUnavailable(f"the {self.name} stimulus adapter cannot cause {action}")
 
     def inbound_email(
-        self, *, from_address: str, to_address: str, subject: str, text: str = "",
-        cc_addresses: str = "", reply_to_address: str = "",
-        agent: Party | None = None, queue: str | None = None,
+        self,
+        *,
+        from_address: str,
+        to_address: str,
+        subject: str,
+        text: str = "",
+        cc_addresses: str = "",
+        reply_to_address: str = "",
+        agent: Party | None = None,
+        queue: str | None = None,
     ) -> Stimulus:
         """A customer's e-mail arrives (CC and Reply-To optional: the reply rules read them, E65);
         offered to ``agent`` (Ready on email) or through ``queue``."""
         raise self._cannot("an inbound e-mail")
 
     def inbound_chat(
-        self, *, nickname: str, messages: tuple[str, ...] = (), agent: Party | None = None, queue: str | None = None,
+        self,
+        *,
+        nickname: str,
+        messages: tuple[str, ...] = (),
+        agent: Party | None = None,
+        queue: str | None = None,
     ) -> Stimulus:
         """A customer opens a chat (having typed ``messages``); offered to ``agent`` or through ``queue``."""
         raise self._cannot("an inbound chat")
@@ -143,7 +156,14 @@ class StimulusAdapter(ABC):
         raise self._cannot("routing of a queued interaction")
 
     def workbin_change(
-        self, workbin_id: str, *, agent: Party, from_address: str, to_address: str, subject: str, text: str = "",
+        self,
+        workbin_id: str,
+        *,
+        agent: Party,
+        from_address: str,
+        to_address: str,
+        subject: str,
+        text: str = "",
     ) -> Stimulus:
         """Something outside the agent's session puts a new e-mail into the agent's workbin."""
         raise self._cannot("a workbin change")

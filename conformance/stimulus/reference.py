@@ -48,17 +48,36 @@ class ReferenceStimulus(StimulusAdapter):
         return {k: v for k, v in reply.items() if k != "statusCode"}
 
     def inbound_email(
-        self, *, from_address: str, to_address: str, subject: str, text: str = "",
-        cc_addresses: str = "", reply_to_address: str = "",
-        agent: Party | None = None, queue: str | None = None,
+        self,
+        *,
+        from_address: str,
+        to_address: str,
+        subject: str,
+        text: str = "",
+        cc_addresses: str = "",
+        reply_to_address: str = "",
+        agent: Party | None = None,
+        queue: str | None = None,
     ) -> Stimulus:
-        arguments = {"fromAddress": from_address, "toAddress": to_address, "subject": subject, "text": text,
-                     "ccAddresses": cc_addresses or None, "replyToAddress": reply_to_address or None,
-                     "queue": queue, "agentId": _id(agent)}
+        arguments = {
+            "fromAddress": from_address,
+            "toAddress": to_address,
+            "subject": subject,
+            "text": text,
+            "ccAddresses": cc_addresses or None,
+            "replyToAddress": reply_to_address or None,
+            "queue": queue,
+            "agentId": _id(agent),
+        }
         return self._done("inbound_email", arguments, self._post("/emails", arguments))
 
     def inbound_chat(
-        self, *, nickname: str, messages: tuple[str, ...] = (), agent: Party | None = None, queue: str | None = None,
+        self,
+        *,
+        nickname: str,
+        messages: tuple[str, ...] = (),
+        agent: Party | None = None,
+        queue: str | None = None,
     ) -> Stimulus:
         arguments = {"nickname": nickname, "messages": list(messages), "queue": queue, "agentId": _id(agent)}
         return self._done("inbound_chat", arguments, self._post("/chats", arguments))
@@ -80,10 +99,22 @@ class ReferenceStimulus(StimulusAdapter):
         return self._done("route", {"interactionId": interaction_id, "agentId": _id(agent)}, result)
 
     def workbin_change(
-        self, workbin_id: str, *, agent: Party, from_address: str, to_address: str, subject: str, text: str = "",
+        self,
+        workbin_id: str,
+        *,
+        agent: Party,
+        from_address: str,
+        to_address: str,
+        subject: str,
+        text: str = "",
     ) -> Stimulus:
-        arguments = {"agentId": _id(agent), "fromAddress": from_address, "toAddress": to_address,
-                     "subject": subject, "text": text}
+        arguments = {
+            "agentId": _id(agent),
+            "fromAddress": from_address,
+            "toAddress": to_address,
+            "subject": subject,
+            "text": text,
+        }
         result = self._post(f"/workbins/{workbin_id}/interactions", arguments)
         return self._done("workbin_change", {"workbinId": workbin_id, **arguments}, result)
 

@@ -6,13 +6,15 @@ Nothing here asserts a requirement by itself: these are the words scenarios are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import findings
-from conformance.api import Agent, Reply
-from conformance.client import GwsClient
+from conformance.api import Agent, Reply, UnauthenticatedClient
+from conformance.client import GwsClient, Recorder
+from conformance.config import Credentials, Settings
 from conformance.failures import Level, Violation
 from conformance.inbox import Inbox
 
@@ -26,6 +28,7 @@ __all__ = [
     "expect_channels",
     "expect_devices",
     "fail",
+    "login",
     "matches_definition",
     "should",
     "state_of",
@@ -40,8 +43,12 @@ USERS = "/v2/users"
 def fail(title: str, message: str, *ids: str, evidence: Iterable[Any] = ()) -> Violation:
     """A MUST violation of ``ids`` (default: the running test's requirements)."""
     return Violation(
-        title=title, message=message, requirement_ids=ids or findings.requirement_ids(), level=Level.MUST,
-        evidence=list(evidence), check="scenario",
+        title=title,
+        message=message,
+        requirement_ids=ids or findings.requirement_ids(),
+        level=Level.MUST,
+        evidence=list(evidence),
+        check="scenario",
     )
 
 
@@ -49,8 +56,14 @@ def should(condition: bool, title: str, message: str, *ids: str, evidence: Itera
     """Record a SHOULD violation of ``ids`` unless ``condition`` holds; the scenario goes on."""
     if not condition:
         findings.warn(
-            Violation(title=title, message=message, requirement_ids=ids, level=Level.SHOULD,
-                      evidence=list(evidence), check="scenario")
+            Violation(
+                title=title,
+                message=message,
+                requirement_ids=ids,
+                level=Level.SHOULD,
+                evidence=list(evidence),
+                check="scenario",
+            )
         )
 
 
@@ -58,6 +71,21 @@ def require(condition: bool, title: str, message: str, *ids: str, evidence: Iter
     """Raise a MUST violation of ``ids`` unless ``condition`` holds."""
     if not condition:
         raise fail(title, message, *ids, evidence=evidence)
+
+
+@contextlib.contextmanager
+def login(
+    settings: Settings, recorder: Recorder, user_name: str, password: str, *, valid: bool = True
+) -> Iterator[GwsClient]:
+    """A session of a user the scenario knows the password of (a created user, a changed password);
+    ``valid=False``: a password that must no longer work (the checks then expect a 401)."""
+    recorder.redactor.add_secret(password)
+    kind = GwsClient if valid else UnauthenticatedClient
+    client = kind(settings, Credentials(role="", user=user_name, password=password), recorder=recorder)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def state_of(item: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -130,15 +158,15 @@ def definition_for(
 ) -> list[Mapping[str, Any]]:
     """The definitions of /settings/agent-states whose state, workMode and reason are these."""
     return [
-        d for d in definitions
-        if (d.get("state"), d.get("workMode"), d.get("reason")) == (state, work_mode, reason)
+        d for d in definitions if (d.get("state"), d.get("workMode"), d.get("reason")) == (state, work_mode, reason)
     ]
 
 
 def matches_definition(user_state: Mapping[str, Any], definitions: Iterable[Mapping[str, Any]]) -> bool:
     """A userState names the id and displayName of a definition with its own state/workMode/reason (AGST-006)."""
-    candidates = definition_for(definitions, user_state.get("state", ""), user_state.get("workMode"),
-                                user_state.get("reason"))
+    candidates = definition_for(
+        definitions, user_state.get("state", ""), user_state.get("workMode"), user_state.get("reason")
+    )
     if not candidates:
         return True  # no definition matches: nothing to add
     return any(
@@ -152,7 +180,9 @@ def matches_definition(user_state: Mapping[str, Any], definitions: Iterable[Mapp
 ItemCheck = Callable[[dict[str, Any]], bool]
 
 
-def expect_devices(inbox: Inbox, device_ids: Iterable[str], check: ItemCheck, description: str) -> dict[str, dict]:
+def expect_devices(
+    inbox: Inbox, device_ids: Iterable[str], check: ItemCheck, description: str
+) -> dict[str, dict[str, Any]]:
     """Claim DeviceStateChanged messages until each of ``device_ids`` was reported satisfying ``check``."""
     pending = set(device_ids)
     reported: dict[str, dict[str, Any]] = {}
@@ -175,7 +205,9 @@ def expect_devices(inbox: Inbox, device_ids: Iterable[str], check: ItemCheck, de
     return reported
 
 
-def expect_channels(inbox: Inbox, names: Iterable[str], check: ItemCheck, description: str) -> dict[str, dict]:
+def expect_channels(
+    inbox: Inbox, names: Iterable[str], check: ItemCheck, description: str
+) -> dict[str, dict[str, Any]]:
     """Claim ChannelStateChanged messages until each channel of ``names`` was reported satisfying ``check``.
 
     An item without a channel name (the seed's DND sample) stands for the one channel awaited when
@@ -192,15 +224,17 @@ def expect_channels(inbox: Inbox, names: Iterable[str], check: ItemCheck, descri
     while pending:
         record = inbox.expect(
             CHANNELS,
-            lambda data: any(
-                named(c, data["channels"]) in pending and check(c) for c in data.get("channels", [])
-            ),
+            lambda data: any(named(c, data["channels"]) in pending and check(c) for c in data.get("channels", [])),
             f"ChannelStateChanged: {description}",
         )
         items = record.data.get("channels", [])
         for item in items:
-            should("channel" in item, "A ChannelStateChanged item does not name its channel",
-                   f"{record.data!r}", "GWS-AGST-014")
+            should(
+                "channel" in item,
+                "A ChannelStateChanged item does not name its channel",
+                f"{record.data!r}",
+                "GWS-AGST-014",
+            )
             name = named(item, items)
             if name in pending and check(item):
                 pending.discard(name)

@@ -1,0 +1,142 @@
+"""conformance.fixtures.scenarios: account locks, the test's findings (warnings), stimulus outcomes and records."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.config import load_settings
+from conformance.errors import SuiteError
+from conformance.fixtures.scenarios import AccountLocks
+
+PROBE = """
+import pytest
+from conformance import findings
+from conformance.failures import Level, Violation
+from conformance.stimulus import StimulusUnavailable
+
+
+@pytest.mark.requirement("GWS-SET-008")
+def test_should_broken():
+    findings.warn(Violation(title="not 3", message="m", requirement_ids=["GWS-SET-008"], level=Level.SHOULD))
+    findings.warn(Violation(title="not 3", message="m", requirement_ids=["GWS-SET-008"], level=Level.SHOULD))
+
+
+@pytest.mark.requirement("GWS-SET-008")
+def test_must_broken_after_should():
+    findings.warn(Violation(title="not 3", message="m", requirement_ids=["GWS-SET-008"], level=Level.SHOULD))
+    assert False, "a MUST"
+
+
+@pytest.mark.requirement("GWS-AGST-017")
+def test_stimulus_recorded(gws_stimulus):
+    gws_stimulus.inbound_call(from_number="+16505550123", to="5001")
+
+
+@pytest.mark.requirement("GWS-AGST-017")
+def test_stimulus_unavailable(gws_stimulus):
+    gws_stimulus.inbound_email(from_address="a", to_address="b", subject="s")
+"""
+
+ADAPTER = """
+from conformance.stimulus import StimulusAdapter
+
+
+class Probe(StimulusAdapter):
+    name = "probe"
+
+    def inbound_call(self, *, from_number, to):
+        return self._done("inbound_call", {"from": from_number, "to": str(to)}, {"callId": "c1"})
+"""
+
+
+def run_probe(tmp_path: Path) -> tuple[dict[str, str], ET.Element, str]:
+    (tmp_path / "test_probe.py").write_text(PROBE, encoding="utf-8")
+    (tmp_path / "probe_adapter.py").write_text(ADAPTER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
+    env.update(
+        GWS_BASE_URL="http://127.0.0.1:9/api/v2",
+        GWS_STIMULUS="probe_adapter:Probe",
+        PYTHONPATH=os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")]),
+    )
+    results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-p",
+            "gws",
+            "--rootdir",
+            str(tmp_path),
+            "--gws-results",
+            str(results),
+            "--junitxml",
+            str(junit),
+            "test_probe.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
+    found = {t["nodeid"].rpartition("::")[2]: t["outcome"] for t in data["tests"]}
+    return found, ET.parse(junit).getroot(), finished.stdout
+
+
+def test_findings_stimuli_and_their_outcomes(tmp_path: Path) -> None:
+    outcomes, junit, output = run_probe(tmp_path)
+    assert outcomes == {
+        "test_should_broken": "warning",  # the SHOULD finding, once (duplicates merge), after a clean body
+        "test_must_broken_after_should": "failed",
+        "test_stimulus_recorded": "passed",
+        "test_stimulus_unavailable": "needs_stimulus",
+    }, output
+    properties = {
+        (case.get("name"), prop.get("name")): prop.get("value")
+        for case in junit.iter("testcase")
+        for prop in case.iter("property")
+    }
+    assert (
+        "[probe] inbound_call(from='+16505550123', to='5001') -> {'callId': 'c1'}"
+        in properties[("test_stimulus_recorded", "gws_stimulus")]
+    )
+
+
+@pytest.fixture
+def locks(tmp_path: Path) -> AccountLocks:
+    return AccountLocks(load_settings(env={}), directory=tmp_path)
+
+
+def test_an_account_is_held_by_one_test_at_a_time(locks: AccountLocks) -> None:
+    outcome: list[BaseException | None] = []
+
+    def contender(role: str) -> None:
+        try:
+            with locks.hold(role, timeout_s=0.2):
+                outcome.append(None)
+        except SuiteError as exc:
+            outcome.append(exc)
+
+    with locks.hold("agent1", "agent2"):
+        for role in ("agent2", "agent3"):
+            thread = threading.Thread(target=contender, args=(role,))
+            thread.start()
+            thread.join()
+    assert isinstance(outcome[0], SuiteError) and "agent2" in str(outcome[0])
+    assert outcome[1] is None  # another account is free
+    with locks.hold("agent2", timeout_s=0.2):  # released with the block
+        pass
