@@ -70,11 +70,12 @@ class NeedsStimulus(pytest.skip.Exception):  # type: ignore[name-defined,misc]
 
 
 def not_applicable(reason: str) -> NoReturn:
-    raise NotApplicable(reason)
+    # Reported at the test's own location, like a skip marker, not at this line.
+    raise NotApplicable(reason, _use_item_location=True)
 
 
 def needs_stimulus(reason: str) -> NoReturn:
-    raise NeedsStimulus(reason)
+    raise NeedsStimulus(reason, _use_item_location=True)
 
 
 def _target_failure(exc: BaseException) -> bool:

@@ -39,6 +39,7 @@ pytest_plugins = [
     "conformance.fixtures.clients",
     "conformance.fixtures.listeners",
     "conformance.fixtures.discovery",
+    "conformance.fixtures.fuzz",
     "conformance.fixtures.scenarios",
 ]
 
@@ -248,7 +249,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections.append(("gws warning", str(exc)))
         report.longrepr = None
     elif outcome in (Outcome.NOT_APPLICABLE, Outcome.NEEDS_STIMULUS, Outcome.SKIPPED):
-        details = {"message": str(getattr(exc, "msg", exc))}
+        reason = str(getattr(exc, "msg", exc))
+        details = {"message": reason}
+        if outcome is not Outcome.SKIPPED and isinstance(report.longrepr, tuple):
+            # The reason as JUnit and `-rs` show it: the status, not the exception class.
+            path, line, _ = report.longrepr
+            report.longrepr = (path, line, f"{STATUS[outcome][2].lower()}: {reason}")
     report.gws = {
         "outcome": str(outcome),
         "phase": report.when,
@@ -261,6 +267,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.user_properties.append(("gws_requirements", " ".join(details["violated"])))
     if details.get("reproduce"):
         item.user_properties.append(("gws_reproduce", details["reproduce"]))
+    if outcome is Outcome.WARNING and details.get("title"):
+        item.user_properties.append(("gws_warning", details["title"]))
     return report
 
 
@@ -305,7 +313,7 @@ class ResultsCollector:
         write(f"requirements: {len(untested)} of {results.selected_count()} selected have no test in this run")
         if untested:
             ids = " ".join(r["id"] for r in untested)
-            write(textwrap.fill(f"untested: {ids}", width=118, subsequent_indent="  "))
+            write(textwrap.fill(f"untested: {ids}", width=118, subsequent_indent="  ", break_on_hyphens=False))
         if results.seed is not None:
             write(f"seed: {results.seed} (repeat with --gws-seed {results.seed})")
 

@@ -102,7 +102,9 @@ def failure_details(exc: BaseException | None, outcome: Outcome, fallback: str |
     evidence = [_record(r) for r in (*getattr(exc, "received", ()), *getattr(exc, "offending", ()))]
     text = str(exc) or fallback or type(exc).__name__
     level = "MUST" if outcome is Outcome.FAILED else None
-    return {"level": level, "title": type(exc).__name__, "message": _clip(text), "evidence": evidence}
+    first_line = str(exc).strip().partition("\n")[0][:200]
+    title = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+    return {"level": level, "title": title, "message": _clip(text), "evidence": evidence}
 
 
 def _finding(violation: Violation) -> dict[str, Any]:

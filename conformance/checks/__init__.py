@@ -53,6 +53,9 @@ CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     # Every reply matches the schema its operation declares in spec/openapi.yaml (defined types and values);
     # the caller adds the operation's own requirements through CheckContext.requirement_ids.
     "response_matches_schema": ("GWS-GEN-007",),
+    # E13: a request that breaks the contract (missing operationName or attribute, wrong type, invalid
+    # value, malformed JSON, wrong content type) is refused with statusCode 1 or 2.
+    "negative_input_rejected": ("GWS-GEN-011", "GWS-GEN-012", "GWS-GEN-014"),
 }
 
 
@@ -146,3 +149,4 @@ def _select(names: Sequence[str] | None) -> Iterable[RegisteredCheck]:
 
 # Registration happens on import; the modules import the names above, so they come last.
 from conformance.checks import http as http  # noqa: E402
+from conformance.checks import client_input as client_input  # noqa: E402

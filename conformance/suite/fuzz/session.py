@@ -1,0 +1,151 @@
+"""One fuzz run: the schema, the objects tests address, the guard, and a method per kind of test."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.generation.stateful import run_state_machine_as_test
+
+from conformance.config import Settings
+from conformance.discovery import Discovery
+from conformance.errors import TargetError
+from conformance.fixtures.clients import ClientPool
+from conformance.outcomes import not_applicable
+from conformance.suite.fuzz.bindings import ACCOUNTS, Guard, World, bind, restore
+from conformance.suite.fuzz.catalogue import Operation, operations
+from conformance.suite.fuzz.runner import (
+    RunState,
+    case_seed,
+    conclude,
+    hypothesis_settings,
+    judge,
+    load_schema,
+    run_cases,
+    send_case,
+    strategies,
+)
+
+__all__ = ["FuzzSession", "STATEFUL_STEPS", "examples_per_role", "linked_operations"]
+
+# Steps per stateful scenario: enough to create, read, change and delete through the links.
+STATEFUL_STEPS = 6
+# The fewest cases a test sends, however small the budget: one bound, some generated.
+MIN_EXAMPLES = 3
+
+
+def examples_per_role(budget: int, operation: Operation) -> int:
+    """The budget (GWS_FUZZ_MAX_EXAMPLES) is per operation and kind of data, shared by the roles that call it."""
+    roles = max(1, len([r for r in operation.roles if r in ACCOUNTS]))
+    return max(MIN_EXAMPLES, -(-budget // roles))
+
+
+@functools.cache
+def linked_operations(role: str) -> tuple[Operation, ...]:
+    """The operations ``role`` may call that an OpenAPI link leads from or to."""
+    catalogue = operations().values()
+    by_id = {o.operation_id: o for o in catalogue}
+    linked = {o.operation_id for o in catalogue if o.links} | {t for o in catalogue for t in o.links}
+    chosen = [by_id[i] for i in linked if i in by_id and role in by_id[i].roles]
+    # A link whose both ends the role may call is what makes a stateful run worth having.
+    usable = any(o.links and any(t in {c.operation_id for c in chosen} for t in o.links) for o in chosen)
+    return tuple(sorted(chosen, key=lambda o: o.label)) if usable else ()
+
+
+class FuzzSession:
+    def __init__(self, settings: Settings, clients: ClientPool, discovery: Discovery) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.schema = load_schema()
+        self.world = World(discovery, clients.for_role, run_tag=str(settings.seed))
+        self.guard = Guard(discovery)
+        self._operations = {op.label: op for op in (r.ok() for r in self.schema.get_all_operations())}
+
+    def close(self) -> None:
+        self.world.clean_up()
+
+    # one (operation, role, kind) ---------------------------------------------------------------
+
+    def fuzz(self, label: str, role: str, mode: str) -> None:
+        """Send positive or negative cases of ``label`` as ``role``; raise what they found."""
+        operation = operations()[label]
+        if role not in ACCOUNTS:
+            not_applicable(f"the {role} role is outside the three roles the suite drives (E26)")
+        client = self.clients.for_role(ACCOUNTS[role])
+        client.raise_if_down()
+        self.guard.snapshot()
+        bound = bind(operation, role, self.world)
+        generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+        strategy = st.one_of(*strategies(self._operations[label], generation, bound))
+        state = run_cases(
+            strategy=strategy,
+            operation=operation,
+            role=role,
+            mode=mode,
+            client=client,
+            guard=self.guard,
+            path_bound=functools.partial(_addresses, operation, bound),
+            settings=hypothesis_settings(examples_per_role(self.settings.fuzz.max_examples, operation)),
+            seed=case_seed(self.settings.seed, label, role, mode),
+        )
+        restore(operation, client, bound, self.world.channels(ACCOUNTS[role]))
+        conclude(state, f"{label} as {role} ({mode} data)", mode)
+
+    # stateful runs through the links ------------------------------------------------------------
+
+    def stateful(self, role: str) -> None:
+        """Chains of calls through the contract's OpenAPI links (create -> read -> change -> delete)."""
+        chosen = linked_operations(role)
+        client = self.clients.for_role(ACCOUNTS[role])
+        client.raise_if_down()
+        self.guard.snapshot()
+        by_label = {o.label: o for o in chosen}
+        subset = self.schema.include(operation_id=[o.operation_id for o in chosen])
+        state = RunState()
+        guard = self.guard
+
+        class Machine(subset.as_state_machine()):  # type: ignore[misc]
+            def call(self, case: Any, **kwargs: Any) -> Any:
+                from hypothesis import reject
+
+                from conformance.suite.fuzz.runner import _schemathesis_response
+
+                operation = by_label[case.operation.label]
+                refusal = guard.refuses(operation, case.path_parameters or {}, case.body)
+                if refusal is not None:
+                    state.refused.append(refusal)
+                    reject()
+                if state.target_error is not None:
+                    reject()
+                try:
+                    response = send_case(client, case)
+                except TargetError as exc:
+                    state.target_error = exc
+                    reject()
+                state.sent += 1
+                code = response.status_code_field
+                state.codes[str(code) if code is not None else "none"] += 1
+                state.findings += judge(operation, role, case, response, negative=False, path_bound=True).findings
+                return _schemathesis_response(response)
+
+            def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+                return None  # judged in call(), with the suite's checks
+
+        Machine.__name__ = f"Links{role.title()}"
+        Machine._hypothesis_internal_use_seed = case_seed(self.settings.seed, "stateful", role)  # type: ignore[attr-defined]
+        examples = max(1, self.settings.fuzz.max_examples // 2)
+        try:
+            run_state_machine_as_test(Machine, settings=hypothesis_settings(examples, stateful_step_count=STATEFUL_STEPS))
+        except Unsatisfiable:
+            pass  # every step was refused or not sent: conclude() says why
+        conclude(state, f"the OpenAPI links as {role} (stateful)", "stateful")
+
+
+def _addresses(operation: Operation, bound: Mapping[str, str], case: Any) -> bool:
+    """Whether a case addresses only bound (existing, reachable) objects."""
+    values = case.path_parameters or {}
+    return all(name in bound and values.get(name) == bound[name] for name in operation.path_params)
