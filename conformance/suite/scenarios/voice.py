@@ -147,10 +147,6 @@ class Calls:
             "GWS-CALL-009",
         )
         warn_unknown_values(CALLS, data, SPELLING)
-        ruled_out = impossible_capabilities(call)
-        require(not ruled_out, "A call lists operations its state rules out",
-                f"{party.role}'s call {call['id']} in state {call.get('state')} (mute {call.get('mute')}) lists "
-                f"{ruled_out}: capabilities must list only what succeeds now.", *CAPABILITIES)
         if leg is None:
             leg = Leg(party, call)
             self.legs.append(leg)
@@ -178,25 +174,6 @@ class Calls:
             ids=CAPABILITIES,
             same=_unchanged,
         )
-
-
-# Operations the state of a call rules out, whatever else the target allows (Call Control: Answer
-# answers a ringing call, Retrieve a held one; Hold holds one that is not held; mute toggles).
-_RULED_OUT: tuple[tuple[str, Callable[[Mapping[str, Any]], bool]], ...] = (
-    ("Answer", lambda call: call.get("state") != "Ringing"),
-    ("Retrieve", lambda call: call.get("state") != "Held"),
-    ("Hold", lambda call: call.get("state") in ("Held", "Released")),
-    ("MuteCall", lambda call: call.get("mute") == "On"),
-    ("UnmuteCall", lambda call: call.get("mute") == "Off"),
-)
-
-
-def impossible_capabilities(call: Mapping[str, Any]) -> list[str]:
-    listed = capabilities_of(call)
-    wrong = [name for name, ruled_out in _RULED_OUT if name in listed and ruled_out(call)]
-    if call.get("state") == "Released" and listed:
-        wrong += [name for name in listed if name not in wrong]
-    return wrong
 
 
 def _unchanged(call: Mapping[str, Any]) -> tuple[Any, ...]:
