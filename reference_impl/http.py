@@ -483,7 +483,10 @@ async def _open(request: Request, operation: Operation) -> Context:
     if not roles & operation.roles and not faults.waives("role"):
         raise ApiError(StatusCode.NO_PERMISSION, f"{operation} is not permitted to this user's roles")
     if operation.feature and operation.feature not in store.assigned_features:
-        raise ApiError(StatusCode.NOT_FOUND, f"feature {operation.feature} is not enabled in this contact center")
+        # E39: the feature's resources answer as absent (6); its operations (a POST carrying an
+        # operationName) answer "invalid" (2, GWS-FEAT-008). Nothing is performed either way.
+        missing = f"feature {operation.feature} is not enabled in this contact center"
+        raise ApiError(StatusCode.INVALID_PARAMETER if operation.variants else StatusCode.NOT_FOUND, missing)
     _check_query(request, operation)
     ctx = Context(request, store, state.bus, user, roles, operation, faults=faults)
     # x-gws-scope: own binds every caller that does not reach the operation as an admin.
