@@ -305,7 +305,9 @@ def step_refused_work_mode(scene: Scene, inbox: Inbox) -> None:
     "GWS-AGST-011",
     "GWS-AGST-012",
     "GWS-AGST-013",
+    "GWS-NOTIF-001",
     "GWS-NOTIF-002",
+    "GWS-NOTIF-003",
     "GWS-NOTIF-004",
     "GWS-GEN-010",
     "GWS-GEN-012",
@@ -542,7 +544,7 @@ def test_default_agent_states_refuse_modification(gws_admin: GwsClient) -> None:
         )
 
 
-@pytest.mark.requirement("GWS-SET-010", "GWS-SET-011", "GWS-SET-012", "GWS-SET-013", "GWS-GEN-011")
+@pytest.mark.requirement("GWS-SET-010", "GWS-SET-011", "GWS-SET-012", "GWS-SET-013", "GWS-GEN-004", "GWS-GEN-011")
 def test_agent_state_definition_rules(gws_admin: GwsClient, gws_unique: Callable[[str], str]) -> None:
     admin = Admin(gws_admin)
     created: list[str] = []

@@ -64,6 +64,7 @@ def _outcome(kind: str) -> Callable[[dict[str, Any]], bool]:
     "GWS-GEN-020",
     "GWS-AUTH-001",
     "GWS-AUTH-002",
+    "GWS-AUTH-004",
 )
 def test_change_own_password(
     gws_new_user: Callable[..., NewUser], gws_discovery: Discovery, gws_settings: Settings, gws_recorder: Recorder
@@ -123,6 +124,7 @@ def test_change_own_password_with_a_wrong_old_password(
 @pytest.mark.requirement(
     "GWS-PWD-006",
     "GWS-PWD-012",
+    "GWS-GEN-004",
     "GWS-GEN-011",
     "GWS-GEN-012",
     "GWS-GEN-010",

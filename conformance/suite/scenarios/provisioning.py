@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from conformance.api import ANY, Admin, Agent, Device, Session
+from conformance.api import ANY, Admin, Agent, Channel, Device, Session
 from conformance.client import GwsClient, Recorder
 from conformance.config import Settings
 from conformance.discovery import Discovery
 from conformance.fixtures.scenarios import NewUser
+from conformance.outcomes import not_applicable
 from conformance.suite.scenarios.support import login, require, should
 
 USER_MEMBERS = ("id", "userName", "firstName", "lastName", "roles", "doNotDisturb", "changePasswordOnFirstLogin")
@@ -79,7 +80,14 @@ def _has_password(value: Any) -> bool:
     "GWS-GEN-023",
     "GWS-CONT-012",
     "GWS-AUTH-001",
+    "GWS-AUTH-004",
     "GWS-PERM-014",
+    # Every reply of the workflow goes through the registered checks (conformance.api):
+    "GWS-GEN-001",
+    "GWS-GEN-002",
+    "GWS-GEN-003",
+    "GWS-GEN-007",
+    "GWS-GEN-008",
 )
 def test_user_lifecycle(
     gws_admin: GwsClient, gws_settings: Settings, gws_recorder: Recorder, gws_unique: Callable[[str], str]
@@ -416,6 +424,7 @@ def test_skill_lifecycle(
     "GWS-DEV-003",
     "GWS-DEV-004",
     "GWS-DEV-005",
+    "GWS-DEV-006",
     "GWS-DEV-008",
     "GWS-DEV-009",
     "GWS-DEV-010",
@@ -512,6 +521,13 @@ def test_devices_created_and_assigned_in_one_call(
             "supervisorMonitoringState without monitoring",
             f"{device!r}",
             "GWS-DEV-008",
+        )
+        country = device.get("country")
+        require(
+            country is None or (isinstance(country, dict) and {"name", "code", "callingCode"} <= set(country)),
+            "a device's country lacks name, code or callingCode",
+            f"{country!r}",
+            "GWS-DEV-006",
         )
     # Another agent can neither read it nor operate it.
     Device(gws_agent1, device_id).get(expect={5, 6})
@@ -696,6 +712,21 @@ def test_features_and_system_features(gws_admin: GwsClient, gws_agent1: GwsClien
             f"{feature_id!r}",
             "GWS-FEAT-006",
         )
+
+
+@pytest.mark.requirement("GWS-FEAT-007", "GWS-FEAT-008", "GWS-GEN-010")
+def test_a_feature_the_contact_center_lacks_answers_as_absent(
+    gws_agent1: GwsClient, gws_discovery: Discovery, gws_unique: Callable[[str], str]
+) -> None:
+    """E39: without api-multimedia its resources answer statusCode 6, its operations statusCode 2."""
+    if gws_discovery.feature_assigned("api-multimedia"):
+        not_applicable("api-multimedia is assigned: its resources exist (GWS-FEAT-007/008 concern a lacking feature)")
+    agent = Agent(gws_agent1)
+    agent.list_my_channels(expect=6)
+    agent.list_my_interactions(expect=6)
+    agent.list_my_workbins(expect=6)
+    Channel(gws_agent1, "email").ready(expect=2)
+    agent.create_email(gws_unique("Queue"), expect=2)
 
 
 @pytest.mark.requirement("GWS-SET-001", "GWS-SET-002", "GWS-SET-003", "GWS-SET-006")

@@ -192,6 +192,12 @@ def expect_devices(
             lambda data: any(d.get("id") in pending and check(d) for d in data.get("devices", [])),
             f"DeviceStateChanged: {description}",
         )
+        should(
+            "messageType" in record.data,
+            "DeviceStateChanged names its type in messageTypeName, not messageType",
+            f"{record.data!r}",
+            "GWS-NOTIF-003",
+        )
         for device in record.data.get("devices", []):
             should(
                 "doNotDisturb" in device,
