@@ -40,7 +40,7 @@ from conformance.suite.scenarios.lifecycle import (
 from conformance.suite.scenarios.support import DEVICES, expect_devices, require, should
 
 CALLS = "/v2/me/calls"
-CLEANUP_WAIT_S = 5.0  # how long cleanup waits for a call it hung up to be reported released
+CLEANUP_WAIT_S = 5.0  # how long cleanup waits for a call it hung up to be released, when it never listened
 OUTSIDE = "+16505550123"  # a customer's number: outside the contact center, reached through the stimulus
 CAPABILITIES = ("GWS-CALL-005",)
 SPELLING = "GWS-CALL-006"
@@ -147,6 +147,10 @@ class Calls:
             "GWS-CALL-009",
         )
         warn_unknown_values(CALLS, data, SPELLING)
+        ruled_out = impossible_capabilities(call)
+        require(not ruled_out, "A call lists operations its state rules out",
+                f"{party.role}'s call {call['id']} in state {call.get('state')} (mute {call.get('mute')}) lists "
+                f"{ruled_out}: capabilities must list only what succeeds now.", *CAPABILITIES)
         if leg is None:
             leg = Leg(party, call)
             self.legs.append(leg)
@@ -174,6 +178,25 @@ class Calls:
             ids=CAPABILITIES,
             same=_unchanged,
         )
+
+
+# Operations the state of a call rules out, whatever else the target allows (Call Control: Answer
+# answers a ringing call, Retrieve a held one; Hold holds one that is not held; mute toggles).
+_RULED_OUT: tuple[tuple[str, Callable[[Mapping[str, Any]], bool]], ...] = (
+    ("Answer", lambda call: call.get("state") != "Ringing"),
+    ("Retrieve", lambda call: call.get("state") != "Held"),
+    ("Hold", lambda call: call.get("state") in ("Held", "Released")),
+    ("MuteCall", lambda call: call.get("mute") == "On"),
+    ("UnmuteCall", lambda call: call.get("mute") == "Off"),
+)
+
+
+def impossible_capabilities(call: Mapping[str, Any]) -> list[str]:
+    listed = capabilities_of(call)
+    wrong = [name for name, ruled_out in _RULED_OUT if name in listed and ruled_out(call)]
+    if call.get("state") == "Released" and listed:
+        wrong += [name for name in listed if name not in wrong]
+    return wrong
 
 
 def _unchanged(call: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -207,7 +230,7 @@ def _release_calls_of(party: Party) -> None:
             lambda call_id=call_id: party.listener.expect(
                 CALLS,
                 lambda data: data["call"]["id"] == call_id and data["call"]["state"] == "Released",
-                timeout_s=CLEANUP_WAIT_S,
+                timeout_s=party.messages.timeout_s if party.inbox is not None else CLEANUP_WAIT_S,
                 after=mark,
             )
         )
