@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -312,8 +312,7 @@ class ResultsCollector:
         untested = results.untested()
         write(f"requirements: {len(untested)} of {results.selected_count()} selected have no test in this run")
         if untested:
-            ids = " ".join(r["id"] for r in untested)
-            write(textwrap.fill(f"untested: {ids}", width=118, subsequent_indent="  ", break_on_hyphens=False))
+            write(textwrap.fill("untested: " + _compact(r["id"] for r in untested), width=118, subsequent_indent="  "))
         if results.seed is not None:
             write(f"seed: {results.seed} (repeat with --gws-seed {results.seed})")
 
@@ -321,6 +320,25 @@ class ResultsCollector:
         target = self.config.getoption("gws_results")
         if target and not hasattr(self.config, "workerinput"):
             self.results.write(Path(self.config.invocation_params.dir, target))
+
+
+def _compact(ids: Iterable[str]) -> str:
+    """``GWS-GEN-004 GWS-GEN-005 GWS-GEN-006 GWS-AUTH-001`` -> ``GEN 004-006; AUTH 001``."""
+    numbers: dict[str, list[int]] = {}
+    for rid in ids:
+        _, area, number = rid.split("-")
+        numbers.setdefault(area, []).append(int(number))
+    parts = []
+    for area, found in numbers.items():
+        runs: list[list[int]] = []
+        for n in sorted(found):
+            if runs and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        spans = [f"{r[0]:03d}-{r[-1]:03d}" if len(r) > 1 else f"{r[0]:03d}" for r in runs]
+        parts.append(f"{area} {' '.join(spans)}")
+    return "; ".join(parts)
 
 
 def _result(report: pytest.TestReport, data: dict[str, Any]) -> TestResult:

@@ -297,6 +297,7 @@ def run_cases(
 
 def conclude(state: RunState, subject: str, mode: str) -> None:
     """Raise what the test found: a TargetError, the findings, or nothing."""
+    __tracebackhide__ = True  # the report is the finding, not the suite's frames
     print(f"{subject}: {state.stats(mode)}")  # captured output: shown with -rP and on failure
     if state.target_error is not None:
         raise state.target_error

@@ -72,6 +72,7 @@ class FuzzSession:
 
     def fuzz(self, label: str, role: str, mode: str) -> None:
         """Send positive or negative cases of ``label`` as ``role``; raise what they found."""
+        __tracebackhide__ = True
         operation = operations()[label]
         if role not in ACCOUNTS:
             not_applicable(f"the {role} role is outside the three roles the suite drives (E26)")
@@ -99,6 +100,7 @@ class FuzzSession:
 
     def stateful(self, role: str) -> None:
         """Chains of calls through the contract's OpenAPI links (create -> read -> change -> delete)."""
+        __tracebackhide__ = True
         chosen = linked_operations(role)
         client = self.clients.for_role(ACCOUNTS[role])
         client.raise_if_down()

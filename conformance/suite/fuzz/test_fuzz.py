@@ -53,11 +53,13 @@ def _cases(kind: str) -> Iterator[Any]:
 
 @pytest.mark.parametrize(("label", "role"), list(_cases("positive")))
 def test_positive_data(label: str, role: str, gws_fuzz: Any) -> None:
+    __tracebackhide__ = True
     gws_fuzz.fuzz(label, role, "positive")
 
 
 @pytest.mark.parametrize(("label", "role"), list(_cases("negative")))
 def test_negative_data(label: str, role: str, gws_fuzz: Any) -> None:
+    __tracebackhide__ = True
     gws_fuzz.fuzz(label, role, "negative")
 
 
@@ -67,4 +69,5 @@ def test_negative_data(label: str, role: str, gws_fuzz: Any) -> None:
 )
 @pytest.mark.requirement(*REPLY_REQUIREMENTS, "GWS-GEN-018", "GWS-GEN-019")
 def test_stateful_links(role: str, gws_fuzz: Any) -> None:
+    __tracebackhide__ = True
     gws_fuzz.stateful(role)

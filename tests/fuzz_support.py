@@ -1,0 +1,59 @@
+"""Running the fuzz suite (conformance/suite/fuzz) in-process with pytester against a live target."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpcore  # noqa: F401  (see below)
+import pytest
+
+import conformance.suite.fuzz
+
+# pytester's in-process runs drop the modules a run imported once it ends. httpx imports httpcore
+# lazily and keeps a map of httpcore's exception classes from the first import; a second run would
+# import httpcore anew, its exceptions would miss that map and escape unwrapped. Imported here, in
+# the outer process, httpcore stays one module for every run.
+
+FUZZ_TESTS = Path(conformance.suite.fuzz.__file__).parent / "test_fuzz.py"
+PASSWORDS = {
+    "admin": "admin-secret",
+    "supervisor": "supervisor-secret",
+    "agent1": "agent1-secret",
+    "agent2": "agent2-secret",
+    "agent3": "agent3-secret",
+}
+
+
+def fuzz_env(monkeypatch: pytest.MonkeyPatch, base_url: str, **variables: str) -> None:
+    """Only the GWS_* variables a run should see: the target, the fixture's accounts, ``variables``."""
+    for name in list(os.environ):
+        if name.startswith("GWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GWS_BASE_URL", base_url)
+    for role, password in PASSWORDS.items():
+        monkeypatch.setenv(f"GWS_{role.upper()}_PASSWORD", password)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+def node(kind: str, label: str, role: str) -> str:
+    """The node id of one fuzz test, e.g. node("positive", "GET /users", "admin")."""
+    return f"{FUZZ_TESTS}::test_{kind}_data[{label} as {role}]"
+
+
+def run_fuzz(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """Run fuzz tests (``args``: node ids, or options spelt --name=value; default: every fuzz test)."""
+    results = pytester.path / "results.json"
+    targets = [a for a in args if not a.startswith("-")] or ["--pyargs", "conformance.suite.fuzz"]
+    options = [a for a in args if a.startswith("-")]
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "gws", f"--gws-results={results}",
+                                          *options, *targets)
+    return result, json.loads(results.read_text()) if results.exists() else {}
+
+
+def by_name(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Test records by their parameter id ("GET /users as admin" under test_positive_data)."""
+    return {t["nodeid"].rpartition("::")[2]: t for t in results.get("tests", [])}
