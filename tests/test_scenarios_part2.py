@@ -60,7 +60,7 @@ def test_part2_scenarios_pass_against_the_reference(reference: LiveTarget, tmp_p
     data = run_suite(reference, tmp_path, *PART2, workers=4)
     bad = {name: outcome for name, outcome in outcomes(data).items() if outcome != "passed"}
     assert data["exit_code"] == 0 and not bad, f"{bad}\n{data['output']}"
-    assert len(data["tests"]) == 22
+    assert len(data["tests"]) == 23
     tested = {rid for test in data["tests"] for rid in test["requirements"]}
     for area, count in (("EMAIL", 17), ("CHAT", 14), ("CALL", 29), ("ATT", 6), ("WB", 8)):
         assert len({rid for rid in tested if rid.startswith(f"GWS-{area}-")}) >= count, (area, sorted(tested))
@@ -73,7 +73,7 @@ def test_without_an_adapter_the_stimulated_scenarios_need_stimulus(reference: Li
     data = run_suite(reference, tmp_path, *PART2[:2], *voice, stimulus="none")
     found = outcomes(data)
     assert found.pop("test_do_not_disturb_keeps_calls_away") == "passed", data["output"]
-    assert len(found) == 14 and set(found.values()) == {"needs_stimulus"}, data["output"]
+    assert len(found) == 15 and set(found.values()) == {"needs_stimulus"}, data["output"]
     assert data["exit_code"] == 0, data["output"]
 
 

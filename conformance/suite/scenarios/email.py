@@ -25,7 +25,7 @@ import pytest
 from conformance.api import ANY, Channel, Interaction, Session, Workbin
 from conformance.config import Settings
 from conformance.inbox import Inbox
-from conformance.stimulus import StimulusAdapter
+from conformance.stimulus import StimulusAdapter, StimulusUnavailable
 from conformance.suite.scenarios.interaction_steps import INTERACTIONS, WORKBINS, Interactions, handled, ready_on
 from conformance.suite.scenarios.lifecycle import REFUSAL, Cast, Party, capabilities_of, quiet, require_listed
 from conformance.suite.scenarios.support import require, should
@@ -90,10 +90,13 @@ def camel_case(message: dict[str, Any]) -> None:
 class Mail:
     """One scenario's e-mail: the stimulus that sends customers' e-mails and what the agents hear."""
 
-    def __init__(self, cast: Cast, stimulus: StimulusAdapter, *parties: Party, workbins: bool = False) -> None:
+    def __init__(
+        self, cast: Cast, stimulus: StimulusAdapter, *parties: Party, workbins: bool = False, ready: bool = True
+    ) -> None:
+        """``ready``: make the parties Ready on e-mail (else the scenario decides)."""
         self.stimulus = stimulus
         self.customer = f"customer-{uuid.uuid4().hex[:8]}@example.test"
-        for party in parties:
+        for party in parties if ready else ():
             ready_on(cast, party, "email")
         topics = (INTERACTIONS, WORKBINS) if workbins else (INTERACTIONS,)
         self.heard = Interactions(cast, *parties, topics=topics, spelling=SPELLING, capabilities=CAPABILITIES)
@@ -330,6 +333,36 @@ def test_email_reject_offers_it_to_another_agent(cast: Cast, gws_stimulus: Stimu
     quiet(a, b)
 
 
+@pytest.mark.requirement("GWS-IXN-007", "GWS-EMAIL-001")
+def test_email_offered_only_while_ready(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
+    """An e-mail arriving while every configured agent is NotReady on e-mail invites none of them; once the
+    agent is Ready, routing offers it to that agent.
+
+    The other configured agents are held and NotReady on e-mail throughout (a target with more agents
+    Ready on e-mail may give the e-mail to one of those instead).
+    """
+    a, *others = cast.take("agent2", "agent3", "agent1", "supervisor")
+    for party in (a, *others):
+        Channel(party.client, "email").not_ready(expect=ANY)
+    mail = Mail(cast, gws_stimulus, a, *others, ready=False)
+    about = subject()
+    caused = gws_stimulus.inbound_email(from_address=mail.customer, to_address=SUPPORT, subject=about)
+    quiet(a, *others)  # nobody NotReady on e-mail is invited
+
+    ready_on(cast, a, "email")
+    waiting = caused.get("interactionId")
+    if isinstance(waiting, str):
+        try:
+            gws_stimulus.route(waiting)  # a sandbox without a routing engine is told to route again
+        except StimulusUnavailable:
+            pass  # a real routing engine offers the waiting e-mail by itself
+    invite = mail.heard.hear(a, "the e-mail offered once Ready", state="Invited", timeout_s=caused.wait_s,
+                             where=lambda data: data["id"] == waiting or subject_of(data) == about)
+    accepted = mail.accept(a, invite)
+    Interaction(a.client, accepted["id"]).stop_processing()
+    quiet(a, *others)
+
+
 @pytest.mark.requirement("GWS-EMAIL-003", "GWS-IXN-021")
 def test_email_revoked(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """The system withdraws an unanswered invitation: EmailRevoked, no capabilities; it is no longer the agent's."""
@@ -367,11 +400,16 @@ def test_email_transfer(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     quiet(a, b)
 
 
-@pytest.mark.requirement("GWS-IXN-011", "GWS-IXN-012", "GWS-IXN-013", "GWS-GEN-011", *REFUSAL)
+@pytest.mark.requirement("GWS-IXN-006", "GWS-IXN-011", "GWS-IXN-012", "GWS-IXN-013", "GWS-GEN-011", *REFUSAL)
 def test_email_update_properties_and_place_in_queue(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
-    """UpdateProperties (accepted; shown in userData), PlaceInQueue (queue required; the e-mail leaves the agent)."""
+    """UpdateProperties (accepted; shown in userData), PlaceInQueue (queue required; the e-mail leaves the agent);
+    an interaction id that does not exist is answered 6."""
     (a,) = cast.take("agent2")
     mail = Mail(cast, gws_stimulus, a)
+    nowhere = Interaction(a.client, f"gws-no-such-{uuid.uuid4().hex[:12]}")
+    nowhere.get(expect=6)
+    nowhere.update({"gwsCase": "none"}, expect=6)
+    nowhere.accept(expect=6)
     accepted = mail.accept(a, mail.receive(a, subject=subject()))
     email = Interaction(a.client, accepted["id"])
     case = f"case-{uuid.uuid4().hex[:8]}"
