@@ -1,0 +1,638 @@
+"""``gws-conformance``: run the suite, read the catalogue, compare runs, serve the reference server.
+
+    gws-conformance run [--target URL | --config FILE] [--area A] [--requirement ID] [--profile P]
+                        [-n N] [--stimulus S] [--seed N] [--report-dir DIR] [--baseline FILE]
+    gws-conformance requirements [--area A] [--level L] [--format text|markdown|json]
+    gws-conformance diff OLD.json NEW.json [--format text|markdown]
+    gws-conformance report DIR [--baseline FILE]
+    gws-conformance serve [--host H] [--port P] [--stimulus] ...        (same as gws-reference serve)
+
+``run`` without a target starts the reference server (with its stimulus API) on a free loopback port
+and runs everything against it. With one, it first asks the target one question (GET /me, within
+seconds) so that a wrong URL or a wrong password ends at once with one line, not after a suite of
+failures. Then it runs pytest with the plugin on the installed ``conformance.suite`` package in a child
+process, shows progress, and writes every report (conformance.reporting) into the report directory.
+
+Exit codes (``run``; ``diff`` uses 0, 1 and 2 alike):
+
+    0  every MUST requirement the run judged passed (SHOULD warnings and known failures allowed)
+    1  conformance failures: a MUST requirement broken (not in the baseline)
+    2  usage or configuration error: bad option, unreadable or malformed config or baseline, unknown
+       profile, area or requirement ID, credentials the target refuses, a selection without tests
+    3  the target is unreachable or does not answer like a GWS server
+    4  the suite itself broke (no conformance failure found, but tests errored or pytest crashed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+__all__ = ["EXIT_FAILURES", "EXIT_OK", "EXIT_SUITE", "EXIT_TARGET", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_TARGET = 3
+EXIT_SUITE = 4
+EXIT_INTERRUPTED = 130
+
+PROG = "gws-conformance"
+PROFILES = ("quick", "default", "deep")
+LEVELS = ("MUST", "SHOULD", "MAY")
+# The one up-front question must be answered quickly: a target that needs longer is reported as down.
+PREFLIGHT_TIMEOUT_S = 5.0
+# Preflight asks as the first of these accounts that has a password (agents exist on every target).
+PREFLIGHT_ROLES = ("agent1", "admin", "supervisor", "agent2", "agent3")
+
+
+class UsageError(Exception):
+    """Bad input from the person running the command: one line, exit 2."""
+
+
+class TargetProblem(Exception):
+    """The target cannot be reached or is not a GWS server: one line, exit 3."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and the documented exit code), never a screenful."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+# -- the parser -----------------------------------------------------------------------------------------
+
+
+def _workers(text: str) -> str:
+    if text == "auto" or (text.isdigit() and int(text) >= 0):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a number of workers (0 = no parallelism) or 'auto', not {text!r}")
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Conformance suite for the Genesys Web Services (GWS) API v2, release 8.5.",
+        epilog="Exit codes: 0 every MUST passes, 1 conformance failures, 2 usage or configuration error, "
+        "3 target unreachable or not a GWS server, 4 the suite itself broke.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the suite (against the embedded reference server when no target is given)",
+        description="Run the conformance suite and write its reports. Without --target, --config, "
+        "GWS_BASE_URL or GWS_CONFIG, the embedded reference server is started and judged.",
+    )
+    where = run.add_argument_group("target")
+    where.add_argument("--target", metavar="URL", help="base URL of the API, up to /api/v2 (GWS_BASE_URL)")
+    where.add_argument("--config", metavar="FILE", type=Path, help="TOML configuration file (GWS_CONFIG)")
+    where.add_argument(
+        "--stimulus",
+        metavar="ADAPTER",
+        help="reference, manual, none or module:Class (GWS_STIMULUS; the embedded server: reference)",
+    )
+    chosen = run.add_argument_group("selection")
+    chosen.add_argument("--area", action="append", default=[], metavar="AREA",
+                        help="only requirements of this area (GEN, CALL, ...); repeatable")
+    chosen.add_argument("--requirement", action="append", default=[], metavar="ID",
+                        help="only this requirement (GWS-CALL-004); repeatable")
+    chosen.add_argument("--profile", choices=PROFILES, help="fuzzing budget (GWS_FUZZ_PROFILE; default quick)")
+    chosen.add_argument("--seed", type=_seed, metavar="N", help="random seed of the fuzzer (GWS_SEED; default random)")
+    how = run.add_argument_group("execution and reports")
+    how.add_argument("-n", "--workers", type=_workers, default="0", metavar="N",
+                     help="parallel workers (pytest-xdist): a number or 'auto' (default: 0, one process)")
+    how.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                     help="where the reports go (default: %(default)s)")
+    how.add_argument("--baseline", type=Path, metavar="FILE",
+                     help="known failures (YAML, each with a reason) that do not fail the run")
+    how.add_argument("--progress", choices=("auto", "tty", "plain"), default="auto",
+                     help="live display: tty (one line in place), plain (lines) or auto (tty on a terminal)")
+
+    requirements = commands.add_parser("requirements", help="print the requirement catalogue")
+    requirements.add_argument("--area", action="append", default=[], metavar="AREA", help="repeatable")
+    requirements.add_argument("--level", action="append", default=[], type=str.upper, choices=LEVELS,
+                              help="MUST, SHOULD or MAY; repeatable")
+    requirements.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+    diff = commands.add_parser("diff", help="regressions and fixes between two results files")
+    diff.add_argument("old", type=Path, metavar="OLD.json")
+    diff.add_argument("new", type=Path, metavar="NEW.json")
+    diff.add_argument("--format", choices=("text", "markdown"), default="text")
+
+    report = commands.add_parser("report", help="write report.html and summary.md again from a report directory")
+    report.add_argument("directory", type=Path, metavar="DIR", help="a report directory (with results.json)")
+    report.add_argument("--baseline", type=Path, metavar="FILE", help="known failures, as for run")
+
+    serve = commands.add_parser("serve", help="serve the reference server (same as gws-reference serve)")
+    from reference_impl.cli import add_serve_arguments
+
+    add_serve_arguments(serve)
+    return parser
+
+
+# -- main -----------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    handlers = {
+        "run": _run,
+        "requirements": _requirements,
+        "diff": _diff,
+        "report": _report,
+        "serve": _serve,
+    }
+    try:
+        return handlers[arguments.command](arguments)
+    except UsageError as exc:
+        _complain(str(exc))
+        return EXIT_USAGE
+    except TargetProblem as exc:
+        _complain(str(exc))
+        return EXIT_TARGET
+    except KeyboardInterrupt:
+        _complain("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _complain(message: str) -> None:
+    # One line: whatever the cause, newlines inside it would read as several problems.
+    print(f"{PROG}: " + " ".join(message.split()), file=sys.stderr)
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", flush=True)
+
+
+# -- requirements, diff, report, serve -----------------------------------------------------------------
+
+
+def _catalogue_areas() -> dict[str, str]:
+    from conformance import contract
+
+    return dict(contract.load_document("requirements.yaml").get("areas", {}))
+
+
+def _checked_areas(areas: Sequence[str]) -> list[str]:
+    known = _catalogue_areas()
+    chosen = [a.upper() for a in areas]
+    unknown = [a for a in chosen if a not in known]
+    if unknown:
+        raise UsageError(f"unknown area {', '.join(unknown)} (known: {', '.join(known)})")
+    return chosen
+
+
+def _checked_requirements(ids: Sequence[str]) -> list[str]:
+    from conformance import contract
+
+    known = {r["id"] for r in contract.requirements()}
+    chosen = [i.upper() for i in ids]
+    unknown = [i for i in chosen if i not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown requirement ID {', '.join(unknown)} (see '{PROG} requirements' for the catalogue)"
+        )
+    return chosen
+
+
+def _requirements(arguments: argparse.Namespace) -> int:
+    from conformance import contract
+
+    areas = _checked_areas(arguments.area)
+    levels = set(arguments.level)
+    names = _catalogue_areas()
+    chosen = [
+        r
+        for r in contract.requirements()
+        if (not areas or r["id"].split("-")[1] in areas) and (not levels or r["level"] in levels)
+    ]
+    if arguments.format == "json":
+        print(json.dumps(chosen, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if arguments.format == "markdown":
+        print("| ID | Level | Section | Requirement |\n|---|---|---|---|")
+        for r in chosen:
+            text = str(r["text"]).replace("|", "\\|")
+            print(f"| {r['id']} | {r['level']} | {r['section']} | {text} |")
+        return EXIT_OK
+    current = None
+    for r in chosen:
+        area = r["id"].split("-")[1]
+        if area != current:
+            if current is not None:
+                print()
+            print(f"{area} — {names.get(area, '')}")
+            current = area
+        print(f"  {r['id']:<15} {r['level']:<6} {r['text']}  [{r['section']}]")
+    print(f"\n{len(chosen)} requirement(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _diff(arguments: argparse.Namespace) -> int:
+    from conformance.reporting.baseline import ReportInputError, diff_results, load_results
+
+    try:
+        old, new = load_results(arguments.old), load_results(arguments.new)
+    except ReportInputError as exc:
+        raise UsageError(str(exc)) from None
+    diff = diff_results(old, new)
+    if arguments.format == "markdown":
+        print(diff.render_markdown(str(arguments.old), str(arguments.new)), end="")
+    else:
+        print(diff.render_text(str(arguments.old), str(arguments.new)))
+    return EXIT_FAILURES if diff.has_regressions else EXIT_OK
+
+
+def _load_baseline(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from conformance.reporting.baseline import Baseline, BaselineError
+
+    try:
+        return Baseline.load(path)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from conformance.reporting import write_reports
+    from conformance.reporting.baseline import ReportInputError
+
+    baseline = _load_baseline(arguments.baseline)
+    try:
+        files = write_reports(arguments.directory, baseline=baseline)
+    except ReportInputError as exc:
+        raise UsageError(str(exc)) from None
+    _say(f"{files.report.verdict.headline}: wrote {files.html} and {files.markdown}")
+    return _exit_code(files.report)
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from reference_impl.cli import serve
+
+    return serve(arguments, prog=f"{PROG} serve")
+
+
+# -- run --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Target:
+    env: dict[str, str]  # GWS_* variables the suite's process gets on top of the environment
+    description: str
+    server: str | None
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    from conformance.config import ROLES, load_settings
+    from conformance.errors import ConfigError
+
+    areas = _checked_areas(arguments.area)
+    ids = _checked_requirements(arguments.requirement)
+    baseline = _load_baseline(arguments.baseline)
+    if arguments.target is not None:
+        _check_url(arguments.target)
+    if arguments.config is not None and not arguments.config.is_file():
+        raise UsageError(f"--config {arguments.config}: no such file")
+    if arguments.stimulus == "manual" and arguments.workers != "0":
+        raise UsageError("--stimulus manual needs one person at one terminal: run it without -n")
+    report_dir: Path = arguments.report_dir
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--report-dir {report_dir}: cannot create it ({exc.strerror or exc})") from None
+
+    embedded = arguments.target is None and arguments.config is None and not (
+        os.environ.get("GWS_BASE_URL") or os.environ.get("GWS_CONFIG")
+    )
+    with _embedded_target(arguments.stimulus) if embedded else contextlib.nullcontext() as target:
+        env = dict(os.environ)
+        if target is not None:
+            env.update(target.env)
+        overrides = {
+            "GWS_BASE_URL": arguments.target,
+            "GWS_FUZZ_PROFILE": arguments.profile,
+            "GWS_SEED": None if arguments.seed is None else str(arguments.seed),
+            "GWS_STIMULUS": arguments.stimulus,
+        }
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            settings = load_settings(env, arguments.config)
+        except ConfigError as exc:
+            raise UsageError("configuration: " + "; ".join(exc.problems)) from None
+        _check_stimulus(settings.stimulus)
+        server = target.server if target is not None else _preflight(settings, ROLES)
+        description = target.description if target is not None else settings.base_url
+        _say(f"target {description}; stimulus {settings.stimulus}")
+        _say(
+            f"profile {settings.fuzz.profile}, seed {settings.seed} (repeat with --seed {settings.seed}), "
+            f"workers {arguments.workers}; reports in {report_dir}/"
+        )
+        started = time.monotonic()
+        code = _run_pytest(arguments, env, settings.seed, areas, ids, report_dir)
+        elapsed = time.monotonic() - started
+    return _finish(arguments, code, report_dir, baseline, server, elapsed)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError as exc:
+        raise UsageError(f"--target {url!r}: not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise UsageError(f"--target {url!r}: not an http(s) URL with a host, e.g. https://gws.example.com/api/v2")
+
+
+def _check_stimulus(spec: str) -> None:
+    """A plug-in adapter that cannot be imported is the user's input error, found before the run."""
+    from conformance.stimulus import BUILT_IN, StimulusAdapter
+
+    if spec == "none":
+        return
+    module_name, _, class_name = BUILT_IN.get(spec, spec).partition(":")
+    try:
+        adapter = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"--stimulus {spec}: cannot load {module_name}:{class_name} ({type(exc).__name__}: {exc})")
+    if not (isinstance(adapter, type) and issubclass(adapter, StimulusAdapter)):
+        raise UsageError(f"--stimulus {spec}: {module_name}:{class_name} is not a StimulusAdapter subclass")
+
+
+@contextlib.contextmanager
+def _embedded_target(stimulus: str | None) -> Iterator[_Target]:
+    """The reference server with its stimulus API, on a free loopback port, for the duration of the run."""
+    from conformance.config import ROLES
+    from reference_impl.app import create_app
+    from reference_impl.embedded import serve_in_thread
+    from reference_impl.store import Store
+
+    store = Store.from_file()
+    app = create_app(store, stimulus=True)
+    with serve_in_thread(app, "127.0.0.1", 0) as server:
+        env = {"GWS_BASE_URL": server.base_url, "GWS_STIMULUS": stimulus or "reference"}
+        for role in ROLES:
+            user = store.user_by_name(role)
+            if user is not None:
+                env[f"GWS_{role.upper()}_USER"] = user.user_name
+                env[f"GWS_{role.upper()}_PASSWORD"] = user.password
+        # Nothing from the environment may point the suite elsewhere than the embedded server.
+        env["GWS_COMETD_URL"] = f"{server.base_url}/notifications"
+        version = _version()
+        yield _Target(env, f"{server.base_url} (embedded reference server)", f"gws-reference {version} (embedded)")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gws-conformance")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _preflight(settings: Any, roles: Sequence[str]) -> str | None:
+    """One request decides whether the run can start; then each configured account's credentials.
+
+    Returns what the target says about itself (its Server header), if anything.
+    """
+    import httpx
+
+    accounts = [settings.users[r] for r in (*PREFLIGHT_ROLES, *roles) if settings.users[r].password is not None]
+    accounts = list({a.role: a for a in accounts}.values())
+    if not accounts:
+        raise UsageError(
+            "no account is configured: set GWS_AGENT1_PASSWORD (and GWS_ADMIN_PASSWORD, GWS_SUPERVISOR_PASSWORD, "
+            "GWS_AGENT2_PASSWORD, GWS_AGENT3_PASSWORD) or [users.<role>] in the configuration file"
+        )
+    url = f"{settings.base_url}/me"
+    timeout = min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s)
+    server = None
+    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as http:
+        for index, account in enumerate(accounts):
+            try:
+                response = http.get(url, auth=(account.user, account.password))
+            except httpx.TimeoutException:
+                raise TargetProblem(f"target {settings.base_url}: no answer to GET /me within {timeout:g} s") from None
+            except httpx.ConnectError as exc:
+                raise TargetProblem(f"target {settings.base_url} is unreachable: {_reason(exc)}") from None
+            except httpx.HTTPError as exc:
+                raise TargetProblem(
+                    f"target {settings.base_url} does not speak HTTP as expected: {type(exc).__name__}: {_reason(exc)}"
+                ) from None
+            body = _json_object(response)
+            variable = f"GWS_{account.role.upper()}_PASSWORD"
+            if response.status_code in (401, 403) or (body is not None and body.get("statusCode") == 3):
+                raise UsageError(
+                    f"the target refused the credentials of {account.role} (user {account.user!r}, HTTP "
+                    f"{response.status_code} on GET /me): check GWS_{account.role.upper()}_USER and {variable}"
+                )
+            if index == 0:
+                if body is None or not ("user" in body or "statusCode" in body):
+                    kind = response.headers.get("content-type", "no content type")
+                    raise TargetProblem(
+                        f"{settings.base_url} does not look like a GWS API: GET /me answered HTTP "
+                        f"{response.status_code} ({kind}), not a JSON object with the user"
+                    )
+                server = response.headers.get("server")
+    return server
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return "host name not found"
+    return text
+
+
+def _json_object(response: Any) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _plugin_arguments() -> list[str]:
+    from importlib.metadata import entry_points
+
+    # Installed: pytest loads the plugin by its entry point; from a bare source tree, by module name.
+    names = {e.name for e in entry_points(group="pytest11")}
+    return [] if "gws" in names else ["-p", "conformance.plugin"]
+
+
+def _run_pytest(
+    arguments: argparse.Namespace,
+    env: dict[str, str],
+    seed: int,
+    areas: Sequence[str],
+    ids: Sequence[str],
+    report_dir: Path,
+) -> int:
+    from conformance.reporting import ALLURE_DIR, JOURNAL_DIR, JUNIT_FILE, PYTEST_OUTPUT_FILE, RESULTS_FILE
+
+    import conformance.suite
+
+    suite = Path(conformance.suite.__file__).resolve().parent
+    out = report_dir.resolve()
+    for stale in (out / RESULTS_FILE, out / JUNIT_FILE):
+        stale.unlink(missing_ok=True)
+    args = [
+        sys.executable, "-m", "pytest", str(suite),
+        # The suite's own settings only: no ini file of the current directory, no cache beside it.
+        "-c", os.devnull, "--rootdir", str(suite), "-p", "no:cacheprovider",
+        *_plugin_arguments(),
+        "-q", "-rfEw", "--color=no",
+        "--gws-seed", str(seed),
+        "--gws-results", str(out / RESULTS_FILE),
+        "--junitxml", str(out / JUNIT_FILE), "-o", "junit_suite_name=gws-conformance",
+        "--alluredir", str(out / ALLURE_DIR), "--clean-alluredir",
+        "-p", "conformance.reporting.allure_labels",
+        "-p", "conformance.reporting.journal", "--gws-journal", str(out / JOURNAL_DIR),
+    ]
+    if arguments.config is not None:
+        args += ["--gws-config", str(arguments.config)]
+    for area in areas:
+        args += ["--gws-area", area]
+    for rid in ids:
+        args += ["--gws-requirement", rid]
+    if arguments.workers != "0":
+        args += ["-n", arguments.workers]
+    env = {k: v for k, v in env.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    env["PYTHONUNBUFFERED"] = "1"
+    manual = env.get("GWS_STIMULUS") == "manual"
+    pass_fds: tuple[int, ...] = ()
+    progress_fd = None
+    if not manual:
+        try:
+            progress_fd = os.dup(sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            progress_fd = None  # no real stdout (embedded in another program): no live display
+        if progress_fd is not None:
+            pass_fds = (progress_fd,)
+            args += ["-p", "conformance.reporting.progress", "--gws-progress-fd", str(progress_fd),
+                     "--gws-progress-style", arguments.progress]
+    sys.stdout.flush()
+    log_path = out / PYTEST_OUTPUT_FILE
+    try:
+        with log_path.open("w", encoding="utf-8") as log:
+            log.write("$ " + shlex.join(args) + "\n\n")
+            log.flush()
+            # A person doing the manual stimulus reads pytest's own output: it stays on the terminal.
+            stdout = None if manual else log
+            process = subprocess.Popen(args, env=env, stdout=stdout, stderr=subprocess.STDOUT if not manual else None,
+                                       pass_fds=pass_fds)
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                # The child got the same Ctrl-C on a terminal; elsewhere it is told. It writes what it has.
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGINT)
+                process.wait()
+                raise
+    finally:
+        if progress_fd is not None:
+            os.close(progress_fd)
+
+
+def _finish(
+    arguments: argparse.Namespace, pytest_code: int, report_dir: Path, baseline: Any, server: str | None, elapsed: float
+) -> int:
+    from conformance.reporting import PYTEST_OUTPUT_FILE, RESULTS_FILE, write_reports
+    from conformance.reporting.baseline import ReportInputError
+
+    log = report_dir / PYTEST_OUTPUT_FILE
+    if not (report_dir / RESULTS_FILE).is_file():
+        _complain(f"the suite broke before writing its results (pytest exit {pytest_code}); see {log}")
+        _echo_tail(log)
+        return EXIT_SUITE
+    command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
+    try:
+        files = write_reports(report_dir, baseline=baseline, context={"server": server, "command": command})
+    except ReportInputError as exc:
+        _complain(f"cannot write the reports: {exc}")
+        return EXIT_SUITE
+    report = files.report
+    code = _exit_code(report)
+    # pytest's own verdict on the run itself: usage and internal errors, interrupted collection.
+    if pytest_code in (2, 3, 4) and code != EXIT_FAILURES:
+        _complain(f"pytest stopped the run (exit {pytest_code}: collection or internal error); see {log}")
+        _echo_tail(log)
+        code = EXIT_SUITE
+    if pytest_code == 5 or not report.tests:
+        _complain("no test of the suite proves the selected area(s)/requirement(s); "
+                  f"see '{PROG} requirements' and {report_dir}/report.html (untested requirements)")
+        code = EXIT_USAGE
+    _print_summary(report, files, elapsed)
+    return code
+
+
+def _exit_code(report: Any) -> int:
+    if report.verdict.code == "not_conformant":
+        return EXIT_FAILURES
+    if report.verdict.code == "suite_error":
+        return EXIT_SUITE
+    return EXIT_OK
+
+
+def _echo_tail(log: Path, lines: int = 15) -> None:
+    if log.is_file():
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        print("\n".join(f"  | {line}" for line in tail), file=sys.stderr)
+
+
+def _print_summary(report: Any, files: Any, elapsed: float) -> None:
+    from conformance.reporting.model import OUTCOME_LABELS
+
+    counts = report.outcome_counts()
+    order = ("passed", "failed", "warning", "error", "needs_stimulus", "not_applicable", "skipped")
+    tests = ", ".join(f"{counts[o]} {OUTCOME_LABELS[o].lower()}" for o in order if counts.get(o))
+    must, should = report.must, report.should
+    _say(f"{report.verdict.headline.upper()} — {report.verdict.detail}")
+    print(f"  MUST {must.text()} ({must.passed}/{must.judged} judged) · SHOULD {should.text()} "
+          f"({should.passed}/{should.judged}) · tests: {tests or 'none'} · {elapsed:.1f} s")
+    for group in report.groups("failed")[:10]:
+        test = group.first
+        ids = ", ".join(test.violated or test.requirements)
+        known = " [known]" if test.known else ""
+        more = f" (and {len(group.tests) - 1} more test(s))" if len(group.tests) > 1 else ""
+        print(f"  FAIL{known} {ids}: {test.title} — {test.nodeid}{more}")
+    if len(report.groups("failed")) > 10:
+        print(f"  … {len(report.groups('failed')) - 10} more distinct failures in the report")
+    if files.baseline is not None:
+        b = files.baseline
+        print(f"  baseline: {len(b.known)} known failure(s), {len(b.new)} new, {len(b.stale)} stale entr"
+              + ("y" if len(b.stale) == 1 else "ies"))
+        for entry in b.stale:
+            print(f"    stale (now passes, remove it): {entry.label} — {entry.reason}")
+    directory = files.html.parent
+    print(f"  reports: {files.html} · {directory / 'summary.md'} · {directory / 'junit.xml'} · "
+          f"{directory / 'results.json'} · {directory / 'allure-results'}/")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
