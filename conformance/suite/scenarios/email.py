@@ -15,19 +15,27 @@ an e-mail back into the queue it came from (``currentQueue``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from conformance.api import ANY, Channel, Interaction, Session, Workbin
 from conformance.config import Settings
-from conformance.inbox import Inbox
 from conformance.stimulus import StimulusAdapter, StimulusUnavailable
 from conformance.suite.scenarios.interaction_steps import INTERACTIONS, WORKBINS, Interactions, handled, ready_on
-from conformance.suite.scenarios.lifecycle import REFUSAL, Cast, Party, capabilities_of, quiet, require_listed
+from conformance.suite.scenarios.lifecycle import (
+    REFUSAL,
+    Cast,
+    Party,
+    capabilities_of,
+    cast_fixture,
+    quiet,
+    require_listed,
+)
 from conformance.suite.scenarios.support import require, should
 
 pytestmark = [pytest.mark.feature("api-multimedia"), pytest.mark.needs_stimulus]
@@ -40,16 +48,7 @@ LOWER_CAMEL = {"toaddress": "toAddress", "fromaddress": "fromAddress", "ccaddres
                "subject": "subject", "text": "text"}
 
 
-@pytest.fixture
-def cast(
-    gws_client: Callable[[str], Any],
-    gws_exclusive: Callable[..., None],
-    gws_inbox: Callable[..., Inbox],
-    gws_listener: Callable[[str], Any],
-) -> Iterator[Cast]:
-    cast = Cast(gws_client, gws_exclusive, gws_inbox, gws_listener)
-    yield cast
-    cast.cleanup()
+cast = cast_fixture()
 
 
 # -- reading e-mail messages ----------------------------------------------------------------------------
@@ -78,8 +77,9 @@ def lines(text: Any) -> list[str]:
 
 
 def camel_case(message: dict[str, Any]) -> None:
-    email = message.get("email_object") if isinstance(message.get("email_object"), dict) else {}
-    other = [key for key in email if key.lower() in LOWER_CAMEL and key != LOWER_CAMEL[key.lower()]]
+    email = message.get("email_object")
+    members = email if isinstance(email, dict) else {}
+    other = [key for key in members if key.lower() in LOWER_CAMEL and key != LOWER_CAMEL[key.lower()]]
     should(not other, "email_object members not in lowerCamelCase",
            f"{message.get('state')} message of {message.get('id')}: {other}", "GWS-EMAIL-005")
 
@@ -101,7 +101,9 @@ class Mail:
         topics = (INTERACTIONS, WORKBINS) if workbins else (INTERACTIONS,)
         self.heard = Interactions(cast, *parties, topics=topics, spelling=SPELLING, capabilities=CAPABILITIES)
 
-    def receive(self, party: Party, *, subject: str, text: str = "", cc: str = "", reply_to: str = "") -> dict[str, Any]:
+    def receive(
+        self, party: Party, *, subject: str, text: str = "", cc: str = "", reply_to: str = ""
+    ) -> dict[str, Any]:
         """A customer's e-mail offered to ``party``: EmailInvited, with Accept and Reject."""
         caused = self.stimulus.inbound_email(
             from_address=self.customer, to_address=SUPPORT, subject=subject, text=text, cc_addresses=cc,
@@ -151,8 +153,11 @@ class Mail:
         should(isinstance(created_id, str), f"{operation} does not answer replyInteractionId",
                f"{reply.body!r}", "GWS-EMAIL-011", evidence=[reply.exchange])
         created = self.heard.hear(
-            party, f"the e-mail {operation} created", interaction_id=created_id if isinstance(created_id, str) else None,
-            state="ReplyCreated", where=lambda data: data["id"] != original["id"],
+            party,
+            f"the e-mail {operation} created",
+            interaction_id=created_id if isinstance(created_id, str) else None,
+            state="ReplyCreated",
+            where=lambda data: data["id"] != original["id"],
         )
         listed = capabilities_of(created)
         require("Send" in listed and ("CancelReplyEmail" in listed or "Cancel" in listed),
@@ -352,10 +357,9 @@ def test_email_offered_only_while_ready(cast: Cast, gws_stimulus: StimulusAdapte
     ready_on(cast, a, "email")
     waiting = caused.get("interactionId")
     if isinstance(waiting, str):
-        try:
-            gws_stimulus.route(waiting)  # a sandbox without a routing engine is told to route again
-        except StimulusUnavailable:
-            pass  # a real routing engine offers the waiting e-mail by itself
+        # A sandbox without a routing engine is told to route again; a real one offers the e-mail by itself.
+        with contextlib.suppress(StimulusUnavailable):
+            gws_stimulus.route(waiting)
     invite = mail.heard.hear(a, "the e-mail offered once Ready", state="Invited", timeout_s=caused.wait_s,
                              where=lambda data: data["id"] == waiting or subject_of(data) == about)
     accepted = mail.accept(a, invite)

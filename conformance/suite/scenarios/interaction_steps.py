@@ -8,6 +8,7 @@ capabilities tell the truth (lifecycle.refuse_unlisted).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -161,7 +162,7 @@ def finish_everything(parties: Iterable[Party]) -> None:
         items = party.agent.list_my_interactions(fields="*", expect=ANY).items("interactions")
         for item in items:
             if isinstance(item.get("id"), str):
-                best_effort(lambda item=item: _finish(party, item))
+                best_effort(functools.partial(_finish, party, item))
 
 
 def _finish(party: Party, item: Mapping[str, Any]) -> None:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from conformance import findings
 from conformance.api import Agent, Reply
 from conformance.client import GwsClient
@@ -37,6 +39,7 @@ __all__ = [
     "Cast",
     "Party",
     "best_effort",
+    "cast_fixture",
     "capabilities_of",
     "quiet",
     "refuse_unlisted",
@@ -118,7 +121,7 @@ class Cast:
     hold: Hold
     open_inbox: OpenInbox
     listener_for: Callable[[str], NotificationListener]
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    cleanups: list[Callable[[], object]] = field(default_factory=list)
     _parties: list[Party] = field(default_factory=list)
 
     def take(self, *roles: str) -> tuple[Party, ...]:
@@ -131,7 +134,7 @@ class Cast:
             self._parties.append(Party(role, client, Me.read(client), self.open_inbox, self.listener_for(role)))
         return tuple(self._parties)
 
-    def on_cleanup(self, action: Callable[[], None]) -> None:
+    def on_cleanup(self, action: Callable[[], object]) -> None:
         """Run ``action`` when the scenario ends, passed or failed (last registered runs first)."""
         self.cleanups.append(action)
 
@@ -163,6 +166,24 @@ def drain(listeners: Sequence[NotificationListener], window_s: float) -> None:
         except QuietnessBroken:
             continue
         return
+
+
+def cast_fixture() -> Any:
+    """A ``cast`` fixture for a scenario module (``cast = cast_fixture()``): the scenario's agents, cleaned
+    up after it, before gws_exclusive releases their locks. A new function per module, so that no pytest
+    version sees one function made a fixture twice."""
+
+    def cast(
+        gws_client: ClientFor,
+        gws_exclusive: Hold,
+        gws_inbox: OpenInbox,
+        gws_listener: Callable[[str], NotificationListener],
+    ) -> Iterator[Cast]:
+        scene = Cast(gws_client, gws_exclusive, gws_inbox, gws_listener)
+        yield scene
+        scene.cleanup()
+
+    return pytest.fixture(cast)
 
 
 def best_effort(action: Callable[[], object]) -> None:

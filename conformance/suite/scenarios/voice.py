@@ -12,17 +12,16 @@ Scenarios hold the agents they use (lifecycle.Cast) and hang up whatever they le
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from conformance.api import ANY, Call, Device
-from conformance.config import Settings
 from conformance.failures import Violation
-from conformance.inbox import Inbox
 from conformance.stimulus import StimulusAdapter
 from conformance.suite.scenarios.lifecycle import (
     REFUSAL,
@@ -32,6 +31,7 @@ from conformance.suite.scenarios.lifecycle import (
     Sequenced,
     best_effort,
     capabilities_of,
+    cast_fixture,
     quiet,
     refuse_unlisted,
     require_listed,
@@ -50,16 +50,7 @@ ANY_KIND = ("StatusChange", "ParticipantsUpdated", "AttachedDataChanged", "DtmfS
 pytestmark = [pytest.mark.feature("api-voice")]
 
 
-@pytest.fixture
-def cast(
-    gws_client: Callable[[str], Any],
-    gws_exclusive: Callable[..., None],
-    gws_inbox: Callable[..., Inbox],
-    gws_listener: Callable[[str], Any],
-) -> Iterator[Cast]:
-    cast = Cast(gws_client, gws_exclusive, gws_inbox, gws_listener)
-    yield cast
-    cast.cleanup()
+cast = cast_fixture()
 
 
 # -- one party's side of a call -----------------------------------------------------------------------
@@ -213,7 +204,7 @@ def release_everything(parties: tuple[Party, ...]) -> None:
     """Cleanup: hang up every call the parties still have, and wait (bounded) until each is released, so
     that no message of this scenario reaches the next one's inbox."""
     for party in parties:
-        best_effort(lambda party=party: _release_calls_of(party))
+        best_effort(functools.partial(_release_calls_of, party))
 
 
 def _release_calls_of(party: Party) -> None:
@@ -224,16 +215,39 @@ def _release_calls_of(party: Party) -> None:
         if call.get("state") != "Released" and isinstance(call.get("id"), str)
     ]
     for call_id in active:
-        best_effort(lambda call_id=call_id: Call(party.client, call_id).hangup(expect=ANY))
+        best_effort(functools.partial(Call(party.client, call_id).hangup, expect=ANY))
+    timeout_s = party.messages.timeout_s if party.inbox is not None else CLEANUP_WAIT_S
     for call_id in active:
-        best_effort(
-            lambda call_id=call_id: party.listener.expect(
-                CALLS,
-                lambda data: data["call"]["id"] == call_id and data["call"]["state"] == "Released",
-                timeout_s=party.messages.timeout_s if party.inbox is not None else CLEANUP_WAIT_S,
-                after=mark,
-            )
-        )
+        best_effort(functools.partial(party.listener.expect, CALLS, released(call_id), timeout_s=timeout_s,
+                                      after=mark))
+
+
+# -- what a call message must show ----------------------------------------------------------------------
+
+CallCheck = Callable[[dict[str, Any]], bool]
+
+
+def released(call_id: str) -> Callable[[dict[str, Any]], bool]:
+    """A message (its data) reporting that call Released."""
+    return lambda data: data["call"]["id"] == call_id and data["call"]["state"] == "Released"
+
+
+def with_parties(*numbers: str) -> CallCheck:
+    """The call's participants include every one of ``numbers``."""
+    return lambda call: set(numbers) <= set(call.get("participants", []))
+
+
+def without_party(number: str) -> CallCheck:
+    return lambda call: number not in call.get("participants", [])
+
+
+def left_by(number: str) -> CallCheck:
+    """After ``number`` hung up: the call goes on without it, or it ended."""
+    return lambda call: call["state"] == "Released" or number not in call.get("participants", [])
+
+
+def user_data_where(shows: Callable[[dict[str, Any]], bool]) -> CallCheck:
+    return lambda call: shows(call.get("userData") or {})
 
 
 # -- the steps ------------------------------------------------------------------------------------------
@@ -243,10 +257,10 @@ def dial(calls: Calls, caller: Party, callee: Party, destination: str | dict[str
     """Dial: the caller's leg Dialing, the callee's Ringing with Answer; each names the other party."""
     Device(caller.client, caller.device_id).dial(destination)
     dialing = calls.hear(
-        caller, "the new call Dialing", state="Dialing", where=lambda call: callee.phone in call.get("participants", [])
+        caller, "the new call Dialing", state="Dialing", where=with_parties(callee.phone)
     )
     ringing = calls.hear(
-        callee, "the new call Ringing", state="Ringing", where=lambda call: caller.phone in call.get("participants", [])
+        callee, "the new call Ringing", state="Ringing", where=with_parties(caller.phone)
     )
     for leg in (dialing, ringing):
         require(
@@ -303,7 +317,7 @@ def leave(calls: Calls, legs: list[Leg]) -> None:
                 "a party leaving: the participants updated, or the call Released",
                 leg=other,
                 kind=("ParticipantsUpdated", "StatusChange"),
-                where=lambda call: call["state"] == "Released" or gone not in call.get("participants", []),
+                where=left_by(gone),
             )
             if other.state == "Released":
                 remaining.remove(other)
@@ -418,7 +432,7 @@ def test_attached_data(cast: Cast) -> None:
             perform()
             for leg in (mine, theirs):
                 calls.hear(leg.party, f"AttachedDataChanged after {operation}", leg=leg, kind="AttachedDataChanged",
-                           where=lambda call, shows=shows: shows(call.get("userData") or {}))
+                           where=user_data_where(shows))
     if advertised_only.broken:
         return  # the warning is the result; cleanup hangs up
     hangup(calls, mine, theirs)
@@ -436,10 +450,10 @@ def test_single_step_transfer(cast: Cast) -> None:
     transferring.api.single_step_transfer(c.phone)
     calls.hear(b, "the transferred call Released", leg=transferring, state="Released")
     ringing = calls.hear(c, "the transferred call Ringing", state="Ringing",
-                         where=lambda call: a.phone in call.get("participants", []))
+                         where=with_parties(a.phone))
     calls.hear(a, "the participants updated: the third agent instead of the second", leg=caller,
                kind="ParticipantsUpdated",
-               where=lambda call: c.phone in call.get("participants", []) and b.phone not in call["participants"])
+               where=lambda call: with_parties(c.phone)(call) and without_party(b.phone)(call))
     calls.refuse(ringing, "Hold")
     answer(calls, ringing)
     calls.refuse(ringing, "Answer")
@@ -461,7 +475,7 @@ def test_single_step_conference_and_remove_participant(cast: Cast) -> None:
     added = calls.hear(c, "the conference call Ringing", state="Ringing")
     for leg in (mine, theirs):
         calls.hear(leg.party, "the participants updated with the third agent", leg=leg, kind="ParticipantsUpdated",
-                   where=lambda call: c.phone in call.get("participants", []))
+                   where=with_parties(c.phone))
     answer(calls, added)
     calls.refuse(mine, "Answer")
 
@@ -470,7 +484,7 @@ def test_single_step_conference_and_remove_participant(cast: Cast) -> None:
     calls.hear(c, "the removed party's call Released", leg=added, state="Released")
     for leg in (mine, theirs):
         calls.hear(leg.party, "the participants updated without the removed agent", leg=leg,
-                   kind="ParticipantsUpdated", where=lambda call: c.phone not in call.get("participants", []))
+                   kind="ParticipantsUpdated", where=without_party(c.phone))
     calls.refuse(theirs, "Answer")
     hangup(calls, mine, theirs)
     quiet(a, b, c)
@@ -489,9 +503,9 @@ def test_initiate_and_complete_conference(cast: Cast) -> None:
     main.api.initiate_conference({"phoneNumber": c.phone})
     calls.hear(a, "the main call Held", leg=main, state="Held")
     consult = calls.hear(a, "the consultation call Dialing", state="Dialing",
-                         where=lambda call: c.phone in call.get("participants", []))
+                         where=with_parties(c.phone))
     consulted = calls.hear(c, "the consultation call Ringing", state="Ringing",
-                           where=lambda call: a.phone in call.get("participants", []))
+                           where=with_parties(a.phone))
     calls.refuse(consulted, "Hold")
     answer(calls, consulted, consult)
 
@@ -506,7 +520,7 @@ def test_initiate_and_complete_conference(cast: Cast) -> None:
     for leg in (main, theirs, consulted):
         others = tuple(n for n in three if n != leg.party.phone)
         calls.hear(leg.party, "the participants of the conference", leg=leg, kind="ParticipantsUpdated",
-                   where=lambda call, others=others: set(others) <= set(call.get("participants", [])))
+                   where=with_parties(*others))
     calls.refuse(main, "Retrieve")
     leave(calls, [main, theirs, consulted])
     quiet(a, b, c)
@@ -540,7 +554,7 @@ def test_swap_and_merge(cast: Cast) -> None:
     for leg in (first, with_b, with_c):
         others = tuple(n for n in three if n != leg.party.phone)
         calls.hear(leg.party, "the participants of the merged call", leg=leg, kind="ParticipantsUpdated",
-                   where=lambda call, others=others: set(others) <= set(call.get("participants", [])))
+                   where=with_parties(*others))
     calls.refuse(first, "Retrieve")
     leave(calls, [first, with_b, with_c])
     quiet(a, b, c)
@@ -553,7 +567,7 @@ def test_do_not_disturb_keeps_calls_away(cast: Cast) -> None:
     device = Device(b.client, b.device_id)
     device.dnd_on()
     cast.on_cleanup(lambda: device.dnd_off(expect=ANY))
-    calls = Calls(cast, a, b)
+    Calls(cast, a, b)  # both listen to /v2/me/calls
 
     reply = Device(a.client, a.device_id).dial(b.phone, expect=ANY)
     if reply.ok:
@@ -578,7 +592,7 @@ def test_do_not_disturb_keeps_calls_away(cast: Cast) -> None:
 @pytest.mark.requirement(
     "GWS-AGST-023", "GWS-AGST-024", "GWS-CALL-008", "GWS-CALL-011", "GWS-CALL-014", "GWS-CALL-015",
 )
-def test_forwarding_sends_inbound_calls_on(cast: Cast, gws_stimulus: StimulusAdapter, gws_settings: Settings) -> None:
+def test_forwarding_sends_inbound_calls_on(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """ForwardCallsOn: an outside call to the device rings the forward target; ForwardCallsOff: it rings again."""
     b, c = cast.take("agent2", "agent3")
     device = Device(b.client, b.device_id)
