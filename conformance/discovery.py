@@ -104,7 +104,8 @@ class Discovery:
         name = path.rstrip("/").rpartition("/")[2]
         # The array named after the resource; where the contract names it otherwise, the one array of objects.
         arrays = [v for k, v in body.items() if k != "uris" and isinstance(v, list)]
-        items = body.get(name) if isinstance(body.get(name), list) else (arrays[0] if len(arrays) == 1 else [])
+        named = body.get(name)
+        items: list[Any] = named if isinstance(named, list) else (arrays[0] if len(arrays) == 1 else [])
         return [item for item in items if isinstance(item, dict)]
 
 

@@ -56,7 +56,9 @@ MARKERS = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("gws", "GWS conformance (Genesys Web Services API v2): settings also come from GWS_* variables")
+    group = parser.getgroup(
+        "gws", "GWS conformance (Genesys Web Services API v2): settings also come from GWS_* variables"
+    )
     group.addoption("--gws-config", metavar="FILE", dest="gws_config", help="TOML configuration file (GWS_CONFIG).")
     group.addoption(
         "--gws-target", metavar="URL", dest="gws_target", help="Base URL of the API up to /api/v2 (GWS_BASE_URL)."
@@ -106,6 +108,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not active:
         return
     areas, ids = _selection(config)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and workerinput.get("gws_seed") is not None:
+        config.option.gws_seed = workerinput["gws_seed"]  # a pytest-xdist worker fuzzes with the run's seed
     session = gws_session(config)
     results = RunResults(selection={"areas": areas, "requirements": ids})
     try:
@@ -116,10 +121,17 @@ def pytest_configure(config: pytest.Config) -> None:
         results.target = settings.redacted()
         results.seed = settings.seed
         results.profile = settings.fuzz.profile
-        # Pinned, so that pytest-xdist workers (which receive the options) fuzz with the same seed.
         config.option.gws_seed = settings.seed
     config.stash[_RESULTS] = results
     config.pluginmanager.register(ResultsCollector(config, results), "gws-results")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker gets the seed the controller chose (a random one included)."""
+    config = node.config
+    if active(config) and config.stash[_RESULTS].seed is not None:
+        node.workerinput["gws_seed"] = config.stash[_RESULTS].seed
 
 
 def _is_active(config: pytest.Config) -> bool:
@@ -134,8 +146,16 @@ def _is_active(config: pytest.Config) -> bool:
 
 
 def _option_dests() -> tuple[str, ...]:
-    return ("gws_config", "gws_target", "gws_profile", "gws_seed", "gws_stimulus", "gws_area", "gws_requirement",
-            "gws_results")
+    return (
+        "gws_config",
+        "gws_target",
+        "gws_profile",
+        "gws_seed",
+        "gws_stimulus",
+        "gws_area",
+        "gws_requirement",
+        "gws_results",
+    )
 
 
 def _names_suite(arg: str, config: pytest.Config) -> bool:
@@ -151,7 +171,9 @@ def _selection(config: pytest.Config) -> tuple[list[str], list[str]]:
     ids = [i.upper() for i in config.getoption("gws_requirement") or []]
     unknown_areas = sorted(set(areas) - set(known_areas()))
     if unknown_areas:
-        raise pytest.UsageError(f"--gws-area: unknown area(s) {', '.join(unknown_areas)}; known: {', '.join(known_areas())}")
+        raise pytest.UsageError(
+            f"--gws-area: unknown area(s) {', '.join(unknown_areas)}; known: {', '.join(known_areas())}"
+        )
     unknown_ids = sorted(set(ids) - known_requirement_ids())
     if unknown_ids:
         raise pytest.UsageError(f"--gws-requirement: not in spec/requirements.yaml: {', '.join(unknown_ids)}")
@@ -174,8 +196,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     results = config.stash[_RESULTS]
     if results.configuration_error is not None:
-        return ["gws: configuration error (tests that need the target report error):",
-                *textwrap.indent(results.configuration_error, "  ").splitlines()]
+        return [
+            "gws: configuration error (tests that need the target report error):",
+            *textwrap.indent(results.configuration_error, "  ").splitlines(),
+        ]
     target = results.target or {}
     origin = target.get("origins", {}).get("GWS_SEED", "")
     how = "random" if origin == "random" else "configured"
@@ -206,7 +230,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     areas, ids = selection["areas"], selection["requirements"]
     if not areas and not ids:
         return
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         (kept if matches_selection(_requirement_ids(item), areas, ids) else dropped).append(item)
     if dropped:

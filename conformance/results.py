@@ -125,7 +125,8 @@ def _record(record: Any) -> dict[str, Any]:
     if is_dataclass(record) and not isinstance(record, type):
         data = asdict(record)
         data["kind"] = "notification"
-        return json.loads(json.dumps(data, default=str))
+        plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+        return plain
     return {"kind": "unknown", "repr": repr(record)}
 
 

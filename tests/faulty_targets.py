@@ -49,8 +49,13 @@ def rewriting(app: ASGIApp, rewrite: Rewrite) -> ASGIApp:
         if document is not None:
             status, document = rewrite(scope["method"], path.removeprefix("/api/v2"), status, document)
             body = json.dumps(document).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     return wrapped
@@ -61,8 +66,13 @@ async def non_json_app(scope: dict[str, Any], receive: Callable[..., Any], send:
     if scope["type"] != "http":
         return
     body = b"<html><body>Service temporarily unavailable</body></html>"
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -71,10 +81,15 @@ async def slow_app(scope: dict[str, Any], receive: Callable[..., Any], send: Cal
     if scope["type"] != "http":
         return
     body = json.dumps({"statusCode": 0, "padding": "x" * 200}).encode()
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     for index in range(len(body)):
-        await send({"type": "http.response.body", "body": body[index:index + 1], "more_body": index < len(body) - 1})
+        await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": index < len(body) - 1})
         await asyncio.sleep(0.2)
 
 

@@ -49,8 +49,9 @@ def run_fuzz(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, d
     results = pytester.path / "results.json"
     targets = [a for a in args if not a.startswith("-")] or ["--pyargs", "conformance.suite.fuzz"]
     options = [a for a in args if a.startswith("-")]
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "gws", f"--gws-results={results}",
-                                          *options, *targets)
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-p", "gws", f"--gws-results={results}", *options, *targets
+    )
     return result, json.loads(results.read_text()) if results.exists() else {}
 
 

@@ -67,9 +67,7 @@ def broken(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Rewrite], None
         context.__exit__(None, None, None)
 
 
-def assert_fails_with(
-    pytester: pytest.Pytester, test: str, requirement: str, *, title: str
-) -> dict[str, Any]:
+def assert_fails_with(pytester: pytest.Pytester, test: str, requirement: str, *, title: str) -> dict[str, Any]:
     kind, _, rest = test.partition(":")
     label, _, role = rest.rpartition(" as ")
     result, results = run_fuzz(pytester, "--gws-seed=3", node(kind, label, role))

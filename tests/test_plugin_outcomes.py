@@ -21,7 +21,7 @@ from live_reference import LiveTarget, serve
 
 pytest_plugins = ["pytester"]
 
-SYNTHETIC = '''
+SYNTHETIC = """
 import pytest
 from conformance.failures import Level, Violation
 
@@ -60,7 +60,7 @@ def test_needs_stimulus():
 @pytest.mark.requirement("GWS-GEN-004")
 def test_error():
     raise KeyError("the suite broke")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_every_outcome_reads_as_itself(pytester: pytest.Pytester, gws_env: LiveT
     for words in ("1 failed", "1 passed", "1 error", "1 warned", "1 not applicable", "1 needs stimulus"):
         assert words in last
     result.stdout.fnmatch_lines(["gws: seed 11 (configured*", "*gws conformance*", "outcomes: *", "seed: 11*"])
-    result.stdout.fnmatch_lines(["*Reproduce with: curl * -u \"admin:$GWS_ADMIN_PASSWORD\"*"])
+    result.stdout.fnmatch_lines(['*Reproduce with: curl * -u "admin:$GWS_ADMIN_PASSWORD"*'])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
     # JUnit: every test case says its outcome; the two that did not run are skips with their reason.
@@ -163,7 +163,9 @@ def test_warnings_and_skips_do_not_fail_the_run(pytester: pytest.Pytester, gws_e
 def test_selection_by_area_and_requirement(pytester: pytest.Pytester, gws_env: LiveTarget) -> None:
     pytester.makepyfile(test_synthetic=SYNTHETIC)
     results_file = pytester.path / "results.json"
-    result = run(pytester, "-v", "--gws-area", "chat", "--gws-requirement", "GWS-GEN-003", f"--gws-results={results_file}")
+    result = run(
+        pytester, "-v", "--gws-area", "chat", "--gws-requirement", "GWS-GEN-003", f"--gws-results={results_file}"
+    )
     result.stdout.fnmatch_lines(["*test_warning WARNING*", "*test_not_applicable NOT APPLICABLE*"])
     assert "4 deselected" in result.outlines[-1]
     document = json.loads(results_file.read_text())
@@ -231,10 +233,34 @@ def test_options_live_in_one_group(pytester: pytest.Pytester) -> None:
     result = run(pytester, "--help")
     text = "\n".join(result.outlines)
     group = text.partition("GWS conformance")[2]
-    for option in ("--gws-config", "--gws-target", "--gws-profile", "--gws-seed", "--gws-stimulus", "--gws-area",
-                   "--gws-requirement", "--gws-results"):
+    for option in (
+        "--gws-config",
+        "--gws-target",
+        "--gws-profile",
+        "--gws-seed",
+        "--gws-stimulus",
+        "--gws-area",
+        "--gws-requirement",
+        "--gws-results",
+    ):
         assert option in group.partition("\n\n")[0] or option in group, option
     markers = run(pytester, "--markers").outlines
     assert any(line.startswith("@pytest.mark.requirement(*ids)") for line in markers)
     assert any(line.startswith("@pytest.mark.needs_stimulus") for line in markers)
     assert any(line.startswith("@pytest.mark.feature(name)") for line in markers)
+
+
+def test_xdist_workers_fuzz_with_the_seed_the_run_prints(pytester: pytest.Pytester, gws_env: LiveTarget) -> None:
+    pytester.makepyfile(
+        test_seed="""
+import pytest
+
+@pytest.mark.parametrize("i", range(4))
+def test_seed(i, gws_settings):
+    print(f"SEED={gws_settings.seed}")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "-rP", "--gws-target", gws_env.base_url)
+    seeds = {line for line in result.outlines if line.startswith("SEED=")}
+    assert len(seeds) == 1, seeds
+    result.stdout.fnmatch_lines([f"seed: {seeds.pop().partition('=')[2]} (repeat with --gws-seed *"])

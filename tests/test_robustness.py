@@ -25,7 +25,7 @@ TIMEOUT_S = 0.5
 # Generous against a loaded CI machine, and still far below one timeout per request of the run.
 BUDGET_S = 45
 
-SYNTHETIC = '''
+SYNTHETIC = """
 import pytest
 
 
@@ -48,7 +48,7 @@ def test_needs_discovery(gws_agent1):
 @pytest.mark.requirement("GWS-COMETD-001")
 def test_listens(gws_listener):
     gws_listener("agent1")
-'''
+"""
 
 FUZZ = [
     node("positive", "GET /features", "admin"),

@@ -153,7 +153,11 @@ class World:
     def channels(self, account: str) -> list[str]:
         """The account's channel names (voice alone when the target lists none)."""
         try:
-            found = [c["channel"] for c in self.discovery.objects(account, "/me/channels") if isinstance(c.get("channel"), str)]
+            found = [
+                c["channel"]
+                for c in self.discovery.objects(account, "/me/channels")
+                if isinstance(c.get("channel"), str)
+            ]
         except TargetError:
             found = []
         return found or ["voice"]
@@ -172,8 +176,18 @@ class World:
         label = f"{SCRATCH_PREFIX}-{self.run_tag}-{next(self._counter)}"
         if name == "scratch_user":
             password = base64.b64encode(f"{label}-pw".encode()).decode()
-            return self._create(admin, "/users", {"userName": label, "password": password, "firstName": "Fuzz",
-                                                  "lastName": "Scratch", "roles": ["ROLE_AGENT"]}, "user")
+            return self._create(
+                admin,
+                "/users",
+                {
+                    "userName": label,
+                    "password": password,
+                    "firstName": "Fuzz",
+                    "lastName": "Scratch",
+                    "roles": ["ROLE_AGENT"],
+                },
+                "user",
+            )
         if name == "scratch_skill":
             return self._create(admin, "/skills", {"name": label}, "skill")
         if name == "scratch_contact":

@@ -139,7 +139,9 @@ def _operation(path: str, method: str, item: Mapping[str, Any], item_ref: str) -
         reply, reply_ref = _deref(raw, f"{op_ref}{_pointer('responses', str(status))}")
         content = reply.get("content", {}) if isinstance(reply, dict) else {}
         json_schema = "application/json" in content and "schema" in content["application/json"]
-        responses[str(status)] = f"{reply_ref}{_pointer('content', 'application/json', 'schema')}" if json_schema else None
+        responses[str(status)] = (
+            f"{reply_ref}{_pointer('content', 'application/json', 'schema')}" if json_schema else None
+        )
     links = tuple(
         link["operationId"]
         for status, raw in spec.get("responses", {}).items()
@@ -194,8 +196,11 @@ def _collection(method: str, schema_ref: str | None) -> str | None:
     for index, option in enumerate(options):
         option, _ = _deref(option, f"{ref}{_pointer('oneOf', str(index))}")
         properties = option.get("properties", {}) if isinstance(option, dict) else {}
-        arrays = [name for name, sub in properties.items() if name != "uris" and isinstance(sub, dict) and sub.get(
-            "type") == "array"]
+        arrays = [
+            name
+            for name, sub in properties.items()
+            if name != "uris" and isinstance(sub, dict) and sub.get("type") == "array"
+        ]
         if arrays:
             return str(arrays[0])
     return None

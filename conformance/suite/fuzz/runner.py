@@ -125,8 +125,9 @@ class Judgement:
     rejected_as_invalid: bool  # the request broke the contract as sent
 
 
-def judge(operation: Operation, role: str, case: Any, response: Response, *, negative: bool,
-          path_bound: bool) -> Judgement:
+def judge(
+    operation: Operation, role: str, case: Any, response: Response, *, negative: bool, path_bound: bool
+) -> Judgement:
     """Run the registered checks and schemathesis' schema check on one reply."""
     recorded = response.exchange.request
     breaches = (

@@ -138,10 +138,13 @@ class FuzzSession:
                 return None  # judged in call(), with the suite's checks
 
         Machine.__name__ = f"Links{role.title()}"
-        Machine._hypothesis_internal_use_seed = case_seed(self.settings.seed, "stateful", role)  # type: ignore[attr-defined]
+        # hypothesis.seed() for a state machine: run_state_machine_as_test reads this attribute.
+        Machine._hypothesis_internal_use_seed = case_seed(self.settings.seed, "stateful", role)
         examples = max(1, self.settings.fuzz.max_examples // 2)
         try:
-            run_state_machine_as_test(Machine, settings=hypothesis_settings(examples, stateful_step_count=STATEFUL_STEPS))
+            run_state_machine_as_test(
+                Machine, settings=hypothesis_settings(examples, stateful_step_count=STATEFUL_STEPS)
+            )
         except Unsatisfiable:
             pass  # every step was refused or not sent: conclude() says why
         conclude(state, f"the OpenAPI links as {role} (stateful)", "stateful")
