@@ -422,42 +422,58 @@ def _preflight(settings: Any, roles: Sequence[str]) -> str | None:
 
     accounts = [settings.users[r] for r in (*PREFLIGHT_ROLES, *roles) if settings.users[r].password is not None]
     accounts = list({a.role: a for a in accounts}.values())
-    if not accounts:
-        raise UsageError(
-            "no account is configured: set GWS_AGENT1_PASSWORD (and GWS_ADMIN_PASSWORD, GWS_SUPERVISOR_PASSWORD, "
-            "GWS_AGENT2_PASSWORD, GWS_AGENT3_PASSWORD) or [users.<role>] in the configuration file"
-        )
     url = f"{settings.base_url}/me"
     timeout = min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s)
-    server = None
     with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as http:
+        # Reachability and "is it GWS?" first: asked with the first account, or without one.
+        first = accounts[0] if accounts else None
+        response = _ask(http, url, settings.base_url, (first.user, first.password) if first else None)
+        body = _json_object(response)
+        if first is None:
+            if response.status_code != 401 and (body is None or "statusCode" not in body):
+                raise TargetProblem(_not_gws(settings.base_url, response))
+            raise UsageError(
+                "no account is configured: set GWS_AGENT1_PASSWORD (and GWS_ADMIN_PASSWORD, "
+                "GWS_SUPERVISOR_PASSWORD, GWS_AGENT2_PASSWORD, GWS_AGENT3_PASSWORD) or [users.<role>] in the "
+                "configuration file"
+            )
+        server = response.headers.get("server")
         for index, account in enumerate(accounts):
-            try:
-                response = http.get(url, auth=(account.user, account.password))
-            except httpx.TimeoutException:
-                raise TargetProblem(f"target {settings.base_url}: no answer to GET /me within {timeout:g} s") from None
-            except httpx.ConnectError as exc:
-                raise TargetProblem(f"target {settings.base_url} is unreachable: {_reason(exc)}") from None
-            except httpx.HTTPError as exc:
-                raise TargetProblem(
-                    f"target {settings.base_url} does not speak HTTP as expected: {type(exc).__name__}: {_reason(exc)}"
-                ) from None
-            body = _json_object(response)
-            variable = f"GWS_{account.role.upper()}_PASSWORD"
+            if index:
+                response = _ask(http, url, settings.base_url, (account.user, account.password))
+                body = _json_object(response)
             if response.status_code in (401, 403) or (body is not None and body.get("statusCode") == 3):
                 raise UsageError(
                     f"the target refused the credentials of {account.role} (user {account.user!r}, HTTP "
-                    f"{response.status_code} on GET /me): check GWS_{account.role.upper()}_USER and {variable}"
+                    f"{response.status_code} on GET /me): check GWS_{account.role.upper()}_USER and "
+                    f"GWS_{account.role.upper()}_PASSWORD"
                 )
-            if index == 0:
-                if body is None or not ("user" in body or "statusCode" in body):
-                    kind = response.headers.get("content-type", "no content type")
-                    raise TargetProblem(
-                        f"{settings.base_url} does not look like a GWS API: GET /me answered HTTP "
-                        f"{response.status_code} ({kind}), not a JSON object with the user"
-                    )
-                server = response.headers.get("server")
+            if index == 0 and (body is None or not ("user" in body or "statusCode" in body)):
+                raise TargetProblem(_not_gws(settings.base_url, response))
     return server
+
+
+def _ask(http: Any, url: str, base_url: str, auth: tuple[str, str] | None) -> Any:
+    import httpx
+
+    try:
+        return http.get(url, auth=auth)
+    except httpx.TimeoutException:
+        raise TargetProblem(f"target {base_url}: no answer to GET /me within {http.timeout.read:g} s") from None
+    except httpx.ConnectError as exc:
+        raise TargetProblem(f"target {base_url} is unreachable: {_reason(exc)}") from None
+    except httpx.HTTPError as exc:
+        raise TargetProblem(
+            f"target {base_url} does not speak HTTP as expected: {type(exc).__name__}: {_reason(exc)}"
+        ) from None
+
+
+def _not_gws(base_url: str, response: Any) -> str:
+    kind = response.headers.get("content-type", "no content type")
+    return (
+        f"{base_url} does not look like a GWS API: GET /me answered HTTP {response.status_code} ({kind}), "
+        "not a JSON object with the user"
+    )
 
 
 def _reason(exc: Exception) -> str:
@@ -578,16 +594,16 @@ def _finish(
         return EXIT_SUITE
     report = files.report
     code = _exit_code(report)
+    _print_summary(report, files, elapsed)
     # pytest's own verdict on the run itself: usage and internal errors, interrupted collection.
     if pytest_code in (2, 3, 4) and code != EXIT_FAILURES:
         _complain(f"pytest stopped the run (exit {pytest_code}: collection or internal error); see {log}")
         _echo_tail(log)
         code = EXIT_SUITE
-    if pytest_code == 5 or not report.tests:
+    elif pytest_code == 5 or not report.tests:
         _complain("no test of the suite proves the selected area(s)/requirement(s); "
                   f"see '{PROG} requirements' and {report_dir}/report.html (untested requirements)")
         code = EXIT_USAGE
-    _print_summary(report, files, elapsed)
     return code
 
 

@@ -404,10 +404,12 @@ def build_report(
             test.known = known_failures[test.nodeid]
     selection = results.get("selection") or {}
     areas, ids = selection.get("areas") or [], selection.get("requirements") or []
+    # The selection's requirements, and any other one a failure of this run names (it broke, so it shows).
+    named = {rid for t in tests for rid in t.violated}
     catalogue = [
         r
         for r in contract.requirements()
-        if (not areas and not ids) or requirement_area(r["id"]) in areas or r["id"] in ids
+        if (not areas and not ids) or requirement_area(r["id"]) in areas or r["id"] in ids or r["id"] in named
     ]
     requirements = _judge_requirements(tests, catalogue)
     by_id = {t.nodeid: t for t in tests}

@@ -141,7 +141,8 @@ class Progress:
         try:
             width = os.get_terminal_size(self.out.fileno()).columns
         except (OSError, ValueError):
-            width = 100
+            width = 0
+        width = width if width >= 40 else 100  # a pseudo-terminal may report no size at all
         text = f"{self._summary()}  {nodeid}"
         if len(text) > width - 1:
             text = text[: max(width - 2, 10)] + "…"

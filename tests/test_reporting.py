@@ -1,0 +1,261 @@
+"""The report model, the HTML and Markdown writers, baselines and diffs, on small results files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from reporting_samples import exchange, failure, make_test, results, timeline_for
+
+from conformance.reporting import write_reports
+from conformance.reporting.baseline import Baseline, BaselineError, ResultsFileError, diff_results, load_results
+from conformance.reporting.coverage import declared_notification_kinds, declared_operations, operation_key
+from conformance.reporting.html import render_html
+from conformance.reporting.markdown import render_markdown
+from conformance.reporting.model import build_report
+
+
+def _requirement(report, rid):  # type: ignore[no-untyped-def]
+    return next(r for r in report.requirements if r.id == rid)
+
+
+# -- requirement outcomes, scores, verdict ------------------------------------------------------------------
+
+
+def test_a_must_violation_fails_its_requirement_and_the_verdict() -> None:
+    report = build_report(results([
+        failure("scenarios/a.py::test_a", ["GWS-GEN-001"], requirements=["GWS-GEN-001", "GWS-GEN-002"]),
+        make_test("scenarios/b.py::test_b", requirements=["GWS-GEN-002"]),
+    ]))
+    assert _requirement(report, "GWS-GEN-001").outcome == "failed"
+    assert _requirement(report, "GWS-GEN-002").outcome == "passed"  # named by no failure, proven elsewhere
+    assert report.verdict.code == "not_conformant"
+    assert report.must.failed == 1 and report.must.passed == 1 and report.must.text() == "50%"
+
+
+def test_a_requirement_only_a_failing_test_carries_is_inconclusive() -> None:
+    report = build_report(results([
+        failure("scenarios/a.py::test_a", ["GWS-GEN-001"], requirements=["GWS-GEN-001", "GWS-GEN-002"]),
+    ]))
+    assert _requirement(report, "GWS-GEN-002").outcome == "inconclusive"
+
+
+def test_an_unattributed_failure_fails_every_requirement_the_test_carries() -> None:
+    report = build_report(results([
+        make_test("scenarios/a.py::test_a", "failed", requirements=["GWS-GEN-001", "GWS-GEN-002"],
+                  title="TargetTimeout", level="MUST"),
+    ]))
+    assert {_requirement(report, r).outcome for r in ("GWS-GEN-001", "GWS-GEN-002")} == {"failed"}
+
+
+def test_should_violations_warn_and_do_not_break_the_verdict() -> None:
+    report = build_report(results([failure("scenarios/a.py::test_a", ["GWS-GEN-003"], level="SHOULD")]))
+    assert _requirement(report, "GWS-GEN-003").outcome == "warning"
+    assert report.verdict.code == "conformant"
+    assert report.should.failed == 1 and report.should.text() == "0%"
+
+
+def test_untested_not_applicable_and_needs_stimulus_have_no_verdict() -> None:
+    report = build_report(results([
+        make_test("scenarios/a.py::test_a", "not_applicable", requirements=["GWS-CALL-001"]),
+        make_test("scenarios/b.py::test_b", "needs_stimulus", requirements=["GWS-EMAIL-001"]),
+    ]))
+    assert _requirement(report, "GWS-CALL-001").outcome == "not_applicable"
+    assert _requirement(report, "GWS-EMAIL-001").outcome == "needs_stimulus"
+    assert _requirement(report, "GWS-CHAT-001").outcome == "untested"
+    assert report.must.percent is None and report.must.text() == "—"
+
+
+def test_suite_errors_alone_make_the_verdict_a_suite_error() -> None:
+    report = build_report(results([make_test("scenarios/a.py::test_a", "error", requirements=["GWS-GEN-001"])]))
+    assert report.verdict.code == "suite_error"
+    assert _requirement(report, "GWS-GEN-001").outcome == "error"
+
+
+def test_the_matrix_holds_the_selection_and_every_requirement_a_failure_names() -> None:
+    report = build_report(results([failure("fuzz/test_fuzz.py::test_x", ["GWS-GEN-011"])], requirements=["GWS-GEN-004"]))
+    assert {r.id for r in report.requirements} == {"GWS-GEN-004", "GWS-GEN-011"}
+
+
+def test_identical_failures_are_grouped_and_scenarios_lead() -> None:
+    report = build_report(results([
+        failure("fuzz/test_fuzz.py::test_positive_data[GET /me as agent]", ["GWS-GEN-001"]),
+        failure("scenarios/s.py::test_ready", ["GWS-GEN-001"]),
+        failure("fuzz/test_fuzz.py::test_other", ["GWS-GEN-002"], title="Error reply without statusMessage"),
+    ]))
+    groups = report.groups("failed")
+    assert [len(g.tests) for g in groups] == [2, 1]
+    assert groups[0].first.nodeid == "scenarios/s.py::test_ready"
+
+
+# -- coverage -----------------------------------------------------------------------------------------------
+
+
+def test_declared_operations_split_by_operation_name() -> None:
+    declared = declared_operations()
+    assert "POST /me#Ready" in declared and "POST /me/calls/{id}#Hold" in declared and "GET /users/{id}" in declared
+    assert "POST /me" in declared  # the custom agent state variant
+    assert "CallStatusChange" in declared_notification_kinds()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("GET", "/api/v2/me", None, "GET /me"),
+        ("POST", "/api/v2/me", '{"operationName": "Ready"}', "POST /me#Ready"),
+        ("POST", "/api/v2/me", '{"operationName": "Lunch"}', "POST /me"),
+        ("GET", "/api/v2/me/devices", None, "GET /me/devices"),
+        ("GET", "/api/v2/users/u1/skills/s1", None, "GET /users/{id}/skills/{skillId}"),
+        ("POST", "/api/v2/me/calls/c1", "not json", "POST /me/calls/{id}"),
+        ("GET", "/api/v2/not/declared", None, None),
+        ("GET", "/elsewhere/me", None, None),
+    ],
+)
+def test_a_recorded_request_is_named_after_its_declared_operation(
+    method: str, path: str, body: str | None, expected: str | None
+) -> None:
+    assert operation_key(method, "http://h:1" + path + "?fields=*", body, "/api/v2") == expected
+
+
+# -- HTML and Markdown ---------------------------------------------------------------------------------------
+
+
+def _broken_report():  # type: ignore[no-untyped-def]
+    data = results([
+        failure("scenarios/s.py::test_ready", ["GWS-GEN-001"],
+                evidence=[exchange(response_body='{"user": {"name": "<script>alert(1)</script>"}}')]),
+        make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"]),
+    ])
+    journal = {"scenarios/s.py::test_ready": {"nodeid": "scenarios/s.py::test_ready", "timeline": timeline_for(),
+                                              "operations": ["GET /me", "POST /me#Ready"],
+                                              "notifications": ["ChannelStateChanged"]}}
+    return build_report(data, journal, server="ExampleGWS/8.5.1")
+
+
+def test_the_html_report_is_self_contained_and_escapes_what_the_target_sent() -> None:
+    page = render_html(_broken_report())
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    for external in ("http://fonts", "https://", "<link ", "src=\"http", "@import"):
+        assert external not in page
+    assert page.count("<script>") == 1  # the page's own filters
+
+
+def test_the_html_report_shows_requirement_curl_timeline_and_coverage() -> None:
+    page = render_html(_broken_report())
+    assert "Not conformant" in page and "ExampleGWS/8.5.1" in page
+    assert "GWS-GEN-001" in page and "The server answers every API request" in page  # the sentence
+    assert "Return Values" in page  # its reference section
+    assert "curl -sS -i -X GET http://gws.example.test:8080/api/v2/me" in page
+    assert "ChannelStateChanged" in page and 'class="http hot"' in page  # timeline, evidence highlighted
+    assert 'id="r-GWS-CHAT-001"' in page and 'data-outcome="untested"' in page  # every requirement, untested too
+    assert "operations exercised" in page
+
+
+def test_the_markdown_summary_fits_a_pull_request_comment() -> None:
+    text = render_markdown(_broken_report())
+    assert text.startswith("### ❌ GWS conformance: Not conformant")
+    assert "| GWS-GEN-001 | `scenarios/s.py::test_ready` | Reply has no statusCode |" in text
+    assert "```sh\ncurl -sS -i -X GET" in text
+    assert len(text.splitlines()) < 60
+
+
+def test_write_reports_reads_the_journal_and_keeps_the_run_context(tmp_path: Path) -> None:
+    data = results([failure("scenarios/s.py::test_ready", ["GWS-GEN-001"])])
+    (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    (tmp_path / "journal").mkdir()
+    entry = {"nodeid": "scenarios/s.py::test_ready", "worker": "gw0", "outcome": "failed", "operations": ["GET /me"],
+             "notifications": [], "timeline": timeline_for()}
+    (tmp_path / "journal" / "gw0.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    files = write_reports(tmp_path, context={"server": "ExampleGWS", "command": "gws-conformance run"})
+    assert files.report.coverage.operations_exercised == {"GET /me": 1}
+    again = write_reports(tmp_path)  # a later regeneration finds the context in run.json
+    assert again.report.server == "ExampleGWS" and "ExampleGWS" in again.html.read_text(encoding="utf-8")
+
+
+# -- baseline --------------------------------------------------------------------------------------------------
+
+
+def _baseline(tmp_path: Path, text: str) -> Baseline:
+    path = tmp_path / "baseline.yaml"
+    path.write_text(text, encoding="utf-8")
+    return Baseline.load(path)
+
+
+def test_a_baseline_sorts_failures_into_known_and_new_and_finds_stale_entries(tmp_path: Path) -> None:
+    baseline = _baseline(tmp_path, """
+known_failures:
+  - test: "scenarios/s.py::test_known"
+    reason: VENDOR-1
+  - requirement: GWS-GEN-002
+    reason: VENDOR-2
+  - test: "scenarios/s.py::test_fixed"
+    reason: VENDOR-3 (fixed since)
+  - requirement: GWS-CALL-001
+    reason: not in this run
+""")
+    data = results([
+        failure("scenarios/s.py::test_known", ["GWS-GEN-001"]),
+        failure("fuzz/test_fuzz.py::test_by_requirement", ["GWS-GEN-002"]),
+        failure("scenarios/s.py::test_new", ["GWS-GEN-002", "GWS-GEN-004"]),
+        make_test("scenarios/s.py::test_fixed", requirements=["GWS-GEN-005"]),
+    ])
+    outcome = baseline.apply(data)
+    assert outcome.known == {"scenarios/s.py::test_known": "VENDOR-1", "fuzz/test_fuzz.py::test_by_requirement": "VENDOR-2"}
+    assert outcome.new == ["scenarios/s.py::test_new"]  # GWS-GEN-004 is not known
+    assert [e.test for e in outcome.stale] == ["scenarios/s.py::test_fixed"]
+    assert [e.requirement for e in outcome.unexercised] == ["GWS-CALL-001"]
+    report = build_report(data, known_failures=outcome.known, baseline=outcome.to_dict())
+    assert report.verdict.code == "not_conformant" and len(report.new_failures) == 1
+
+
+def test_known_failures_alone_keep_the_run_conformant(tmp_path: Path) -> None:
+    baseline = _baseline(tmp_path, "known_failures:\n  - {requirement: GWS-GEN-001, reason: VENDOR-9}\n")
+    data = results([failure("scenarios/s.py::test_a", ["GWS-GEN-001"])])
+    outcome = baseline.apply(data)
+    report = build_report(data, known_failures=outcome.known, baseline=outcome.to_dict())
+    assert report.verdict.code == "conformant" and report.verdict.headline == "Conformant (known failures)"
+    assert _requirement(report, "GWS-GEN-001").known
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("known_failures:\n  - {test: a}\n", "needs a 'reason'"),
+        ("known_failures:\n  - {requirement: GWS-NOPE-001, reason: x}\n", "is not a requirement"),
+        ("known_failures:\n  - {test: a, requirement: GWS-GEN-001, reason: x}\n", "exactly one of"),
+        ("known_failures:\n  - {test: a, reason: x, colour: red}\n", "unknown key"),
+        ("known_failures: [\n", "not valid YAML"),
+        ("- a list\n", "expected a mapping"),
+    ],
+)
+def test_a_bad_baseline_is_refused_with_its_problem(tmp_path: Path, text: str, problem: str) -> None:
+    with pytest.raises(BaselineError, match=problem):
+        _baseline(tmp_path, text)
+
+
+# -- diff --------------------------------------------------------------------------------------------------------
+
+
+def test_diff_lists_regressions_and_fixes() -> None:
+    old = results([make_test("a::x", requirements=["GWS-GEN-001"]), failure("a::y", ["GWS-GEN-002"]),
+                   make_test("a::gone")])
+    new = results([failure("a::x", ["GWS-GEN-001"]), make_test("a::y", requirements=["GWS-GEN-002"]),
+                   failure("a::added", ["GWS-GEN-004"])])
+    diff = diff_results(old, new)
+    assert [r[0] for r in diff.regressions] == ["a::x", "a::added"]
+    assert [f[0] for f in diff.fixes] == ["a::y"]
+    assert diff.removed == ["a::gone"] and diff.added == ["a::added"]
+    assert ("GWS-GEN-001", "passed", "failed") in diff.requirement_regressions
+    assert ("GWS-GEN-002", "failed", "passed") in diff.requirement_fixes
+    assert "regressions (tests that fail now): 2" in diff.render_text("old", "new")
+    assert "| `a::x` | passed | failed |" in diff.render_markdown("old", "new")
+    assert not diff_results(new, new).has_regressions
+
+
+def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.json"
+    path.write_text('{"hello": 1}', encoding="utf-8")
+    with pytest.raises(ResultsFileError, match="not a gws-conformance results file"):
+        load_results(path)
