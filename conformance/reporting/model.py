@@ -219,7 +219,7 @@ class Report:
         return [t for t in self.tests if t.outcome == "failed" and t.known is not None]
 
     def groups(self, *outcomes: str) -> list[FailureGroup]:
-        """The tests with ``outcomes``, grouped by how they failed; new failures and scenarios first."""
+        """The tests with ``outcomes``, grouped by how they failed (same title, requirements and level)."""
         grouped: dict[tuple[Any, ...], list[TestView]] = {}
         ordered = sorted(
             self.tests_with(*outcomes),
@@ -229,7 +229,10 @@ class Report:
         for test in ordered:
             key = (test.outcome, test.title, tuple(test.violated), test.level, test.known is None)
             grouped.setdefault(key, []).append(test)
-        return [FailureGroup(tests) for tests in grouped.values()]
+        groups = [FailureGroup(tests) for tests in grouped.values()]
+        # New before known, scenarios before fuzz cases, then the most widespread failure first.
+        groups.sort(key=lambda g: (g.first.known is not None, g.first.kind != "scenario", -len(g.tests)))
+        return groups
 
     def test(self, nodeid: str) -> TestView | None:
         return next((t for t in self.tests if t.nodeid == nodeid), None)
