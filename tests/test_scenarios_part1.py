@@ -180,9 +180,8 @@ def test_without_an_adapter_stimulus_scenarios_report_needs_stimulus(tmp_path: P
         "    gws_stimulus.inbound_email(from_address='a@b', to_address='c@d', subject='s')\n",
         encoding="utf-8",
     )
-    target = LiveTarget("http://127.0.0.1:9", None)
-    env_target = dataclasses.replace(target)
-    data = _run_probe(env_target, tmp_path, probe, "none")
+    nowhere = LiveTarget("http://127.0.0.1:9", None)  # never asked: the test is settled before it runs
+    data = _run_probe(nowhere, tmp_path, probe, "none")
     assert outcomes(data) == {f"{probe.name}::test_inbound": "needs_stimulus"}, data["output"]
 
 
