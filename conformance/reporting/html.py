@@ -576,7 +576,7 @@ border-radius:8px;color:var(--muted)}
 ul.counts{list-style:none;padding:0;margin:8px 0 0;display:flex;flex-wrap:wrap;gap:6px 12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap;
 border:1px solid transparent}
-.o-passed.badge,.chip.o-passed b{background:var(--pass-bg);color:var(--pass)}
+.o-passed.badge{background:var(--pass-bg);color:var(--pass)}
 .o-failed.badge{background:var(--fail-bg);color:var(--fail)}.o-warning.badge{background:var(--warn-bg);color:var(--warn)}
 .o-error.badge{background:var(--err-bg);color:var(--err)}.o-not_applicable.badge,.o-skipped.badge{background:var(--na-bg);color:var(--na)}
 .o-needs_stimulus.badge{background:var(--stim-bg);color:var(--stim)}.o-inconclusive.badge{background:var(--inc-bg);color:var(--inc)}
@@ -627,6 +627,11 @@ background:var(--bg);padding:8px 0}
 .chip{border:1px solid var(--border);background:var(--panel);color:var(--text);border-radius:16px;padding:4px 12px;
 cursor:pointer;font:inherit;font-size:13px}.chip b{font-weight:600;margin-left:2px;color:var(--muted)}
 .chip.active{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent) inset}
+.chip[class*=" o-"]::before{content:"";display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px;
+background:var(--dot,#9aa4b0)}
+.chip.o-passed{--dot:var(--pass)}.chip.o-failed{--dot:var(--fail)}.chip.o-warning{--dot:#d4a72c}.chip.o-error{--dot:var(--err)}
+.chip.o-inconclusive{--dot:var(--inc)}.chip.o-needs_stimulus{--dot:var(--stim)}.chip.o-untested{--dot:transparent;
+}.chip.o-untested::before{border:1px solid var(--untested)}
 .search{margin-left:auto;min-width:240px;padding:6px 10px;border:1px solid var(--border);border-radius:8px;
 background:var(--panel);color:var(--text);font:inherit}
 .area{background:var(--panel);border:1px solid var(--border);border-radius:10px;padding:14px 16px;margin-bottom:14px}
