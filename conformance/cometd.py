@@ -120,6 +120,7 @@ class NotificationListener:
         self._failure: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._thread: threading.Thread | None = None
 
     # lifecycle -------------------------------------------------------------------------------
@@ -139,6 +140,8 @@ class NotificationListener:
         return self
 
     def stop(self) -> None:
+        # Cancelling the listening task unwinds ``async with client``, which disconnects politely.
+        self._stopping = True
         loop, task = self._loop, self._task
         if loop is not None and task is not None and not loop.is_closed():
             loop.call_soon_threadsafe(task.cancel)
@@ -153,6 +156,7 @@ class NotificationListener:
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(self._on_loop_exception)
         try:
             self._task = self._loop.create_task(self._listen())
             self._loop.run_until_complete(self._task)
@@ -160,6 +164,13 @@ class NotificationListener:
             pass
         finally:
             self._loop.close()
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # aiocometd's transport callbacks report the cancellation of their own reads when the
+        # listener shuts down; that is the shutdown working, not a fault of the target.
+        if self._stopping and isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        loop.default_exception_handler(context)
 
     async def _listen(self) -> None:
         client = aiocometd.Client(
@@ -178,9 +189,11 @@ class NotificationListener:
         except asyncio.CancelledError:
             raise
         except (AiocometdException, OSError, ValueError) as exc:
-            self._fail(f"{type(exc).__name__}: {exc}")
+            if not self._stopping:
+                self._fail(f"{type(exc).__name__}: {exc}")
         else:
-            self._fail("the server closed the Bayeux session")
+            if not self._stopping:
+                self._fail("the server closed the Bayeux session")
 
     def _fail(self, reason: str) -> None:
         with self._changed:
