@@ -7,15 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpcore  # noqa: F401  (see below)
 import pytest
 
 import conformance.suite.fuzz
-
-# pytester's in-process runs drop the modules a run imported once it ends. httpx imports httpcore
-# lazily and keeps a map of httpcore's exception classes from the first import; a second run would
-# import httpcore anew, its exceptions would miss that map and escape unwrapped. Imported here, in
-# the outer process, httpcore stays one module for every run.
 
 FUZZ_TESTS = Path(conformance.suite.fuzz.__file__).parent / "test_fuzz.py"
 PASSWORDS = {
@@ -49,8 +43,11 @@ def run_fuzz(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, d
     results = pytester.path / "results.json"
     targets = [a for a in args if not a.startswith("-")] or ["--pyargs", "conformance.suite.fuzz"]
     options = [a for a in args if a.startswith("-")]
-    result = pytester.runpytest_inprocess(
-        "-p", "no:cacheprovider", "-p", "gws", f"--gws-results={results}", *options, *targets
+    # In a subprocess: schemathesis and hypothesis import parts of themselves lazily, and pytester's
+    # in-process runs drop what a run imported, so a second run in one process would mix classes of
+    # two imports of the same module.
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "gws", f"--gws-results={results}", *options, *targets, timeout=600
     )
     return result, json.loads(results.read_text()) if results.exists() else {}
 

@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+import httpcore  # noqa: F401  (see below)
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -20,6 +21,10 @@ from conformance.results import RESULTS_SCHEMA
 from live_reference import LiveTarget, serve
 
 pytest_plugins = ["pytester"]
+
+# The synthetic runs are in-process (fast). pytester drops the modules a run imported once it ends;
+# httpx imports httpcore lazily and keeps httpcore's exception classes from the first import, so
+# httpcore is imported here, in the outer process, where it stays one module for every run.
 
 SYNTHETIC = """
 import pytest

@@ -83,8 +83,14 @@ def test_a_faulty_target_fails_the_run_with_evidence_within_the_budget(
     with FAULTY[fault]() as base_url:
         fuzz_env(monkeypatch, base_url, GWS_REQUEST_TIMEOUT_S=str(TIMEOUT_S), GWS_NOTIFICATION_TIMEOUT_S=str(TIMEOUT_S))
         started = time.monotonic()
-        result = pytester.runpytest_inprocess(
-            "-p", "no:cacheprovider", "--gws-seed=9", f"--gws-results={results_file}", "test_synthetic.py", *FUZZ
+        result = pytester.runpytest_subprocess(  # see fuzz_support.run_fuzz
+            "-p",
+            "no:cacheprovider",
+            "--gws-seed=9",
+            f"--gws-results={results_file}",
+            "test_synthetic.py",
+            *FUZZ,
+            timeout=300,
         )
         elapsed = time.monotonic() - started
 
