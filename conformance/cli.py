@@ -5,6 +5,7 @@
     gws-conformance requirements [--area A] [--level L] [--format text|markdown|json]
     gws-conformance diff OLD.json NEW.json [--format text|markdown]
     gws-conformance report DIR [--baseline FILE]
+    gws-conformance selftest [--fault NAME ...] [--subset ci] [--report-dir DIR] [-n N]
     gws-conformance serve [--host H] [--port P] [--stimulus] ...        (same as gws-reference serve)
 
 ``run`` without a target starts the reference server (with its stimulus API) on a free loopback port
@@ -146,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", type=Path, metavar="DIR", help="a report directory (with results.json)")
     report.add_argument("--baseline", type=Path, metavar="FILE", help="known failures, as for run")
 
+    selftest = commands.add_parser(
+        "selftest",
+        help="run the suite against each fault mode of the reference server and print the kill matrix",
+        description="Exit 0 when every selected fault is killed, 1 when one survives (conformance.selftest).",
+    )
+    from conformance.selftest import add_selftest_arguments
+
+    add_selftest_arguments(selftest)
+
     serve = commands.add_parser("serve", help="serve the reference server (same as gws-reference serve)")
     from reference_impl.cli import add_serve_arguments
 
@@ -163,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "requirements": _requirements,
         "diff": _diff,
         "report": _report,
+        "selftest": _selftest,
         "serve": _serve,
     }
     try:
@@ -290,6 +301,17 @@ def _report(arguments: argparse.Namespace) -> int:
     return _exit_code(files.report)
 
 
+def _selftest(arguments: argparse.Namespace) -> int:
+    from conformance.selftest import run_selftest
+
+    if os.environ.get("GWS_BASE_URL") or os.environ.get("GWS_CONFIG"):
+        raise UsageError("selftest judges the embedded reference server: unset GWS_BASE_URL and GWS_CONFIG")
+    try:
+        return run_selftest(arguments, _run, lambda argv: build_parser().parse_args(["run", *argv]))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _serve(arguments: argparse.Namespace) -> int:
     from reference_impl.cli import serve
 
@@ -306,7 +328,8 @@ class _Target:
     server: str | None
 
 
-def _run(arguments: argparse.Namespace) -> int:
+def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
+    """``faults``: the embedded reference server commits these (reference_impl/faults.py; selftest)."""
     from conformance.config import ROLES, load_settings
     from conformance.errors import ConfigError
 
@@ -328,7 +351,9 @@ def _run(arguments: argparse.Namespace) -> int:
     embedded = arguments.target is None and arguments.config is None and not (
         os.environ.get("GWS_BASE_URL") or os.environ.get("GWS_CONFIG")
     )
-    with _embedded_target(arguments.stimulus) if embedded else contextlib.nullcontext() as target:
+    if faults and not embedded:
+        raise UsageError("faults apply to the embedded reference server only")
+    with _embedded_target(arguments.stimulus, faults) if embedded else contextlib.nullcontext() as target:
         env = dict(os.environ)
         if target is not None:
             env.update(target.env)
@@ -383,7 +408,7 @@ def _check_stimulus(spec: str) -> None:
 
 
 @contextlib.contextmanager
-def _embedded_target(stimulus: str | None) -> Iterator[_Target]:
+def _embedded_target(stimulus: str | None, faults: Sequence[str] = ()) -> Iterator[_Target]:
     """The reference server with its stimulus API, on a free loopback port, for the duration of the run."""
     from conformance.config import ROLES
     from reference_impl.app import create_app
@@ -391,7 +416,7 @@ def _embedded_target(stimulus: str | None) -> Iterator[_Target]:
     from reference_impl.store import Store
 
     store = Store.from_file()
-    app = create_app(store, stimulus=True)
+    app = create_app(store, stimulus=True, faults=faults)
     with serve_in_thread(app, "127.0.0.1", 0) as server:
         env = {"GWS_BASE_URL": server.base_url, "GWS_STIMULUS": stimulus or "reference"}
         for role in ROLES:
@@ -405,7 +430,8 @@ def _embedded_target(stimulus: str | None) -> Iterator[_Target]:
         # comes needs a fraction of the 2 s a remote target gets (GWS_QUIET_WINDOW_S still wins).
         env["GWS_QUIET_WINDOW_S"] = os.environ.get("GWS_QUIET_WINDOW_S") or EMBEDDED_QUIET_WINDOW_S
         version = _version()
-        yield _Target(env, f"{server.base_url} (embedded reference server)", f"gws-reference {version} (embedded)")
+        what = "embedded reference server" + (f" with fault {', '.join(faults)}" if faults else "")
+        yield _Target(env, f"{server.base_url} ({what})", f"gws-reference {version} (embedded)")
 
 
 def _version() -> str:

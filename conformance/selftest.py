@@ -1,0 +1,216 @@
+"""``gws-conformance selftest``: run the suite against each fault mode of the reference server (issue 7).
+
+A fault (reference_impl/faults.py) is *killed* when the run against the server committing it fails
+with at least one failed test, and *caught on its rule* when one of those tests names (by its
+requirement markers, its violation or a fuzz finding) a requirement the fault breaks. A fault that
+survives is a gap in the suite: close it with the missing test, never by weakening the fault.
+
+Each fault gets its own run of ``gws-conformance run`` (the same function, in this process, with the
+embedded reference server started with that fault), its own report directory, and the selection its
+requirements point at: the areas of the rules it breaks, in the quick fuzz profile. The matrix is
+printed and written as ``kill-matrix.json`` and ``kill-matrix.html`` in the report directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from reference_impl.faults import REGISTRY, Fault
+
+__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
+
+# A fast, representative subset for CI: at least one fault of each of the six categories.
+CI_SUBSET = (
+    "reply-without-status-code",  # response-shape
+    "not-found-as-success",  # errors
+    "ready-sets-not-ready",  # state-machines
+    "notification-duplicated",  # notifications
+    "no-role-check",  # security
+    "users-topic-open-to-agents",  # security (CometD)
+    "unknown-client-accepted",  # protocol
+)
+SUBSETS = {"ci": CI_SUBSET}
+MATRIX_JSON = "kill-matrix.json"
+MATRIX_HTML = "kill-matrix.html"
+
+
+@dataclass
+class FaultResult:
+    fault: str
+    category: str
+    requirements: list[str]  # the rules the fault breaks
+    exit_code: int  # of the run against it
+    killed: bool
+    caught_by: list[str]  # requirement IDs of the failed tests
+    on_rule: bool  # caught_by names one of the fault's own requirements
+    failed_tests: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        if not self.killed:
+            return "survived" if self.exit_code in (0, 1) else f"error (exit {self.exit_code})"
+        return "killed" if self.on_rule else "killed (off rule)"
+
+
+def add_selftest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="only this fault (see 'gws-reference serve --fault list'); repeatable")
+    parser.add_argument("--subset", choices=sorted(SUBSETS), help="a named subset of faults (ci: one run per category)")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports/selftest"), metavar="DIR",
+                        help="the kill matrix and one report directory per fault (default: %(default)s)")
+    parser.add_argument("-n", "--workers", default="0", metavar="N",
+                        help="parallel workers of each run (pytest-xdist; default 0)")
+    parser.add_argument("--seed", type=int, default=1, metavar="N", help="the fuzzer's seed of every run (default 1)")
+
+
+def select_faults(names: Sequence[str], subset: str | None) -> list[Fault]:
+    """The faults named (all of them without names or subset); KeyError names an unknown one."""
+    chosen = list(names) + list(SUBSETS[subset] if subset else ())
+    if not chosen:
+        return list(REGISTRY.values())
+    unknown = [n for n in chosen if n not in REGISTRY]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [REGISTRY[n] for n in dict.fromkeys(chosen)]
+
+
+def areas_of(fault: Fault) -> list[str]:
+    return sorted({rid.split("-")[1] for rid in fault.requirements})
+
+
+def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The requirement IDs and node ids of the failed tests of one results file."""
+    ids: set[str] = set()
+    nodes = []
+    for test in results.get("tests", []):
+        if test.get("outcome") != "failed":
+            continue
+        nodes.append(test["nodeid"])
+        ids.update(test.get("requirements", []))
+        ids.update(test.get("violated", []))
+        for finding in test.get("findings", []):
+            ids.update(finding.get("requirement_ids", []))
+    return sorted(ids), nodes
+
+
+def judge(fault: Fault, exit_code: int, results_file: Path, seconds: float) -> FaultResult:
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
+    ids, nodes = caught_by(results)
+    return FaultResult(
+        fault=fault.name,
+        category=fault.category,
+        requirements=list(fault.requirements),
+        exit_code=exit_code,
+        killed=exit_code == 1 and bool(nodes),
+        caught_by=ids,
+        on_rule=bool(set(ids) & set(fault.requirements)),
+        failed_tests=nodes,
+        areas=areas_of(fault),
+        seconds=round(seconds, 1),
+    )
+
+
+def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int:
+    """``run(namespace, faults=...)`` is the CLI's run; ``parse_run(argv)`` parses its arguments."""
+    try:
+        faults = select_faults(arguments.fault, arguments.subset)
+    except KeyError as exc:
+        raise ValueError(f"unknown fault {exc.args[0]} (see 'gws-reference serve --fault list')") from None
+    out: Path = arguments.report_dir
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    rows = []
+    for index, fault in enumerate(faults, 1):
+        print(f"gws-conformance selftest: [{index}/{len(faults)}] {fault.name} ({fault.category}), "
+              f"areas {', '.join(areas_of(fault))}", flush=True)
+        directory = out / fault.name
+        argv = ["--profile", "quick", "--seed", str(arguments.seed), "-n", str(arguments.workers),
+                "--report-dir", str(directory), "--progress", "plain"]
+        for area in areas_of(fault):
+            argv += ["--area", area]
+        one = time.monotonic()
+        code = run(parse_run(argv), faults=(fault.name,))
+        rows.append(judge(fault, code, directory / "results.json", time.monotonic() - one))
+    elapsed = time.monotonic() - started
+    print_matrix(rows, elapsed)
+    write_matrix(out, rows, elapsed)
+    errors = [r for r in rows if r.exit_code not in (0, 1)]
+    if any(not r.killed for r in rows if r not in errors):
+        return 1
+    return max((r.exit_code for r in errors), default=0)
+
+
+def summary_line(rows: Sequence[FaultResult], elapsed: float) -> str:
+    killed = sum(r.killed for r in rows)
+    on_rule = sum(r.killed and r.on_rule for r in rows)
+    return (f"{killed}/{len(rows)} faults killed ({on_rule} by a test naming the broken rule), "
+            f"{len(rows) - killed} survived, {elapsed:.0f} s")
+
+
+def print_matrix(rows: Sequence[FaultResult], elapsed: float) -> None:
+    width = max((len(r.fault) for r in rows), default=5)
+    print(f"\n{'fault':<{width}}  {'category':<14}  {'verdict':<17}  caught by")
+    for r in rows:
+        ids = ", ".join(f"*{i}" if i in r.requirements else i for i in r.caught_by) or "—"
+        print(f"{r.fault:<{width}}  {r.category:<14}  {r.verdict:<17}  {ids}")
+    print("(* a requirement the fault breaks)")
+    print(f"gws-conformance selftest: {summary_line(rows, elapsed)}")
+
+
+def write_matrix(directory: Path, rows: Sequence[FaultResult], elapsed: float) -> None:
+    document = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(elapsed, 1),
+        "summary": summary_line(rows, elapsed),
+        "faults": [{**asdict(r), "verdict": r.verdict} for r in rows],
+    }
+    (directory / MATRIX_JSON).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    (directory / MATRIX_HTML).write_text(render_html(document), encoding="utf-8")
+
+
+def render_html(document: dict[str, Any]) -> str:
+    """One offline page (inline CSS, a CSP forbidding every request), like report.html."""
+    e = lambda value: escape(str(value), quote=True)  # noqa: E731
+    lines = []
+    for row in document["faults"]:
+        own = set(row["requirements"])
+        ids = " ".join(f'<code class="{"own" if i in own else ""}">{e(i)}</code>' for i in row["caught_by"]) or "—"
+        kind = "killed" if row["killed"] and row["on_rule"] else "off" if row["killed"] else "survived"
+        lines.append(
+            f'<tr class="{kind}"><td><a href="{e(row["fault"])}/report.html">{e(row["fault"])}</a></td>'
+            f'<td>{e(row["category"])}</td><td class="v">{e(row["verdict"])}</td>'
+            f'<td>{" ".join(f"<code>{e(i)}</code>" for i in row["requirements"])}</td><td>{ids}</td>'
+            f'<td>{len(row["failed_tests"])}</td><td>{row["seconds"]:.1f}</td></tr>'
+        )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>gws-conformance kill matrix</title>
+<style>
+body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #1d2330; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ text-align: left; padding: .35em .6em; border-bottom: 1px solid #e3e6ec; vertical-align: top; }}
+code {{ font-size: 12px; background: #f2f4f7; padding: 0 .3em; border-radius: 3px; }}
+code.own {{ background: #d8f0dd; font-weight: 600; }}
+tr.killed td.v {{ color: #1a7f37; }} tr.off td.v {{ color: #9a6700; }} tr.survived td.v {{ color: #cf222e; font-weight: 600; }}
+</style></head><body>
+<h1>Kill matrix</h1>
+<p>{e(document["summary"])} · generated {e(document["generated_at"])}</p>
+<p>Each fault mode of the reference server (reference_impl/faults.py) against the suite; highlighted:
+a requirement the fault breaks. Each fault's name links to its run's report.</p>
+<table><thead><tr><th>Fault</th><th>Category</th><th>Verdict</th><th>Breaks</th><th>Caught by</th>
+<th>Failed tests</th><th>Seconds</th></tr></thead>
+<tbody>
+{chr(10).join(lines)}
+</tbody></table></body></html>
+"""

@@ -1,0 +1,1 @@
+"""Protocol tests: the CometD (Bayeux) exchanges spoken by hand."""

@@ -1,0 +1,243 @@
+"""The CometD (Bayeux) protocol at the notifications endpoint, spoken by hand: one POST per meta message.
+
+The scenarios reach notifications through a CometD client library, which hides the protocol (it
+re-handshakes after a 402, it never shows how long a connect was held). These tests send each meta
+message themselves and read the reply as the specification words it: handshake fields, connect advice
+and holding, subscriptions granted and refused by role, the 402 for an unknown clientId and the
+recovery after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.config import Settings
+from conformance.suite.scenarios.support import require
+
+Message = dict[str, Any]
+
+OWN_TOPICS = ("/v2/me", "/v2/me/channels", "/v2/me/devices", "/v2/me/calls")
+USERS_TOPIC = "/v2/users"
+# A connect asks the server to hold it at most this long: short enough for a test, long enough to measure.
+HOLD_MS = 1500
+# A held connect may come back a little early (timers, clocks); answered within a tenth of it is not held.
+HOLD_TOLERANCE = 0.6
+
+
+class Bayeux:
+    """One user's CometD session over long-polling, one meta message per POST."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, settings: Settings, role: str | None) -> None:
+        headers = {"Content-Type": "application/json"}
+        if role is not None:
+            account = settings.credentials(role)
+            token = base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        # A held connect lasts up to HOLD_MS: the read timeout leaves it room.
+        self.http = httpx.Client(headers=headers, timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000))
+        self.url = settings.cometd_url
+        self.client_id: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def send(self, channel: str, **fields: Any) -> tuple[httpx.Response, list[Message]]:
+        message = {"channel": channel, "id": str(next(self._ids)), **fields}
+        if self.client_id is not None and channel != "/meta/handshake":
+            message.setdefault("clientId", self.client_id)
+        response = self.http.post(self.url, json=[message])
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        replies = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+        return response, [m for m in replies if isinstance(m, dict)]
+
+    def meta(self, channel: str, **fields: Any) -> Message:
+        """The reply on ``channel`` (a failed requirement when there is none)."""
+        response, replies = self.send(channel, **fields)
+        found = [m for m in replies if m.get("channel") == channel]
+        require(
+            bool(found),
+            f"no {channel} reply",
+            f"HTTP {response.status_code}: {response.text[:500]}",
+            "GWS-COMETD-012",
+        )
+        return found[-1]
+
+    def handshake(self) -> Message:
+        reply = self.meta(
+            "/meta/handshake", version="1.0", minimumVersion="1.0", supportedConnectionTypes=["long-polling"]
+        )
+        client_id = reply.get("clientId")
+        require(
+            reply.get("successful") is True and isinstance(client_id, str) and bool(client_id),
+            "the handshake reply has no clientId",
+            f"{reply!r}",
+            "GWS-COMETD-002",
+        )
+        self.client_id = client_id
+        return reply
+
+    def connect(self, **fields: Any) -> Message:
+        return self.meta("/meta/connect", connectionType="long-polling", **fields)
+
+
+@pytest.fixture
+def bayeux(gws_settings: Settings) -> Iterator[Any]:
+    """``bayeux(role)``: a new, not yet handshaken session of that role (None: no credentials)."""
+    sessions: list[Bayeux] = []
+
+    def open_session(role: str | None) -> Bayeux:
+        session = Bayeux(gws_settings, role)
+        sessions.append(session)
+        return session
+
+    yield open_session
+    for session in sessions:
+        if session.client_id is not None:
+            try:
+                session.send("/meta/disconnect")
+            except httpx.HTTPError:
+                pass
+        session.close()
+
+
+@pytest.mark.requirement("GWS-COMETD-001", "GWS-COMETD-002", "GWS-COMETD-012")
+def test_handshake_reply_fields(bayeux: Any) -> None:
+    session = bayeux("agent1")
+    reply = session.handshake()
+    types = reply.get("supportedConnectionTypes")
+    require(
+        isinstance(reply.get("version"), str) and isinstance(types, list) and "long-polling" in types,
+        "the handshake reply lacks a version or long-polling among supportedConnectionTypes",
+        f"{reply!r}",
+        "GWS-COMETD-002",
+        "GWS-COMETD-001",
+    )
+
+
+@pytest.mark.requirement("GWS-COMETD-003")
+def test_handshake_without_credentials_is_refused(bayeux: Any) -> None:
+    response, replies = bayeux(None).send(
+        "/meta/handshake", version="1.0", supportedConnectionTypes=["long-polling"]
+    )
+    accepted = [m for m in replies if m.get("successful") is True]
+    require(
+        response.status_code == 401 or not accepted,
+        "a handshake without credentials is accepted",
+        f"HTTP {response.status_code}: {response.text[:500]}",
+        "GWS-COMETD-003",
+    )
+
+
+@pytest.mark.requirement("GWS-COMETD-004", "GWS-COMETD-006")
+def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
+    session = bayeux("agent1")
+    session.handshake()
+    first = session.connect(advice={"timeout": 0})
+    require(
+        first.get("successful") is True and isinstance(first.get("advice"), dict),
+        "the first /meta/connect reply is not successful with an advice",
+        f"{first!r}",
+        "GWS-COMETD-004",
+    )
+    # Nothing is published to this fresh session: the second connect must wait the (shortened) timeout.
+    started = time.monotonic()
+    second = session.connect(advice={"timeout": HOLD_MS})
+    held_s = time.monotonic() - started
+    require(
+        second.get("successful") is True and isinstance(second.get("advice"), dict),
+        "a held /meta/connect reply is not successful with an advice",
+        f"{second!r}",
+        "GWS-COMETD-004",
+    )
+    require(
+        held_s >= HOLD_TOLERANCE * HOLD_MS / 1000,
+        "an idle /meta/connect is answered at once instead of held",
+        f"asked to hold at most {HOLD_MS} ms with nothing to deliver; answered after {held_s * 1000:.0f} ms",
+        "GWS-COMETD-006",
+    )
+
+
+@pytest.mark.requirement("GWS-COMETD-007")
+def test_subscribe_to_own_topics(bayeux: Any) -> None:
+    session = bayeux("agent1")
+    session.handshake()
+    for topic in OWN_TOPICS:
+        reply = session.meta("/meta/subscribe", subscription=topic)
+        require(
+            reply.get("successful") is True and reply.get("subscription") in (topic, [topic]),
+            f"subscribing to {topic} is not granted with the subscription echoed",
+            f"{reply!r}",
+            "GWS-COMETD-007",
+        )
+
+
+@pytest.mark.requirement("GWS-COMETD-008", "GWS-NOTIF-006")
+def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(bayeux: Any) -> None:
+    agent = bayeux("agent1")
+    agent.handshake()
+    refused = agent.meta("/meta/subscribe", subscription=USERS_TOPIC)
+    require(
+        refused.get("successful") is False,
+        f"an agent's subscription to {USERS_TOPIC} is granted",
+        f"{refused!r}",
+        "GWS-COMETD-008",
+        "GWS-NOTIF-006",
+    )
+    supervisor = bayeux("supervisor")
+    supervisor.handshake()
+    granted = supervisor.meta("/meta/subscribe", subscription=USERS_TOPIC)
+    require(
+        granted.get("successful") is True,
+        f"a supervisor's subscription to {USERS_TOPIC} is refused",
+        f"{granted!r}",
+        "GWS-COMETD-008",
+    )
+
+
+def _is_402(reply: Message) -> bool:
+    advice = reply.get("advice")
+    return (
+        reply.get("successful") is False
+        and str(reply.get("error", "")).startswith("402")
+        and isinstance(advice, dict)
+        and advice.get("reconnect") == "handshake"
+    )
+
+
+@pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
+@pytest.mark.requirement("GWS-COMETD-011")
+def test_unknown_client_id_is_402_and_the_client_recovers(bayeux: Any, channel: str) -> None:
+    session = bayeux("agent1")
+    session.client_id = "made-up-client-id-0000"
+    fields: dict[str, Any] = {"subscription": "/v2/me"} if channel == "/meta/subscribe" else {
+        "connectionType": "long-polling", "advice": {"timeout": 0}
+    }
+    reply = session.meta(channel, **fields)
+    require(
+        _is_402(reply),
+        f"a {channel} with an unknown clientId is not refused with 402 and handshake advice",
+        f"{reply!r}",
+        "GWS-COMETD-011",
+    )
+    # Following the advice — a new handshake — gives a session that works.
+    session.client_id = None
+    session.handshake()
+    again = session.meta("/meta/subscribe", subscription="/v2/me")
+    require(
+        again.get("successful") is True,
+        "after the advised re-handshake, subscribing to /v2/me is not granted",
+        f"{again!r}",
+        "GWS-COMETD-011",
+    )
