@@ -223,3 +223,14 @@ def test_what_fuzzing_a_roles_own_objects_changed_is_put_back(fake: tuple[FakeTa
     sent = [(m, p, b) for m, p, b in target.sent if m == "POST"]
     assert ("POST", "/me", {"operationName": "StartContactCenterSession", "channels": ["voice", "email"]}) in sent
     assert ("POST", f"/devices/{FIXTURE_DEVICE}", {"operationName": "ForwardCallsOff"}) in sent
+
+
+def test_what_fuzz_cases_create_is_deleted_at_the_end(fake: tuple[FakeTarget, World, Guard]) -> None:
+    target, world, _ = fake
+    catalogue = operations()
+    world.adopt(catalogue["POST /users"], {"userName": "x"}, {"statusCode": 0, "id": "u9", "uri": "…"})
+    world.adopt(catalogue["POST /skills"], {"name": "y"}, {"statusCode": 2, "statusMessage": "exists"})
+    world.adopt(catalogue["POST /settings/agent-states"], {"operationName": "Gone"}, {"statusCode": 0})
+    world.clean_up()
+    deletes = [(p, b) for m, p, b in target.sent if m == "DELETE"]
+    assert deletes == [("/settings/agent-states", {"operationName": "Gone"}), ("/users/u9", None)]

@@ -100,8 +100,14 @@ def _write(operation: Operation) -> bool:
 
 @dataclass(frozen=True)
 class Scratch:
-    kind: str  # user, skill, contact
-    id: str
+    """An object the run made, and the request that deletes it."""
+
+    path: str  # "/users/<id>", or "/settings/agent-states" with a body naming the descriptor
+    body: dict[str, Any] | None = None
+
+
+# Creating operations whose successes the run deletes again at its end (devices go with their user).
+CREATED: Mapping[str, str] = {"POST /users": "/users", "POST /skills": "/skills", "POST /contacts": "/contacts"}
 
 
 class World:
@@ -186,12 +192,11 @@ class World:
                     "lastName": "Scratch",
                     "roles": ["ROLE_AGENT"],
                 },
-                "user",
             )
         if name == "scratch_skill":
-            return self._create(admin, "/skills", {"name": label}, "skill")
+            return self._create(admin, "/skills", {"name": label})
         if name == "scratch_contact":
-            return self._create(admin, "/contacts", {"name": label, "phoneNumber": "+15550100"}, "contact")
+            return self._create(admin, "/contacts", {"name": label, "phoneNumber": "+15550100"})
         if name == "scratch_user_skill":
             user = self._scratch_value("scratch_user", owner)
             skill = _first_id(self.discovery.objects("admin", "/skills"))
@@ -201,13 +206,25 @@ class World:
             return skill if response.status_code_field == 0 else None
         raise KeyError(name)
 
-    def _create(self, admin: GwsClient, path: str, body: dict[str, Any], kind: str) -> str | None:
+    def _create(self, admin: GwsClient, path: str, body: dict[str, Any]) -> str | None:
         response = admin.post(path, json=body)
         created = response.json_body.get("id") if isinstance(response.json_body, dict) else None
         if response.status_code_field != 0 or not isinstance(created, str):
             return None
-        self._made.append(Scratch(kind, created))
+        self._made.append(Scratch(f"{path}/{created}"))
         return created
+
+    def adopt(self, operation: Operation, sent: Any, reply: Any) -> None:
+        """Remember an object a fuzz case created, so that the run deletes it at its end."""
+        if not isinstance(reply, dict) or reply.get("statusCode") != 0:
+            return
+        with self._lock:
+            if operation.label in CREATED and isinstance(reply.get("id"), str):
+                self._made.append(Scratch(f"{CREATED[operation.label]}/{reply['id']}"))
+            elif operation.label == "POST /settings/agent-states" and isinstance(sent, dict):
+                name = sent.get("operationName")
+                if isinstance(name, str):
+                    self._made.append(Scratch("/settings/agent-states", {"operationName": name}))
 
     def clean_up(self) -> None:
         """Delete every scratch object still there (best effort: a failure here judges nothing)."""
@@ -215,7 +232,7 @@ class World:
         for scratch in reversed(self._made):
             try:
                 admin = admin or self.client_for("admin")
-                admin.delete(f"/{scratch.kind}s/{scratch.id}")
+                admin.request("DELETE", scratch.path, json=scratch.body, expect_json=False)
             except TargetError:
                 return
         self._made.clear()

@@ -36,7 +36,7 @@ from conformance.client import GwsClient, Response
 from conformance.contract import SPEC_ROOT
 from conformance.errors import SuiteError, TargetError
 from conformance.failures import Level, Violation
-from conformance.suite.fuzz.bindings import Guard
+from conformance.suite.fuzz.bindings import Guard, World
 from conformance.suite.fuzz.catalogue import Operation, request_breaches
 
 __all__ = ["FuzzFindings", "Judgement", "case_seed", "load_schema", "run_cases", "send_case"]
@@ -259,6 +259,7 @@ def run_cases(
     mode: str,
     client: GwsClient,
     guard: Guard,
+    world: World,
     path_bound: Callable[[Any], bool],
     settings: hypothesis.settings,
     seed: int,
@@ -285,6 +286,7 @@ def run_cases(
         state.sent += 1
         code = response.status_code_field
         state.codes[str(code) if code is not None else "none"] += 1
+        world.adopt(operation, case.body, response.json_body)
         verdict = judge(operation, role, case, response, negative=negative, path_bound=path_bound(case))
         state.invalid_sent += verdict.rejected_as_invalid
         state.findings += verdict.findings

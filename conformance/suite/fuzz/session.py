@@ -89,6 +89,7 @@ class FuzzSession:
             mode=mode,
             client=client,
             guard=self.guard,
+            world=self.world,
             path_bound=functools.partial(_addresses, operation, bound),
             settings=hypothesis_settings(examples_per_role(self.settings.fuzz.max_examples, operation)),
             seed=case_seed(self.settings.seed, label, role, mode),
@@ -108,7 +109,7 @@ class FuzzSession:
         by_label = {o.label: o for o in chosen}
         subset = self.schema.include(operation_id=[o.operation_id for o in chosen])
         state = RunState()
-        guard = self.guard
+        guard, world = self.guard, self.world
 
         class Machine(subset.as_state_machine()):  # type: ignore[misc]
             def call(self, case: Any, **kwargs: Any) -> Any:
@@ -131,6 +132,7 @@ class FuzzSession:
                 state.sent += 1
                 code = response.status_code_field
                 state.codes[str(code) if code is not None else "none"] += 1
+                world.adopt(operation, case.body, response.json_body)
                 state.findings += judge(operation, role, case, response, negative=False, path_bound=True).findings
                 return _schemathesis_response(response)
 
