@@ -10,10 +10,14 @@ The fixture contact center is protected three ways:
 - ``Guard`` refuses to send a PUT or DELETE (or a POST on /users/{id}...) that names an object
   that existed when the run started, or a PUT/DELETE of an existing agent-state descriptor;
 - ``RESTORE`` puts back what fuzzing a role's own objects may change (Do Not Disturb, call
-  forwarding, agent state, calls made by Dial) after each such test;
-- whatever else a target keeps (new users, skills, contacts made by the stateful run) has
-  names starting with ``gws-fuzz`` or ids the run never reuses. A reference server started with
-  ``--stimulus`` can be reset to its fixture between suites.
+  forwarding, agent state, the devices EndContactCenterSession unassigns, calls made by Dial)
+  after each such test;
+- ``World.adopt`` remembers what successful cases create (users, skills, contacts, agent-state
+  descriptors, in single and stateful tests) and ``World.clean_up`` deletes it, with the scratch
+  objects, at the end of the run.
+Not put back: interactions a CreateEmail case opens, attachments, workbin subscriptions. Run the
+fuzz part before scenarios that need a pristine multimedia state, or against a reference server
+started afresh (or reset through its ``--stimulus`` control API) between suites.
 """
 
 from __future__ import annotations
