@@ -11,16 +11,21 @@ broke for whom — never one test for the whole API:
 - stateful: chains through the contract's OpenAPI links (create a user, assign it a skill, delete it).
 
 The cases come from the run's seed (``--gws-seed``); the budget from ``--gws-profile``. How the
-fixture contact center is kept intact: conformance/suite/fuzz/bindings.py.
+fixture contact center is kept intact: conformance/suite/fuzz/bindings.py. Fuzzing changes the
+state of the accounts it acts as: do not run it at the same time as scenarios (pytest-xdist) on
+the same accounts; run it in its own invocation, or first in a serial one.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from conformance.errors import GwsConformanceError
+from conformance.stimulus import StimulusUnavailable
 from conformance.suite.fuzz.catalogue import Operation, operations
 from conformance.suite.fuzz.session import linked_operations
 
@@ -30,6 +35,21 @@ LIST_REQUIREMENTS = ("GWS-GEN-005", "GWS-GEN-006")
 NEGATIVE_REQUIREMENTS = ("GWS-GEN-004", "GWS-GEN-011", "GWS-GEN-012", "GWS-GEN-014")
 # E26: the Cloud Admin operation is declared, and reported not applicable.
 ROLE_REQUIREMENTS = {"cloudAdmin": ("GWS-FEAT-010",)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _leave_the_contact_center_as_found(
+    request: pytest.FixtureRequest, gws_fuzz: Any, gws_stimulus_adapter: Any
+) -> Iterator[None]:
+    """After the last fuzz test: delete what the run made; a sandbox with a reset goes back to its fixture."""
+    yield
+    gws_fuzz.close()
+    if hasattr(request.config, "workerinput"):
+        return  # other pytest-xdist workers may be running tests against the same contact center
+    adapter = gws_stimulus_adapter
+    if adapter is not None:
+        with contextlib.suppress(StimulusUnavailable, GwsConformanceError):
+            adapter.reset()  # interactions and calls fuzzing opened go too (only a sandbox can)
 
 
 def _marks(operation: Operation, role: str, requirement_ids: tuple[str, ...]) -> list[Any]:
