@@ -240,6 +240,7 @@ class RunState:
     codes: Counter[str] = field(default_factory=Counter)
     invalid_sent: int = 0
     target_error: TargetError | None = None
+    stopped: str | None = None  # why a run ended before its budget, when it did
 
     def stats(self, mode: str) -> str:
         codes = ", ".join(f"{code}: {count}" for code, count in sorted(self.codes.items()))
@@ -248,6 +249,8 @@ class RunState:
             line += f"; {self.invalid_sent} broke the contract as sent"
         if self.refused:
             line += f"; {len(self.refused)} not sent to protect the fixture ({self.refused[0]})"
+        if self.stopped:
+            line += f"; {self.stopped}"
         return line
 
 
