@@ -26,10 +26,11 @@ def test_every_python_package_in_the_tree_is_listed() -> None:
     assert in_tree - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
 
 
-def test_package_data_covers_every_contract_and_fixture_file() -> None:
+def test_package_data_covers_every_non_python_file() -> None:
     config = _pyproject()["tool"]["setuptools"]
-    for package, folder in config["package-dir"].items():
-        patterns = config["package-data"][package]
+    folders = {package: package for package in ("conformance", "reference_impl")} | config["package-dir"]
+    for package, folder in folders.items():
+        patterns = config["package-data"].get(package, [])
         for path in (ROOT / folder).rglob("*"):
             if path.is_dir() or path.suffix == ".py" or "__pycache__" in path.parts:
                 continue

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from reference_impl.app import create_app
-from tests.live_reference import LiveTarget, serve
+from live_reference import LiveTarget, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = "conformance/suite/scenarios"
