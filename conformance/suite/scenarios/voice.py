@@ -328,7 +328,9 @@ def leave(calls: Calls, legs: list[Leg]) -> None:
 
 @pytest.mark.requirement(
     "GWS-CALL-001", "GWS-CALL-002", "GWS-CALL-003", "GWS-CALL-005", "GWS-CALL-006", "GWS-CALL-009",
-    "GWS-CALL-010", "GWS-CALL-011", "GWS-CALL-012", "GWS-CALL-014", "GWS-CALL-015", "GWS-GEN-020", *REFUSAL,
+    "GWS-CALL-010", "GWS-CALL-011", "GWS-CALL-012", "GWS-CALL-014", "GWS-CALL-015", "GWS-GEN-020",
+    "GWS-NOTIF-004",  # every call message is awaited on /v2/me/calls
+    *REFUSAL,
 )
 def test_dial_answer_hangup(cast: Cast) -> None:
     """Dial from one agent to another: Dialing and Ringing on the right sides, Established, Released."""
