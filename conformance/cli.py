@@ -566,7 +566,9 @@ def _run_pytest(
     for stale in (out / RESULTS_FILE, out / JUNIT_FILE):
         stale.unlink(missing_ok=True)
     args = [
-        sys.executable, "-m", "pytest", str(suite),
+        # -P: the current directory must not shadow the installed suite (a source checkout beside a
+        # `pip install .` would otherwise be imported in its place).
+        sys.executable, "-P", "-m", "pytest", str(suite),
         # The suite's own settings only: no ini file of the current directory, no cache beside it.
         "-c", os.devnull, "--rootdir", str(suite), "-p", "no:cacheprovider",
         "-o", "python_files=" + " ".join(_test_modules(suite)),
