@@ -27,8 +27,22 @@ WORKERS = ("0", "2")
 def one_run(profile: str, workers: str, seed: str) -> tuple[float, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     with tempfile.TemporaryDirectory(prefix="gws-bench-") as reports:
-        command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile, "-n", workers,
-                   "--seed", seed, "--report-dir", reports, "--progress", "plain"]
+        command = [
+            sys.executable,
+            "-m",
+            "conformance.cli",
+            "run",
+            "--profile",
+            profile,
+            "-n",
+            workers,
+            "--seed",
+            seed,
+            "--report-dir",
+            reports,
+            "--progress",
+            "plain",
+        ]
         started = time.monotonic()
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
@@ -55,8 +69,11 @@ def main() -> int:
                 codes.append(code)
             figures[profile, workers] = statistics.median(times)
             shown = ", ".join(f"{t:.1f}" for t in times)
-            print(f"gws-conformance run --profile {profile:<7} -n {workers}: {figures[profile, workers]:6.1f} s "
-                  f"(runs: {shown}; exit codes {codes})", flush=True)
+            print(
+                f"gws-conformance run --profile {profile:<7} -n {workers}: {figures[profile, workers]:6.1f} s "
+                f"(runs: {shown}; exit codes {codes})",
+                flush=True,
+            )
     for profile in PROFILES:
         if (profile, "0") in figures and (profile, "2") in figures:
             speedup = figures[profile, "0"] / figures[profile, "2"]

@@ -118,26 +118,56 @@ def build_parser() -> argparse.ArgumentParser:
         help="reference, manual, none or module:Class (GWS_STIMULUS; the embedded server: reference)",
     )
     chosen = run.add_argument_group("selection")
-    chosen.add_argument("--area", action="append", default=[], metavar="AREA",
-                        help="only requirements of this area (GEN, CALL, ...); repeatable")
-    chosen.add_argument("--requirement", action="append", default=[], metavar="ID",
-                        help="only this requirement (GWS-CALL-004); repeatable")
+    chosen.add_argument(
+        "--area",
+        action="append",
+        default=[],
+        metavar="AREA",
+        help="only requirements of this area (GEN, CALL, ...); repeatable",
+    )
+    chosen.add_argument(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this requirement (GWS-CALL-004); repeatable",
+    )
     chosen.add_argument("--profile", choices=PROFILES, help="fuzzing budget (GWS_FUZZ_PROFILE; default quick)")
     chosen.add_argument("--seed", type=_seed, metavar="N", help="random seed of the fuzzer (GWS_SEED; default random)")
     how = run.add_argument_group("execution and reports")
-    how.add_argument("-n", "--workers", type=_workers, default="0", metavar="N",
-                     help="parallel workers (pytest-xdist): a number or 'auto' (default: 0, one process)")
-    how.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                     help="where the reports go (default: %(default)s)")
-    how.add_argument("--baseline", type=Path, metavar="FILE",
-                     help="known failures (YAML, each with a reason) that do not fail the run")
-    how.add_argument("--progress", choices=("auto", "tty", "plain"), default="auto",
-                     help="live display: tty (one line in place), plain (lines) or auto (tty on a terminal)")
+    how.add_argument(
+        "-n",
+        "--workers",
+        type=_workers,
+        default="0",
+        metavar="N",
+        help="parallel workers (pytest-xdist): a number or 'auto' (default: 0, one process)",
+    )
+    how.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where the reports go (default: %(default)s)",
+    )
+    how.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="known failures (YAML, each with a reason) that do not fail the run",
+    )
+    how.add_argument(
+        "--progress",
+        choices=("auto", "tty", "plain"),
+        default="auto",
+        help="live display: tty (one line in place), plain (lines) or auto (tty on a terminal)",
+    )
 
     requirements = commands.add_parser("requirements", help="print the requirement catalogue")
     requirements.add_argument("--area", action="append", default=[], metavar="AREA", help="repeatable")
-    requirements.add_argument("--level", action="append", default=[], type=str.upper, choices=LEVELS,
-                              help="MUST, SHOULD or MAY; repeatable")
+    requirements.add_argument(
+        "--level", action="append", default=[], type=str.upper, choices=LEVELS, help="MUST, SHOULD or MAY; repeatable"
+    )
     requirements.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
     diff = commands.add_parser("diff", help="regressions and fixes between two results files")
@@ -225,9 +255,7 @@ def _checked_requirements(ids: Sequence[str]) -> list[str]:
     chosen = [i.upper() for i in ids]
     unknown = [i for i in chosen if i not in known]
     if unknown:
-        raise UsageError(
-            f"unknown requirement ID {', '.join(unknown)} (see '{PROG} requirements' for the catalogue)"
-        )
+        raise UsageError(f"unknown requirement ID {', '.join(unknown)} (see '{PROG} requirements' for the catalogue)")
     return chosen
 
 
@@ -350,8 +378,10 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     except OSError as exc:
         raise UsageError(f"--report-dir {report_dir}: cannot create it ({exc.strerror or exc})") from None
 
-    embedded = arguments.target is None and arguments.config is None and not (
-        os.environ.get("GWS_BASE_URL") or os.environ.get("GWS_CONFIG")
+    embedded = (
+        arguments.target is None
+        and arguments.config is None
+        and not (os.environ.get("GWS_BASE_URL") or os.environ.get("GWS_CONFIG"))
     )
     if faults and not embedded:
         raise UsageError("faults apply to the embedded reference server only")
@@ -470,7 +500,7 @@ def _preflight(settings: Any, roles: Sequence[str]) -> str | None:
                 "GWS_SUPERVISOR_PASSWORD, GWS_AGENT2_PASSWORD, GWS_AGENT3_PASSWORD) or [users.<role>] in the "
                 "configuration file"
             )
-        server = response.headers.get("server")
+        server: str | None = response.headers.get("server")
         for index, account in enumerate(accounts):
             if index:
                 response = _ask(http, url, settings.base_url, (account.user, account.password))
@@ -557,9 +587,8 @@ def _run_pytest(
     ids: Sequence[str],
     report_dir: Path,
 ) -> int:
-    from conformance.reporting import ALLURE_DIR, JOURNAL_DIR, JUNIT_FILE, PYTEST_OUTPUT_FILE, RESULTS_FILE
-
     import conformance.suite
+    from conformance.reporting import ALLURE_DIR, JOURNAL_DIR, JUNIT_FILE, PYTEST_OUTPUT_FILE, RESULTS_FILE
 
     suite = Path(conformance.suite.__file__).resolve().parent
     out = report_dir.resolve()
@@ -568,18 +597,41 @@ def _run_pytest(
     args = [
         # -P: the current directory must not shadow the installed suite (a source checkout beside a
         # `pip install .` would otherwise be imported in its place).
-        sys.executable, "-P", "-m", "pytest", str(suite),
+        sys.executable,
+        "-P",
+        "-m",
+        "pytest",
+        str(suite),
         # The suite's own settings only: no ini file of the current directory, no cache beside it.
-        "-c", os.devnull, "--rootdir", str(suite), "-p", "no:cacheprovider",
-        "-o", "python_files=" + " ".join(_test_modules(suite)),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(suite),
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "python_files=" + " ".join(_test_modules(suite)),
         *_plugin_arguments(),
-        "-q", "-rfEw", "--color=no",
-        "--gws-seed", str(seed),
-        "--gws-results", str(out / RESULTS_FILE),
-        "--junitxml", str(out / JUNIT_FILE), "-o", "junit_suite_name=gws-conformance",
-        "--alluredir", str(out / ALLURE_DIR), "--clean-alluredir",
-        "-p", "conformance.reporting.allure_labels",
-        "-p", "conformance.reporting.journal", "--gws-journal", str(out / JOURNAL_DIR),
+        "-q",
+        "-rfEw",
+        "--color=no",
+        "--gws-seed",
+        str(seed),
+        "--gws-results",
+        str(out / RESULTS_FILE),
+        "--junitxml",
+        str(out / JUNIT_FILE),
+        "-o",
+        "junit_suite_name=gws-conformance",
+        "--alluredir",
+        str(out / ALLURE_DIR),
+        "--clean-alluredir",
+        "-p",
+        "conformance.reporting.allure_labels",
+        "-p",
+        "conformance.reporting.journal",
+        "--gws-journal",
+        str(out / JOURNAL_DIR),
     ]
     if arguments.config is not None:
         args += ["--gws-config", str(arguments.config)]
@@ -601,8 +653,14 @@ def _run_pytest(
             progress_fd = None  # no real stdout (embedded in another program): no live display
         if progress_fd is not None:
             pass_fds = (progress_fd,)
-            args += ["-p", "conformance.reporting.progress", "--gws-progress-fd", str(progress_fd),
-                     "--gws-progress-style", arguments.progress]
+            args += [
+                "-p",
+                "conformance.reporting.progress",
+                "--gws-progress-fd",
+                str(progress_fd),
+                "--gws-progress-style",
+                arguments.progress,
+            ]
     sys.stdout.flush()
     log_path = out / PYTEST_OUTPUT_FILE
     try:
@@ -611,8 +669,9 @@ def _run_pytest(
             log.flush()
             # A person doing the manual stimulus reads pytest's own output: it stays on the terminal.
             stdout = None if manual else log
-            process = subprocess.Popen(args, env=env, stdout=stdout, stderr=subprocess.STDOUT if not manual else None,
-                                       pass_fds=pass_fds)
+            process = subprocess.Popen(
+                args, env=env, stdout=stdout, stderr=subprocess.STDOUT if not manual else None, pass_fds=pass_fds
+            )
             try:
                 return process.wait()
             except KeyboardInterrupt:
@@ -652,8 +711,10 @@ def _finish(
         _echo_tail(log)
         code = EXIT_SUITE
     elif pytest_code == 5 or not report.tests:
-        _complain("no test of the suite proves the selected area(s)/requirement(s); "
-                  f"see '{PROG} requirements' and {report_dir}/report.html (untested requirements)")
+        _complain(
+            "no test of the suite proves the selected area(s)/requirement(s); "
+            f"see '{PROG} requirements' and {report_dir}/report.html (untested requirements)"
+        )
         code = EXIT_USAGE
     return code
 
@@ -680,8 +741,10 @@ def _print_summary(report: Any, files: Any, elapsed: float) -> None:
     tests = ", ".join(f"{counts[o]} {OUTCOME_LABELS[o].lower()}" for o in order if counts.get(o))
     must, should = report.must, report.should
     _say(f"{report.verdict.headline.upper()} — {report.verdict.detail}")
-    print(f"  MUST {must.text()} ({must.passed}/{must.judged} judged) · SHOULD {should.text()} "
-          f"({should.passed}/{should.judged}) · tests: {tests or 'none'} · {elapsed:.1f} s")
+    print(
+        f"  MUST {must.text()} ({must.passed}/{must.judged} judged) · SHOULD {should.text()} "
+        f"({should.passed}/{should.judged}) · tests: {tests or 'none'} · {elapsed:.1f} s"
+    )
     for group in report.groups("failed")[:10]:
         test = group.first
         ids = ", ".join(test.violated or test.requirements)
@@ -692,13 +755,17 @@ def _print_summary(report: Any, files: Any, elapsed: float) -> None:
         print(f"  … {len(report.groups('failed')) - 10} more distinct failures in the report")
     if files.baseline is not None:
         b = files.baseline
-        print(f"  baseline: {len(b.known)} known failure(s), {len(b.new)} new, {len(b.stale)} stale entr"
-              + ("y" if len(b.stale) == 1 else "ies"))
+        print(
+            f"  baseline: {len(b.known)} known failure(s), {len(b.new)} new, {len(b.stale)} stale entr"
+            + ("y" if len(b.stale) == 1 else "ies")
+        )
         for entry in b.stale:
             print(f"    stale (now passes, remove it): {entry.label} — {entry.reason}")
     directory = files.html.parent
-    print(f"  reports: {files.html} · {directory / 'summary.md'} · {directory / 'junit.xml'} · "
-          f"{directory / 'results.json'} · {directory / 'allure-results'}/")
+    print(
+        f"  reports: {files.html} · {directory / 'summary.md'} · {directory / 'junit.xml'} · "
+        f"{directory / 'results.json'} · {directory / 'allure-results'}/"
+    )
 
 
 if __name__ == "__main__":

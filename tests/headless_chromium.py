@@ -115,7 +115,9 @@ class Page:
             if p.get("type") in ("error", "assert")
         ]
         errors += [p["exceptionDetails"].get("text", "exception") for p in self.named("Runtime.exceptionThrown")]
-        errors += [p["entry"].get("text", "") for p in self.named("Log.entryAdded") if p["entry"].get("level") == "error"]
+        errors += [
+            p["entry"].get("text", "") for p in self.named("Log.entryAdded") if p["entry"].get("level") == "error"
+        ]
         return errors
 
     def requested_urls(self) -> list[str]:
@@ -137,8 +139,10 @@ def open_page(url: str, *, width: int = 1280, height: int = 900) -> Iterator[Pag
                 page = Page(ws, attached["sessionId"], browser.events, browser._ids)
                 for domain in ("Page", "Runtime", "Log", "Network"):
                     page.send(f"{domain}.enable")
-                page.send("Emulation.setDeviceMetricsOverride",
-                          {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+                page.send(
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                )
                 page.send("Page.navigate", {"url": url})
                 page.wait_for("Page.loadEventFired")
                 page.settle()

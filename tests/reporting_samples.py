@@ -17,7 +17,7 @@ def exchange(
     request_body: str | None = None,
     role: str = "agent1",
 ) -> dict[str, Any]:
-    curl = f"curl -sS -i -X {method} {BASE}{path} -u \"{role}:$GWS_{role.upper()}_PASSWORD\""
+    curl = f'curl -sS -i -X {method} {BASE}{path} -u "{role}:$GWS_{role.upper()}_PASSWORD"'
     return {
         "kind": "http",
         "seq": seq,
@@ -61,8 +61,15 @@ def make_test(nodeid: str, outcome: str = "passed", **fields: Any) -> dict[str, 
     return result
 
 
-def failure(nodeid: str, violated: list[str], *, level: str = "MUST", title: str = "Reply has no statusCode",
-            evidence: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
+def failure(
+    nodeid: str,
+    violated: list[str],
+    *,
+    level: str = "MUST",
+    title: str = "Reply has no statusCode",
+    evidence: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
     evidence = evidence if evidence is not None else [exchange()]
     return make_test(
         nodeid,
@@ -78,8 +85,9 @@ def failure(nodeid: str, violated: list[str], *, level: str = "MUST", title: str
     )
 
 
-def results(tests: list[dict[str, Any]], *, areas: list[str] | None = None,
-            requirements: list[str] | None = None) -> dict[str, Any]:
+def results(
+    tests: list[dict[str, Any]], *, areas: list[str] | None = None, requirements: list[str] | None = None
+) -> dict[str, Any]:
     summary: dict[str, int] = {}
     for test in tests:
         summary[test["outcome"]] = summary.get(test["outcome"], 0) + 1
@@ -111,12 +119,39 @@ def results(tests: list[dict[str, Any]], *, areas: list[str] | None = None,
 
 def timeline_for(seq: int = 7) -> list[dict[str, Any]]:
     return [
-        {"kind": "http", "at": "2026-01-05T10:00:01.000000+00:00", "seq": seq - 1, "who": "agent1", "method": "POST",
-         "path": "/me", "operation": "POST /me#Ready", "http_status": 200, "status_code": 0, "elapsed_s": 0.01,
-         "error": None},
-        {"kind": "notification", "at": "2026-01-05T10:00:01.100000+00:00", "who": "agent1", "topic": "/v2/me/channels",
-         "notification": "ChannelStateChanged", "detail": {"messageType": "ChannelStateChanged"}, "schema_errors": []},
-        {"kind": "http", "at": "2026-01-05T10:00:01.250000+00:00", "seq": seq, "who": "agent1", "method": "GET",
-         "path": "/me", "operation": "GET /me", "http_status": 200, "status_code": None, "elapsed_s": 0.012,
-         "error": None},
+        {
+            "kind": "http",
+            "at": "2026-01-05T10:00:01.000000+00:00",
+            "seq": seq - 1,
+            "who": "agent1",
+            "method": "POST",
+            "path": "/me",
+            "operation": "POST /me#Ready",
+            "http_status": 200,
+            "status_code": 0,
+            "elapsed_s": 0.01,
+            "error": None,
+        },
+        {
+            "kind": "notification",
+            "at": "2026-01-05T10:00:01.100000+00:00",
+            "who": "agent1",
+            "topic": "/v2/me/channels",
+            "notification": "ChannelStateChanged",
+            "detail": {"messageType": "ChannelStateChanged"},
+            "schema_errors": [],
+        },
+        {
+            "kind": "http",
+            "at": "2026-01-05T10:00:01.250000+00:00",
+            "seq": seq,
+            "who": "agent1",
+            "method": "GET",
+            "path": "/me",
+            "operation": "GET /me",
+            "http_status": 200,
+            "status_code": None,
+            "elapsed_s": 0.012,
+            "error": None,
+        },
     ]

@@ -33,7 +33,7 @@ def _github_scripts(workflow: dict[str, Any]) -> Iterator[str]:
 
 
 def _gitlab_scripts(pipeline: dict[str, Any]) -> Iterator[str]:
-    for name, job in pipeline.items():
+    for job in pipeline.values():
         if isinstance(job, dict) and "script" in job:
             for key in ("before_script", "script", "after_script"):
                 yield from job.get(key, [])

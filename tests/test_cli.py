@@ -1,8 +1,8 @@
 """``gws-conformance``: every bad input ends within seconds with one line naming it and its exit code.
 
-    2  usage or configuration: malformed URL, missing or malformed config, unknown profile, area or
-       requirement ID, no account, credentials the target refuses, a bad baseline
-    3  the target is unreachable, hangs, or is not a GWS server
+2  usage or configuration: malformed URL, missing or malformed config, unknown profile, area or
+   requirement ID, no account, credentials the target refuses, a bad baseline
+3  the target is unreachable, hangs, or is not a GWS server
 """
 
 from __future__ import annotations
@@ -101,9 +101,7 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         ("request_timeout_s = -1\n", "positive number of seconds"),
     ],
 )
-def test_malformed_config_file(
-    tmp_path: Path, content: str, fragment: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_malformed_config_file(tmp_path: Path, content: str, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "gws.toml"
     config.write_text(content, encoding="utf-8")
     _one_line_failure(["run", "--config", str(config)], capsys, EXIT_USAGE, "configuration:", fragment)
@@ -129,7 +127,10 @@ def test_wrong_credentials(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     monkeypatch.setenv("GWS_SUPERVISOR_PASSWORD", "not-the-password")
     with serve() as live:
         _one_line_failure(
-            ["run", "--target", live.base_url], capsys, EXIT_USAGE, "refused the credentials of supervisor",
+            ["run", "--target", live.base_url],
+            capsys,
+            EXIT_USAGE,
+            "refused the credentials of supervisor",
             "GWS_SUPERVISOR_PASSWORD",
         )
 
@@ -183,9 +184,21 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     env["GWS_AGENT1_PASSWORD"] = "x"
     result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--target", f"http://127.0.0.1:{_free_port()}/api/v2",
-         "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        [
+            sys.executable,
+            "-m",
+            "conformance.cli",
+            "run",
+            "--target",
+            f"http://127.0.0.1:{_free_port()}/api/v2",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     assert result.returncode == EXIT_TARGET
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -209,7 +222,9 @@ def test_requirements_as_markdown_and_json(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_serve_shares_the_reference_servers_options() -> None:
-    arguments = build_parser().parse_args(["serve", "--port", "0", "--stimulus", "--fault", "reply-without-status-code"])
+    arguments = build_parser().parse_args(
+        ["serve", "--port", "0", "--stimulus", "--fault", "reply-without-status-code"]
+    )
     assert (arguments.port, arguments.stimulus, arguments.fault) == (0, True, ["reply-without-status-code"])
 
 

@@ -1,19 +1,21 @@
 """``gws-conformance run`` end to end: against the embedded reference (passes) and a broken target (fails).
 
-Each run is one child process of the real command (``python -m conformance.cli``), made once per module;
-the tests read what it printed, its exit code and the reports it wrote. The broken target is the
+Each run is one child process of the real command (``python -m conformance.cli``), made once per test
+session — pytest-xdist workers share it through a locked folder — and the tests read what it printed,
+its exit code and the reports it wrote. The broken target is the
 reference server with the ``reply-without-status-code`` fault (reference_impl/faults.py): successful
 replies lose their statusCode, which GWS-GEN-001 forbids.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,23 +49,59 @@ def _run(reports: Path, *options: str, env: dict[str, str] | None = None) -> Run
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     clean.update(env or {})
     result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(reports), "--progress", "plain",
-         "--seed", SEED, *options],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=clean, check=False,
+        [
+            sys.executable,
+            "-m",
+            "conformance.cli",
+            "run",
+            "--report-dir",
+            str(reports),
+            "--progress",
+            "plain",
+            "--seed",
+            SEED,
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env=clean,
+        check=False,
     )
     return Run(result.returncode, result.stdout, result.stderr, reports)
 
 
-@pytest.fixture(scope="module")
-def embedded_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return _run(tmp_path_factory.mktemp("embedded"), "--profile", "quick", "-n", "2")
+def _once(request: pytest.FixtureRequest, name: str, make: Callable[[Path], Run]) -> Run:
+    """``make``'s run, made by the first xdist worker that asks and read back by the others."""
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    base = factory.getbasetemp()
+    shared = base.parent if hasattr(request.config, "workerinput") else base  # the session's folder
+    folder, done = shared / f"cli-run-{name}", shared / f"cli-run-{name}.json"
+    with (shared / f"cli-run-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            folder.mkdir(exist_ok=True)
+            run = make(folder)
+            done.write_text(json.dumps({"code": run.code, "out": run.out, "err": run.err}), encoding="utf-8")
+    saved = json.loads(done.read_text(encoding="utf-8"))
+    return Run(saved["code"], saved["out"], saved["err"], folder)
 
 
-@pytest.fixture(scope="module")
-def broken_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def _run_broken(folder: Path) -> Run:
     with serve(stimulus=True, faults=["reply-without-status-code"]) as live:
-        yield _run(tmp_path_factory.mktemp("broken"), "--target", live.base_url, "--profile", "quick", "-n", "2",
-                   env=live.env(GWS_STIMULUS="reference"))
+        return _run(
+            folder, "--target", live.base_url, "--profile", "quick", "-n", "2", env=live.env(GWS_STIMULUS="reference")
+        )
+
+
+@pytest.fixture(scope="module")
+def embedded_run(request: pytest.FixtureRequest) -> Run:
+    return _once(request, "embedded", lambda folder: _run(folder, "--profile", "quick", "-n", "2"))
+
+
+@pytest.fixture(scope="module")
+def broken_run(request: pytest.FixtureRequest) -> Run:
+    return _once(request, "broken", _run_broken)
 
 
 # -- the embedded reference passes ---------------------------------------------------------------------
@@ -101,8 +139,10 @@ def test_junit_carries_the_gws_outcome_of_every_test(embedded_run: Run) -> None:
 
 
 def test_allure_results_keep_every_fuzz_case_apart(embedded_run: Run) -> None:
-    results = [json.loads(p.read_text(encoding="utf-8"))
-               for p in (embedded_run.reports / "allure-results").glob("*-result.json")]
+    results = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in (embedded_run.reports / "allure-results").glob("*-result.json")
+    ]
     fuzz = [r for r in results if {"name": "epic", "value": FUZZ_EPIC} in r["labels"]]
     fuzz_tests = [t for t in embedded_run.results()["tests"] if t["nodeid"].startswith("fuzz/")]
     assert len(fuzz) == len(fuzz_tests) > 50  # one result per operation and role, never one for all
@@ -158,7 +198,10 @@ def _report_with_baseline(run: Run, tmp_path: Path, entries: str) -> subprocess.
         (copy / name).write_text(run.read(name), encoding="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "conformance.cli", "report", str(copy), "--baseline", str(baseline)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -181,9 +224,18 @@ def test_a_failure_the_baseline_does_not_list_still_fails(broken_run: Run, tmp_p
 def test_diff_finds_the_regressions_and_the_fixes(embedded_run: Run, broken_run: Run) -> None:
     def diff(old: Run, new: Run) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "conformance.cli", "diff", str(old.reports / "results.json"),
-             str(new.reports / "results.json")],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "diff",
+                str(old.reports / "results.json"),
+                str(new.reports / "results.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     worse, better = diff(embedded_run, broken_run), diff(broken_run, embedded_run)

@@ -24,10 +24,14 @@ def _requirement(report, rid):  # type: ignore[no-untyped-def]
 
 
 def test_a_must_violation_fails_its_requirement_and_the_verdict() -> None:
-    report = build_report(results([
-        failure("scenarios/a.py::test_a", ["GWS-GEN-001"], requirements=["GWS-GEN-001", "GWS-GEN-002"]),
-        make_test("scenarios/b.py::test_b", requirements=["GWS-GEN-002"]),
-    ]))
+    report = build_report(
+        results(
+            [
+                failure("scenarios/a.py::test_a", ["GWS-GEN-001"], requirements=["GWS-GEN-001", "GWS-GEN-002"]),
+                make_test("scenarios/b.py::test_b", requirements=["GWS-GEN-002"]),
+            ]
+        )
+    )
     assert _requirement(report, "GWS-GEN-001").outcome == "failed"
     assert _requirement(report, "GWS-GEN-002").outcome == "passed"  # named by no failure, proven elsewhere
     assert report.verdict.code == "not_conformant"
@@ -35,17 +39,30 @@ def test_a_must_violation_fails_its_requirement_and_the_verdict() -> None:
 
 
 def test_a_requirement_only_a_failing_test_carries_is_inconclusive() -> None:
-    report = build_report(results([
-        failure("scenarios/a.py::test_a", ["GWS-GEN-001"], requirements=["GWS-GEN-001", "GWS-GEN-002"]),
-    ]))
+    report = build_report(
+        results(
+            [
+                failure("scenarios/a.py::test_a", ["GWS-GEN-001"], requirements=["GWS-GEN-001", "GWS-GEN-002"]),
+            ]
+        )
+    )
     assert _requirement(report, "GWS-GEN-002").outcome == "inconclusive"
 
 
 def test_an_unattributed_failure_fails_every_requirement_the_test_carries() -> None:
-    report = build_report(results([
-        make_test("scenarios/a.py::test_a", "failed", requirements=["GWS-GEN-001", "GWS-GEN-002"],
-                  title="TargetTimeout", level="MUST"),
-    ]))
+    report = build_report(
+        results(
+            [
+                make_test(
+                    "scenarios/a.py::test_a",
+                    "failed",
+                    requirements=["GWS-GEN-001", "GWS-GEN-002"],
+                    title="TargetTimeout",
+                    level="MUST",
+                ),
+            ]
+        )
+    )
     assert {_requirement(report, r).outcome for r in ("GWS-GEN-001", "GWS-GEN-002")} == {"failed"}
 
 
@@ -57,10 +74,14 @@ def test_should_violations_warn_and_do_not_break_the_verdict() -> None:
 
 
 def test_untested_not_applicable_and_needs_stimulus_have_no_verdict() -> None:
-    report = build_report(results([
-        make_test("scenarios/a.py::test_a", "not_applicable", requirements=["GWS-CALL-001"]),
-        make_test("scenarios/b.py::test_b", "needs_stimulus", requirements=["GWS-EMAIL-001"]),
-    ]))
+    report = build_report(
+        results(
+            [
+                make_test("scenarios/a.py::test_a", "not_applicable", requirements=["GWS-CALL-001"]),
+                make_test("scenarios/b.py::test_b", "needs_stimulus", requirements=["GWS-EMAIL-001"]),
+            ]
+        )
+    )
     assert _requirement(report, "GWS-CALL-001").outcome == "not_applicable"
     assert _requirement(report, "GWS-EMAIL-001").outcome == "needs_stimulus"
     assert _requirement(report, "GWS-CHAT-001").outcome == "untested"
@@ -74,16 +95,22 @@ def test_suite_errors_alone_make_the_verdict_a_suite_error() -> None:
 
 
 def test_the_matrix_holds_the_selection_and_every_requirement_a_failure_names() -> None:
-    report = build_report(results([failure("fuzz/test_fuzz.py::test_x", ["GWS-GEN-011"])], requirements=["GWS-GEN-004"]))
+    report = build_report(
+        results([failure("fuzz/test_fuzz.py::test_x", ["GWS-GEN-011"])], requirements=["GWS-GEN-004"])
+    )
     assert {r.id for r in report.requirements} == {"GWS-GEN-004", "GWS-GEN-011"}
 
 
 def test_identical_failures_are_grouped_and_scenarios_lead() -> None:
-    report = build_report(results([
-        failure("fuzz/test_fuzz.py::test_positive_data[GET /me as agent]", ["GWS-GEN-001"]),
-        failure("scenarios/s.py::test_ready", ["GWS-GEN-001"]),
-        failure("fuzz/test_fuzz.py::test_other", ["GWS-GEN-002"], title="Error reply without statusMessage"),
-    ]))
+    report = build_report(
+        results(
+            [
+                failure("fuzz/test_fuzz.py::test_positive_data[GET /me as agent]", ["GWS-GEN-001"]),
+                failure("scenarios/s.py::test_ready", ["GWS-GEN-001"]),
+                failure("fuzz/test_fuzz.py::test_other", ["GWS-GEN-002"], title="Error reply without statusMessage"),
+            ]
+        )
+    )
     groups = report.groups("failed")
     assert [len(g.tests) for g in groups] == [2, 1]
     assert groups[0].first.nodeid == "scenarios/s.py::test_ready"
@@ -122,14 +149,24 @@ def test_a_recorded_request_is_named_after_its_declared_operation(
 
 
 def _broken_report():  # type: ignore[no-untyped-def]
-    data = results([
-        failure("scenarios/s.py::test_ready", ["GWS-GEN-001"],
-                evidence=[exchange(response_body='{"user": {"name": "<script>alert(1)</script>"}}')]),
-        make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"]),
-    ])
-    journal = {"scenarios/s.py::test_ready": {"nodeid": "scenarios/s.py::test_ready", "timeline": timeline_for(),
-                                              "operations": ["GET /me", "POST /me#Ready"],
-                                              "notifications": ["ChannelStateChanged"]}}
+    data = results(
+        [
+            failure(
+                "scenarios/s.py::test_ready",
+                ["GWS-GEN-001"],
+                evidence=[exchange(response_body='{"user": {"name": "<script>alert(1)</script>"}}')],
+            ),
+            make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"]),
+        ]
+    )
+    journal = {
+        "scenarios/s.py::test_ready": {
+            "nodeid": "scenarios/s.py::test_ready",
+            "timeline": timeline_for(),
+            "operations": ["GET /me", "POST /me#Ready"],
+            "notifications": ["ChannelStateChanged"],
+        }
+    }
     return build_report(data, journal, server="ExampleGWS/8.5.1")
 
 
@@ -137,7 +174,7 @@ def test_the_html_report_is_self_contained_and_escapes_what_the_target_sent() ->
     page = render_html(_broken_report())
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
-    for external in ("http://fonts", "https://", "<link ", "src=\"http", "@import"):
+    for external in ("http://fonts", "https://", "<link ", 'src="http', "@import"):
         assert external not in page
     assert page.count("<script>") == 1  # the page's own filters
 
@@ -165,8 +202,14 @@ def test_write_reports_reads_the_journal_and_keeps_the_run_context(tmp_path: Pat
     data = results([failure("scenarios/s.py::test_ready", ["GWS-GEN-001"])])
     (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
     (tmp_path / "journal").mkdir()
-    entry = {"nodeid": "scenarios/s.py::test_ready", "worker": "gw0", "outcome": "failed", "operations": ["GET /me"],
-             "notifications": [], "timeline": timeline_for()}
+    entry = {
+        "nodeid": "scenarios/s.py::test_ready",
+        "worker": "gw0",
+        "outcome": "failed",
+        "operations": ["GET /me"],
+        "notifications": [],
+        "timeline": timeline_for(),
+    }
     (tmp_path / "journal" / "gw0.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
     files = write_reports(tmp_path, context={"server": "ExampleGWS", "command": "gws-conformance run"})
     assert files.report.coverage.operations_exercised == {"GET /me": 1}
@@ -184,7 +227,9 @@ def _baseline(tmp_path: Path, text: str) -> Baseline:
 
 
 def test_a_baseline_sorts_failures_into_known_and_new_and_finds_stale_entries(tmp_path: Path) -> None:
-    baseline = _baseline(tmp_path, """
+    baseline = _baseline(
+        tmp_path,
+        """
 known_failures:
   - test: "scenarios/s.py::test_known"
     reason: VENDOR-1
@@ -194,15 +239,21 @@ known_failures:
     reason: VENDOR-3 (fixed since)
   - requirement: GWS-CALL-001
     reason: not in this run
-""")
-    data = results([
-        failure("scenarios/s.py::test_known", ["GWS-GEN-001"]),
-        failure("fuzz/test_fuzz.py::test_by_requirement", ["GWS-GEN-002"]),
-        failure("scenarios/s.py::test_new", ["GWS-GEN-002", "GWS-GEN-004"]),
-        make_test("scenarios/s.py::test_fixed", requirements=["GWS-GEN-005"]),
-    ])
+""",
+    )
+    data = results(
+        [
+            failure("scenarios/s.py::test_known", ["GWS-GEN-001"]),
+            failure("fuzz/test_fuzz.py::test_by_requirement", ["GWS-GEN-002"]),
+            failure("scenarios/s.py::test_new", ["GWS-GEN-002", "GWS-GEN-004"]),
+            make_test("scenarios/s.py::test_fixed", requirements=["GWS-GEN-005"]),
+        ]
+    )
     outcome = baseline.apply(data)
-    assert outcome.known == {"scenarios/s.py::test_known": "VENDOR-1", "fuzz/test_fuzz.py::test_by_requirement": "VENDOR-2"}
+    assert outcome.known == {
+        "scenarios/s.py::test_known": "VENDOR-1",
+        "fuzz/test_fuzz.py::test_by_requirement": "VENDOR-2",
+    }
     assert outcome.new == ["scenarios/s.py::test_new"]  # GWS-GEN-004 is not known
     assert [e.test for e in outcome.stale] == ["scenarios/s.py::test_fixed"]
     assert [e.requirement for e in outcome.unexercised] == ["GWS-CALL-001"]
@@ -239,10 +290,16 @@ def test_a_bad_baseline_is_refused_with_its_problem(tmp_path: Path, text: str, p
 
 
 def test_diff_lists_regressions_and_fixes() -> None:
-    old = results([make_test("a::x", requirements=["GWS-GEN-001"]), failure("a::y", ["GWS-GEN-002"]),
-                   make_test("a::gone")])
-    new = results([failure("a::x", ["GWS-GEN-001"]), make_test("a::y", requirements=["GWS-GEN-002"]),
-                   failure("a::added", ["GWS-GEN-004"])])
+    old = results(
+        [make_test("a::x", requirements=["GWS-GEN-001"]), failure("a::y", ["GWS-GEN-002"]), make_test("a::gone")]
+    )
+    new = results(
+        [
+            failure("a::x", ["GWS-GEN-001"]),
+            make_test("a::y", requirements=["GWS-GEN-002"]),
+            failure("a::added", ["GWS-GEN-004"]),
+        ]
+    )
     diff = diff_results(old, new)
     assert [r[0] for r in diff.regressions] == ["a::x", "a::added"]
     assert [f[0] for f in diff.fixes] == ["a::y"]

@@ -36,20 +36,38 @@ def _visible(page: Page, selector: str) -> bool:
 def report_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, Path]]:
     directory = tmp_path_factory.mktemp("report")
     evidence = [exchange(7, response_body='{"user": {"id": "u1", "note": "<img src=http://evil.example/x>"}}')]
-    data = results([
-        failure(FAILING, ["GWS-GEN-001"], evidence=evidence, requirements=["GWS-GEN-001", "GWS-AGST-007"]),
-        failure("scenarios/agent_state.py::test_http_status", ["GWS-GEN-003"], level="SHOULD",
-                title="statusCode 2 answered with HTTP 200"),
-        make_test("scenarios/agent_state.py::test_not_ready", requirements=["GWS-AGST-008"]),
-        make_test("scenarios/voice.py::test_dial", "needs_stimulus", requirements=["GWS-CALL-010"],
-                  message="no stimulus adapter is configured"),
-        *[make_test(f"fuzz/test_fuzz.py::test_positive_data[GET /op{i} as agent]", requirements=["GWS-GEN-002"])
-          for i in range(30)],
-    ])
+    data = results(
+        [
+            failure(FAILING, ["GWS-GEN-001"], evidence=evidence, requirements=["GWS-GEN-001", "GWS-AGST-007"]),
+            failure(
+                "scenarios/agent_state.py::test_http_status",
+                ["GWS-GEN-003"],
+                level="SHOULD",
+                title="statusCode 2 answered with HTTP 200",
+            ),
+            make_test("scenarios/agent_state.py::test_not_ready", requirements=["GWS-AGST-008"]),
+            make_test(
+                "scenarios/voice.py::test_dial",
+                "needs_stimulus",
+                requirements=["GWS-CALL-010"],
+                message="no stimulus adapter is configured",
+            ),
+            *[
+                make_test(f"fuzz/test_fuzz.py::test_positive_data[GET /op{i} as agent]", requirements=["GWS-GEN-002"])
+                for i in range(30)
+            ],
+        ]
+    )
     (directory / "results.json").write_text(json.dumps(data), encoding="utf-8")
     (directory / "journal").mkdir()
-    entry = {"nodeid": FAILING, "worker": "main", "outcome": "failed", "operations": ["GET /me", "POST /me#Ready"],
-             "notifications": ["ChannelStateChanged"], "timeline": timeline_for(7)}
+    entry = {
+        "nodeid": FAILING,
+        "worker": "main",
+        "outcome": "failed",
+        "operations": ["GET /me", "POST /me#Ready"],
+        "notifications": ["ChannelStateChanged"],
+        "timeline": timeline_for(7),
+    }
     (directory / "journal" / "main.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
     files = write_reports(directory, context={"server": "ExampleGWS/8.5.1", "command": "gws-conformance run"})
     with open_page(files.html.resolve().as_uri()) as page:
@@ -71,8 +89,13 @@ def test_the_requirement_matrix_is_visible_with_every_requirement(report_page: t
         "Object.fromEntries(['GWS-GEN-001','GWS-GEN-003','GWS-AGST-008','GWS-CALL-010','GWS-CHAT-001']"
         ".map(id => [id, document.getElementById('r-' + id).dataset.outcome]))"
     )
-    assert outcomes == {"GWS-GEN-001": "failed", "GWS-GEN-003": "warning", "GWS-AGST-008": "passed",
-                        "GWS-CALL-010": "needs_stimulus", "GWS-CHAT-001": "untested"}
+    assert outcomes == {
+        "GWS-GEN-001": "failed",
+        "GWS-GEN-003": "warning",
+        "GWS-AGST-008": "passed",
+        "GWS-CALL-010": "needs_stimulus",
+        "GWS-CHAT-001": "untested",
+    }
     rows = page.evaluate("document.querySelectorAll('#requirements tr[data-outcome]').length")
     assert rows == page.evaluate("document.querySelectorAll('.hm-cells .cell').length") > 300
 
@@ -96,14 +119,14 @@ def test_a_failure_shows_its_requirement_exchange_curl_and_timeline(report_page:
 
 def test_the_outcome_filters_and_the_search_narrow_the_matrix(report_page: tuple[Page, Path]) -> None:
     page, _ = report_page
-    page.evaluate("document.querySelector('.chip[data-filter=\"req\"][data-value=\"failed\"]').click()")
+    page.evaluate('document.querySelector(\'.chip[data-filter="req"][data-value="failed"]\').click()')
     shown = page.evaluate(
         "[...document.querySelectorAll('#requirements tr[data-outcome]')]"
         ".filter(r => r.getBoundingClientRect().height > 0).map(r => r.dataset.outcome)"
     )
     assert shown == ["failed"]
     assert not _visible(page, "#requirements .area[data-area='CHAT']")
-    page.evaluate("document.querySelector('.chip[data-filter=\"req\"][data-value=\"all\"]').click()")
+    page.evaluate('document.querySelector(\'.chip[data-filter="req"][data-value="all"]\').click()')
     page.evaluate(
         "(() => { const box = document.querySelector('input[data-search=\"req\"]');"
         " box.value = 'GWS-CALL-010'; box.dispatchEvent(new Event('input')); })()"

@@ -65,7 +65,7 @@ def declared_operations() -> tuple[str, ...]:
     document = contract.load_document("openapi.yaml")
     by_key = {(op.method, op.path): op for op in _path_operations()}
     declared: list[str] = []
-    for path, item in document.get("paths", {}).items():
+    for path in document.get("paths", {}):
         for method in _METHODS:
             op = by_key.get((method.upper(), path))
             if op is None:
@@ -98,7 +98,7 @@ def operation_key(method: str, url: str, body: str | None, base_path: str) -> st
     base = base_path.rstrip("/")
     if base and not path.startswith(base + "/"):
         return None
-    relative = path[len(base):]
+    relative = path[len(base) :]
     method = method.upper()
     for op in _path_operations():
         if op.method != method or not op.pattern.match(relative):

@@ -31,8 +31,17 @@ __all__ = ["render_html"]
 # The failures shown with their details open; the rest stay one click away.
 OPEN_FAILURES = 3
 MAX_BODY_CHARS = 20_000
-TEST_OUTCOME_ORDER = ("failed", "warning", "error", "passed", "needs_stimulus", "not_applicable", "skipped",
-                      "xfailed", "xpassed")
+TEST_OUTCOME_ORDER = (
+    "failed",
+    "warning",
+    "error",
+    "passed",
+    "needs_stimulus",
+    "not_applicable",
+    "skipped",
+    "xfailed",
+    "xpassed",
+)
 
 
 def _e(value: Any) -> str:
@@ -64,7 +73,7 @@ def _duration(seconds: float | None) -> str:
         return "—"
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
+    minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
 
 
@@ -85,7 +94,7 @@ def _header(report: Report) -> str:
     verdict = report.verdict
     results = report.results
     facts = [
-        ("Target", f'<code>{_e(target.get("base_url", "—"))}</code>'),
+        ("Target", f"<code>{_e(target.get('base_url', '—'))}</code>"),
         ("Server", _e(report.server or "did not say")),
         ("Seed", f"<code>{_e(results.get('seed'))}</code>"),
         ("Profile", _e(results.get("profile") or "—")),
@@ -125,9 +134,7 @@ def _score_card(title: str, score: Any, broken_word: str) -> str:
 
 def _summary(report: Report) -> str:
     counts = report.outcome_counts()
-    rows = "".join(
-        f'<li>{_badge(o)} <b>{counts[o]}</b></li>' for o in TEST_OUTCOME_ORDER if counts.get(o)
-    )
+    rows = "".join(f"<li>{_badge(o)} <b>{counts[o]}</b></li>" for o in TEST_OUTCOME_ORDER if counts.get(o))
     coverage = report.coverage
     ops = f"{coverage.operations_hit}/{len(coverage.operations_declared)}"
     kinds = f"{coverage.kinds_hit}/{len(coverage.kinds_declared)}"
@@ -186,9 +193,11 @@ def _heatmap(requirements: Sequence[RequirementView]) -> str:
             f'title="{_e(r.id)} ({_e(r.level)}): {_e(OUTCOME_LABELS.get(r.outcome, r.outcome))}"></a>'
             for r in items
         )
-        rows.append(f'<div class="hm-row"><span class="hm-area" title="{_e(AREA_NAMES.get(area, area))}">'
-                    f"{_e(area)}</span><span class=\"hm-cells\">{cells}</span></div>")
-    legend = "".join(f'<span>{_badge(o)}</span>' for o in REQUIREMENT_PRECEDENCE if o != "skipped")
+        rows.append(
+            f'<div class="hm-row"><span class="hm-area" title="{_e(AREA_NAMES.get(area, area))}">'
+            f'{_e(area)}</span><span class="hm-cells">{cells}</span></div>'
+        )
+    legend = "".join(f"<span>{_badge(o)}</span>" for o in REQUIREMENT_PRECEDENCE if o != "skipped")
     return f"""
 <div class="card heat">
   <h3>Requirement matrix at a glance <span class="muted">— one square per requirement, by area</span></h3>
@@ -246,13 +255,15 @@ def _timeline(test: TestView) -> str:
         kind = entry.get("kind")
         offset = _offset(start, entry.get("at"))
         if kind == "omitted":
-            rows.append(f'<tr class="omitted"><td colspan="5">… {entry.get("count")} earlier entries left out</td></tr>')
+            rows.append(
+                f'<tr class="omitted"><td colspan="5">… {entry.get("count")} earlier entries left out</td></tr>'
+            )
             continue
         if kind == "http":
             hot = entry.get("seq") in evidence
             status = entry.get("http_status")
             code = entry.get("status_code")
-            result = (f"HTTP {status}" if status is not None else f'<span class="err">{_e(entry.get("error"))}</span>')
+            result = f"HTTP {status}" if status is not None else f'<span class="err">{_e(entry.get("error"))}</span>'
             if code is not None:
                 result += f" · statusCode {code}"
             what = f"<code>{_e(entry.get('method'))} {_e(entry.get('path'))}</code>"
@@ -265,12 +276,15 @@ def _timeline(test: TestView) -> str:
         else:
             errors = entry.get("schema_errors") or []
             detail = ", ".join(f"{k}={v}" for k, v in (entry.get("detail") or {}).items())
-            verdict = (f'<span class="err" title="{_e("; ".join(errors))}">schema: {len(errors)} error(s)</span>'
-                       if errors else "")
+            verdict = (
+                f'<span class="err" title="{_e("; ".join(errors))}">schema: {len(errors)} error(s)</span>'
+                if errors
+                else ""
+            )
             rows.append(
                 f'<tr class="note{" bad" if errors else ""}"><td class="num">+{offset}</td><td>{_e(entry.get("who"))}</td>'
                 f'<td><span class="tag n">CometD</span></td><td><code>{_e(entry.get("topic"))}</code> '
-                f'<b>{_e(entry.get("notification") or "unclassified")}</b></td><td>{_e(detail)} {verdict}</td></tr>'
+                f"<b>{_e(entry.get('notification') or 'unclassified')}</b></td><td>{_e(detail)} {verdict}</td></tr>"
             )
     return f"""
 <details class="timeline"><summary>Timeline of the test — {len(test.timeline)} HTTP calls and notifications
@@ -303,7 +317,7 @@ def _requirement_lines(report: Report, ids: Sequence[str]) -> str:
             continue
         lines.append(
             f'<li><a href="#r-{_e(rid)}"><code>{_e(rid)}</code></a> {_level(requirement.level)} '
-            f"{_e(requirement.text)} <span class=\"muted\">— reference: {_e(requirement.section)}</span></li>"
+            f'{_e(requirement.text)} <span class="muted">— reference: {_e(requirement.section)}</span></li>'
         )
     return f'<ul class="reqs">{"".join(lines)}</ul>' if lines else ""
 
@@ -328,8 +342,10 @@ def _affected(group: FailureGroup) -> str:
         f'<li id="{_e(t.anchor)}"><code>{_e(t.nodeid)}</code> <span class="muted">· {_e(t.phase)}</span></li>'
         for t in group.tests[1:]
     )
-    return (f'<details class="affected"><summary>Seen in {len(group.tests)} tests — the same failure, told once'
-            f'</summary><ul class="plain">{items}</ul></details>')
+    return (
+        f'<details class="affected"><summary>Seen in {len(group.tests)} tests — the same failure, told once'
+        f'</summary><ul class="plain">{items}</ul></details>'
+    )
 
 
 def _failure_card(report: Report, group: FailureGroup, open_details: bool) -> str:
@@ -338,7 +354,7 @@ def _failure_card(report: Report, group: FailureGroup, open_details: bool) -> st
     known = f'<p class="known">Known failure (baseline): {_e(test.known)}</p>' if test.known else ""
     evidence = "".join(_exchange_html(e) for e in test.evidence)
     evidence_box = (
-        f'<details{" open" if open_details else ""}><summary>Evidence — {len(test.evidence)} recorded '
+        f"<details{' open' if open_details else ''}><summary>Evidence — {len(test.evidence)} recorded "
         f"exchange(s), secrets redacted</summary>{evidence}</details>"
         if test.evidence
         else ""
@@ -370,8 +386,10 @@ def _failures(report: Report) -> str:
     n_failed, n_warn = len(report.tests_with("failed")), len(report.tests_with("warning"))
     parts = [f'<section id="failures" class="wrap"><h2>Failures <span class="count">{n_failed}</span></h2>']
     if failed:
-        parts.append(f'<p class="lead">{n_failed} failing test(s) in {len(failed)} distinct failure(s). Each names '
-                     "the requirement it breaks, shows the exchange that broke it and a command that repeats it.</p>")
+        parts.append(
+            f'<p class="lead">{n_failed} failing test(s) in {len(failed)} distinct failure(s). Each names '
+            "the requirement it breaks, shows the exchange that broke it and a command that repeats it.</p>"
+        )
         parts += [_failure_card(report, g, i < OPEN_FAILURES) for i, g in enumerate(failed)]
     else:
         parts.append('<p class="empty">No MUST requirement failed.</p>')
@@ -384,25 +402,29 @@ def _failures(report: Report) -> str:
         parts.append('<p class="empty">No SHOULD requirement was broken.</p>')
     parts.append("</section>")
     if errors:
-        parts.append(f'<section id="errors" class="wrap"><h2>Suite errors <span class="count">'
-                     f'{len(report.tests_with("error"))}</span></h2><p class="lead">The suite itself broke in these '
-                     "tests: they judge nothing and are never counted against the target.</p>")
+        parts.append(
+            f'<section id="errors" class="wrap"><h2>Suite errors <span class="count">'
+            f'{len(report.tests_with("error"))}</span></h2><p class="lead">The suite itself broke in these '
+            "tests: they judge nothing and are never counted against the target.</p>"
+        )
         parts += [_failure_card(report, g, False) for g in errors]
         parts.append("</section>")
     return "".join(parts)
 
 
 def _filter_bar(counts: Mapping[str, int], order: Sequence[str], group: str) -> str:
-    chips = [f'<button type="button" class="chip active" data-filter="{group}" data-value="all">All '
-             f"<b>{sum(counts.values())}</b></button>"]
+    every = f"<b>{sum(counts.values())}</b>"
+    chips = [f'<button type="button" class="chip active" data-filter="{group}" data-value="all">All {every}</button>']
     chips += [
         f'<button type="button" class="chip o-{_e(o)}" data-filter="{group}" data-value="{_e(o)}">'
         f"{_e(OUTCOME_LABELS.get(o, o))} <b>{counts[o]}</b></button>"
         for o in order
         if counts.get(o)
     ]
-    search = (f'<input type="search" class="search" data-search="{group}" placeholder="Filter by ID, text or test…" '
-              'aria-label="filter">')
+    search = (
+        f'<input type="search" class="search" data-search="{group}" placeholder="Filter by ID, text or test…" '
+        'aria-label="filter">'
+    )
     return f'<div class="filters">{"".join(chips)}{search}</div>'
 
 
@@ -410,8 +432,10 @@ def _requirements(report: Report) -> str:
     failing_anchor = {t.nodeid: t.anchor for t in report.tests}
     parts = [
         '<section id="requirements" class="wrap"><h2>Requirements</h2>',
-        '<p class="lead">Every requirement of the catalogue (spec/requirements.yaml) in this run\'s selection, '
-        "by area, with the outcome the run gave it.</p>",
+        (
+            '<p class="lead">Every requirement of the catalogue (spec/requirements.yaml) in this run\'s selection, '
+            "by area, with the outcome the run gave it.</p>"
+        ),
         _filter_bar(report.requirement_counts(), REQUIREMENT_PRECEDENCE, "req"),
     ]
     for area, items in _by_area(report.requirements).items():
@@ -478,13 +502,18 @@ def _coverage(report: Report) -> str:
 def _tests(report: Report) -> str:
     counts = report.outcome_counts()
     rows = []
-    for test in sorted(report.tests, key=lambda t: (TEST_OUTCOME_ORDER.index(t.outcome)
-                                                     if t.outcome in TEST_OUTCOME_ORDER else 99, t.nodeid)):
-        link = (f'<a href="#{_e(test.anchor)}">{_e(test.title or "details")}</a>'
-                if test.outcome in ("failed", "warning", "error") else _e(test.title or (test.message or "")[:160]))
+    for test in sorted(
+        report.tests,
+        key=lambda t: (TEST_OUTCOME_ORDER.index(t.outcome) if t.outcome in TEST_OUTCOME_ORDER else 99, t.nodeid),
+    ):
+        link = (
+            f'<a href="#{_e(test.anchor)}">{_e(test.title or "details")}</a>'
+            if test.outcome in ("failed", "warning", "error")
+            else _e(test.title or (test.message or "")[:160])
+        )
         rows.append(
             f'<tr data-outcome="{_e(test.outcome)}" data-text="{_e((test.nodeid + " " + " ".join(test.requirements)).lower())}">'
-            f"<td>{_badge(test.outcome)}</td><td><code>{_e(test.nodeid)}</code><div class=\"muted small\">{link}</div></td>"
+            f'<td>{_badge(test.outcome)}</td><td><code>{_e(test.nodeid)}</code><div class="muted small">{link}</div></td>'
             f'<td class="small">{_e(" ".join(test.requirements))}</td><td class="num">{test.duration_s:.2f} s</td></tr>'
         )
     return f"""
@@ -520,7 +549,7 @@ def _run(report: Report) -> str:
 <tr><th>Tool</th><td>{_e(tool.get("name"))} {_e(tool.get("version"))} · results format v{_e(results.get("version"))}</td></tr>
 <tr><th>Selection</th><td>{_e(chosen)}</td></tr>
 <tr><th>Started / finished</th><td>{_e(_when(results.get("started_at")))} → {_e(_when(results.get("finished_at")))}</td></tr>
-{f'<tr><th>Command</th><td><code>{_e(command)}</code></td></tr>' if command else ""}
+{f"<tr><th>Command</th><td><code>{_e(command)}</code></td></tr>" if command else ""}
 <tr><th>Repeat the fuzzing</th><td><code>gws-conformance run --seed {_e(results.get("seed"))} --profile {_e(results.get("profile"))}</code> (same target)</td></tr>
 {rows}{user_rows}
 {f'<tr><th>Configured by</th><td class="small">{_e(origin_note)}</td></tr>' if origin_note else ""}

@@ -106,7 +106,11 @@ class _Journal:
             {
                 key
                 for exchange in exchanges
-                if (key := operation_key(exchange.request.method, exchange.request.url, exchange.request.body, base_path))
+                if (
+                    key := operation_key(
+                        exchange.request.method, exchange.request.url, exchange.request.body, base_path
+                    )
+                )
             }
         )
         entry: dict[str, Any] = {
@@ -152,7 +156,7 @@ def timeline_entry_of_exchange(exchange: Any, base_path: str) -> dict[str, Any]:
         value = body.get("statusCode") if isinstance(body, dict) else None
         status_code = value if isinstance(value, int) and not isinstance(value, bool) else None
     parts = urlsplit(request.url)
-    path = parts.path[len(base_path.rstrip("/")):] if parts.path.startswith(base_path.rstrip("/")) else parts.path
+    path = parts.path.removeprefix(base_path.rstrip("/"))
     return {
         "kind": "http",
         "at": exchange.timestamp.isoformat(),

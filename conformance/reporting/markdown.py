@@ -51,8 +51,10 @@ def render_markdown(report: Report, html_name: str = "report.html") -> str:
     coverage = report.coverage
     if coverage.journal_found:
         lines += [
-            f"**Coverage:** {coverage.operations_hit}/{len(coverage.operations_declared)} operations, "
-            f"{coverage.kinds_hit}/{len(coverage.kinds_declared)} notification kinds",
+            (
+                f"**Coverage:** {coverage.operations_hit}/{len(coverage.operations_declared)} operations, "
+                f"{coverage.kinds_hit}/{len(coverage.kinds_declared)} notification kinds"
+            ),
             "",
         ]
     failures = report.new_failures
@@ -89,7 +91,9 @@ def render_markdown(report: Report, html_name: str = "report.html") -> str:
             + (" (now passing: remove them)" if baseline.get("stale") else "")
         )
         for entry in baseline.get("stale", [])[:MAX_ROWS]:
-            lines.append(f"- stale: `{_cell(entry.get('test') or entry.get('requirement'))}` — {_cell(entry.get('reason'))}")
+            lines.append(
+                f"- stale: `{_cell(entry.get('test') or entry.get('requirement'))}` — {_cell(entry.get('reason'))}"
+            )
         lines.append("")
     lines.append(f"Full report: `{html_name}` (with the exchanges, curl commands and timelines of every failure).")
     return "\n".join(lines) + "\n"

@@ -101,7 +101,7 @@ class TestView:
 
     @property
     def kind(self) -> str:
-        """"fuzz" or "scenario": where in conformance.suite the test lives."""
+        """ "fuzz" or "scenario": where in conformance.suite the test lives."""
         return "fuzz" if self.nodeid.startswith("fuzz/") or "/fuzz/" in self.nodeid else "scenario"
 
     @property
@@ -368,7 +368,9 @@ def _verdict(results: Mapping[str, Any], tests: Sequence[TestView], must: Score)
     known = [t for t in tests if t.outcome == "failed" and t.known is not None]
     errors = [t for t in tests if t.outcome == "error"]
     if results.get("configuration_error"):
-        return Verdict("suite_error", "Suite error", f"The configuration was unusable: {results['configuration_error']}")
+        return Verdict(
+            "suite_error", "Suite error", f"The configuration was unusable: {results['configuration_error']}"
+        )
     if new_failures:
         failing_must = sorted({rid for t in new_failures for rid in (t.violated or t.requirements)})
         detail = f"{len(new_failures)} test(s) failed, breaking {len(failing_must)} requirement(s)"

@@ -25,16 +25,33 @@ _SEVERITY = {"passed": 0, "skipped": 1, "not_applicable": 1, "needs_stimulus": 1
 # Outcomes worth a line of their own, and how they read (and colour) in it.
 _LOUD = {"failed": ("FAIL ", "31"), "error": ("ERROR", "35"), "warning": ("WARN ", "33")}
 _COUNTED = ("passed", "failed", "warning", "error", "not_applicable", "needs_stimulus", "skipped")
-_SYMBOLS = {"passed": "pass", "failed": "fail", "warning": "warn", "error": "error", "not_applicable": "n/a",
-            "needs_stimulus": "needs stimulus", "skipped": "skipped"}
+_SYMBOLS = {
+    "passed": "pass",
+    "failed": "fail",
+    "warning": "warn",
+    "error": "error",
+    "not_applicable": "n/a",
+    "needs_stimulus": "needs stimulus",
+    "skipped": "skipped",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gws")
-    group.addoption("--gws-progress-fd", type=int, metavar="FD", dest="gws_progress_fd",
-                    help="Write a live progress display to this open file descriptor.")
-    group.addoption("--gws-progress-style", choices=("auto", "tty", "plain"), default="auto",
-                    dest="gws_progress_style", help="tty: one line rewritten in place; plain: lines (default: auto).")
+    group.addoption(
+        "--gws-progress-fd",
+        type=int,
+        metavar="FD",
+        dest="gws_progress_fd",
+        help="Write a live progress display to this open file descriptor.",
+    )
+    group.addoption(
+        "--gws-progress-style",
+        choices=("auto", "tty", "plain"),
+        default="auto",
+        dest="gws_progress_style",
+        help="tty: one line rewritten in place; plain: lines (default: auto).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
