@@ -97,27 +97,7 @@ def test_change_own_password_with_a_wrong_old_password(
     user = gws_new_user()
     inbox = _me_inbox(user, gws_discovery, gws_settings)
     reply = Agent(user.client()).change_password(f"wrong-{user.password}", _new_password(), expect={0, 2})
-    should(
-        reply.ok,
-        "a wrong oldPassword is refused synchronously instead of by PasswordChangeError",
-        f"{reply.body!r}",
-        "GWS-PWD-003",
-        evidence=[reply.exchange],
-    )
-    if reply.ok:
-        error = inbox.expect(ME, _outcome(ERROR), "MePasswordChangeError")
-        should(
-            error.data.get("errorCode") == 2,
-            "a wrong oldPassword is not reported with errorCode 2",
-            f"{error.data!r}",
-            "GWS-PWD-003",
-        )
-    require(
-        _logs_in(gws_settings, gws_recorder, user.user_name, user.password, expected=True),
-        "a refused password change changed the password",
-        "",
-        "GWS-PWD-003",
-    )
+    _wrong_old_password_refused(reply, inbox, ME, "MePasswordChangeError", user, gws_settings, gws_recorder)
     inbox.assert_quiet()
 
 
@@ -261,6 +241,42 @@ def test_reset_password_by_an_administrator(
         eavesdropper.stop()
 
 
+def _wrong_old_password_refused(
+    reply: Any,
+    inbox: Inbox,
+    topic: str,
+    description: str,
+    user: NewUser,
+    settings: Settings,
+    recorder: Recorder,
+    *also_proves: str,
+) -> None:
+    """A ChangePassword with a wrong oldPassword: accepted then reported by PasswordChangeError with errorCode 2
+    (E54), or refused at once (a SHOULD broken); either way the password stays as it was."""
+    should(
+        reply.ok,
+        "a wrong oldPassword is refused synchronously instead of by PasswordChangeError",
+        f"{reply.body!r}",
+        "GWS-PWD-003",
+        evidence=[reply.exchange],
+    )
+    if reply.ok:
+        error = inbox.expect(topic, _outcome(ERROR), description)
+        should(
+            error.data.get("errorCode") == 2,
+            "a wrong oldPassword is not reported with errorCode 2",
+            f"{error.data!r}",
+            "GWS-PWD-003",
+        )
+    require(
+        _logs_in(settings, recorder, user.user_name, user.password, expected=True),
+        "a refused password change changed the password",
+        "",
+        *also_proves,
+        "GWS-PWD-003",
+    )
+
+
 def _agent_on_users_topic(user: NewUser, settings: Settings) -> NotificationListener | None:
     """An agent's attempt to listen on /v2/users: refused (None), or a listener that must hear nothing."""
     listener = NotificationListener(
@@ -300,27 +316,8 @@ def test_supervisor_changes_another_users_password(
 
     Session(gws_agent1).change_user_password(user.id, user.password, _new_password(), expect={5, 6})
     wrong = supervisor.change_user_password(user.id, f"wrong-{user.password}", _new_password(), expect={0, 2})
-    should(
-        wrong.ok,
-        "a wrong oldPassword is refused synchronously instead of by PasswordChangeError",
-        f"{wrong.body!r}",
-        "GWS-PWD-003",
-        evidence=[wrong.exchange],
-    )
-    if wrong.ok:
-        error = inbox.expect(USERS, _outcome(ERROR), "UserPasswordChangeError about the user")
-        should(
-            error.data.get("errorCode") == 2,
-            "a wrong oldPassword is not reported with errorCode 2",
-            f"{error.data!r}",
-            "GWS-PWD-003",
-        )
-    require(
-        _logs_in(gws_settings, gws_recorder, user.user_name, user.password, expected=True),
-        "a refused password change changed the password",
-        "",
-        "GWS-PERM-011",
-        "GWS-PWD-003",
+    _wrong_old_password_refused(
+        wrong, inbox, USERS, "UserPasswordChangeError about the user", user, gws_settings, gws_recorder, "GWS-PERM-011"
     )
 
     new = _new_password()
