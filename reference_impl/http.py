@@ -154,6 +154,7 @@ class Operation:
     own_scope: bool  # x-gws-scope: own — a caller without the admin role reaches only its own objects
     feature: str | None
     body_ref: str | None  # the JSON request body schema, if the operation takes one
+    body_required: bool = False  # requestBody.required: no body at all is a missing parameter
     query: Mapping[str, str] = field(default_factory=dict)  # query parameter -> its schema ref
     variants: Mapping[str, Variant] = field(default_factory=dict)  # operationName (and aliases) -> variant
     open_variant: Variant | None = None  # e.g. a custom agent state: any operationName its schema accepts
@@ -229,11 +230,13 @@ def operations() -> dict[tuple[str, str], Operation]:
             op_ref = f"{path_ref}{_pointer(method)}"
             roles = frozenset(spec.get("x-gws-roles", []))
             body_ref = None
+            body_required = False
             variants: dict[str, Variant] = {}
             open_variant = None
             if "requestBody" in spec:
                 body, body_ref_base = _resolve(spec["requestBody"], f"{op_ref}{_pointer('requestBody')}")
                 content = body.get("content", {})
+                body_required = bool(body.get("required", False))
                 if "application/json" in content:
                     body_ref = f"{body_ref_base}{_pointer('content', 'application/json', 'schema')}"
                     variants, open_variant = _variants(content["application/json"].get("schema", {}), body_ref, roles)
@@ -253,6 +256,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 own_scope=spec.get("x-gws-scope") == "own",
                 feature=spec.get("x-gws-feature"),
                 body_ref=body_ref,
+                body_required=body_required,
                 query=query,
                 variants=variants,
                 open_variant=open_variant,
@@ -492,7 +496,7 @@ async def _open(request: Request, operation: Operation) -> Context:
     # x-gws-scope: own binds every caller that does not reach the operation as an admin.
     ctx.own_only = operation.own_scope and "admin" not in roles & operation.roles
     if operation.body_ref is not None:
-        ctx.body = await _json_body(request)
+        ctx.body = await _json_body(request, required=operation.body_required)
         _check_body(ctx)
     return ctx
 
@@ -537,7 +541,7 @@ def _article(kind: str | None) -> str:
     return {"integer": "an integer", "boolean": "true or false"}.get(kind or "", "valid")
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request, *, required: bool) -> dict[str, Any]:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_BODY_BYTES} bytes")
@@ -547,7 +551,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
         if len(raw) > MAX_BODY_BYTES:
             raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_BODY_BYTES} bytes")
     if not raw.strip():
-        return {}  # no body: every required attribute is then reported missing (statusCode 1)
+        if required:
+            raise ApiError(StatusCode.MISSING_PARAMETER, "a JSON request body is required")
+        return {}
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise ApiError(

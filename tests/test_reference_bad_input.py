@@ -105,7 +105,7 @@ CASES = [
         headers=JSON,
     ),
     # Missing (statusCode 1) and invalid (statusCode 2) attributes.
-    Bad("empty body", "POST", "/users", 1, 400, "userName"),
+    Bad("empty body", "POST", "/users", 1, 400, "body is required"),
     Bad("missing password", "POST", "/users", 1, 400, "password", body={"userName": "x"}),
     Bad("userName of the wrong type", "POST", "/users", 2, 400, "userName", body={"userName": 5, "password": "y"}),
     Bad(
@@ -357,3 +357,11 @@ async def test_a_bug_answers_statusCode_4_and_is_logged(caplog: pytest.LogCaptur
         response = await client.get("/api/v2/broken")
     assert (response.status_code, response.json()["statusCode"]) == (500, 4)
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
+
+
+async def test_a_put_without_its_required_body_is_a_missing_parameter(api: Api) -> None:
+    # Found by fuzzing: an absent body read as {} made PUT /users/{id} a successful no-op.
+    agent4 = api.store.user_by_name("agent4")
+    assert agent4 is not None
+    reply = await api.call("admin", "PUT", "/users/{id}", id=agent4.id)
+    assert (reply.status_code, reply.json()["statusCode"]) == (400, 1)
