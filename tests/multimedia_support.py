@@ -130,6 +130,15 @@ async def inbound_email(api: Api, **overrides: Any) -> str:
     return interaction_id
 
 
+async def accepted_email(agent: Agent, **overrides: str) -> str:
+    """An inbound e-mail offered to ``agent`` (Ready on email) and accepted: the id of the interaction."""
+    interaction_id = await inbound_email(agent.api, agentId=agent.id, **overrides)
+    assert agent.message()["state"] == "Invited"
+    await agent.operate(interaction_id, "Accept")
+    assert agent.message()["state"] == "Accepted"
+    return interaction_id
+
+
 def snapshot(api: Api) -> str:
     """Everything of the multimedia side an operation could change, as one comparable string."""
     store = api.store

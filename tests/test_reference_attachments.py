@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from multimedia_support import Agent, inbound_email, snapshot
+from multimedia_support import Agent, accepted_email, inbound_email, snapshot
 from openapi_helpers import assert_matches_contract
 from reference_support import BASE_URL, Api, open_api
 
@@ -39,11 +39,6 @@ async def agent1(api: Api) -> Agent:
     return agent
 
 
-async def accepted_email(agent: Agent) -> str:
-    interaction_id = await inbound_email(agent.api, agentId=agent.id)
-    await agent.operate(interaction_id, "Accept")
-    agent.messages()
-    return interaction_id
 
 
 async def upload(agent: Agent, interaction_id: str, **request: Any) -> httpx.Response:

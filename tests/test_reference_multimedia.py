@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from multimedia_support import EMAIL, Agent, inbound_email, stimulate
+from multimedia_support import Agent, EMAIL, accepted_email, inbound_email, stimulate
 from reference_support import BASE_URL, Api, open_api
 
 pytestmark = pytest.mark.anyio
@@ -40,12 +40,6 @@ def agent2(api: Api) -> Agent:
     return Agent(api, "agent2")  # NotReady until a test says otherwise
 
 
-async def accepted_email(agent: Agent, **overrides: str) -> str:
-    interaction_id = await inbound_email(agent.api, agentId=agent.id, **overrides)
-    assert agent.message()["state"] == "Invited"
-    await agent.operate(interaction_id, "Accept")
-    assert agent.message()["state"] == "Accepted"
-    return interaction_id
 
 
 # -- e-mail: invite, accept, reply, send --------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from multimedia_support import TEST_WORKBIN, WORKBINS, Agent, inbound_email, stimulate
+from multimedia_support import Agent, TEST_WORKBIN, WORKBINS, accepted_email, stimulate
 from reference_support import BASE_URL, Api, open_api
 
 pytestmark = pytest.mark.anyio
@@ -34,11 +34,6 @@ async def agent1(api: Api) -> Agent:
     return agent
 
 
-async def accepted_email(agent: Agent) -> str:
-    interaction_id = await inbound_email(agent.api, agentId=agent.id)
-    await agent.operate(interaction_id, "Accept")
-    agent.messages()
-    return interaction_id
 
 
 async def subscribe(agent: Agent, workbin_id: str = TEST_WORKBIN) -> None:
