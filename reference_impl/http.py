@@ -586,8 +586,11 @@ def _check_body(ctx: Context) -> None:
             raise ApiError(StatusCode.INVALID_PARAMETER, "'operationName' must be a string")
         variant = operation.variants.get(name)
         if variant is None and operation.open_variant is not None:
+            # The open variant is a custom agent state: a name that is none of those configured names no
+            # operation at all, whoever asks (2, not 5: there is nothing the caller lacks permission for).
             accepts = not contract.validate(f"{operation.open_variant.schema_ref}/properties/operationName", name)
-            variant = operation.open_variant if accepts else None
+            configured = name in ctx.store.agent_state_settings
+            variant = operation.open_variant if accepts and configured else None
         if variant is None:
             known = ", ".join(sorted({v.name for v in operation.variants.values()}))
             raise ApiError(
