@@ -31,7 +31,6 @@ import contextlib
 import importlib
 import json
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -60,7 +59,6 @@ PREFLIGHT_TIMEOUT_S = 5.0
 # Preflight asks as the first of these accounts that has a password (agents exist on every target).
 PREFLIGHT_ROLES = ("agent1", "admin", "supervisor", "agent2", "agent3")
 EMBEDDED_QUIET_WINDOW_S = "0.25"
-_DEFINES_TESTS = re.compile(r"^(?:async\s+)?def test_|^class Test", re.MULTILINE)
 
 
 class UsageError(Exception):
@@ -564,21 +562,6 @@ def _plugin_arguments() -> list[str]:
     return [] if "gws" in names else ["-p", "conformance.plugin"]
 
 
-def _test_modules(suite: Path) -> list[str]:
-    """The file names of the suite's modules that hold tests.
-
-    Scenario modules are named after their workflow (agent_state.py), not test_*.py, so pytest is told
-    their names. Not "*.py": pytest rewrites the assertions of every module matching python_files,
-    and that pattern would rewrite every library imported after it too (seconds of start-up).
-    """
-    found = {
-        path.name
-        for path in suite.rglob("*.py")
-        if _DEFINES_TESTS.search(path.read_text(encoding="utf-8", errors="replace"))
-    }
-    return sorted(found) or ["test_*.py"]
-
-
 def _run_pytest(
     arguments: argparse.Namespace,
     env: dict[str, str],
@@ -609,8 +592,6 @@ def _run_pytest(
         str(suite),
         "-p",
         "no:cacheprovider",
-        "-o",
-        "python_files=" + " ".join(_test_modules(suite)),
         *_plugin_arguments(),
         "-q",
         "-rfEw",

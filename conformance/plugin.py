@@ -13,7 +13,9 @@ test case; not-applicable and needs-stimulus tests are skipped ones) and the res
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import textwrap
 from collections.abc import Generator, Iterable
 from pathlib import Path
@@ -182,6 +184,25 @@ def _selection(config: pytest.Config) -> tuple[list[str], list[str]]:
 
 def active(config: pytest.Config) -> bool:
     return config.stash.get(_ACTIVE, False)
+
+
+# Scenario modules are named after their workflow (agent_state.py), not test_*.py.
+_DEFINES_TESTS = re.compile(r"^(?:async\s+)?def test_|^class Test", re.MULTILINE)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """Collect the suite's modules that hold tests whatever their name, so that ``pytest --pyargs
+    conformance.suite`` runs the scenarios too; what pytest collects by itself is left to it."""
+    if file_path.suffix != ".py" or _SUITE_PACKAGE not in file_path.parents:
+        return None
+    if parent.session.isinitpath(file_path) or any(
+        fnmatch.fnmatch(file_path.name, pattern) for pattern in parent.config.getini("python_files")
+    ):
+        return None
+    if not _DEFINES_TESTS.search(file_path.read_text(encoding="utf-8", errors="replace")):
+        return None
+    module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
+    return module
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
