@@ -24,6 +24,7 @@ __all__ = [
     "SPEC_ROOT",
     "FIXTURES_ROOT",
     "load_document",
+    "load_yaml",
     "validator",
     "validate",
     "requirements",
@@ -38,6 +39,15 @@ class ContractError(Exception):
 SPEC_ROOT = Path(str(files("gws_spec")))
 FIXTURES_ROOT = Path(str(files("gws_fixtures")))
 
+# libyaml parses the contract ~10x faster than PyYAML's pure-Python loader (0.05 s instead of 0.45 s
+# for spec/ and the fixture, in every process that loads them); PyYAML may be built without it.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml when present: every YAML document of the project is read with this."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
 
 @functools.cache
 def load_document(relative_path: str) -> Any:
@@ -48,7 +58,7 @@ def load_document(relative_path: str) -> Any:
     except OSError as exc:
         raise ContractError(f"spec/{relative_path}: {exc.strerror}") from exc
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ContractError(f"spec/{relative_path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
 

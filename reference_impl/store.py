@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from conformance import contract
 from reference_impl.model.agent_state import AgentState, DeviceState
 from reference_impl.model.call import Telephony
 
@@ -201,7 +202,7 @@ class Store:
     def from_file(cls, path: Path | str | None = None) -> Store:
         source = Path(path) if path is not None else DEFAULT_FIXTURE
         try:
-            document = yaml.safe_load(source.read_text(encoding="utf-8"))
+            document = contract.load_yaml(source.read_text(encoding="utf-8"))
         except OSError as exc:
             raise FixtureError(f"{source}: {exc.strerror or exc}") from exc
         except (yaml.YAMLError, UnicodeDecodeError) as exc:

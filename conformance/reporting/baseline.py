@@ -96,7 +96,7 @@ class Baseline:
         except OSError as exc:
             raise BaselineError(f"baseline {path}: cannot read it: {exc.strerror or exc}") from None
         try:
-            document = yaml.safe_load(text)
+            document = contract.load_yaml(text)
         except yaml.YAMLError as exc:
             where = getattr(exc, "problem_mark", None)
             at = f" (line {where.line + 1})" if where is not None else ""

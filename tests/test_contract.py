@@ -1,0 +1,56 @@
+"""conformance.contract's YAML reading: libyaml when PyYAML has it, the same documents as the pure-Python loader."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conformance import contract
+
+ROOT = Path(__file__).resolve().parents[1]
+YAML_DOCUMENTS = sorted(
+    [*contract.SPEC_ROOT.rglob("*.yaml"), *contract.FIXTURES_ROOT.rglob("*.yaml")], key=lambda p: str(p)
+)
+OTHER_YAML_READER = re.compile(r"\byaml\.(?:safe_load|load|full_load|unsafe_load)\b|\bSafeLoader\b")
+
+
+@pytest.mark.parametrize("path", YAML_DOCUMENTS, ids=lambda p: p.name)
+def test_load_yaml_reads_what_the_pure_python_loader_reads(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    # repr, not ==: True == 1 and 1 == 1.0, but a schema's "const: 1" must not become a float.
+    assert repr(contract.load_yaml(text)) == repr(yaml.load(text, Loader=yaml.SafeLoader))
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML is built without libyaml here")
+def test_load_yaml_uses_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    loaders: list[Any] = []
+    real_load = yaml.load
+
+    def spy(stream: Any, Loader: Any) -> Any:  # noqa: N803 - yaml.load's own parameter name
+        loaders.append(Loader)
+        return real_load(stream, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "load", spy)
+    assert contract.load_yaml("a: [1, b]") == {"a": [1, "b"]}
+    assert loaders == [yaml.CSafeLoader]
+
+
+def test_load_yaml_is_safe() -> None:
+    with pytest.raises(yaml.YAMLError):
+        contract.load_yaml("!!python/object/apply:os.system ['true']")
+
+
+def test_every_yaml_reader_goes_through_load_yaml() -> None:
+    sources = [*(ROOT / "conformance").rglob("*.py"), *(ROOT / "reference_impl").rglob("*.py")]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        if path.name != "contract.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if OTHER_YAML_READER.search(line)
+    ]
+    assert offenders == []
