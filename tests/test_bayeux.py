@@ -41,11 +41,6 @@ DEADLINE_S = 10.0  # no single wait in these tests may take longer
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # aiocometd-noloop is asyncio-only
-
-
-@pytest.fixture
 def live() -> Iterator[LiveServer]:
     with serve(timeout_ms=TIMEOUT_MS) as server:
         yield server

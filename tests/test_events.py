@@ -13,11 +13,6 @@ pytestmark = pytest.mark.anyio
 DEADLINE_S = 5.0
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # the bus is built on asyncio.Event, like the server that drains it
-
-
 async def test_a_subscription_receives_its_users_messages_in_order() -> None:
     bus = EventBus()
     agent1 = bus.subscribe("agent1")

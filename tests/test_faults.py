@@ -38,11 +38,6 @@ EMAIL = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 # -- the server a probe drives ---------------------------------------------------------------------------
 
 

@@ -3,18 +3,17 @@ with the uploaded MIME type, delete. Replies checked against spec/openapi.yaml; 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from multimedia_support import Agent, accepted_email, inbound_email, snapshot
 from openapi_helpers import assert_matches_contract
-from reference_support import BASE_URL, Api, open_api
+from reference_support import BASE_URL, Api
 
 from reference_impl.handlers import attachments
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.reference_stimulus]
 
 UPLOAD = "/me/interactions/{id}/attachments"
 ITEM = "/me/interactions/{id}/attachments/{attachmentId}"
@@ -22,23 +21,10 @@ PDF = bytes(range(256)) * 4 + b"\r\n\r\n--not-a-boundary\r\n"  # every byte valu
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api(stimulus=True) as api:
-        yield api
-
-
-@pytest.fixture
 async def agent1(api: Api) -> Agent:
     agent = Agent(api, "agent1")
     await agent.ready()
     return agent
-
-
 
 
 async def upload(agent: Agent, interaction_id: str, **request: Any) -> httpx.Response:

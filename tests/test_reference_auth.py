@@ -11,11 +11,6 @@ from reference_impl.http import SESSION_COOKIE, authenticate
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.parametrize(
     ("description", "headers"),
     [

@@ -4,7 +4,7 @@ a statusMessage that names the problem, a reply matching the contract, and no ch
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,6 @@ from reference_support import (
     SKILL_ID,
     USER_ID,
     Api,
-    open_api,
     snapshot,
 )
 
@@ -25,17 +24,6 @@ pytestmark = pytest.mark.anyio
 
 JSON = {"content-type": "application/json"}
 CHANGE_PASSWORD = {"operationName": "ChangePassword", "oldPassword": "YWdlbnQxLXNlY3JldA==", "newPassword": "eA=="}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api() as api:
-        yield api
 
 
 @dataclass(frozen=True)

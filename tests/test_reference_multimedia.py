@@ -5,27 +5,15 @@ spec/openapi.yaml, every message against spec/notifications/; every refusal chan
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import pytest
 from multimedia_support import Agent, EMAIL, accepted_email, inbound_email, stimulate
-from reference_support import BASE_URL, Api, open_api
+from reference_support import BASE_URL, Api
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.reference_stimulus]
 
 ABS = f"{BASE_URL}/api/v2"
 REPLY = {"queueName": "SimpleEmailOutQueue", "quoteOriginal": True}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api(stimulus=True) as api:
-        yield api
 
 
 @pytest.fixture
@@ -38,8 +26,6 @@ async def agent1(api: Api) -> Agent:
 @pytest.fixture
 def agent2(api: Api) -> Agent:
     return Agent(api, "agent2")  # NotReady until a test says otherwise
-
-
 
 
 # -- e-mail: invite, accept, reply, send --------------------------------------------------------------

@@ -3,7 +3,7 @@ x-gws-roles (narrowed by the operationName variant) leave the caller out, and an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,6 @@ from reference_support import (
     SKILL_ID,
     USER_ID,
     Api,
-    open_api,
 )
 
 from reference_impl.handlers.attachments import StoredAttachment
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.anyio
 
 # Each role as a fixture user, and the x-gws-roles names that user holds.
 CALLERS = {"admin": {"admin"}, "supervisor": {"supervisor", "agent"}, "agent1": {"agent"}}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api() as api:
-        yield api
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import pytest
 from reference_support import (
@@ -26,17 +25,6 @@ ABS = f"{BASE_URL}/api/v2"
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api() as api:
-        yield api
 
 
 # -- features ---------------------------------------------------------------------------------------

@@ -4,12 +4,11 @@ spec/notifications (reference_support.drained)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from reference_support import BASE_URL, DEVICE_ID, Api, drained, open_api
+from reference_support import BASE_URL, DEVICE_ID, Api, drained
 
 from reference_impl.events import Subscription
 
@@ -17,17 +16,6 @@ pytestmark = pytest.mark.anyio
 
 PHONE = {"agent1": "5001", "agent2": "5002", "agent3": "5003"}
 CALLS = "/v2/me/calls"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api() as api:
-        yield api
 
 
 @dataclass

@@ -4,27 +4,15 @@ spec/notifications/; refusals change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import pytest
 from multimedia_support import Agent, TEST_WORKBIN, WORKBINS, accepted_email, stimulate
-from reference_support import BASE_URL, Api, open_api
+from reference_support import BASE_URL, Api
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.reference_stimulus]
 
 ABS = f"{BASE_URL}/api/v2"
 CONTENT = "/me/workbins/{workbinId}/interactions"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api(stimulus=True) as api:
-        yield api
 
 
 @pytest.fixture
@@ -32,8 +20,6 @@ async def agent1(api: Api) -> Agent:
     agent = Agent(api, "agent1")
     await agent.ready()
     return agent
-
-
 
 
 async def subscribe(agent: Agent, workbin_id: str = TEST_WORKBIN) -> None:

@@ -4,31 +4,19 @@ CometD (checked against spec/notifications/), bad input refused with nothing cha
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from multimedia_support import CALLS, EMAIL, TEST_WORKBIN, WORKBINS, Agent, inbound_email, snapshot, stimulate
-from reference_support import DEVICE_ID, Api, open_api
+from reference_support import DEVICE_ID, Api
 
 from reference_impl import stimulus
 from reference_impl.app import create_app
 from reference_impl.events import EventBus
 from reference_impl.store import Store
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.reference_stimulus]
 
 OUTSIDE = "+16505550123"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    async with open_api(stimulus=True) as api:
-        yield api
 
 
 @pytest.fixture
