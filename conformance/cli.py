@@ -407,9 +407,9 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
             f"workers {arguments.workers}; reports in {report_dir}/"
         )
         started = time.monotonic()
-        code = _run_pytest(arguments, env, settings.seed, areas, ids, report_dir)
+        code, interrupted = _run_pytest(arguments, env, settings.seed, areas, ids, report_dir)
         elapsed = time.monotonic() - started
-    return _finish(arguments, code, report_dir, baseline, server, elapsed)
+    return _finish(arguments, code, report_dir, baseline, server, elapsed, interrupted=interrupted)
 
 
 def _check_url(url: str) -> None:
@@ -554,12 +554,16 @@ def _json_object(response: Any) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _plugin_arguments() -> list[str]:
-    from importlib.metadata import entry_points
+def _plugin_arguments(workers: str) -> list[str]:
+    """The child's plugins, by module name: exactly these run (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set).
 
-    # Installed: pytest loads the plugin by its entry point; from a bare source tree, by module name.
-    names = {e.name for e in entry_points(group="pytest11")}
-    return [] if "gws" in names else ["-p", "conformance.plugin"]
+    Autoloading every pytest11 entry point would also make pytest rewrite the assertions of every module
+    of those distributions — schemathesis, hypothesis, anyio: ~270 modules the suite imports as libraries,
+    1.5 s of each run's start-up — and would let any plugin of the user's environment change the run.
+    Schemathesis' and Hypothesis' own pytest plugins are for their decorated tests; the suite has none.
+    """
+    plugins = ["conformance.plugin", *(["xdist.plugin"] if workers != "0" else []), "allure_pytest.plugin"]
+    return [word for plugin in plugins for word in ("-p", plugin)]
 
 
 def _run_pytest(
@@ -569,7 +573,8 @@ def _run_pytest(
     areas: Sequence[str],
     ids: Sequence[str],
     report_dir: Path,
-) -> int:
+) -> tuple[int, bool]:
+    """Run the suite in a pytest child; its exit code, and whether Ctrl-C stopped it."""
     import conformance.suite
     from conformance.reporting import ALLURE_DIR, JOURNAL_DIR, JUNIT_FILE, PYTEST_OUTPUT_FILE, RESULTS_FILE
 
@@ -592,7 +597,6 @@ def _run_pytest(
         str(suite),
         "-p",
         "no:cacheprovider",
-        *_plugin_arguments(),
         "-q",
         "-rfEw",
         "--color=no",
@@ -622,7 +626,7 @@ def _run_pytest(
         args += ["--gws-requirement", rid]
     if arguments.workers != "0":
         args += ["-n", arguments.workers]
-    env = {k: v for k, v in env.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env["PYTHONUNBUFFERED"] = "1"
     manual = env.get("GWS_STIMULUS") == "manual"
     pass_fds: tuple[int, ...] = ()
@@ -642,6 +646,9 @@ def _run_pytest(
                 "--gws-progress-style",
                 arguments.progress,
             ]
+    # Last, as when they were loaded by entry point: after the reporting plugins above (pytest calls hooks
+    # of the same kind latest-registered first).
+    args += _plugin_arguments(arguments.workers)
     sys.stdout.flush()
     log_path = out / PYTEST_OUTPUT_FILE
     try:
@@ -650,42 +657,63 @@ def _run_pytest(
             log.flush()
             # A person doing the manual stimulus reads pytest's own output: it stays on the terminal.
             stdout = None if manual else log
+            # Outside manual mode the child has its own process group, so that a Ctrl-C on the terminal
+            # reaches it once, from here: a second SIGINT would cut short the results it writes on the
+            # first. The manual mode's child reads the terminal, so it stays in the terminal's group.
             process = subprocess.Popen(
-                args, env=env, stdout=stdout, stderr=subprocess.STDOUT if not manual else None, pass_fds=pass_fds
+                args,
+                env=env,
+                stdout=stdout,
+                stderr=subprocess.STDOUT if not manual else None,
+                pass_fds=pass_fds,
+                process_group=None if manual else 0,
             )
             try:
-                return process.wait()
+                return process.wait(), False
             except KeyboardInterrupt:
-                # The child got the same Ctrl-C on a terminal; elsewhere it is told. It writes what it has.
-                with contextlib.suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGINT)
-                process.wait()
-                raise
+                if not manual:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.send_signal(signal.SIGINT)
+                _say("interrupted: the suite is writing what it has judged so far (Ctrl-C again to abandon)")
+                return process.wait(), True
     finally:
         if progress_fd is not None:
             os.close(progress_fd)
 
 
 def _finish(
-    arguments: argparse.Namespace, pytest_code: int, report_dir: Path, baseline: Any, server: str | None, elapsed: float
+    arguments: argparse.Namespace,
+    pytest_code: int,
+    report_dir: Path,
+    baseline: Any,
+    server: str | None,
+    elapsed: float,
+    *,
+    interrupted: bool = False,
 ) -> int:
     from conformance.reporting import PYTEST_OUTPUT_FILE, RESULTS_FILE, write_reports
     from conformance.reporting.baseline import ReportInputError
 
     log = report_dir / PYTEST_OUTPUT_FILE
     if not (report_dir / RESULTS_FILE).is_file():
+        if interrupted:
+            _complain(f"interrupted before the suite wrote any result; see {log}")
+            return EXIT_INTERRUPTED
         _complain(f"the suite broke before writing its results (pytest exit {pytest_code}); see {log}")
         _echo_tail(log)
         return EXIT_SUITE
     command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
     try:
-        files = write_reports(report_dir, baseline=baseline, context={"server": server, "command": command})
+        context = {"server": server, "command": command, "interrupted": interrupted}
+        files = write_reports(report_dir, baseline=baseline, context=context)
     except ReportInputError as exc:
         _complain(f"cannot write the reports: {exc}")
         return EXIT_SUITE
     report = files.report
     code = _exit_code(report)
     _print_summary(report, files, elapsed)
+    if interrupted:
+        return EXIT_INTERRUPTED
     # pytest's own verdict on the run itself: usage and internal errors, interrupted collection.
     if pytest_code in (2, 3, 4) and code != EXIT_FAILURES:
         _complain(f"pytest stopped the run (exit {pytest_code}: collection or internal error); see {log}")

@@ -150,6 +150,7 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
         one = time.monotonic()
         rules = [a for rid in fault.requirements for a in ("--requirement", rid)]
         code, directory = _run_one(fault, arguments, run, parse_run, out / fault.name, rules)
+        _stop_if_interrupted(code)
         selection = "rule"
         if code in (0, 2):  # survived, or no test proves its rules
             areas = areas_of(fault)
@@ -157,6 +158,7 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
                   f"now areas {', '.join(areas)}", flush=True)
             argv = [a for area in areas for a in ("--area", area)]
             code, directory = _run_one(fault, arguments, run, parse_run, out / f"{fault.name}.areas", argv)
+            _stop_if_interrupted(code)
             selection = "areas " + ",".join(areas)
         rows.append(judge(fault, code, directory / "results.json", time.monotonic() - one, selection))
     elapsed = time.monotonic() - started
@@ -166,6 +168,14 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
     if any(not r.killed for r in rows if r not in errors):
         return 1
     return max((r.exit_code for r in errors), default=0)
+
+
+def _stop_if_interrupted(code: int) -> None:
+    """A run stopped by Ctrl-C wrote its reports; the faults after it are not started."""
+    from conformance.cli import EXIT_INTERRUPTED
+
+    if code == EXIT_INTERRUPTED:
+        raise KeyboardInterrupt
 
 
 def summary_line(rows: Sequence[FaultResult], elapsed: float) -> str:

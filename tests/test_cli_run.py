@@ -12,8 +12,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ import jsonschema
 import pytest
 from live_reference import serve
 
-from conformance.cli import EXIT_FAILURES, EXIT_OK
+from conformance.cli import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK
 from conformance.reporting.allure_labels import FUZZ_EPIC
 from conformance.results import RESULTS_SCHEMA
 
@@ -242,3 +244,35 @@ def test_diff_finds_the_regressions_and_the_fixes(embedded_run: Run, broken_run:
     assert worse.returncode == EXIT_FAILURES and "requirements now failing: " in worse.stdout
     assert "GWS-GEN-001  (passed -> failed)" in worse.stdout
     assert better.returncode == EXIT_OK and "regressions (tests that fail now): 0" in better.stdout
+
+
+# -- Ctrl-C ----------------------------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_stops_the_run_and_still_writes_the_reports(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
+    command = [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(tmp_path), "--progress", "plain"]
+    process = subprocess.Popen(command + ["--seed", SEED], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=clean)
+    watchdog = threading.Timer(RUN_TIMEOUT_S, process.kill)  # a run that never shows progress fails, never hangs
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:  # the first progress line: tests are running
+            seen.append(line)
+            if line.startswith("running "):
+                total = int(line.split()[1])
+            if line.startswith("progress:"):
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        watchdog.cancel()
+    out = "".join(seen) + out
+    assert process.returncode == EXIT_INTERRUPTED, out + err
+    assert "interrupted" in out and "Traceback" not in out + err
+    ran = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["tests"]
+    assert 0 < len(ran) < total, f"{len(ran)} of {total} tests in the results"
+    assert "Interrupted" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "junit.xml").is_file()

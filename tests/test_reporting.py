@@ -94,6 +94,20 @@ def test_suite_errors_alone_make_the_verdict_a_suite_error() -> None:
     assert _requirement(report, "GWS-GEN-001").outcome == "error"
 
 
+def test_an_interrupted_run_has_no_verdict_and_says_how_far_it_got(tmp_path: Path) -> None:
+    ran = results([make_test("scenarios/a.py::test_a"), failure("scenarios/b.py::test_b", ["GWS-GEN-002"])])
+    report = build_report(ran, interrupted=True)
+    assert report.verdict.code == "interrupted"
+    assert "after 2 test(s)" in report.verdict.detail and "1 of them failed" in report.verdict.detail
+    assert _requirement(report, "GWS-GEN-002").outcome == "failed"  # what ran is shown as it ran
+    (tmp_path / "results.json").write_text(json.dumps(ran), encoding="utf-8")
+    files = write_reports(tmp_path, context={"interrupted": True})
+    assert 'class="top v-interrupted"' in files.html.read_text(encoding="utf-8")
+    assert "Interrupted" in files.markdown.read_text(encoding="utf-8")
+    # A regeneration from the same folder (gws-conformance report) keeps it.
+    assert write_reports(tmp_path).report.verdict.code == "interrupted"
+
+
 def test_the_matrix_holds_the_selection_and_every_requirement_a_failure_names() -> None:
     report = build_report(
         results([failure("fuzz/test_fuzz.py::test_x", ["GWS-GEN-011"])], requirements=["GWS-GEN-004"])

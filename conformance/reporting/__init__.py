@@ -54,7 +54,7 @@ def write_reports(
 ) -> ReportFiles:
     """Write report.html and summary.md from ``directory``'s results (and journal, and run.json).
 
-    ``context`` (server, command) is saved as run.json for later regenerations; without it the saved
+    ``context`` (server, command, interrupted) is saved as run.json for later regenerations; without it the saved
     one is read. Raises ``conformance.reporting.baseline.ReportInputError`` for an unusable input file.
     """
     out_dir = out_dir or directory
@@ -71,6 +71,7 @@ def write_reports(
         load_journal(directory / JOURNAL_DIR),
         server=context.get("server"),
         command=context.get("command"),
+        interrupted=bool(context.get("interrupted")),
         known_failures=applied.known if applied is not None else None,
         baseline=applied.to_dict() if applied is not None else None,
     )

@@ -577,6 +577,7 @@ header.top{color:#fff;padding:28px 0 22px;background:linear-gradient(135deg,#334
 header.top.v-conformant{background:linear-gradient(135deg,#1a7f37,#11592a)}
 header.top.v-not_conformant{background:linear-gradient(135deg,#c62828,#8e1b1b)}
 header.top.v-suite_error{background:linear-gradient(135deg,#8a4b9e,#5b2a6b)}
+header.top.v-interrupted{background:linear-gradient(135deg,#6b7280,#374151)}
 .kicker{margin:0;opacity:.85;letter-spacing:.04em;text-transform:uppercase;font-size:12px}
 header h1{margin:6px 0 4px;font-size:34px;line-height:1.15}
 .verdict-detail{margin:0 0 16px;font-size:15px;opacity:.95}

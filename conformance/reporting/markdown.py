@@ -11,7 +11,7 @@ from conformance.reporting.model import OUTCOME_LABELS, Report
 __all__ = ["render_markdown"]
 
 MAX_ROWS = 15
-_ICONS = {"conformant": "✅", "not_conformant": "❌", "suite_error": "⚠️"}
+_ICONS = {"conformant": "✅", "not_conformant": "❌", "suite_error": "⚠️", "interrupted": "⏹️"}
 _TEST_ORDER = ("passed", "failed", "warning", "error", "needs_stimulus", "not_applicable", "skipped")
 
 

@@ -185,7 +185,7 @@ class CoverageView:
 
 @dataclass
 class Verdict:
-    code: str  # conformant | not_conformant | suite_error
+    code: str  # conformant | not_conformant | suite_error | interrupted
     headline: str
     detail: str
 
@@ -363,10 +363,18 @@ def _coverage(tests: Sequence[TestView], journal: Mapping[str, Mapping[str, Any]
     )
 
 
-def _verdict(results: Mapping[str, Any], tests: Sequence[TestView], must: Score) -> Verdict:
+def _verdict(results: Mapping[str, Any], tests: Sequence[TestView], must: Score, *, interrupted: bool) -> Verdict:
     new_failures = [t for t in tests if t.outcome == "failed" and t.known is None]
     known = [t for t in tests if t.outcome == "failed" and t.known is not None]
     errors = [t for t in tests if t.outcome == "error"]
+    if interrupted:
+        # What ran is shown as it ran, but a part of the selection says nothing about the whole.
+        found = f"; {len(new_failures)} of them failed" if new_failures else ""
+        return Verdict(
+            "interrupted",
+            "Interrupted",
+            f"The run was stopped after {len(tests)} test(s){found}: no verdict on the selection.",
+        )
     if results.get("configuration_error"):
         return Verdict(
             "suite_error", "Suite error", f"The configuration was unusable: {results['configuration_error']}"
@@ -400,8 +408,10 @@ def build_report(
     known_failures: Mapping[str, str] | None = None,
     baseline: dict[str, Any] | None = None,
     command: str | None = None,
+    interrupted: bool = False,
 ) -> Report:
-    """The report of one run. ``known_failures``: nodeid -> the baseline's reason for that failure."""
+    """The report of one run. ``known_failures``: nodeid -> the baseline's reason for that failure;
+    ``interrupted``: the run was stopped (Ctrl-C) before its selection was through."""
     journal = journal or {}
     tests = [_test_view(t, journal.get(str(t["nodeid"]))) for t in results.get("tests", [])]
     for test in tests:
@@ -429,7 +439,7 @@ def build_report(
         must=must,
         should=should,
         coverage=_coverage(tests, journal),
-        verdict=_verdict(results, tests, must),
+        verdict=_verdict(results, tests, must, interrupted=interrupted),
         server=server,
         baseline=baseline,
         command=command,
