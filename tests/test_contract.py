@@ -30,7 +30,7 @@ def test_load_yaml_uses_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
     loaders: list[Any] = []
     real_load = yaml.load
 
-    def spy(stream: Any, Loader: Any) -> Any:  # noqa: N803 - yaml.load's own parameter name
+    def spy(stream: Any, Loader: Any) -> Any:
         loaders.append(Loader)
         return real_load(stream, Loader=Loader)
 
