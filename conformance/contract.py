@@ -63,14 +63,29 @@ def load_document(relative_path: str) -> Any:
         raise ContractError(f"spec/{relative_path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
 
 
+def _resource(relative_path: str) -> Resource[Any]:
+    return Resource.from_contents(load_document(relative_path), default_specification=DRAFT202012)
+
+
 def _retrieve_file(uri: str) -> Resource[Any]:
     prefix = SPEC_ROOT.as_uri() + "/"
     if not uri.startswith(prefix):
         raise NoSuchResource(ref=uri)
-    return Resource.from_contents(load_document(uri[len(prefix):]), default_specification=DRAFT202012)
+    return _resource(uri[len(prefix) :])
 
 
-_REGISTRY: Registry[Any] = Registry(retrieve=_retrieve_file)  # type: ignore[call-arg]
+@functools.cache
+def _registry() -> Registry[Any]:
+    """Every schema document of spec/ (openapi.yaml and the JSON files), crawled once.
+
+    A registry that only retrieves on demand keeps nothing: each lookup gets a new registry, and every
+    validation retrieved and crawled again the files its $refs name (a third of a reply's validation).
+    """
+    documents = ["openapi.yaml", *sorted(p.relative_to(SPEC_ROOT).as_posix() for p in SPEC_ROOT.rglob("*.json"))]
+    registry: Registry[Any] = Registry(retrieve=_retrieve_file)  # type: ignore[call-arg]
+    return registry.with_resources(
+        ((SPEC_ROOT / document).as_uri(), _resource(document)) for document in documents
+    ).crawl()
 
 
 @functools.cache
@@ -84,7 +99,7 @@ def validator(schema_ref: str) -> Draft202012Validator:
     if not (SPEC_ROOT / file_part).is_file():
         raise ContractError(f"spec/{file_part}: no such schema")
     uri = (SPEC_ROOT / file_part).as_uri() + (f"#{pointer}" if pointer else "")
-    return Draft202012Validator({"$ref": uri}, registry=_REGISTRY)
+    return Draft202012Validator({"$ref": uri}, registry=_registry())
 
 
 def validate(schema_ref: str, instance: Any) -> list[str]:

@@ -54,3 +54,18 @@ def test_every_yaml_reader_goes_through_load_yaml() -> None:
         if OTHER_YAML_READER.search(line)
     ]
     assert offenders == []
+
+
+def test_validation_reads_no_document_once_the_registry_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A reply schema of openapi.yaml whose $refs lead into schemas/*.json: every one is already crawled.
+    schema_ref = "openapi.yaml#/paths/~1users/get/responses/200/content/application~1json/schema"
+    user = {"id": "u1", "userName": "a", "firstName": "f", "lastName": "l", "roles": ["ROLE_AGENT"]}
+    contract.validate("schemas/error.json", {"statusCode": 1, "statusMessage": "x"})  # builds the registry
+
+    def unread(relative_path: str) -> Any:
+        raise AssertionError(f"spec/{relative_path} read again during a validation")
+
+    monkeypatch.setattr(contract, "load_document", unread)
+    contract.validator.cache_clear()
+    assert contract.validate(schema_ref, {"statusCode": 0, "users": [user]}) == []
+    assert contract.validate(schema_ref, {"statusCode": 0, "users": [{**user, "roles": "x"}]}) != []
