@@ -69,22 +69,27 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        # Longest first, so no fragment of a longer secret survives. Sorted when a secret is learnt, not for
+        # each of the dozen texts (URL, headers, bodies) every exchange records.
+        self._longest_first: tuple[str, ...] = ()
         self._secret_headers: set[str] = set(_SECRET_HEADERS)
         for secret in secrets:
             self.add_secret(secret)
 
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= MIN_SCRUBBED_SECRET:
-            self._secrets.add(value)
             # The same value inside a JSON string (a server echoing a request) is escaped.
-            self._secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])
+            learnt = {value, json.dumps(value, ensure_ascii=False)[1:-1]} - self._secrets
+            if learnt:
+                self._secrets |= learnt
+                self._longest_first = tuple(sorted(self._secrets, key=len, reverse=True))
 
     def add_secret_header(self, name: str) -> None:
         self._secret_headers.add(name.lower())
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value replaced (longest first, so no fragment survives)."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._longest_first:
             text = text.replace(secret, REDACTED)
         return text
 
