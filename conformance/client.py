@@ -339,7 +339,10 @@ class Recorder:
             return self._last_seq
 
     def since(self, mark: int) -> tuple[Any, ...]:
-        return tuple(r for r in self.records if r.seq > mark)
+        # The records are in seq order, so what came after ``mark`` is a tail: found by bisection, not by
+        # copying and scanning the whole run's records for every test that asks (the journal asks for each).
+        with self._lock:
+            return tuple(self._records[bisect.bisect_right(self._records, mark, key=lambda r: r.seq) :])
 
     def to_jsonl(self) -> str:
         return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in self.records)
