@@ -42,7 +42,16 @@ from conformance.errors import (
     TargetUnreachable,
 )
 
-__all__ = ["Exchange", "GwsClient", "RecordedRequest", "RecordedResponse", "Recorder", "Redactor", "Response"]
+__all__ = [
+    "Exchange",
+    "GwsClient",
+    "RecordedRequest",
+    "RecordedResponse",
+    "Recorder",
+    "Redactor",
+    "Response",
+    "tls_context",
+]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 DEFAULT_CSRF_HEADER = "X-CSRF-TOKEN"
@@ -375,9 +384,12 @@ class Response:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # httpx's own default, made once: loading the CA bundle costs ~20 ms per client, and a run makes
-    # hundreds of clients (one per user session), which was seconds of CPU in every run.
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context, made once: every httpx client of the suite passes it as ``verify``.
+
+    Loading the CA bundle costs ~20 ms per client, and a run makes hundreds of clients (one per user
+    session), which was seconds of CPU in every run.
+    """
     return httpx.create_ssl_context()
 
 
@@ -405,7 +417,7 @@ class GwsClient:
             base_url=settings.base_url,
             auth=httpx.BasicAuth(user.user, user.password) if user.password is not None else None,
             transport=transport,
-            verify=_tls_context(),
+            verify=tls_context(),
             timeout=httpx.Timeout(settings.request_timeout_s),
             # A redirect is an answer worth judging, not something to follow silently.
             follow_redirects=False,

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from conformance.client import tls_context
 from conformance.errors import SuiteError
 from conformance.stimulus import Party, Stimulus, StimulusAdapter, StimulusContext
 
@@ -31,7 +32,7 @@ class ReferenceStimulus(StimulusAdapter):
     def __init__(self, context: StimulusContext) -> None:
         super().__init__(context)
         self.url = os.environ.get("GWS_STIMULUS_URL") or stimulus_url(context.settings.base_url)
-        self._http = httpx.Client(timeout=context.settings.request_timeout_s)
+        self._http = httpx.Client(timeout=context.settings.request_timeout_s, verify=tls_context())
 
     def close(self) -> None:
         self._http.close()

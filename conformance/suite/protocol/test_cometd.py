@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.client import tls_context
 from conformance.config import Settings
 from conformance.suite.scenarios.support import require
 
@@ -43,7 +44,9 @@ class Bayeux:
             token = base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         # A held connect lasts up to HOLD_MS: the read timeout leaves it room.
-        self.http = httpx.Client(headers=headers, timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000))
+        self.http = httpx.Client(
+            headers=headers, timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000), verify=tls_context()
+        )
         self.url = settings.cometd_url
         self.client_id: str | None = None
 
