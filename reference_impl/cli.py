@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -85,6 +86,9 @@ def serve(arguments: argparse.Namespace, prog: str = "gws-reference") -> int:
         return EXIT_USAGE
     try:
         with serve_in_thread(app, arguments.host, arguments.port, log_level="info", access_log=True) as server:
+            # A service manager or container runtime stops with SIGTERM: the same orderly stop as Ctrl-C
+            # (held CometD connects answered, the port released), not an abrupt death.
+            signal.signal(signal.SIGTERM, _interrupt)
             print(f"{prog}: serving the GWS API at {server.base_url} (Ctrl-C stops)", flush=True)
             try:
                 while not server.wait(_WAKE_S):
@@ -95,6 +99,10 @@ def serve(arguments: argparse.Namespace, prog: str = "gws-reference") -> int:
         print(f"{prog}: cannot listen on {arguments.host}:{arguments.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:

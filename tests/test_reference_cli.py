@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,22 @@ def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("gws-reference: cannot load the contact center:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_stops_in_order_on_a_signal(stop: signal.Signals) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reference_impl", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert "serving the GWS API at http://127.0.0.1:" in server.stdout.readline()
+        server.send_signal(stop)
+        _, err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert server.returncode == 0, err
+    assert "gws-reference: stopping" in err and "Traceback" not in err
