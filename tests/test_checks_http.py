@@ -81,8 +81,9 @@ def test_requirement_ids_and_levels_are_the_catalogues() -> None:
 
 
 def test_levels() -> None:
-    assert CHECKS["status_code_matches_http"].level is Level.SHOULD
-    assert all(c.level is Level.MUST for name, c in CHECKS.items() if name != "status_code_matches_http")
+    should = {"status_code_matches_http", "error_body_members"}
+    assert all(CHECKS[name].level is Level.SHOULD for name in should)
+    assert all(c.level is Level.MUST for name, c in CHECKS.items() if name not in should)
 
 
 # --- status_code_present ----------------------------------------------------------------------------
@@ -150,6 +151,35 @@ def test_error_shape_passes(body: dict[str, Any]) -> None:
 )
 def test_error_shape_fails(body: dict[str, Any], complaint: str) -> None:
     assert complaint in fails("error_shape", PLAIN, reply(400, body=body)).message
+
+
+# --- error_body_members (SHOULD) and strict_json -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body", [{"statusCode": 0, "extra": 1}, {"statusCode": 2, "statusMessage": "Invalid state"}, {"status": "x"}]
+)
+def test_error_body_members_passes(body: dict[str, Any]) -> None:
+    passes("error_body_members", PLAIN, reply(400, body=body))
+
+
+def test_error_body_members_warns_about_other_members() -> None:
+    broken = fails("error_body_members", PLAIN, reply(404, body={"statusCode": 6, "statusMessage": "x", "trace": []}))
+    assert broken.is_warning and "trace" in broken.message
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"statusCode": 0, "n": 1.5e300, "s": "NaN"}', b'{"statusCode":0,"v":[true,false,null]}']
+)
+def test_strict_json_passes(content: bytes) -> None:
+    passes("strict_json", PLAIN, reply(content=content))
+
+
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])
+def test_strict_json_fails_on_literals_only_a_lenient_parser_reads(literal: bytes) -> None:
+    response = reply(content=b'{"statusCode": 0, "value": ' + literal + b"}")
+    assert response.is_json  # the client itself reads it: only the check tells
+    assert literal.decode().lstrip("-") in fails("strict_json", PLAIN, response).message
 
 
 # --- status_code_matches_http (SHOULD) --------------------------------------------------------------

@@ -50,7 +50,7 @@ Expect = int | Collection[int] | None
 HELPERS: dict[str, str] = {}
 
 _CURRENT_OPERATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("gws_operation", default=None)
-_BASE_CHECKS = ("status_code_present", "error_shape", "status_code_matches_http")
+_BASE_CHECKS = ("status_code_present", "strict_json", "error_shape", "error_body_members", "status_code_matches_http")
 
 P = ParamSpec("P")
 R = TypeVar("R")

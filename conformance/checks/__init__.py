@@ -39,6 +39,10 @@ CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "status_code_present": ("GWS-GEN-001",),
     # Return Values — All Methods: errors carry statusCode 1..6 and statusMessage (E02).
     "error_shape": ("GWS-GEN-002",),
+    # Return Values: an error body holds statusCode and statusMessage only (SHOULD; E02 tolerates more).
+    "error_body_members": ("GWS-GEN-009",),
+    # Every JSON body is strict RFC 8259 JSON, whatever notation the reference's examples use (E07, E28).
+    "strict_json": ("GWS-GEN-026",),
     # E12: the HTTP status SHOULD match the statusCode.
     "status_code_matches_http": ("GWS-GEN-003",),
     # E12 / User Authentication: missing or wrong credentials SHOULD answer 401.

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPECTED_HTTP_STATUS",
     "collection_shape",
+    "error_body_members",
     "error_shape",
     "no_5xx_for_client_input",
     "response_matches_schema",
     "status_code_matches_http",
     "status_code_present",
+    "strict_json",
 ]
 
 # E12: the HTTP status each statusCode SHOULD come with (409 tolerated for a state conflict).
@@ -112,6 +114,48 @@ def error_shape(ctx: CheckContext, response: Response) -> None:
             message=f"statusCode {code}: an error reply carries statusCode 1..6 and statusMessage (a string):\n"
             + "\n".join(f"  {p}" for p in problems),
         )
+
+
+@register(Level.SHOULD)
+def error_body_members(ctx: CheckContext, response: Response) -> None:
+    """An error body says statusCode and statusMessage and nothing else (GWS-GEN-009): a SHOULD, so a
+    server that adds members of its own (E02 tolerates them) is warned, never failed."""
+    code = response.status_code_field
+    body = response.json_body
+    if code is None or code == 0 or not isinstance(body, dict):
+        return
+    extra = sorted(str(name) for name in body if name not in ("statusCode", "statusMessage"))
+    if extra:
+        raise violation(
+            "error_body_members",
+            ctx,
+            response,
+            title="Error reply carries other members",
+            message=f"statusCode {code} comes with {', '.join(extra)} besides statusCode and statusMessage; an error "
+            "body SHOULD carry those two only.",
+        )
+
+
+@register(Level.MUST)
+def strict_json(ctx: CheckContext, response: Response) -> None:
+    """A JSON body is RFC 8259 JSON (GWS-GEN-026). A lenient parser, Python's among them, also reads the
+    literals NaN, Infinity and -Infinity, which no strict client accepts: they are looked for here."""
+    if not response.is_json:
+        return  # not JSON at all: status_code_present's finding
+    try:
+        json.loads(response.content, parse_constant=_not_json)
+    except ValueError as exc:
+        raise violation(
+            "strict_json",
+            ctx,
+            response,
+            title="Reply is not strict JSON",
+            message=f"The body parses only leniently: {exc}. JSON (RFC 8259) has no NaN or Infinity literals.",
+        ) from None
+
+
+def _not_json(literal: str) -> Any:
+    raise ValueError(f"{literal} is not a JSON value")
 
 
 @register(Level.SHOULD)
