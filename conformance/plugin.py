@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import signal
 import textwrap
 from collections.abc import Generator, Iterable
 from pathlib import Path
@@ -203,6 +204,27 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
         return None
     module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
     return module
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Ctrl-C stops the run even when the KeyboardInterrupt it raises is lost.
+
+    Python raises it wherever the main thread is when the signal comes, and that may be a garbage-collector
+    callback (Hypothesis installs one), which swallows it as unraisable: the run went on to its end. The
+    session is told too, so the run stops after the test in progress and still writes what it has judged.
+    """
+    if not active(session.config) or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return  # ignored, or handled by someone else: theirs to decide
+
+    def interrupt(signum: int, frame: Any) -> None:
+        session.shouldstop = "interrupted (SIGINT)"
+        raise KeyboardInterrupt
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, interrupt)
+    session.config.add_cleanup(restore)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
