@@ -13,7 +13,18 @@ that user receives must be claimed by an expectation:
 so the messages of one topic must come in the order the scenario expects them; a message it skips
 stays unclaimed and fails ``assert_quiet``. A claimed message that breaks its schema fails the step
 (MUST, GWS-GEN-007 and the scenario's requirements about that kind of message). Only one window is
-spent per ``assert_quiet`` call, whatever the number of topics.
+spent per ``assert_quiet`` call, whatever the number of topics. Messages the contract leaves to the
+server (it may send them or not) are let through by ``allow``, never by waiting to see.
+
+Why one window per scenario is enough: ``assert_quiet`` judges every unclaimed message since the inbox
+opened, not only those since the last check, and every message must be claimed by exactly one
+expectation. So a check between steps judges what has arrived without waiting (``window_s=0``) and the
+scenario's last check waits the window for anything late: a stray or duplicated message leaves at
+least one message unclaimed (one more message than expectations), even when a later expectation
+claims the stray in place of the real message, which then stays unclaimed. CometD delivers one
+client's messages in order, so once a later expected message has arrived, whatever was published
+before it has too. What a late stray loses is the step it is blamed on; the failure still shows the
+message itself, with its index and time.
 """
 
 from __future__ import annotations
@@ -61,6 +72,24 @@ class NotificationEvidence:
         }
 
 
+@dataclass(frozen=True)
+class _Allowance:
+    """Messages the server may send or not: those on ``topic`` that satisfy ``predicate``, within indexes."""
+
+    topic: str
+    predicate: Predicate
+    after: int
+    before: int | None
+
+    def covers(self, record: NotificationRecord) -> bool:
+        return (
+            record.topic == self.topic
+            and self.after <= record.index
+            and (self.before is None or record.index < self.before)
+            and _holds(self.predicate, record.data)
+        )
+
+
 class Inbox:
     """One user's messages from now on, claimed by expectations."""
 
@@ -84,6 +113,7 @@ class Inbox:
         self.mark = listener.mark()
         self._claimed: list[NotificationRecord] = []
         self._cursor: dict[str, int] = {}
+        self._allowances: list[_Allowance] = []
 
     @property
     def user(self) -> str:
@@ -92,7 +122,22 @@ class Inbox:
     def _unclaimed(self, data: dict[str, Any]) -> bool:
         if any(record.data is data for record in self._claimed):
             return False
-        return not (self.ignore is not None and _holds(self.ignore, data))
+        if self.ignore is not None and _holds(self.ignore, data):
+            return False
+        if any(_holds(a.predicate, data) for a in self._allowances):  # then whether it is within their range
+            return not any(record.data is data for record in self._allowed())
+        return True
+
+    def _allowed(self) -> list[NotificationRecord]:
+        return [r for r in self.listener.records(after=self.mark) if any(a.covers(r) for a in self._allowances)]
+
+    def allow(self, topic: str, predicate: Predicate, *, after: int | None = None, before: int | None = None) -> None:
+        """Messages the server may send or not (the contract leaves it to the server): those on ``topic`` that
+        satisfy ``predicate``, with listener index ``after`` <= index < ``before`` (default: since the inbox
+        opened, no end), count as claimed, whether already here or still to come; their schema is judged by
+        ``assert_quiet``. Keep it narrow (one object's id, an index range): what it lets through cannot be
+        caught as a stray."""
+        self._allowances.append(_Allowance(topic, predicate, self.mark if after is None else after, before))
 
     def expect(
         self,
@@ -152,6 +197,8 @@ class Inbox:
                     evidence=[NotificationEvidence(r) for r in stray.offending],
                     check="notification_quiet",
                 ) from None
+        for record in self._allowed():
+            _judge_schema(record)
 
     def claimed(self, topic: str | None = None) -> list[NotificationRecord]:
         return [r for r in self._claimed if topic is None or r.topic == topic]

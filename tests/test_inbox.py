@@ -108,3 +108,61 @@ def test_a_claimed_message_that_breaks_its_schema_fails_the_step() -> None:
         inbox.expect(DEVICES)
     assert broken.value.check == "notification_schema"
     assert set(broken.value.requirement_ids) == {"GWS-GEN-007", "GWS-DEV-013"}
+
+
+def test_a_check_between_steps_judges_at_once_and_the_last_check_catches_what_came_late() -> None:
+    feed = Feed()
+    inbox = feed.inbox()
+    feed.deliver(DEVICES, device("Ready"))
+    inbox.expect(DEVICES, state("Ready"))
+    inbox.assert_quiet(window_s=0)
+    feed.deliver(DEVICES, device("Ready"))  # a late duplicate of the first step's message
+    feed.deliver(DEVICES, device("NotReady"))
+    inbox.expect(DEVICES, state("NotReady"))
+    with findings.collecting(), pytest.raises(Violation, match="unexpected or duplicated") as stray:
+        inbox.assert_quiet()
+    assert [e.to_dict()["index"] for e in stray.value.evidence] == [1]
+
+
+def test_a_stray_claimed_in_place_of_the_real_message_leaves_the_real_one_unclaimed() -> None:
+    feed = Feed()
+    inbox = feed.inbox()
+    inbox.assert_quiet(window_s=0)  # the step's check ran before the stray arrived
+    feed.deliver(DEVICES, device("NotReady"))  # the stray, before the step that causes NotReady
+    inbox.expect(DEVICES, state("NotReady"))  # that step claims it
+    feed.deliver(DEVICES, device("NotReady"))  # the step's own message
+    with findings.collecting(), pytest.raises(Violation, match="unexpected or duplicated"):
+        inbox.assert_quiet()
+
+
+def test_allowed_messages_count_as_claimed_within_their_range_only() -> None:
+    feed = Feed()
+    inbox = feed.inbox()
+    feed.deliver(DEVICES, device("Ready", dnd="On"))  # before the range: a stray
+    start = feed.listener.mark()
+    feed.deliver(DEVICES, device("Ready", dnd="On"))
+    feed.deliver(DEVICES, device("NotReady"))
+    end = inbox.expect(DEVICES, state("NotReady")).index
+    inbox.allow(DEVICES, lambda data: data["devices"][0]["doNotDisturb"] == "On", after=start, before=end)
+    with findings.collecting(), pytest.raises(Violation) as stray:
+        inbox.assert_quiet(window_s=0)
+    assert [e.to_dict()["index"] for e in stray.value.evidence] == [0]
+    feed.deliver(DEVICES, device("Ready", dnd="On"))  # after the range: a stray too
+    with findings.collecting(), pytest.raises(Violation) as late:
+        inbox.assert_quiet(window_s=0)
+    assert [e.to_dict()["index"] for e in late.value.evidence] == [0, 3]
+
+
+def test_an_open_allowance_takes_what_comes_later_and_still_judges_its_schema() -> None:
+    feed = Feed()
+    inbox = feed.inbox()
+    inbox.allow(DEVICES, lambda data: data["devices"][0]["userState"]["state"] == "Ready")
+    feed.deliver(DEVICES, device("Ready"))
+    inbox.assert_quiet()
+    with pytest.raises(Violation, match="no a message"), findings.collecting():
+        inbox.expect(DEVICES, state("Ready"))  # an allowed message is claimed: no expectation gets it
+    feed.deliver(DEVICES, {"devices": [{"id": "d1", "deviceState": "Sleeping", "userState": {"state": "Ready"}}]})
+    with findings.collecting(), pytest.raises(Violation) as broken:
+        inbox.assert_quiet()
+    assert broken.value.check == "notification_schema"
+

@@ -12,6 +12,10 @@ of the latest message about that object (``require_listed``); after a step, the 
 must show the state and capabilities of that message, and one operation the message does *not* list
 is tried: it must be refused with statusCode 2 (E13), leave the object as it was, and cause no message
 (``refuse_unlisted``).
+
+Quiet checks: a step judges at once what has arrived (``no_stray_yet``); only the scenario's last check
+(``quiet``) waits the quiet window, for whatever comes late — conformance/inbox.py says why that loses
+nothing but the precision of which step a late stray is blamed on.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ __all__ = [
     "best_effort",
     "cast_fixture",
     "capabilities_of",
+    "no_stray_yet",
     "quiet",
     "refuse_unlisted",
     "require_listed",
@@ -219,7 +224,8 @@ def require_listed(operation: str, item: Mapping[str, Any], what: str, *ids: str
 
 
 def quiet(*parties: Party, window_s: float | None = None) -> None:
-    """Nothing unclaimed arrived for any of ``parties`` (one quiet window spent for all of them)."""
+    """Nothing unclaimed arrived for any of ``parties`` since their inboxes opened, nor arrives within the
+    quiet window (one window spent for all of them): a scenario's last check."""
     inboxes = [p.inbox for p in parties if p.inbox is not None]
     if not inboxes:
         return
@@ -227,6 +233,12 @@ def quiet(*parties: Party, window_s: float | None = None) -> None:
     deadline = time.monotonic() + window
     for inbox in inboxes:
         inbox.assert_quiet(window_s=max(deadline - time.monotonic(), 0.0))
+
+
+def no_stray_yet(*parties: Party) -> None:
+    """A step's check: nothing unclaimed has arrived for any of ``parties`` so far. No window: the final
+    ``quiet`` catches what comes late, since every message must be claimed (conformance/inbox.py)."""
+    quiet(*parties, window_s=0)
 
 
 @dataclass(frozen=True)
@@ -281,7 +293,7 @@ def refuse_unlisted(
         "GWS-GEN-010",
         evidence=[reply.exchange],
     )
-    quiet(*parties)
+    no_stray_yet(*parties)
     return attempt.name
 
 
