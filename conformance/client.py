@@ -321,6 +321,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._records: list[Any] = []
         self._last_seq = 0
+        self._last_change: float | None = None
 
     def next_seq(self) -> int:
         """The next position; taken when a request is sent (or a message received), so order is real order."""
@@ -332,6 +333,21 @@ class Recorder:
         """Keep ``record`` (an Exchange, or any record with ``seq`` and ``to_dict()``), in ``seq`` order."""
         with self._lock:
             bisect.insort(self._records, record, key=lambda r: r.seq)
+            if isinstance(record, Exchange) and record.request.method in UNSAFE_METHODS:
+                self._last_change = time.monotonic()
+
+    def note_change(self) -> None:
+        """Something the recorder does not see may have changed the target's state now (a stimulus)."""
+        with self._lock:
+            self._last_change = time.monotonic()
+
+    @property
+    def last_change_monotonic(self) -> float | None:
+        """When (time.monotonic) the latest request that may have changed the target's state ended: an
+        exchange with an unsafe method (a GET is safe by HTTP's definition: it changes nothing, so it causes no
+        message), or a stimulus; None before the first."""
+        with self._lock:
+            return self._last_change
 
     @property
     def records(self) -> tuple[Any, ...]:

@@ -234,6 +234,15 @@ class NotificationListener:
         with self._changed:
             return [r for r in self._records[after:] if topic is None or r.topic == topic]
 
+    def last_received_monotonic(self, topics: Iterable[str] | None = None) -> float | None:
+        """When (time.monotonic) the latest message on one of ``topics`` (default: any) arrived; None: none yet."""
+        wanted = None if topics is None else set(topics)
+        with self._changed:
+            for record in reversed(self._records):
+                if wanted is None or record.topic in wanted:
+                    return record.monotonic
+        return None
+
     def expect(
         self,
         topic: str,

@@ -158,6 +158,21 @@ def test_every_exchange_is_recorded_in_order_in_a_shared_recorder() -> None:
     assert [json.loads(line)["request"]["method"] for line in lines] == ["GET", "POST", "DELETE"]
 
 
+def test_the_recorder_knows_when_the_target_was_last_changed() -> None:
+    recorder = Recorder()
+    with client_for(lambda r: ok(), "agent1", recorder) as client:
+        client.get("/me")
+        assert recorder.last_change_monotonic is None  # a GET changes nothing
+        before = time.monotonic()
+        client.post("/me", json={"operationName": "Ready"})
+        posted = recorder.last_change_monotonic
+        assert posted is not None and posted >= before
+        client.get("/me/calls")
+        assert recorder.last_change_monotonic == posted
+    recorder.note_change()  # a stimulus, which the recorder does not see
+    assert (recorder.last_change_monotonic or 0) > posted
+
+
 def test_secrets_never_reach_the_record_the_curl_or_the_rendering(tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         # A careless server echoing the request (password included) must not leak it either.

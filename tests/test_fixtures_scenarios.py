@@ -7,15 +7,17 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance.cometd import NotificationListener
 from conformance.config import load_settings
 from conformance.errors import SuiteError
-from conformance.fixtures.scenarios import AccountLocks
+from conformance.fixtures.scenarios import AccountLocks, settle
 
 PROBE = """
 import pytest
@@ -140,3 +142,58 @@ def test_an_account_is_held_by_one_test_at_a_time(locks: AccountLocks) -> None:
     assert outcome[1] is None  # another account is free
     with locks.hold("agent2", timeout_s=0.2):  # released with the block
         pass
+
+
+def test_each_holder_leaves_the_time_of_its_last_change_for_the_next(tmp_path: Path) -> None:
+    changed: list[float | None] = [None]
+    locks = AccountLocks(load_settings(env={}), directory=tmp_path, last_change=lambda: changed[0])
+    with locks.hold("agent1") as since:
+        assert since is None  # nobody held it before
+        changed[0] = time.monotonic() - 5.0
+    with locks.hold("agent1") as since:
+        assert since is not None and abs(since - changed[0]) < 0.01
+        later = time.monotonic()
+        changed[0] = later
+    changed[0] = None  # a holder that changed nothing keeps the time of the one before
+    with locks.hold("agent1"):
+        pass
+    changed[0] = later - 3.0
+    with locks.hold("agent2"):
+        pass
+    with locks.hold("agent1", "agent2") as since:
+        assert since is not None and abs(since - later) < 0.01  # the latest of the accounts held
+
+
+def _listener() -> NotificationListener:
+    return NotificationListener("http://127.0.0.1:9/cometd", "agent1", "pw", ["/v2/me/devices", "/v2/users"])
+
+
+def _deliver(listener: NotificationListener, topic: str) -> None:
+    listener._record({"channel": topic, "data": {"n": 1}})  # what the Bayeux loop does on arrival
+
+
+def test_settle_costs_nothing_when_the_window_has_passed_already() -> None:
+    listener = _listener()
+    started = time.monotonic()
+    settle([listener], started - 1.0, 0.5)  # the last change a second ago, no message since
+    assert time.monotonic() - started < 0.5
+
+
+def test_settle_waits_the_window_after_the_last_change_and_the_last_own_message() -> None:
+    listener = _listener()
+    since = time.monotonic()
+    settle([listener], since, 0.2)
+    assert time.monotonic() >= since + 0.2
+    timer = threading.Timer(0.1, _deliver, args=(listener, "/v2/me/devices"))
+    timer.start()
+    settle([listener], time.monotonic(), 0.2)
+    timer.join()
+    assert time.monotonic() >= listener.records()[-1].monotonic + 0.2  # the message moved the end on
+
+
+def test_settle_ignores_other_users_business_on_the_users_topic() -> None:
+    listener = _listener()
+    _deliver(listener, "/v2/users")
+    started = time.monotonic()
+    settle([listener], None, 5.0)
+    assert time.monotonic() - started < 1.0

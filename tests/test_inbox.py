@@ -166,3 +166,14 @@ def test_an_open_allowance_takes_what_comes_later_and_still_judges_its_schema() 
         inbox.assert_quiet()
     assert broken.value.check == "notification_schema"
 
+
+def test_the_listener_tells_when_its_last_message_on_some_topics_arrived() -> None:
+    feed = Feed()
+    assert feed.listener.last_received_monotonic() is None
+    feed.deliver(DEVICES, device("Ready"))
+    on_devices = feed.listener.last_received_monotonic()
+    feed.deliver("/v2/me/channels", {"channels": [{"channel": "email", "userState": {"state": "Ready"}}]})
+    assert on_devices == feed.listener.records(DEVICES)[-1].monotonic
+    assert feed.listener.last_received_monotonic([DEVICES]) == on_devices
+    assert feed.listener.last_received_monotonic() == feed.listener.records()[-1].monotonic
+    assert feed.listener.last_received_monotonic(["/v2/me/calls"]) is None

@@ -4,7 +4,8 @@ Isolation under pytest-xdist: a scenario holds every configured account it uses 
 (``gws_exclusive``: one file lock per account, shared by all workers; all of a scenario's accounts
 are taken in one call, sorted, so two scenarios cannot deadlock). Under that lock the messages an
 account receives belong to the scenario, which is what lets it assert that nothing unexpected or
-duplicated arrived. Each scenario also works only on interactions and calls it created itself and
+duplicated arrived: taking the lock waits until what earlier holders caused (their cleanup too) can
+no longer arrive. Each scenario also works only on interactions and calls it created itself and
 leaves none behind (``Cast.cleanup`` runs even when a step failed).
 
 Capabilities tell the truth: every operation a scenario performs must be listed in the capabilities
@@ -30,7 +31,7 @@ import pytest
 from conformance import findings
 from conformance.api import Agent, Reply
 from conformance.client import GwsClient
-from conformance.cometd import NotificationListener, QuietnessBroken
+from conformance.cometd import NotificationListener
 from conformance.errors import GwsConformanceError, SuiteError
 from conformance.failures import Level, Violation
 from conformance.inbox import Inbox
@@ -56,8 +57,6 @@ __all__ = [
 # changed, no message.
 REFUSAL = ("GWS-GEN-010", "GWS-GEN-013", "GWS-NOTIF-008")
 NOT_IN_CAPABILITIES = 2
-SETTLE_WINDOW_S = 1.0  # quiet time that ends a scenario's cleanup when it never opened an inbox
-SETTLE_LIMIT_S = 30.0  # a listener that never falls quiet: stop waiting (the next scenario will tell)
 
 ClientFor = Callable[[str], GwsClient]
 Hold = Callable[..., None]
@@ -108,10 +107,6 @@ class Party:
         return self.inbox
 
     @property
-    def settle_window_s(self) -> float:
-        return self.inbox.quiet_window_s if self.inbox is not None else SETTLE_WINDOW_S
-
-    @property
     def messages(self) -> Inbox:
         if self.inbox is None:
             raise SuiteError(f"{self.role}: the scenario expects messages before listening")
@@ -144,33 +139,15 @@ class Cast:
         self.cleanups.append(action)
 
     def cleanup(self) -> None:
-        """Run the cleanups, then wait until the parties' listeners fall quiet: a message this scenario
-        caused must not arrive in the inbox of the next scenario that takes the same account."""
+        """Run the cleanups. The messages they cause are waited out by the next holder of the accounts
+        (``gws_exclusive``), which then knows when this scenario last changed anything."""
         for action in reversed(self.cleanups):
             best_effort(action)
         self.cleanups.clear()
-        if self._parties:
-            window = max(party.settle_window_s for party in self._parties)
-            best_effort(lambda: drain([party.listener for party in self._parties], window))
 
     @property
     def parties(self) -> list[Party]:
         return self._parties
-
-
-def drain(listeners: Sequence[NotificationListener], window_s: float) -> None:
-    """Wait until none of ``listeners`` received anything for ``window_s`` (bounded by SETTLE_LIMIT_S)."""
-    limit = time.monotonic() + SETTLE_LIMIT_S
-    while time.monotonic() < limit:
-        marks = [listener.mark() for listener in listeners]
-        deadline = time.monotonic() + window_s
-        try:
-            for listener, mark in zip(listeners, marks, strict=True):
-                for topic in listener.topics:
-                    listener.assert_quiet(topic, window_s=max(deadline - time.monotonic(), 0.0), after=mark)
-        except QuietnessBroken:
-            continue
-        return
 
 
 def cast_fixture() -> Any:
