@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
@@ -29,6 +29,9 @@ from conformance.suite.fuzz.runner import (
     send_case,
     strategies,
 )
+
+if TYPE_CHECKING:
+    from conformance.fixtures.scenarios import AccountLocks
 
 __all__ = ["FuzzSession", "STATEFUL_STEPS", "examples_per_role", "linked_operations"]
 
@@ -57,9 +60,13 @@ def linked_operations(role: str) -> tuple[Operation, ...]:
 
 
 class FuzzSession:
-    def __init__(self, settings: Settings, clients: ClientPool, discovery: Discovery) -> None:
+    """Each test holds the account it acts as (the scenarios' account locks) while it sends and restores:
+    fuzzing changes that account's state, and what it causes must not reach a scenario's inbox."""
+
+    def __init__(self, settings: Settings, clients: ClientPool, discovery: Discovery, locks: AccountLocks) -> None:
         self.settings = settings
         self.clients = clients
+        self.locks = locks
         self.schema = load_schema()
         self.world = World(discovery, clients.for_role, run_tag=str(settings.seed))
         self.guard = Guard(discovery)
@@ -78,23 +85,24 @@ class FuzzSession:
             not_applicable(f"the {role} role is outside the three roles the suite drives (E26)")
         client = self.clients.for_role(ACCOUNTS[role])
         client.raise_if_down()
-        self.guard.snapshot()
-        bound = bind(operation, role, self.world)
-        generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
-        strategy = st.one_of(*strategies(self._operations[label], generation, bound))
-        state = run_cases(
-            strategy=strategy,
-            operation=operation,
-            role=role,
-            mode=mode,
-            client=client,
-            guard=self.guard,
-            world=self.world,
-            path_bound=functools.partial(_addresses, operation, bound),
-            settings=hypothesis_settings(examples_per_role(self.settings.fuzz.max_examples, operation)),
-            seed=case_seed(self.settings.seed, label, role, mode),
-        )
-        restore(operation, client, bound, self.world.channels(ACCOUNTS[role]))
+        with self.locks.hold(ACCOUNTS[role]):
+            self.guard.snapshot()
+            bound = bind(operation, role, self.world)
+            generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+            strategy = st.one_of(*strategies(self._operations[label], generation, bound))
+            state = run_cases(
+                strategy=strategy,
+                operation=operation,
+                role=role,
+                mode=mode,
+                client=client,
+                guard=self.guard,
+                world=self.world,
+                path_bound=functools.partial(_addresses, operation, bound),
+                settings=hypothesis_settings(examples_per_role(self.settings.fuzz.max_examples, operation)),
+                seed=case_seed(self.settings.seed, label, role, mode),
+            )
+            restore(operation, client, bound, self.world.channels(ACCOUNTS[role]))
         conclude(state, f"{label} as {role} ({mode} data)", mode)
 
     # stateful runs through the links ------------------------------------------------------------
@@ -144,9 +152,10 @@ class FuzzSession:
         Machine._hypothesis_internal_use_seed = case_seed(self.settings.seed, "stateful", role)
         examples = max(1, self.settings.fuzz.max_examples // 2)
         try:
-            run_state_machine_as_test(
-                Machine, settings=hypothesis_settings(examples, stateful_step_count=STATEFUL_STEPS)
-            )
+            with self.locks.hold(ACCOUNTS[role]):
+                run_state_machine_as_test(
+                    Machine, settings=hypothesis_settings(examples, stateful_step_count=STATEFUL_STEPS)
+                )
         except Unsatisfiable:
             pass  # every step was refused or not sent: conclude() says why
         except Flaky as exc:

@@ -12,8 +12,8 @@ broke for whom — never one test for the whole API:
 
 The cases come from the run's seed (``--gws-seed``); the budget from ``--gws-profile``. How the
 fixture contact center is kept intact: conformance/suite/fuzz/bindings.py. Fuzzing changes the
-state of the accounts it acts as: do not run it at the same time as scenarios (pytest-xdist) on
-the same accounts; run it in its own invocation, or first in a serial one.
+state of the accounts it acts as: each test holds its account as the scenarios do (their account
+locks), so a scenario on another pytest-xdist worker never shares it with a fuzz test.
 """
 
 from __future__ import annotations
