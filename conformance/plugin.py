@@ -227,6 +227,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.add_cleanup(restore)
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under -n, the tests that hold the agent accounts run in turn on one worker (conformance.scheduling)."""
+    if not active(config) or config.getvalue("dist") != "load":
+        return None  # another --dist the user chose is theirs
+    from conformance.scheduling import scheduler
+
+    return scheduler(config, log)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     close_session(config)
 

@@ -1,0 +1,43 @@
+"""How pytest-xdist shares the suite's tests among its workers.
+
+The tests that act as the configured agents — the lifecycle scenarios and the fuzzing as the agent
+role — exclude one another anyway: each holds its accounts' lock (``AccountLocks`` in
+conformance.fixtures.scenarios) and waits out the messages its predecessor caused. Spread over
+workers, they would only queue for the same locks while the worker they block could be fuzzing. So
+they form one unit of work, run in turn by one worker, and every other test is scheduled alone.
+
+A scheduler sees test IDs only, so the rule reads them. A test it places wrongly still runs correctly
+under its locks, only later; tests/test_scheduling.py holds the rule to the fixtures the tests use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler"]
+
+AGENT_ACCOUNTS = "the configured agent accounts"
+# Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only.
+_AGENT_MODULES = frozenset({"agent_state.py", "chat.py", "email.py", "voice.py"})
+
+
+def holds_agent_accounts(nodeid: str) -> bool:
+    path, _, name = nodeid.partition("::")
+    module = path.rsplit("/", 1)[-1]
+    if module in _AGENT_MODULES:
+        return True
+    if module == "permissions.py":
+        return not name.startswith("test_permission_matrix")
+    return module == "test_fuzz.py" and name.endswith(" as agent]")
+
+
+def scheduler(config: Any, log: Any) -> Any:
+    """pytest-xdist's scope scheduling with the agent-account tests as one scope."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return AGENT_ACCOUNTS if holds_agent_accounts(nodeid) else nodeid
+
+    return Scheduling(config, log)
+

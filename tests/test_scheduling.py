@@ -1,0 +1,81 @@
+"""Under pytest-xdist, the tests that hold the configured agent accounts form one unit of work.
+
+The scheduler sees test IDs only (conformance.scheduling reads them); this holds its rule to what
+the tests really do: a test holds agent accounts when it takes account locks (``gws_exclusive``,
+directly or through a scenario's cast) or fuzzes as the agent role (its lock is agent1's). Every such
+test must be in the unit; a few others may be (they run in turn with it, correctly).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts
+
+# Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
+# a two-worker run, and prints what each test does and where the scheduler puts it.
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import pytest
+
+    class Probe:
+        def pytest_collection_finish(self, session):
+            config = session.config
+            config.option.dist, config.option.tx = "load", ["2*popen"]
+            scheduler = config.hook.pytest_xdist_make_scheduler(config=config, log=None)
+            rows = []
+            for item in session.items:
+                params = getattr(getattr(item, "callspec", None), "params", {})
+                rows.append({
+                    "nodeid": item.nodeid,
+                    "locks_accounts": "gws_exclusive" in item.fixturenames,
+                    "fuzz_role": params.get("role") if "gws_fuzz" in item.fixturenames else None,
+                    "scope": scheduler._split_scope(item.nodeid),
+                })
+            print("PROBE " + json.dumps({"scheduler": type(scheduler).__module__, "rows": rows}))
+
+    sys.exit(pytest.main(["--collect-only", "-q", "--pyargs", "conformance.suite"],
+                         plugins=[Probe()]))
+    """
+)
+
+
+def probe() -> dict:  # type: ignore[type-arg]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
+    finished = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={**env, "GWS_BASE_URL": "http://127.0.0.1:9/api/v2"},  # collection never talks to it
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("PROBE ")]
+    assert lines, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return json.loads(lines[0][len("PROBE ") :])  # type: ignore[no-any-return]
+
+
+def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
+    found = probe()
+    assert found["scheduler"] == "conformance.scheduling"
+    rows = found["rows"]
+    agent_tests = [r for r in rows if r["locks_accounts"] or r["fuzz_role"] == "agent"]
+    assert len(agent_tests) > 30 and len(rows) - len(agent_tests) > 500
+    for row in agent_tests:  # none of them may queue for a lock another worker holds
+        assert holds_agent_accounts(row["nodeid"]) and row["scope"] == AGENT_ACCOUNTS, row
+    # A test the rule puts in the unit without need (a module's rule reads whole modules) runs in turn
+    # with the others, correctly: tolerated, as long as it stays the exception.
+    needless = [r["nodeid"] for r in rows if r["scope"] == AGENT_ACCOUNTS and r not in agent_tests]
+    assert len(needless) <= 5, needless
+    assert all(holds_agent_accounts(r["nodeid"]) for r in rows if r["scope"] == AGENT_ACCOUNTS)
+
+
+def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
+    assert holds_agent_accounts("scenarios/voice.py::test_dial_answer_hangup")
+    assert holds_agent_accounts("conformance/suite/fuzz/test_fuzz.py::test_stateful_links[links as agent]")
+    assert not holds_agent_accounts("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]")
+    assert not holds_agent_accounts("scenarios/permissions.py::test_permission_matrix[POST /users as agent1]")
