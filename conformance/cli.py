@@ -59,6 +59,9 @@ PREFLIGHT_TIMEOUT_S = 5.0
 # Preflight asks as the first of these accounts that has a password (agents exist on every target).
 PREFLIGHT_ROLES = ("agent1", "admin", "supervisor", "agent2", "agent3")
 EMBEDDED_QUIET_WINDOW_S = "0.25"
+# Beyond this many workers a run gets no faster: the tests that hold the agent accounts run in turn on
+# one worker (conformance.scheduling), and every worker costs a start-up and sessions on the target.
+MAX_DEFAULT_WORKERS = 4
 
 
 class UsageError(Exception):
@@ -130,16 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="only this requirement (GWS-CALL-004); repeatable",
     )
-    chosen.add_argument("--profile", choices=PROFILES, help="fuzzing budget (GWS_FUZZ_PROFILE; default quick)")
+    chosen.add_argument("--profile", choices=PROFILES, help="fuzzing budget (GWS_FUZZ_PROFILE; default: default)")
     chosen.add_argument("--seed", type=_seed, metavar="N", help="random seed of the fuzzer (GWS_SEED; default random)")
     how = run.add_argument_group("execution and reports")
     how.add_argument(
         "-n",
         "--workers",
         type=_workers,
-        default="0",
         metavar="N",
-        help="parallel workers (pytest-xdist): a number or 'auto' (default: 0, one process)",
+        help=f"parallel workers (pytest-xdist): a number, 0 for one process, or 'auto' (default: one per core, at "
+        f"most {MAX_DEFAULT_WORKERS}; 0 with the manual stimulus)",
     )
     how.add_argument(
         "--report-dir",
@@ -368,8 +371,6 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         _check_url(arguments.target)
     if arguments.config is not None and not arguments.config.is_file():
         raise UsageError(f"--config {arguments.config}: no such file")
-    if arguments.stimulus == "manual" and arguments.workers != "0":
-        raise UsageError("--stimulus manual needs one person at one terminal: run it without -n")
     report_dir: Path = arguments.report_dir
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -399,6 +400,7 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         except ConfigError as exc:
             raise UsageError("configuration: " + "; ".join(exc.problems)) from None
         _check_stimulus(settings.stimulus)
+        arguments.workers = _default_workers(arguments.workers, settings.stimulus)
         server = target.server if target is not None else _preflight(settings, ROLES)
         description = target.description if target is not None else settings.base_url
         _say(f"target {description}; stimulus {settings.stimulus}")
@@ -410,6 +412,18 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         code, interrupted = _run_pytest(arguments, env, settings.seed, areas, ids, report_dir)
         elapsed = time.monotonic() - started
     return _finish(arguments, code, report_dir, baseline, server, elapsed, interrupted=interrupted)
+
+
+def _default_workers(chosen: str | None, stimulus: str) -> str:
+    """The -n given, else one worker per core (a person giving the manual stimulus works alone)."""
+    if stimulus == "manual":
+        if chosen not in (None, "0"):
+            raise UsageError("the manual stimulus needs one person at one terminal: run it without -n")
+        return "0"
+    if chosen is not None:
+        return chosen
+    cores = os.cpu_count() or 1
+    return "0" if cores < 2 else str(min(cores, MAX_DEFAULT_WORKERS))
 
 
 def _check_url(url: str) -> None:

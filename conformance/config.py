@@ -110,7 +110,9 @@ VARIABLES: tuple[Variable, ...] = (
         "2",
         "Seconds a topic must stay silent to prove that no (further) message comes.",
     ),
-    Variable("GWS_FUZZ_PROFILE", "fuzz.profile", "quick", "Fuzzing budget: `quick` (a PR gate), `default` or `deep`."),
+    Variable(
+        "GWS_FUZZ_PROFILE", "fuzz.profile", "default", "Fuzzing budget: `quick` (a PR gate), `default` or `deep`."
+    ),
     Variable(
         "GWS_FUZZ_MAX_EXAMPLES",
         "fuzz.max_examples",
@@ -412,7 +414,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         user = loader.get(f"GWS_{upper}_USER", _parse_text, role)
         password = loader.get(f"GWS_{upper}_PASSWORD", _parse_text, cast(str | None, None))
         users[role] = Credentials(role=role, user=user, password=password)
-    profile = loader.get("GWS_FUZZ_PROFILE", _parse_choice(tuple(FUZZ_PROFILES)), "quick")
+    profile = loader.get("GWS_FUZZ_PROFILE", _parse_choice(tuple(FUZZ_PROFILES)), "default")
     max_examples = loader.get("GWS_FUZZ_MAX_EXAMPLES", _parse_positive_int, FUZZ_PROFILES[profile])
     seed = loader.get("GWS_SEED", _parse_int, cast(int | None, None))
     if seed is None:

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from conformance.cli import EXIT_TARGET, EXIT_USAGE, build_parser, main
+from conformance.cli import EXIT_TARGET, EXIT_USAGE, MAX_DEFAULT_WORKERS, _default_workers, build_parser, main
 from reference_impl.embedded import serve_in_thread
 
 # Generous for a loaded CI machine; the preflight itself gives up after 5 s.
@@ -109,6 +109,38 @@ def test_malformed_config_file(tmp_path: Path, content: str, fragment: str, caps
 
 def test_a_stimulus_adapter_that_cannot_be_loaded(capsys: pytest.CaptureFixture[str]) -> None:
     _one_line_failure(["run", "--stimulus", "no_such_module:Adapter"], capsys, EXIT_USAGE, "cannot load")
+
+
+@pytest.mark.usefixtures("target_env")
+@pytest.mark.parametrize("configured", ["option", "environment"])
+def test_the_manual_stimulus_refuses_parallel_workers(
+    configured: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve() as live:
+        argv = ["run", "--target", live.base_url, "-n", "2"]
+        if configured == "option":
+            argv += ["--stimulus", "manual"]
+        else:
+            monkeypatch.setenv("GWS_STIMULUS", "manual")
+        _one_line_failure(argv, capsys, EXIT_USAGE, "manual stimulus", "without -n")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "stimulus", "cores", "workers"),
+    [
+        (None, "reference", 2, "2"),  # one per core ...
+        (None, "reference", 32, str(MAX_DEFAULT_WORKERS)),  # ... up to the useful number
+        (None, "reference", 1, "0"),  # one core: no worker processes at all
+        (None, "manual", 8, "0"),  # one person at one terminal
+        ("auto", "reference", 8, "auto"),  # what is asked for is what runs
+        ("0", "reference", 8, "0"),
+    ],
+)
+def test_workers_by_default(
+    chosen: str | None, stimulus: str, cores: int, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert _default_workers(chosen, stimulus) == workers
 
 
 def test_a_bad_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

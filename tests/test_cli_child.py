@@ -56,7 +56,7 @@ def test_the_child_loads_the_suites_plugins_by_name_and_no_entry_point(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    args, env = _child_command(monkeypatch, tmp_path)
+    args, env = _child_command(monkeypatch, tmp_path, "-n", "0")
     assert env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
     plugins = _plugins(args)
     assert {"conformance.plugin", "allure_pytest.plugin"} <= set(plugins)
@@ -72,7 +72,7 @@ def test_workers_load_xdist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def test_the_child_collects_the_suite_without_rewriting_the_libraries(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    args, env = _child_command(monkeypatch, tmp_path)
+    args, env = _child_command(monkeypatch, tmp_path, "-n", "0")
     probe_dir = tmp_path / "probe"
     probe_dir.mkdir()
     (probe_dir / "gws_test_probe.py").write_text(PROBE, encoding="utf-8")

@@ -31,7 +31,7 @@ def test_defaults() -> None:
     assert settings.agent2 == Credentials("agent2", "agent2", None)
     assert settings.stimulus == "none"
     assert (settings.request_timeout_s, settings.notification_timeout_s, settings.quiet_window_s) == (10.0, 10.0, 2.0)
-    assert (settings.fuzz.profile, settings.fuzz.max_examples) == ("quick", FUZZ_PROFILES["quick"])
+    assert (settings.fuzz.profile, settings.fuzz.max_examples) == ("default", FUZZ_PROFILES["default"])
     assert settings.csrf == "auto"
     assert isinstance(settings.seed, int) and settings.origins["GWS_SEED"] == "random"
 
