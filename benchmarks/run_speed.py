@@ -4,7 +4,9 @@
 
 Runs the command as a user would (a child process, reports in a temporary directory) for the default
 and the quick fuzz profile, each with ``-n 0`` (one process) and ``-n 2`` (two pytest-xdist workers),
-and prints the wall-clock seconds (the median of ``--repeat`` runs) with each run's exit code.
+and prints the wall-clock seconds (the median of ``--repeat`` runs) with each run's exit code. The
+command's own defaults are the default profile with one worker per core: on two cores, the
+``default -n 2`` line is what ``gws-conformance run`` without options costs.
 Targets (issue 6, a 2-core machine): default profile about a minute or less, quick profile 20 s or
 less, ``-n 2`` clearly faster than ``-n 0``. The machine's load is printed too: other work on the
 same cores slows every figure.
