@@ -17,8 +17,10 @@ from typing import Any
 __all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler"]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
-# Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only.
+# Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only,
+# and the CometD protocol tests in the one that changes an agent's state.
 _AGENT_MODULES = frozenset({"agent_state.py", "chat.py", "email.py", "voice.py"})
+_AGENT_TESTS = frozenset({("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined")})
 
 
 def holds_agent_accounts(nodeid: str) -> bool:
@@ -28,6 +30,8 @@ def holds_agent_accounts(nodeid: str) -> bool:
         return True
     if module == "permissions.py":
         return not name.startswith("test_permission_matrix")
+    if (module, name.partition("[")[0]) in _AGENT_TESTS:
+        return True
     return module == "test_fuzz.py" and name.endswith(" as agent]")
 
 

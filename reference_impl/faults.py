@@ -918,6 +918,47 @@ def _connect_without_advice_fault(_: float | None) -> Hooks:
     return Hooks(bayeux_reply=_connect_without_advice)
 
 
+def _unsubscribe_nothing(message: Message) -> Message:
+    if message.get("channel") != "/meta/unsubscribe":
+        return message
+    return {**message, "subscription": "/v2/me/none-such"}
+
+
+@_fault(
+    "unsubscribe-ignored",
+    PROTOCOL,
+    ["GWS-COMETD-009"],
+    "/meta/unsubscribe is answered successful but the subscription stays: the client keeps getting the topic's "
+    "messages. Caught by the CometD check that unsubscribes from /v2/me/channels and changes a channel.",
+)
+def _unsubscribe_ignored(_: float | None) -> Hooks:
+    return Hooks(bayeux_request=_unsubscribe_nothing)
+
+
+def _disconnect_nobody(message: Message) -> Message:
+    if message.get("channel") != "/meta/disconnect":
+        return message
+    return {**message, "clientId": "gone-" + str(message.get("clientId"))}
+
+
+def _disconnected_anyway(message: Message, reply: Message) -> Message:
+    client_id = str(message.get("clientId", ""))
+    if reply.get("channel") != "/meta/disconnect" or not client_id.startswith("gone-"):
+        return reply
+    return {"channel": "/meta/disconnect", "id": reply.get("id"), "successful": True, "clientId": client_id[5:]}
+
+
+@_fault(
+    "disconnect-keeps-client",
+    PROTOCOL,
+    ["GWS-COMETD-010"],
+    "/meta/disconnect is answered successful but the session goes on: its clientId still connects. Caught by the "
+    "CometD check that connects with the clientId it has just disconnected.",
+)
+def _disconnect_keeps_client(_: float | None) -> Hooks:
+    return Hooks(bayeux_request=_disconnect_nobody, bayeux_reply=_disconnected_anyway)
+
+
 def requirement_ids() -> Mapping[str, tuple[str, ...]]:
     """Fault name -> the requirement ids it breaks (what the kill matrix matches caught tests against)."""
     return {name: fault.requirements for name, fault in REGISTRY.items()}

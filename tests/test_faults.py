@@ -450,6 +450,29 @@ async def sees_connect_without_advice(server: Server) -> bool:
     return reply["successful"] is True and "advice" not in reply
 
 
+@probe("unsubscribe-ignored")
+async def sees_unsubscribe_ignored(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    meta = {"clientId": client_id, "subscription": "/v2/me/channels"}
+    await server.bayeux("agent1", {"channel": "/meta/subscribe", "id": "2", **meta})
+    (left,) = await server.bayeux("agent1", {"channel": "/meta/unsubscribe", "id": "3", **meta})
+    # A channel change after the unsubscribe: a client that left /v2/me/channels must not get it.
+    await server.post("agent1", "/me/channels/voice", {"operationName": "Ready"})
+    connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling", "id": "4"}
+    replies = await server.bayeux("agent1", {**connect, "advice": {"timeout": 0}})
+    replies += await server.bayeux("agent1", {**connect, "id": "5", "advice": {"timeout": 0}})
+    return left["successful"] is True and any(r.get("channel") == "/v2/me/channels" for r in replies)
+
+
+@probe("disconnect-keeps-client")
+async def sees_disconnect_keeps_client(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    (gone,) = await server.bayeux("agent1", {"channel": "/meta/disconnect", "clientId": client_id, "id": "2"})
+    connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling", "id": "3"}
+    (after,) = await server.bayeux("agent1", {**connect, "advice": {"timeout": 0}})
+    return gone["successful"] is True and after["successful"] is True
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

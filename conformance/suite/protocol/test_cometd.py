@@ -18,13 +18,17 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.client import tls_context
+from conformance.api import Channel, Device
+from conformance.client import GwsClient, tls_context
 from conformance.config import Settings
-from conformance.suite.scenarios.support import require
+from conformance.outcomes import not_applicable
+from conformance.suite.scenarios.lifecycle import best_effort
+from conformance.suite.scenarios.support import Me, require
 
 Message = dict[str, Any]
 
 OWN_TOPICS = ("/v2/me", "/v2/me/channels", "/v2/me/devices", "/v2/me/calls")
+CHANNELS, DEVICES = "/v2/me/channels", "/v2/me/devices"
 USERS_TOPIC = "/v2/users"
 # A connect asks the server to hold it at most this long: short enough for a test, long enough to measure.
 HOLD_MS = 1500
@@ -93,6 +97,21 @@ class Bayeux:
 
     def connect(self, **fields: Any) -> Message:
         return self.meta("/meta/connect", connectionType="long-polling", **fields)
+
+    def subscribe(self, topic: str, *requirement_ids: str) -> None:
+        reply = self.meta("/meta/subscribe", subscription=topic)
+        require(reply.get("successful") is True, f"subscribing to {topic} is refused", f"{reply!r}", *requirement_ids)
+
+    def receive_until(self, topic: str, timeout_s: float) -> list[Message]:
+        """Every message the held connects deliver, up to and including the first on ``topic``."""
+        received: list[Message] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            _, replies = self.send("/meta/connect", connectionType="long-polling", advice={"timeout": HOLD_MS})
+            received += [m for m in replies if not str(m.get("channel", "")).startswith("/meta/")]
+            if any(m.get("channel") == topic for m in received):
+                return received
+        return received
 
 
 @pytest.fixture
@@ -244,3 +263,63 @@ def test_unknown_client_id_is_402_and_the_client_recovers(bayeux: Any, channel: 
         f"{again!r}",
         "GWS-COMETD-011",
     )
+
+
+@pytest.mark.requirement("GWS-COMETD-010")
+def test_disconnect_is_successful_and_forgets_the_client(bayeux: Any) -> None:
+    session = bayeux("agent1")
+    session.handshake()
+    session.connect(advice={"timeout": 0})
+    reply = session.meta("/meta/disconnect")
+    require(reply.get("successful") is True, "/meta/disconnect is not successful", f"{reply!r}", "GWS-COMETD-010")
+    after = session.connect(advice={"timeout": 0})
+    session.client_id = None  # gone: nothing left to disconnect
+    require(
+        _is_402(after),
+        "the clientId still works after /meta/disconnect",
+        f"a /meta/connect with the disconnected clientId got {after!r}; the server must have forgotten it (402)",
+        "GWS-COMETD-010",
+    )
+
+
+@pytest.mark.feature("api-voice")
+@pytest.mark.requirement("GWS-COMETD-009", "GWS-NOTIF-007")
+def test_no_message_on_a_topic_the_client_left_or_never_joined(
+    bayeux: Any, gws_exclusive: Any, gws_agent1: GwsClient, gws_settings: Settings
+) -> None:
+    gws_exclusive("agent1")  # its state changes: no scenario may be listening meanwhile
+    me = Me.read(gws_agent1)
+    if not me.device_ids:
+        not_applicable("agent1 has no device: the test changes a device to mark the end of what it receives")
+    device, channel = Device(gws_agent1, me.device_ids[0]), Channel(gws_agent1, "voice")
+    left = bayeux("agent1")
+    left.handshake()
+    left.subscribe(CHANNELS, "GWS-COMETD-007")
+    left.subscribe(DEVICES, "GWS-COMETD-007")
+    reply = left.meta("/meta/unsubscribe", subscription=CHANNELS)
+    require(reply.get("successful") is True, f"/meta/unsubscribe from {CHANNELS} is not successful", f"{reply!r}",
+            "GWS-COMETD-009")
+    never = bayeux("agent1")
+    never.handshake()
+    never.subscribe(DEVICES, "GWS-COMETD-007")
+    for session in (left, never):
+        session.connect(advice={"timeout": 0})
+    try:
+        channel.ready()  # a message on /v2/me/channels, which neither session listens to
+        # Then one on /v2/me/devices, which both do: one client's messages come in order, so once it is
+        # here, a /v2/me/channels message would have come before it.
+        device.dnd_on()
+        for session, what, rid in ((left, "unsubscribed from", "GWS-COMETD-009"), (never, "never subscribed to",
+                                                                                   "GWS-NOTIF-007")):
+            received = session.receive_until(DEVICES, gws_settings.notification_timeout_s)
+            require(
+                any(m.get("channel") == DEVICES for m in received),
+                f"no {DEVICES} message after DoNotDisturbOn",
+                f"received {received!r}",
+                "GWS-NOTIF-007",
+            )
+            strays = [m for m in received if m.get("channel") == CHANNELS]
+            require(not strays, f"a client {what} {CHANNELS} gets its messages", f"received {strays!r}", rid)
+    finally:
+        best_effort(device.dnd_off)
+        best_effort(channel.not_ready)
