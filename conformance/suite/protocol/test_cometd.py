@@ -23,12 +23,13 @@ from conformance.client import GwsClient, tls_context
 from conformance.config import Settings
 from conformance.outcomes import not_applicable
 from conformance.suite.scenarios.lifecycle import best_effort
-from conformance.suite.scenarios.support import Me, require
+from conformance.suite.scenarios.support import Me, require, should
 
 Message = dict[str, Any]
 
 OWN_TOPICS = ("/v2/me", "/v2/me/channels", "/v2/me/devices", "/v2/me/calls")
 CHANNELS, DEVICES = "/v2/me/channels", "/v2/me/devices"
+ADVICE = {"interval": 0, "timeout": 30000, "reconnect": "retry"}  # what the reference's examples advise
 USERS_TOPIC = "/v2/users"
 # A connect asks the server to hold it at most this long: short enough for a test, long enough to measure.
 HOLD_MS = 1500
@@ -162,7 +163,7 @@ def test_handshake_without_credentials_is_refused(bayeux: Any) -> None:
     )
 
 
-@pytest.mark.requirement("GWS-COMETD-004", "GWS-COMETD-006")
+@pytest.mark.requirement("GWS-COMETD-004", "GWS-COMETD-005", "GWS-COMETD-006")
 def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
     session = bayeux("agent1")
     session.handshake()
@@ -172,6 +173,13 @@ def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
         "the first /meta/connect reply is not successful with an advice",
         f"{first!r}",
         "GWS-COMETD-004",
+    )
+    advised = {key: first["advice"].get(key) for key in ADVICE}
+    should(
+        advised == ADVICE,
+        "the /meta/connect advice is not the reference's",
+        f"advised {advised}; the reference's servers advise {ADVICE}",
+        "GWS-COMETD-005",
     )
     # Nothing is published to this fresh session: the second connect must wait the (shortened) timeout.
     started = time.monotonic()
@@ -203,6 +211,19 @@ def test_subscribe_to_own_topics(bayeux: Any) -> None:
             f"{reply!r}",
             "GWS-COMETD-007",
         )
+
+
+@pytest.mark.requirement("GWS-COMETD-013")
+def test_a_topic_the_reference_does_not_define_is_refused(bayeux: Any) -> None:
+    session = bayeux("agent1")
+    session.handshake()
+    reply = session.meta("/meta/subscribe", subscription="/v2/me/no-such-topic")
+    should(
+        reply.get("successful") is False,
+        "a subscription to a topic the reference does not define is granted",
+        f"{reply!r}",
+        "GWS-COMETD-013",
+    )
 
 
 @pytest.mark.requirement("GWS-COMETD-008", "GWS-NOTIF-006")
