@@ -10,7 +10,8 @@ embedded reference server started with that fault), its own report directory, in
 profile, and the selection its requirements point at: first only the tests of the rules it breaks
 (``--requirement`` each; what the matrix must prove, and a tenth of the suite or less), and only when
 it survives those, every test of their areas (``--area``), so a fault caught off its rule shows as
-such. The whole suite takes about two minutes on the reference; 36 of it would take over an hour.
+such. The whole suite takes about half a minute to a minute on the reference; 38 of it would take half an hour
+or more.
 The matrix is printed and written as ``kill-matrix.json`` and ``kill-matrix.html`` in the report
 directory.
 """
