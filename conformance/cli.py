@@ -707,8 +707,11 @@ def _finish(
     *,
     interrupted: bool = False,
 ) -> int:
-    from conformance.reporting import PYTEST_OUTPUT_FILE, RESULTS_FILE, write_reports
+    import xml.etree.ElementTree as ET
+
+    from conformance.reporting import JUNIT_FILE, PYTEST_OUTPUT_FILE, RESULTS_FILE, write_reports
     from conformance.reporting.baseline import ReportInputError
+    from conformance.reporting.junit import mark_suite_errors
 
     log = report_dir / PYTEST_OUTPUT_FILE
     if not (report_dir / RESULTS_FILE).is_file():
@@ -719,6 +722,11 @@ def _finish(
         _echo_tail(log)
         return EXIT_SUITE
     command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
+    junit = report_dir / JUNIT_FILE
+    if junit.is_file():
+        # An unreadable file stays as pytest left it: the CI system reading it will say so.
+        with contextlib.suppress(ET.ParseError, OSError):
+            mark_suite_errors(junit)
     try:
         context = {"server": server, "command": command, "interrupted": interrupted}
         files = write_reports(report_dir, baseline=baseline, context=context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from conformance.reporting import write_reports
 from conformance.reporting.baseline import Baseline, BaselineError, ResultsFileError, diff_results, load_results
 from conformance.reporting.coverage import declared_notification_kinds, declared_operations, operation_key
 from conformance.reporting.html import render_html
+from conformance.reporting.junit import mark_suite_errors
 from conformance.reporting.markdown import render_markdown
 from conformance.reporting.model import build_report
 
@@ -330,3 +332,29 @@ def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
     path.write_text('{"hello": 1}', encoding="utf-8")
     with pytest.raises(ResultsFileError, match="not a gws-conformance results file"):
         load_results(path)
+
+
+# -- JUnit ------------------------------------------------------------------------------------------------------
+
+
+def _case(name: str, outcome: str, failed: bool) -> str:
+    failure = '<failure message="x">trace</failure>' if failed else ""
+    return (f'<testcase classname="scenarios.a" name="{name}"><properties><property name="gws_outcome" '
+            f'value="{outcome}" /></properties>{failure}</testcase>')
+
+
+def test_junit_shows_a_suite_error_as_an_error_and_a_conformance_failure_as_a_failure(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    cases = _case("test_broke", "error", True) + _case("test_failed", "failed", True) + _case("test_ok", "passed", False)
+    junit.write_text(
+        f'<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="gws-conformance" errors="0" '
+        f'failures="2" skipped="0" tests="3">{cases}</testsuite></testsuites>',
+        encoding="utf-8",
+    )
+    assert mark_suite_errors(junit) == 1
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and (suite.get("failures"), suite.get("errors")) == ("1", "1")
+    by_name = {case.get("name"): case for case in suite.iter("testcase")}
+    assert by_name["test_broke"].find("error") is not None and by_name["test_broke"].find("failure") is None
+    assert by_name["test_failed"].find("failure") is not None
+    assert mark_suite_errors(junit) == 0  # nothing left to move
