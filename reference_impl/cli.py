@@ -84,20 +84,22 @@ def serve(arguments: argparse.Namespace, prog: str = "gws-reference") -> int:
     except RuntimeError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # A service manager or container runtime stops with SIGTERM: the same orderly stop as Ctrl-C (held
+    # CometD connects answered, the port released), not an abrupt death. Either may come at any moment,
+    # even while the first line is printed: leaving the block stops the server wherever it came.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with serve_in_thread(app, arguments.host, arguments.port, log_level="info", access_log=True) as server:
-            # A service manager or container runtime stops with SIGTERM: the same orderly stop as Ctrl-C
-            # (held CometD connects answered, the port released), not an abrupt death.
-            signal.signal(signal.SIGTERM, _interrupt)
             print(f"{prog}: serving the GWS API at {server.base_url} (Ctrl-C stops)", flush=True)
-            try:
-                while not server.wait(_WAKE_S):
-                    pass
-            except KeyboardInterrupt:
-                print(f"{prog}: stopping", file=sys.stderr)
+            while not server.wait(_WAKE_S):
+                pass
+    except KeyboardInterrupt:
+        print(f"{prog}: stopping", file=sys.stderr)
     except OSError as exc:
         print(f"{prog}: cannot listen on {arguments.host}:{arguments.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
