@@ -8,17 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_reference import suite_env
 
 import conformance.suite.fuzz
 
 FUZZ_TESTS = Path(conformance.suite.fuzz.__file__).parent / "test_fuzz.py"
-PASSWORDS = {
-    "admin": "admin-secret",
-    "supervisor": "supervisor-secret",
-    "agent1": "agent1-secret",
-    "agent2": "agent2-secret",
-    "agent3": "agent3-secret",
-}
 
 
 def fuzz_env(monkeypatch: pytest.MonkeyPatch, base_url: str, **variables: str) -> None:
@@ -26,10 +20,7 @@ def fuzz_env(monkeypatch: pytest.MonkeyPatch, base_url: str, **variables: str) -
     for name in list(os.environ):
         if name.startswith("GWS_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("GWS_BASE_URL", base_url)
-    for role, password in PASSWORDS.items():
-        monkeypatch.setenv(f"GWS_{role.upper()}_PASSWORD", password)
-    for name, value in variables.items():
+    for name, value in suite_env(base_url, **variables).items():
         monkeypatch.setenv(name, value)
 
 

@@ -34,12 +34,16 @@ class LiveTarget:
         return f"{self.origin}/api/v2"
 
     def env(self, **overrides: str) -> dict[str, str]:
-        """GWS_* variables that point the suite at this target with the fixture's accounts."""
-        variables = {"GWS_BASE_URL": self.base_url}
-        for role, password in PASSWORDS.items():
-            variables[f"GWS_{role.upper()}_PASSWORD"] = password
-        variables.update(overrides)
-        return variables
+        return suite_env(self.base_url, **overrides)
+
+
+def suite_env(base_url: str, **overrides: str) -> dict[str, str]:
+    """GWS_* variables that point the suite at ``base_url`` with the fixture's accounts."""
+    variables = {"GWS_BASE_URL": base_url}
+    for role, password in PASSWORDS.items():
+        variables[f"GWS_{role.upper()}_PASSWORD"] = password
+    variables.update(overrides)
+    return variables
 
 
 @contextlib.contextmanager
