@@ -30,7 +30,7 @@ BRIEF_AREAS = (
     "IXN", "EMAIL", "CHAT", "ATT", "WB", "NOTIF", "COMETD", "REC", "ROUT",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
-KEYS = {"id", "level", "section", "text", "operations", "notifications", "errata", "feature"}
+KEYS = {"id", "level", "section", "text", "operations", "notifications", "errata", "feature", "clients"}
 REQUIRED_KEYS = {"id", "level", "section", "text", "operations", "notifications"}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 OPERATION_REF = re.compile(r"(GET|PUT|POST|DELETE|PATCH) (/[^\s#]*)(?:#([A-Za-z]+))?")
