@@ -28,6 +28,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
 __all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
@@ -56,6 +57,7 @@ class FaultResult:
     killed: bool
     caught_by: list[str]  # requirement IDs of the failed tests
     on_rule: bool  # caught_by names one of the fault's own requirements
+    warned: bool = False  # a SHOULD-only fault, caught by a warning on its rule (the run passes, as it must)
     failed_tests: list[str] = field(default_factory=list)
     selection: str = ""  # "rule" (--requirement) or "areas AREA,..." (--area): the run that judged it
     report: str = ""  # that run's report directory, relative to the matrix
@@ -65,6 +67,8 @@ class FaultResult:
     def verdict(self) -> str:
         if not self.killed:
             return "survived" if self.exit_code in (0, 1) else f"error (exit {self.exit_code})"
+        if self.warned:
+            return "killed (warning)"
         return "killed" if self.on_rule else "killed (off rule)"
 
 
@@ -94,12 +98,12 @@ def areas_of(fault: Fault) -> list[str]:
     return sorted({rid.split("-")[1] for rid in fault.requirements})
 
 
-def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The requirement IDs and node ids of the failed tests of one results file."""
+def caught_by(results: dict[str, Any], outcome: str = "failed") -> tuple[list[str], list[str]]:
+    """The requirement IDs and node ids of the tests of one results file with that outcome (failed, warning)."""
     ids: set[str] = set()
     nodes = []
     for test in results.get("tests", []):
-        if test.get("outcome") != "failed":
+        if test.get("outcome") != outcome:
             continue
         nodes.append(test["nodeid"])
         ids.update(test.get("requirements", []))
@@ -107,6 +111,11 @@ def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
         for finding in test.get("findings", []):
             ids.update(finding.get("requirement_ids", []))
     return sorted(ids), nodes
+
+
+def _should_only(fault: Fault) -> bool:
+    levels = {r["id"]: r["level"] for r in contract.requirements()}
+    return all(levels.get(rid) == "SHOULD" for rid in fault.requirements)
 
 
 def _run_one(
@@ -120,12 +129,21 @@ def _run_one(
 def judge(fault: Fault, exit_code: int, results_file: Path, seconds: float, selection: str = "rule") -> FaultResult:
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
     ids, nodes = caught_by(results)
+    killed = exit_code == 1 and bool(nodes)
+    warned = False
+    if not killed and exit_code == 0 and _should_only(fault):
+        # A SHOULD is graded by a warning, never by a failed run: such a fault is killed when a test warns on its rule.
+        warned_ids, warned_nodes = caught_by(results, outcome="warning")
+        if set(warned_ids) & set(fault.requirements):
+            killed = warned = True
+            ids, nodes = warned_ids, warned_nodes
     return FaultResult(
         fault=fault.name,
         category=fault.category,
         requirements=list(fault.requirements),
         exit_code=exit_code,
-        killed=exit_code == 1 and bool(nodes),
+        killed=killed,
+        warned=warned,
         caught_by=ids,
         on_rule=bool(set(ids) & set(fault.requirements)),
         failed_tests=nodes,

@@ -962,3 +962,38 @@ def _disconnect_keeps_client(_: float | None) -> Hooks:
 def requirement_ids() -> Mapping[str, tuple[str, ...]]:
     """Fault name -> the requirement ids it breaks (what the kill matrix matches caught tests against)."""
     return {name: fault.requirements for name, fault in REGISTRY.items()}
+
+
+def _refuse_client_fields(message: Message, reply: Message) -> Message:
+    if str(message.get("channel", "")).startswith("/meta/") and ("ext" in message or "timestamp" in message):
+        echo = {key: reply[key] for key in ("channel", "id", "clientId", "subscription") if key in reply}
+        return {**echo, "successful": False, "error": "400::Unknown message field"}
+    return reply
+
+
+@_fault(
+    "bayeux-ext-refused",
+    PROTOCOL,
+    ["GWS-COMETD-019"],
+    "A meta message that carries ext or a timestamp (CometD's ack, timesync and timestamp extensions) is refused "
+    "with 400::Unknown message field. Caught by the CometD check that sends them as the JavaScript client does.",
+)
+def _bayeux_ext_refused(_: float | None) -> Hooks:
+    return Hooks(bayeux_reply=_refuse_client_fields)
+
+
+def _not_acceptable_unless_json_only(request: Request, status: int, body: Body) -> tuple[int, Body]:
+    if "xml" in request.headers.get("accept", "").lower() or "*/*" in request.headers.get("accept", ""):
+        return 406, {"statusCode": 1, "statusMessage": "Not acceptable: ask for application/json"}
+    return status, body
+
+
+@_fault(
+    "accept-json-only",
+    ERRORS,
+    ["GWS-GEN-030"],
+    "A request whose Accept header names */* or XML (browsers, RestSharp) is answered 406 instead of the JSON reply. "
+    "Caught by the Accept-header check on GET /me.",
+)
+def _accept_json_only(_: float | None) -> Hooks:
+    return Hooks(reply=_not_acceptable_unless_json_only)

@@ -450,6 +450,19 @@ async def sees_connect_without_advice(server: Server) -> bool:
     return reply["successful"] is True and "advice" not in reply
 
 
+@probe("bayeux-ext-refused")
+async def sees_bayeux_ext_refused(server: Server) -> bool:
+    handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+    (reply,) = await server.bayeux("agent1", {**handshake, "id": "1", "ext": {"ack": True}})
+    return reply["successful"] is False
+
+
+@probe("accept-json-only")
+async def sees_accept_json_only(server: Server) -> bool:
+    response = await server.client.get(API + "/me", auth=CREDENTIALS["agent1"], headers={"Accept": "*/*"})
+    return response.status_code == 406
+
+
 @probe("unsubscribe-ignored")
 async def sees_unsubscribe_ignored(server: Server) -> bool:
     client_id = (await server.handshake("agent1"))["clientId"]

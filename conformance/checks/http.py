@@ -25,6 +25,7 @@ __all__ = [
     "collection_shape",
     "error_body_members",
     "error_shape",
+    "is_json_media_type",
     "no_5xx_for_client_input",
     "response_matches_schema",
     "status_code_matches_http",
@@ -44,6 +45,12 @@ EXPECTED_HTTP_STATUS: dict[int, frozenset[int]] = {
 }
 ERROR_SCHEMA = "schemas/error.json"
 MAX_REPORTED_SCHEMA_ERRORS = 20
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json`` or a structured ``+json`` type, whatever its parameters (E80)."""
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 def _content_type(response: Response) -> str:
