@@ -20,8 +20,9 @@ Errors follow the Bayeux "code:args:message" form: 401 (no credentials), 402 (un
 advice reconnect "handshake", which every client library answers with a new handshake), 403 (topic not
 allowed for that user, or a publish: GWS clients only listen), 400 (malformed message).
 
-Fault modes (reference_impl/faults.py) reach the protocol through two optional filters: ``filter_request``
-sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply.
+Fault modes (reference_impl/faults.py) reach the protocol through three optional seams: ``filter_request``
+sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply, and
+``around_batch(messages, answer)`` wraps the answering of each long-polling POST.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ Clock = Callable[[], float]
 Send = Callable[[list[Message]], Awaitable[None]]
 RequestFilter = Callable[[Message], Message]
 ReplyFilter = Callable[[Message, Message], Message]
+BatchWrapper = Callable[[list[Any], Callable[[], Awaitable[list[Message]]]], Awaitable[list[Message]]]
 
 HANDSHAKE, CONNECT, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT = (
     "/meta/handshake",
@@ -155,6 +157,7 @@ class BayeuxServer:
         path: str = NOTIFICATIONS_PATH,
         filter_request: RequestFilter | None = None,
         filter_reply: ReplyFilter | None = None,
+        around_batch: BatchWrapper | None = None,
     ) -> None:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
@@ -166,6 +169,7 @@ class BayeuxServer:
         self._clock = clock
         self._filter_request = filter_request
         self._filter_reply = filter_reply
+        self._around_batch = around_batch
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
         # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
@@ -381,7 +385,9 @@ class BayeuxServer:
         if user_id is None:
             replies = [_unauthenticated(m if isinstance(m, dict) else {"channel": "/meta/unknown"}) for m in messages]
             return JSONResponse(replies, status_code=401, headers={"WWW-Authenticate": 'Basic realm="GWS"'})
-        return JSONResponse(await self.process(user_id, messages, deliver=True))
+        if self._around_batch is None:
+            return JSONResponse(await self.process(user_id, messages, deliver=True))
+        return JSONResponse(await self._around_batch(messages, lambda: self.process(user_id, messages, deliver=True)))
 
     async def _websocket(self, websocket: WebSocket) -> None:
         user_id = await self._authenticate(websocket)
@@ -498,13 +504,14 @@ def bayeux_routes(
     session_idle_ms: int | None = None,
     filter_request: RequestFilter | None = None,
     filter_reply: ReplyFilter | None = None,
+    around_batch: BatchWrapper | None = None,
 ) -> list[BaseRoute]:
     """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
 
     ``authenticate`` returns the user id of a request or websocket upgrade (Basic credentials or the session
     cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to
     (e.g. /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
-    ``filter_request`` and ``filter_reply``: the fault seams (module docstring).
+    ``filter_request``, ``filter_reply`` and ``around_batch``: the fault seams (module docstring).
     """
     server = BayeuxServer(
         bus,
@@ -514,5 +521,6 @@ def bayeux_routes(
         session_idle_ms=session_idle_ms,
         filter_request=filter_request,
         filter_reply=filter_reply,
+        around_batch=around_batch,
     )
     return server.routes

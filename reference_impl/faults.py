@@ -17,6 +17,7 @@ no-op while no fault is active::
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
     Faults.bayeux_request(message)               bayeux.BayeuxServer.process: every incoming Bayeux message
     Faults.bayeux_reply(message, reply)          bayeux.BayeuxServer.process: every meta reply
+    Faults.bayeux_batch(messages, answer)        bayeux.BayeuxServer._http: the answering of each long-polling POST
 
 A "wire" fault (capabilities, e-mail addresses, chat history) rewrites objects wherever a client can see
 them: in REST replies and in notifications alike, so no reader gets the truth by another path.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import binascii
 import copy
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -71,6 +73,7 @@ ReplyHook: TypeAlias = Callable[[Request, int, Body], tuple[int, Body]]
 PublishHook: TypeAlias = Callable[["EventBus", Deliver, str, str, Body], None]
 BayeuxRequestHook: TypeAlias = Callable[[Message], Message]
 BayeuxReplyHook: TypeAlias = Callable[[Message, Message], Message]
+BayeuxBatchHook: TypeAlias = Callable[[list[Any], Callable[[], Awaitable[list[Message]]]], Awaitable[list[Message]]]
 WireHook: TypeAlias = Callable[[Body], None]  # rewrites one JSON object in place (it is a copy)
 
 
@@ -90,6 +93,7 @@ class Hooks:
     publish: PublishHook | None = None
     bayeux_request: BayeuxRequestHook | None = None
     bayeux_reply: BayeuxReplyHook | None = None
+    bayeux_batch: BayeuxBatchHook | None = None
     wire: WireHook | None = None  # both the REST replies and the notifications
 
 
@@ -140,6 +144,7 @@ class Faults:
         self._wires = [h.wire for h in hooks if h.wire]
         self._bayeux_requests = [h.bayeux_request for h in hooks if h.bayeux_request]
         self._bayeux_replies = [h.bayeux_reply for h in hooks if h.bayeux_reply]
+        self._bayeux_batches = [h.bayeux_batch for h in hooks if h.bayeux_batch]
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> Faults:
@@ -223,6 +228,8 @@ class Faults:
             filters["filter_request"] = self.bayeux_request
         if self._bayeux_replies:
             filters["filter_reply"] = self.bayeux_reply
+        if self._bayeux_batches:
+            filters["around_batch"] = self.bayeux_batch
         return filters
 
     def bayeux_request(self, message: Message) -> Message:
@@ -234,6 +241,11 @@ class Faults:
         for hook in self._bayeux_replies:
             reply = hook(message, reply)
         return reply
+
+    async def bayeux_batch(self, messages: list[Any], answer: Callable[[], Awaitable[list[Message]]]) -> list[Message]:
+        for hook in reversed(self._bayeux_batches):
+            answer = functools.partial(hook, messages, answer)
+        return await answer()
 
 
 NO_FAULTS = Faults()
@@ -997,3 +1009,27 @@ def _not_acceptable_unless_json_only(request: Request, status: int, body: Body) 
 )
 def _accept_json_only(_: float | None) -> Hooks:
     return Hooks(reply=_not_acceptable_unless_json_only)
+
+
+def _one_batch_per_client() -> BayeuxBatchHook:
+    locks: dict[str, asyncio.Lock] = {}
+
+    async def serialize(messages: list[Any], answer: Callable[[], Awaitable[list[Message]]]) -> list[Message]:
+        client_ids = {m.get("clientId") for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)}
+        if len(client_ids) != 1:
+            return await answer()
+        async with locks.setdefault(client_ids.pop(), asyncio.Lock()):
+            return await answer()
+
+    return serialize
+
+
+@_fault(
+    "bayeux-one-request-per-client",
+    PROTOCOL,
+    ["GWS-COMETD-020"],
+    "A client's long-polling requests are answered one at a time: a /meta/subscribe waits until the client's held "
+    "/meta/connect returns. Caught by the CometD check that subscribes while a connect is held.",
+)
+def _bayeux_one_request_per_client(_: float | None) -> Hooks:
+    return Hooks(bayeux_batch=_one_batch_per_client())

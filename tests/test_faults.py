@@ -463,6 +463,20 @@ async def sees_accept_json_only(server: Server) -> bool:
     return response.status_code == 406
 
 
+@probe("bayeux-one-request-per-client")
+async def sees_one_request_per_client(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"}
+    await server.bayeux("agent1", {**connect, "id": "2", "advice": {"timeout": 0}})
+    held = asyncio.ensure_future(server.bayeux("agent1", {**connect, "id": "3", "advice": {"timeout": 2000}}))
+    await asyncio.sleep(0)  # let the held connect take its place first, as its POST would on the wire
+    subscribe = {"channel": "/meta/subscribe", "clientId": client_id, "subscription": "/v2/me", "id": "4"}
+    await server.bayeux("agent1", subscribe)
+    waited_for_the_connect = held.done()
+    await held
+    return waited_for_the_connect
+
+
 @probe("unsubscribe-ignored")
 async def sees_unsubscribe_ignored(server: Server) -> bool:
     client_id = (await server.handshake("agent1"))["clientId"]

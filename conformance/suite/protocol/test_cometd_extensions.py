@@ -8,8 +8,10 @@ Nothing here is GWS-specific: any correct Bayeux server passes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
 from typing import Any
 
@@ -73,4 +75,52 @@ def test_ext_timestamp_and_client_advice_are_ignored(extended_session: Bayeux) -
         "a /meta/connect carrying ext.ack and a timestamp is refused",
         f"{connect!r}; the ack extension numbers every connect in ext.ack",
         "GWS-COMETD-019",
+    )
+
+
+# Long enough that a subscribe answered at once comes back well before the held connect does.
+HELD_CONNECT_MS = 4000
+
+
+@pytest.mark.requirement("GWS-COMETD-020", "GWS-COMETD-006")
+def test_a_subscribe_is_answered_while_the_connect_is_held(extended_session: Bayeux) -> None:
+    session = extended_session
+    session.handshake()
+    session.connect(advice={"timeout": 0})
+    connect_sent = threading.Event()
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_body.complete"):
+            connect_sent.set()
+
+    held = {
+        "channel": "/meta/connect",
+        "clientId": session.client_id,
+        "connectionType": "long-polling",
+        "advice": {"timeout": HELD_CONNECT_MS},
+        "id": "held-connect",
+    }
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        connect = pool.submit(session.http.post, session.url, json=[held], extensions={"trace": trace})
+        if not connect_sent.wait(HELD_CONNECT_MS / 1000):
+            connect.result()  # the reason the connect never left (a transport error) is the suite's to report
+        require(
+            not connect.done(),
+            "an idle /meta/connect is answered at once instead of held",
+            f"asked to hold {HELD_CONNECT_MS} ms with nothing to deliver; answered before the next request was sent",
+            "GWS-COMETD-006",
+        )
+        subscribe = session.meta("/meta/subscribe", subscription=ANY_TOPIC)
+        answered_while_held = not connect.done()
+        # Ending the session releases the held connect at once (its outcome is GWS-COMETD-010's business).
+        session.send("/meta/disconnect")
+        session.client_id = None
+        connect.result()
+    require(
+        subscribe.get("successful") is True and answered_while_held,
+        "a /meta/subscribe waits for the client's held /meta/connect",
+        f"subscribe reply {subscribe!r} came {'while' if answered_while_held else 'only after'} the connect "
+        f"(held up to {HELD_CONNECT_MS} ms) was pending; CometD clients subscribe on a second connection while the "
+        "first holds the connect (Bayeux: two requests at once)",
+        "GWS-COMETD-020",
     )
