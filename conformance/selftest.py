@@ -31,7 +31,7 @@ from typing import Any
 from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
-__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
+__all__ = ["CI_SUBSET", "FaultResult", "client_habit_faults", "add_selftest_arguments", "run_selftest", "select_faults"]
 
 # A fast, representative subset for CI: every category, each fault judged in under ~10 s by its rules' tests.
 CI_SUBSET = (
@@ -43,7 +43,15 @@ CI_SUBSET = (
     "users-topic-open-to-agents",  # security (CometD)
     "unknown-client-accepted",  # protocol
 )
-SUBSETS = {"ci": CI_SUBSET}
+
+
+def client_habit_faults() -> tuple[str, ...]:
+    """Every fault that breaks a requirement real clients rely on (one with ``clients`` in the catalogue)."""
+    relied_on = {r["id"] for r in contract.requirements() if r.get("clients")}
+    return tuple(name for name, fault in REGISTRY.items() if relied_on & set(fault.requirements))
+
+
+SUBSETS = {"ci": lambda: CI_SUBSET, "clients": client_habit_faults}
 MATRIX_JSON = "kill-matrix.json"
 MATRIX_HTML = "kill-matrix.html"
 
@@ -75,7 +83,8 @@ class FaultResult:
 def add_selftest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
                         help="only this fault (see 'gws-reference serve --fault list'); repeatable")
-    parser.add_argument("--subset", choices=sorted(SUBSETS), help="a named subset of faults (ci: one run per category)")
+    parser.add_argument("--subset", choices=sorted(SUBSETS), help="a named subset of faults (ci: one run per category; clients: every fault that breaks a "
+                             "real client's habit)")
     parser.add_argument("--report-dir", type=Path, default=Path("reports/selftest"), metavar="DIR",
                         help="the kill matrix and one report directory per fault (default: %(default)s)")
     parser.add_argument("-n", "--workers", default="0", metavar="N",
@@ -85,7 +94,7 @@ def add_selftest_arguments(parser: argparse.ArgumentParser) -> None:
 
 def select_faults(names: Sequence[str], subset: str | None) -> list[Fault]:
     """The faults named (all of them without names or subset); KeyError names an unknown one."""
-    chosen = list(names) + list(SUBSETS[subset] if subset else ())
+    chosen = list(names) + list(SUBSETS[subset]() if subset else ())
     if not chosen:
         return list(REGISTRY.values())
     unknown = [n for n in chosen if n not in REGISTRY]

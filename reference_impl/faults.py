@@ -1033,3 +1033,18 @@ def _one_batch_per_client() -> BayeuxBatchHook:
 )
 def _bayeux_one_request_per_client(_: float | None) -> Hooks:
     return Hooks(bayeux_batch=_one_batch_per_client())
+
+
+def _drop_reply_id(message: Message, reply: Message) -> Message:
+    return {key: value for key, value in reply.items() if key != "id"}
+
+
+@_fault(
+    "meta-reply-without-id",
+    PROTOCOL,
+    ["GWS-COMETD-012"],
+    "Meta replies leave out the id of the request they answer (the CometD JavaScript client ignores a connect reply "
+    "it cannot pair by id). Caught by the raw Bayeux session, which pairs every meta reply with its request by id.",
+)
+def _meta_reply_without_id(_: float | None) -> Hooks:
+    return Hooks(bayeux_reply=_drop_reply_id)

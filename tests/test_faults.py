@@ -477,6 +477,11 @@ async def sees_one_request_per_client(server: Server) -> bool:
     return waited_for_the_connect
 
 
+@probe("meta-reply-without-id")
+async def sees_meta_reply_without_id(server: Server) -> bool:
+    return "id" not in await server.handshake("agent1")
+
+
 @probe("unsubscribe-ignored")
 async def sees_unsubscribe_ignored(server: Server) -> bool:
     client_id = (await server.handshake("agent1"))["clientId"]
