@@ -3,7 +3,9 @@
 A fault (reference_impl/faults.py) is *killed* when the run against the server committing it fails
 with at least one failed test, and *caught on its rule* when one of those tests names (by its
 requirement markers, its violation or a fuzz finding) a requirement the fault breaks. A fault that
-survives is a gap in the suite: close it with the missing test, never by weakening the fault.
+breaks a SHOULD rule is also killed by a warning that names that rule: a SHOULD violation never fails
+a run, so a warning is all the suite ever says about it. A fault that survives is a gap in the suite:
+close it with the missing test, never by weakening the fault.
 
 Each fault gets its own run of ``gws-conformance run`` (the same function, in this process, with the
 embedded reference server started with that fault), its own report directory, in the quick fuzz
@@ -28,6 +30,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
 __all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
@@ -57,6 +60,7 @@ class FaultResult:
     caught_by: list[str]  # requirement IDs of the failed tests
     on_rule: bool  # caught_by names one of the fault's own requirements
     failed_tests: list[str] = field(default_factory=list)
+    warned_tests: list[str] = field(default_factory=list)  # warnings naming a SHOULD rule the fault breaks
     selection: str = ""  # "rule" (--requirement) or "areas AREA,..." (--area): the run that judged it
     report: str = ""  # that run's report directory, relative to the matrix
     seconds: float = 0.0
@@ -109,6 +113,24 @@ def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     return sorted(ids), nodes
 
 
+def warned_on(results: dict[str, Any], rules: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Which of ``rules`` (SHOULD ones) the warnings of one results file name, and the tests that gave them."""
+    wanted = set(rules)
+    ids: set[str] = set()
+    nodes = []
+    for test in results.get("tests", []):
+        named = set(test.get("violated", [])) & wanted if test.get("outcome") == "warning" else set()
+        if named:
+            nodes.append(test["nodeid"])
+            ids.update(named)
+    return sorted(ids), nodes
+
+
+def should_rules(fault: Fault) -> list[str]:
+    levels = {r["id"]: r["level"] for r in contract.requirements()}
+    return [rid for rid in fault.requirements if levels.get(rid) == "SHOULD"]
+
+
 def _run_one(
     fault: Fault, arguments: argparse.Namespace, run: Any, parse_run: Any, directory: Path, selection: list[str]
 ) -> tuple[int, Path]:
@@ -120,15 +142,18 @@ def _run_one(
 def judge(fault: Fault, exit_code: int, results_file: Path, seconds: float, selection: str = "rule") -> FaultResult:
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
     ids, nodes = caught_by(results)
+    warned_ids, warned_nodes = warned_on(results, should_rules(fault)) if exit_code in (0, 1) else ([], [])
+    ids = sorted(set(ids) | set(warned_ids))
     return FaultResult(
         fault=fault.name,
         category=fault.category,
         requirements=list(fault.requirements),
         exit_code=exit_code,
-        killed=exit_code == 1 and bool(nodes),
+        killed=(exit_code == 1 and bool(nodes)) or bool(warned_nodes),
         caught_by=ids,
         on_rule=bool(set(ids) & set(fault.requirements)),
         failed_tests=nodes,
+        warned_tests=warned_nodes,
         selection=selection,
         report=results_file.parent.name,
         seconds=round(seconds, 1),
@@ -153,7 +178,8 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
         code, directory = _run_one(fault, arguments, run, parse_run, out / fault.name, rules)
         _stop_if_interrupted(code)
         selection = "rule"
-        if code in (0, 2):  # survived, or no test proves its rules
+        killed = judge(fault, code, directory / "results.json", 0.0).killed
+        if code in (0, 2) and not killed:  # survived, or no test proves its rules
             areas = areas_of(fault)
             print(f"gws-conformance selftest: {fault.name} not killed by the tests of its rules; "
                   f"now areas {', '.join(areas)}", flush=True)
@@ -209,17 +235,20 @@ def write_matrix(directory: Path, rows: Sequence[FaultResult], elapsed: float) -
 
 def render_html(document: dict[str, Any]) -> str:
     """One offline page (inline CSS, a CSP forbidding every request), like report.html."""
-    e = lambda value: escape(str(value), quote=True)  # noqa: E731
+    def e(value: Any) -> str:
+        return escape(str(value), quote=True)
+
     lines = []
     for row in document["faults"]:
         own = set(row["requirements"])
         ids = " ".join(f'<code class="{"own" if i in own else ""}">{e(i)}</code>' for i in row["caught_by"]) or "—"
         kind = "killed" if row["killed"] and row["on_rule"] else "off" if row["killed"] else "survived"
+        warned = f' + {len(row["warned_tests"])} warned' if row.get("warned_tests") else ""
         lines.append(
             f'<tr class="{kind}"><td><a href="{e(row["report"])}/report.html">{e(row["fault"])}</a></td>'
             f'<td>{e(row["category"])}</td><td class="v">{e(row["verdict"])}</td>'
             f'<td>{" ".join(f"<code>{e(i)}</code>" for i in row["requirements"])}</td><td>{ids}</td>'
-            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}</td><td>{row["seconds"]:.1f}</td></tr>'
+            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}{warned}</td><td>{row["seconds"]:.1f}</td></tr>'
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
