@@ -3,9 +3,9 @@
 A fault (reference_impl/faults.py) is *killed* when the run against the server committing it fails
 with at least one failed test, and *caught on its rule* when one of those tests names (by its
 requirement markers, its violation or a fuzz finding) a requirement the fault breaks. A fault that
-breaks a SHOULD rule is also killed by a warning that names that rule: a SHOULD violation never fails
-a run, so a warning is all the suite ever says about it. A fault that survives is a gap in the suite:
-close it with the missing test, never by weakening the fault.
+breaks a SHOULD is killed by the warning the suite owes it: a test whose warning names that SHOULD
+(a SHOULD broken never fails a run, so exit 1 cannot be asked of it). A fault that
+survives is a gap in the suite: close it with the missing test, never by weakening the fault.
 
 Each fault gets its own run of ``gws-conformance run`` (the same function, in this process, with the
 embedded reference server started with that fault), its own report directory, in the quick fuzz
@@ -33,7 +33,7 @@ from typing import Any
 from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
-__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
+__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults", "warned_on"]
 
 # A fast, representative subset for CI: every category, each fault judged in under ~10 s by its rules' tests.
 CI_SUBSET = (
@@ -60,7 +60,7 @@ class FaultResult:
     caught_by: list[str]  # requirement IDs of the failed tests
     on_rule: bool  # caught_by names one of the fault's own requirements
     failed_tests: list[str] = field(default_factory=list)
-    warned_tests: list[str] = field(default_factory=list)  # warnings naming a SHOULD rule the fault breaks
+    warned_tests: list[str] = field(default_factory=list)  # warnings naming a SHOULD the fault breaks
     selection: str = ""  # "rule" (--requirement) or "areas AREA,..." (--area): the run that judged it
     report: str = ""  # that run's report directory, relative to the matrix
     seconds: float = 0.0
@@ -113,22 +113,23 @@ def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     return sorted(ids), nodes
 
 
-def warned_on(results: dict[str, Any], rules: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Which of ``rules`` (SHOULD ones) the warnings of one results file name, and the tests that gave them."""
-    wanted = set(rules)
+def warned_on(results: dict[str, Any], rules: set[str]) -> tuple[list[str], list[str]]:
+    """The requirement IDs of ``rules`` that tests warned about, and those tests' node ids."""
     ids: set[str] = set()
     nodes = []
     for test in results.get("tests", []):
-        named = set(test.get("violated", [])) & wanted if test.get("outcome") == "warning" else set()
-        if named:
+        if test.get("outcome") != "warning":
+            continue
+        named = {*test.get("violated", []), *(i for f in test.get("findings", []) for i in f.get("requirement_ids", []))}
+        if named & rules:
             nodes.append(test["nodeid"])
-            ids.update(named)
+            ids.update(named & rules)
     return sorted(ids), nodes
 
 
-def should_rules(fault: Fault) -> list[str]:
+def _should_rules(fault: Fault) -> set[str]:
     levels = {r["id"]: r["level"] for r in contract.requirements()}
-    return [rid for rid in fault.requirements if levels.get(rid) == "SHOULD"]
+    return {rid for rid in fault.requirements if levels.get(rid) == "SHOULD"}
 
 
 def _run_one(
@@ -142,18 +143,18 @@ def _run_one(
 def judge(fault: Fault, exit_code: int, results_file: Path, seconds: float, selection: str = "rule") -> FaultResult:
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
     ids, nodes = caught_by(results)
-    warned_ids, warned_nodes = warned_on(results, should_rules(fault)) if exit_code in (0, 1) else ([], [])
-    ids = sorted(set(ids) | set(warned_ids))
+    warned_ids, warned = warned_on(results, _should_rules(fault)) if exit_code in (0, 1) else ([], [])
+    ids = sorted({*ids, *warned_ids})
     return FaultResult(
         fault=fault.name,
         category=fault.category,
         requirements=list(fault.requirements),
         exit_code=exit_code,
-        killed=(exit_code == 1 and bool(nodes)) or bool(warned_nodes),
+        killed=(exit_code == 1 and bool(nodes)) or bool(warned),
         caught_by=ids,
         on_rule=bool(set(ids) & set(fault.requirements)),
         failed_tests=nodes,
-        warned_tests=warned_nodes,
+        warned_tests=warned,
         selection=selection,
         report=results_file.parent.name,
         seconds=round(seconds, 1),
@@ -178,8 +179,8 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
         code, directory = _run_one(fault, arguments, run, parse_run, out / fault.name, rules)
         _stop_if_interrupted(code)
         selection = "rule"
-        killed = judge(fault, code, directory / "results.json", 0.0).killed
-        if code in (0, 2) and not killed:  # survived, or no test proves its rules
+        # Survived (no warning on its SHOULD either), or no test proves its rules.
+        if code in (0, 2) and not judge(fault, code, directory / "results.json", 0.0).killed:
             areas = areas_of(fault)
             print(f"gws-conformance selftest: {fault.name} not killed by the tests of its rules; "
                   f"now areas {', '.join(areas)}", flush=True)
@@ -235,9 +236,7 @@ def write_matrix(directory: Path, rows: Sequence[FaultResult], elapsed: float) -
 
 def render_html(document: dict[str, Any]) -> str:
     """One offline page (inline CSS, a CSP forbidding every request), like report.html."""
-    def e(value: Any) -> str:
-        return escape(str(value), quote=True)
-
+    e = lambda value: escape(str(value), quote=True)  # noqa: E731
     lines = []
     for row in document["faults"]:
         own = set(row["requirements"])
