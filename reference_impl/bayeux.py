@@ -182,7 +182,10 @@ class BayeuxServer:
             UNSUBSCRIBE: self._unsubscribe,
             DISCONNECT: self._disconnect,
         }
-        self.routes: list[BaseRoute] = [Route(path, self._http, methods=["POST"]), WebSocketRoute(path, self._websocket)]
+        self.routes: list[BaseRoute] = [
+            Route(path, self._http, methods=["POST"]),
+            WebSocketRoute(path, self._websocket),
+        ]
         if subpaths:
             self.routes += [
                 Route(path + "/{message_type:path}", self._http, methods=["POST"]),
