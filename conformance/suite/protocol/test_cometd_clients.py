@@ -71,8 +71,11 @@ class SubPathSession(Bayeux):
         super().__init__(settings, role)
         self.endpoint = self.url.rstrip("/")
 
+    def sub_path(self, channel: str) -> str:
+        return f"{self.endpoint}/{channel.rsplit('/', 1)[-1]}" if channel.startswith("/meta/") else self.endpoint
+
     def send(self, channel: str, **fields: Any) -> tuple[httpx.Response, list[Message]]:
-        self.url = f"{self.endpoint}/{channel.rsplit('/', 1)[-1]}" if channel.startswith("/meta/") else self.endpoint
+        self.url = self.sub_path(channel)
         try:
             return super().send(channel, **fields)
         finally:
@@ -81,7 +84,7 @@ class SubPathSession(Bayeux):
 
 def _step(session: SubPathSession, channel: str, **fields: Any) -> Message | None:
     """The successful reply to ``channel`` posted at its sub-path; None (and a warning) when there is none."""
-    url = f"{session.endpoint}/{channel.rsplit('/', 1)[-1]}"
+    url = session.sub_path(channel)
     response, replies = session.send(channel, **fields)
     found = [m for m in replies if m.get("channel") == channel]
     reply = found[-1] if found else None
