@@ -18,9 +18,12 @@ __all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler"]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
 # Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only,
-# and the CometD protocol tests in the one that changes an agent's state.
+# and the CometD protocol tests in the ones that change an agent's state.
 _AGENT_MODULES = frozenset({"agent_state.py", "chat.py", "email.py", "voice.py"})
-_AGENT_TESTS = frozenset({("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined")})
+_AGENT_TESTS = frozenset({
+    ("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined"),
+    ("test_cometd_clients.py", "test_a_wildcard_subscription_delivers_each_message_once"),
+})
 
 
 def holds_agent_accounts(nodeid: str) -> bool:

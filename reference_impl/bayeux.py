@@ -2,7 +2,8 @@
 
 Transports: long-polling (HTTP POST of a JSON array of messages, answered by a JSON array) and websocket
 (text frames carrying the same arrays) on the same path. Clients that append the message type to the URL
-(``/api/v2/notifications/handshake``, ``/connect``) reach the same endpoint; the message's ``channel`` decides.
+(``/api/v2/notifications/handshake``, ``/connect``: the CometD JavaScript client's default, E84) reach the same
+endpoint; the message's ``channel`` decides.
 
 Sessions. ``/meta/handshake`` creates a client session owned by the authenticated user; the session holds one
 event-bus subscription for that user, so only that user's messages can ever reach it. Every request (each
@@ -11,7 +12,11 @@ A session that has not polled for ``session_idle_ms`` (default: 3 x the advised 
 checked whenever a request arrives, so a silent server holds at most a bounded queue per dead session.
 
 Delivery. The first ``/meta/connect`` after a handshake is answered at once (the client learns it is
-connected). Later ones are held until a message is queued for that client or the advised timeout elapses.
+connected). Later ones are held until a message is queued for that client or the advised timeout elapses;
+a client may advise a shorter one, and a connect advising ``timeout: 0`` is answered at once (E86).
+A subscription may be a Bayeux channel pattern (``/v2/me/*``, ``/**``, E85): granted when it matches a topic
+the user may subscribe to, it delivers the matching topics among those, each message once however many of
+the client's subscriptions match it.
 Long-polling returns the messages in the reply to the held connect; over websocket they are pushed as soon
 as they are published and the held connect is answered at the timeout. A message is delivered when its topic
 was subscribed before it was published (Bayeux: no message from before the subscription).
@@ -22,7 +27,8 @@ allowed for that user, or a publish: GWS clients only listen), 400 (malformed me
 
 Fault modes (reference_impl/faults.py) reach the protocol through three optional seams: ``filter_request``
 sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply, and
-``around_batch(messages, answer)`` wraps the answering of each long-polling POST.
+``around_batch(messages, answer)`` wraps the answering of each long-polling POST; ``subpaths=False`` leaves
+the sub-path routes out.
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ def channel_matches(pattern: str, channel: str) -> bool:
 
 
 def _is_wildcard(channel: str) -> bool:
-    return channel.endswith("/*") or channel.endswith("/**")
+    return channel.endswith(("/*", "/**"))
 
 
 def _reply(message: Message, **fields: Any) -> Message:
@@ -158,6 +164,7 @@ class BayeuxServer:
         filter_request: RequestFilter | None = None,
         filter_reply: ReplyFilter | None = None,
         around_batch: BatchWrapper | None = None,
+        subpaths: bool = True,
     ) -> None:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
@@ -181,10 +188,13 @@ class BayeuxServer:
         }
         self.routes: list[BaseRoute] = [
             Route(path, self._http, methods=["POST"]),
-            Route(path + "/{message_type:path}", self._http, methods=["POST"]),
             WebSocketRoute(path, self._websocket),
-            WebSocketRoute(path + "/{message_type:path}", self._websocket),
         ]
+        if subpaths:
+            self.routes += [
+                Route(path + "/{message_type:path}", self._http, methods=["POST"]),
+                WebSocketRoute(path + "/{message_type:path}", self._websocket),
+            ]
 
     # sessions --------------------------------------------------------------------------------------
 
@@ -505,13 +515,15 @@ def bayeux_routes(
     filter_request: RequestFilter | None = None,
     filter_reply: ReplyFilter | None = None,
     around_batch: BatchWrapper | None = None,
+    subpaths: bool = True,
 ) -> list[BaseRoute]:
     """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
 
     ``authenticate`` returns the user id of a request or websocket upgrade (Basic credentials or the session
     cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to
     (e.g. /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
-    ``filter_request``, ``filter_reply`` and ``around_batch``: the fault seams (module docstring).
+    ``filter_request``, ``filter_reply`` and ``around_batch``: the fault seams (module docstring); ``subpaths=False``
+    serves nothing below the endpoint path (only a fault mode wants that: every CometD client may post there).
     """
     server = BayeuxServer(
         bus,
@@ -522,5 +534,6 @@ def bayeux_routes(
         filter_request=filter_request,
         filter_reply=filter_reply,
         around_batch=around_batch,
+        subpaths=subpaths,
     )
     return server.routes

@@ -18,6 +18,7 @@ no-op while no fault is active::
     Faults.bayeux_request(message)               bayeux.BayeuxServer.process: every incoming Bayeux message
     Faults.bayeux_reply(message, reply)          bayeux.BayeuxServer.process: every meta reply
     Faults.bayeux_batch(messages, answer)        bayeux.BayeuxServer._http: the answering of each long-polling POST
+    Faults.bayeux_filters()                      app.create_app: also whether bayeux_routes serves sub-paths
 
 A "wire" fault (capabilities, e-mail addresses, chat history) rewrites objects wherever a client can see
 them: in REST replies and in notifications alike, so no reader gets the truth by another path.
@@ -29,9 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import binascii
 import copy
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -94,6 +95,7 @@ class Hooks:
     bayeux_request: BayeuxRequestHook | None = None
     bayeux_reply: BayeuxReplyHook | None = None
     bayeux_batch: BayeuxBatchHook | None = None
+    bayeux_subpaths: bool = True  # False: nothing is served below the notifications endpoint
     wire: WireHook | None = None  # both the REST replies and the notifications
 
 
@@ -145,6 +147,7 @@ class Faults:
         self._bayeux_requests = [h.bayeux_request for h in hooks if h.bayeux_request]
         self._bayeux_replies = [h.bayeux_reply for h in hooks if h.bayeux_reply]
         self._bayeux_batches = [h.bayeux_batch for h in hooks if h.bayeux_batch]
+        self._bayeux_subpaths = all(h.bayeux_subpaths for h in hooks)
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> Faults:
@@ -230,6 +233,8 @@ class Faults:
             filters["filter_reply"] = self.bayeux_reply
         if self._bayeux_batches:
             filters["around_batch"] = self.bayeux_batch
+        if not self._bayeux_subpaths:
+            filters["subpaths"] = False
         return filters
 
     def bayeux_request(self, message: Message) -> Message:
@@ -969,6 +974,87 @@ def _disconnected_anyway(message: Message, reply: Message) -> Message:
 )
 def _disconnect_keeps_client(_: float | None) -> Hooks:
     return Hooks(bayeux_request=_disconnect_nobody, bayeux_reply=_disconnected_anyway)
+
+
+@_fault(
+    "bayeux-subpaths-404",
+    PROTOCOL,
+    ["GWS-COMETD-015"],
+    "Bayeux messages posted below the notifications endpoint (/api/v2/notifications/handshake, /connect, "
+    "/subscribe, ...: where the CometD JavaScript and Java clients post them by default) get 404; only the endpoint "
+    "itself answers. Caught by the CometD check that runs a whole session on those sub-paths.",
+)
+def _bayeux_subpaths_404(_: float | None) -> Hooks:
+    return Hooks(bayeux_subpaths=False)
+
+
+# A pattern goes on under /meta/, which the server refuses to every subscriber; the reply shows it again.
+_HIDDEN_PATTERN = "/meta/hidden-pattern"
+
+
+def _is_pattern(channel: Any) -> bool:
+    return isinstance(channel, str) and channel.endswith(("/*", "/**"))
+
+
+def _rewrite_subscription(message: Message, rewrite: Callable[[Any], Any]) -> Message:
+    subscription = message.get("subscription")
+    if isinstance(subscription, list):
+        return {**message, "subscription": [rewrite(channel) for channel in subscription]}
+    return {**message, "subscription": rewrite(subscription)}
+
+
+def _hide_patterns(message: Message) -> Message:
+    if message.get("channel") != "/meta/subscribe":
+        return message
+    return _rewrite_subscription(message, lambda c: _HIDDEN_PATTERN + c if _is_pattern(c) else c)
+
+
+def _patterns_refused(message: Message, reply: Message) -> Message:
+    subscription = reply.get("subscription")
+    channels = subscription if isinstance(subscription, list) else [subscription]
+    hidden = [c for c in channels if isinstance(c, str) and c.startswith(_HIDDEN_PATTERN + "/")]
+    if reply.get("channel") != "/meta/subscribe" or not hidden:
+        return reply
+    shown = _rewrite_subscription(reply, lambda c: c[len(_HIDDEN_PATTERN) :] if c in hidden else c)
+    return {**shown, "error": "403::Wildcard subscriptions are not allowed"}
+
+
+@_fault(
+    "wildcard-subscriptions-refused",
+    PROTOCOL,
+    ["GWS-COMETD-016"],
+    "A /meta/subscribe to a channel pattern (/v2/me/*, /v2/me/**, /**) is refused with 403 although it matches "
+    "topics the user may receive; plain topics are granted as before. Caught by the CometD check that subscribes "
+    "with each pattern and waits for a /v2/me message on it.",
+)
+def _wildcard_subscriptions_refused(_: float | None) -> Hooks:
+    return Hooks(bayeux_request=_hide_patterns, bayeux_reply=_patterns_refused)
+
+
+def _advised_timeout_zero(message: Message) -> bool:
+    advice = message.get("advice")
+    timeout = advice.get("timeout") if isinstance(advice, dict) else None
+    return message.get("channel") == "/meta/connect" and timeout == 0 and not isinstance(timeout, bool)
+
+
+@_fault(
+    "connect-timeout-zero-held",
+    PROTOCOL,
+    ["GWS-COMETD-017"],
+    "A /meta/connect advising timeout 0 is held like any other, for SECONDS (the server's own 30 s cut short so a "
+    "run stays quick); only a session's first connect is still answered at once. Caught by the CometD check that "
+    "times connects advising timeout 0.",
+    default=3.0,
+)
+def _connect_timeout_zero_held(seconds: float | None) -> Hooks:
+    hold_ms = round(1000 * (seconds if seconds is not None else 3.0))
+
+    def hold(message: Message) -> Message:
+        if not _advised_timeout_zero(message):
+            return message
+        return {**message, "advice": {**message["advice"], "timeout": hold_ms}}
+
+    return Hooks(bayeux_request=hold)
 
 
 def requirement_ids() -> Mapping[str, tuple[str, ...]]:

@@ -11,14 +11,13 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 import aiocometd_noloop as aiocometd
 import httpx
 import pytest
 import websockets
 from aiocometd_noloop.exceptions import ServerError
-
 from bayeux_live import (
     PUBLISH_PATH,
     LiveServer,
@@ -27,6 +26,7 @@ from bayeux_live import (
     contract_schemas_present,
     serve,
 )
+
 from reference_impl.bayeux import SERVER_ID_PREFIX, channel_matches
 
 pytestmark = [
@@ -58,7 +58,7 @@ class Bayeux:
         self.client_id: str | None = None
         self._ids = iter(range(1, 1_000_000))
 
-    async def __aenter__(self) -> Bayeux:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -88,8 +88,10 @@ class Bayeux:
         return reply
 
 
-async def publish(live: LiveServer, user: str, data: dict[str, Any], *, for_user: str | None = None) -> None:
-    body: dict[str, Any] = {"topic": "/v2/me/calls", "data": data}
+async def publish(
+    live: LiveServer, user: str, data: dict[str, Any], *, for_user: str | None = None, topic: str = "/v2/me/calls"
+) -> None:
+    body: dict[str, Any] = {"topic": topic, "data": data}
     if for_user is not None:
         body["user"] = for_user
     async with httpx.AsyncClient(headers={"Authorization": basic(user)}, timeout=DEADLINE_S) as http:
@@ -134,15 +136,25 @@ async def test_unauthenticated_handshake_is_refused_with_401(live: LiveServer, a
     assert live.bayeux.client_count == 0
 
 
-async def test_message_type_appended_to_the_url_reaches_the_same_endpoint(live: LiveServer) -> None:
+async def test_every_meta_message_is_answered_at_its_message_type_sub_path(live: LiveServer) -> None:
+    # Where the CometD JavaScript client (appendMessageTypeToURL) and the Java client post them (E84).
     async with Bayeux(live, "agent1") as bayeux:
         [handshake] = await bayeux.send(
             {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]},
             suffix="/handshake",
         )
         bayeux.client_id = handshake["clientId"]
-        connect = only(await bayeux.connect(suffix="/connect"), "/meta/connect")
-    assert connect["successful"] is True
+        subscribe = {"channel": "/meta/subscribe", "subscription": "/v2/me/calls"}
+        [subscribed] = await bayeux.send(subscribe, suffix="/subscribe")
+        assert subscribed["successful"] is True
+        assert only(await bayeux.connect(suffix="/connect"), "/meta/connect")["successful"] is True
+        await publish(live, "agent1", {"marker": "at the sub-path"})
+        delivered = await bayeux.connect(suffix="/connect")
+        [left] = await bayeux.send({**subscribe, "channel": "/meta/unsubscribe"}, suffix="/unsubscribe")
+        [gone] = await bayeux.send({"channel": "/meta/disconnect"}, suffix="/disconnect")
+    assert [e["data"] for e in events(delivered)] == [{"marker": "at the sub-path"}]
+    assert left["successful"] is True and gone["successful"] is True
+    assert live.bayeux.client_count == 0
 
 
 async def test_malformed_body_is_a_400(live: LiveServer) -> None:
@@ -245,7 +257,7 @@ async def test_a_client_id_is_unknown_to_another_user(live: LiveServer) -> None:
     async with Bayeux(live, "agent1") as owner, Bayeux(live, "agent2") as intruder:
         await owner.handshake()
         intruder.client_id = owner.client_id
-        assert_unknown_client((await intruder.subscribe("/v2/me/calls")))
+        assert_unknown_client(await intruder.subscribe("/v2/me/calls"))
         assert_unknown_client(only(await intruder.connect(), "/meta/connect"))
         assert only(await owner.connect(), "/meta/connect")["successful"] is True
 
@@ -277,6 +289,9 @@ async def test_disconnect_ends_the_session(live: LiveServer) -> None:
     [
         ("agent1", "/v2/me/calls", True),
         ("agent1", "/v2/me/*", True),
+        ("agent1", "/v2/me/**", True),
+        ("agent1", "/**", True),
+        ("agent1", "/v2/no-such/*", False),  # a pattern matching no topic of the user is an unknown topic
         ("agent1", "/v2/users", False),
         ("supervisor", "/v2/users", True),
         ("agent1", "/v2/unknown", False),
@@ -481,3 +496,79 @@ async def test_meta_replies_validate_against_the_contract(live: LiveServer) -> N
         await bayeux.send({"channel": "/meta/unsubscribe", "subscription": "/v2/me/calls"})
         await bayeux.send({"channel": "/meta/disconnect"})
         await bayeux.connect()
+
+
+# client habits: wildcards, advice timeout 0 (E85, E86) ---------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", ["/v2/me/*", "/v2/me/**", "/**"])
+async def test_a_pattern_and_a_topic_it_matches_deliver_each_message_once(live: LiveServer, pattern: str) -> None:
+    async with Bayeux(live, "agent1") as bayeux:
+        await bayeux.handshake()
+        assert (await bayeux.subscribe(pattern))["successful"] is True
+        assert (await bayeux.subscribe("/v2/me/calls"))["successful"] is True
+        await bayeux.connect()
+        await publish(live, "agent1", {"marker": "once"})
+        await publish(live, "agent1", {"marker": "by the pattern"}, topic="/v2/me/devices")
+        delivered = events(await bayeux.connect())
+    assert [(e["channel"], e["data"]["marker"]) for e in delivered] == [
+        ("/v2/me/calls", "once"),
+        ("/v2/me/devices", "by the pattern"),
+    ]
+
+
+async def test_a_catch_all_pattern_delivers_users_messages_to_supervisors_only(live: LiveServer) -> None:
+    async with Bayeux(live, "agent1") as agent, Bayeux(live, "supervisor") as supervisor:
+        for bayeux in (agent, supervisor):
+            await bayeux.handshake()
+            assert (await bayeux.subscribe("/**"))["successful"] is True
+            await bayeux.connect()
+        for user in ("agent1", "supervisor"):
+            await publish(live, "supervisor", {"marker": "users"}, for_user=user, topic="/v2/users")
+            await publish(live, "supervisor", {"marker": "after"}, for_user=user)
+        for_agent, for_supervisor = events(await agent.connect()), events(await supervisor.connect())
+    assert [e["channel"] for e in for_agent] == ["/v2/me/calls"]
+    assert [e["channel"] for e in for_supervisor] == ["/v2/users", "/v2/me/calls"]
+
+
+async def test_websocket_pushes_a_message_matched_by_a_pattern_and_its_topic_once(live: LiveServer) -> None:
+    url = live.url.replace("http://", "ws://")
+    async with websockets.connect(url, additional_headers={"Authorization": basic("agent1")}) as ws:
+
+        async def exchange(*messages: dict[str, Any]) -> list[dict[str, Any]]:
+            await ws.send(json.dumps(list(messages)))
+            replies: list[dict[str, Any]] = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE_S))
+            return replies
+
+        [handshake] = await exchange({"channel": "/meta/handshake", "id": "1", "version": "1.0"})
+        client_id = handshake["clientId"]
+        subscription = ["/**", "/v2/me/calls"]
+        [subscribed] = await exchange(
+            {"channel": "/meta/subscribe", "id": "2", "clientId": client_id, "subscription": subscription}
+        )
+        assert subscribed["successful"] is True and subscribed["subscription"] == subscription
+        connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "websocket"}
+        await exchange({**connect, "id": "3"})
+        await ws.send(json.dumps([{**connect, "id": "4"}]))
+        await publish(live, "agent1", {"marker": "once"})
+        await publish(live, "agent1", {"marker": "last"})
+        pushed: list[dict[str, Any]] = []
+        # One user's messages keep their order: a second copy of the first would come before the last.
+        while not any(m["data"] == {"marker": "last"} for m in pushed):
+            pushed += events(json.loads(await asyncio.wait_for(ws.recv(), DEADLINE_S)))
+    assert [m["data"]["marker"] for m in pushed] == ["once", "last"]
+
+
+async def test_a_later_connect_advising_timeout_0_is_answered_at_once(live: LiveServer, record_property: Any) -> None:
+    loop = asyncio.get_running_loop()
+    async with Bayeux(live, "agent1") as bayeux:
+        await bayeux.handshake()
+        await bayeux.connect()  # the first: answered at once anyway
+        started = loop.time()
+        replies = await bayeux.send(
+            {"channel": "/meta/connect", "connectionType": "long-polling", "advice": {"timeout": 0}}
+        )
+        answered_s = loop.time() - started
+    record_property("timeout_0_connect_s", round(answered_s, 3))
+    assert only(replies, "/meta/connect")["successful"] is True
+    assert answered_s < 0.25 * TIMEOUT_MS / 1000  # an idle connect without that advice is held TIMEOUT_MS

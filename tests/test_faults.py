@@ -505,6 +505,35 @@ async def sees_disconnect_keeps_client(server: Server) -> bool:
     return gone["successful"] is True and after["successful"] is True
 
 
+@probe("bayeux-subpaths-404")
+async def sees_bayeux_subpaths_404(server: Server) -> bool:
+    handshake = {"channel": "/meta/handshake", "id": "1", "version": "1.0"}
+    response = await server.client.post(NOTIFICATIONS + "/handshake", json=[handshake], auth=CREDENTIALS["agent1"])
+    return response.status_code == 404
+
+
+@probe("wildcard-subscriptions-refused")
+async def sees_wildcard_subscriptions_refused(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    subscribe = {"channel": "/meta/subscribe", "clientId": client_id, "subscription": "/v2/me/*", "id": "2"}
+    (reply,) = await server.bayeux("agent1", subscribe)
+    return reply["successful"] is False and reply["subscription"] == "/v2/me/*"
+
+
+@probe("connect-timeout-zero-held")
+async def sees_connect_timeout_zero_held(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"}
+    await server.bayeux("agent1", {**connect, "id": "2"})  # the first connect is answered at once
+    second = asyncio.create_task(server.bayeux("agent1", {**connect, "id": "3", "advice": {"timeout": 0}}))
+    # As for connect-never-held: "held" is "not answered yet" after a short bound.
+    done, _ = await asyncio.wait({second}, timeout=0.3)
+    if not done:
+        await server.bayeux("agent1", {"channel": "/meta/disconnect", "clientId": client_id, "id": "4"})
+    await second
+    return not done
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.selftest import CI_SUBSET, MATRIX_HTML, MATRIX_JSON, caught_by, render_html
+from conformance.selftest import CI_SUBSET, MATRIX_HTML, MATRIX_JSON, caught_by, judge, render_html, warned_on
 from reference_impl.faults import CATEGORIES, REGISTRY
 
 RUN_TIMEOUT_S = 900
@@ -66,6 +66,28 @@ def test_caught_by_reads_markers_violations_and_findings() -> None:
         ]
     }
     assert caught_by(results) == (["GWS-GEN-001", "GWS-GEN-002", "GWS-GEN-004"], ["a"])
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("bayeux-subpaths-404", "GWS-COMETD-015"),
+        ("wildcard-subscriptions-refused", "GWS-COMETD-016"),
+        ("connect-timeout-zero-held", "GWS-COMETD-017"),
+    ],
+)
+def test_a_client_habit_fault_is_killed_by_the_warning_of_its_should_rule(tmp_path: Path, name: str, rule: str) -> None:
+    own = {"nodeid": "own", "outcome": "warning", "requirements": [rule], "violated": [rule], "findings": []}
+    # GWS-COMETD-013 is a SHOULD too, but not this fault's: its warning proves nothing about it.
+    other = {"nodeid": "other", "outcome": "warning", "requirements": [], "violated": ["GWS-COMETD-013"],
+             "findings": []}
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"tests": [own, other]}), encoding="utf-8")
+    row = judge(REGISTRY[name], 0, results, 1.0)
+    assert (row.killed, row.on_rule, row.warned_tests, row.caught_by) == (True, True, ["own"], [rule])
+    results.write_text(json.dumps({"tests": [other]}), encoding="utf-8")
+    assert not judge(REGISTRY[name], 0, results, 1.0).killed
+    assert warned_on({"tests": [own, other]}, {rule}) == ([rule], ["own"])
 
 
 def test_a_surviving_fault_is_marked_in_the_page() -> None:

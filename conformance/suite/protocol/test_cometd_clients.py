@@ -1,0 +1,264 @@
+"""Bayeux requests shaped the way real CometD clients send them (E84-E86), spoken by hand like test_cometd.py.
+
+- Sub-path URLs (GWS-COMETD-015): the official JavaScript client (``appendMessageTypeToURL``, on by default)
+  and the Java client post each meta message to the endpoint URL with the channel's last segment appended.
+- Wildcard subscriptions (GWS-COMETD-016): a client that wants "everything for me" subscribes to ``/v2/me/*``
+  or ``/**`` and still expects each message once.
+- ``advice.timeout: 0`` (GWS-COMETD-017): the CometD clients advise it on their first connect and wait for
+  its reply before they report the session open.
+
+The sub-path and timeout-0 tests ask nothing GWS defines (a subscription to a channel any Bayeux server
+creates on demand, any successful reply): they pass against any correct CometD server. The wildcard test
+needs GWS: the agent role, its /v2/me topics and a REST operation that causes a message on one of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.api import Device
+from conformance.bayeux import HOLD_MS, HOLD_TOLERANCE, Bayeux, Message
+from conformance.client import GwsClient
+from conformance.config import Settings
+from conformance.outcomes import not_applicable
+from conformance.suite.scenarios.lifecycle import best_effort
+from conformance.suite.scenarios.support import Me, require, should
+
+DEVICES, USERS = "/v2/me/devices", "/v2/users"
+# A channel every Bayeux server lets a client subscribe to (a GWS server defines it for every user).
+ANY_SERVER_TOPIC = "/v2/me"
+SUB_PATH_HABIT = (
+    "the CometD JavaScript client (appendMessageTypeToURL, its default) and the Java client post every meta "
+    "message to the endpoint URL with the channel's last segment appended (E84)"
+)
+# The same bound test_cometd.py's hold test uses: a connect answered sooner than this was not held.
+AT_ONCE_S = HOLD_TOLERANCE * HOLD_MS / 1000
+PATTERNS = ("/v2/me/*", "/v2/me/**", "/**")
+
+
+@pytest.fixture
+def bayeux(gws_settings: Settings) -> Iterator[Callable[[str | None], Bayeux]]:
+    """``bayeux(role)``: a new, not yet handshaken session of that role; disconnected at the end."""
+    sessions: list[Bayeux] = []
+
+    def open_session(role: str | None) -> Bayeux:
+        session = Bayeux(gws_settings, role)
+        sessions.append(session)
+        return session
+
+    yield open_session
+    for session in sessions:
+        if session.client_id is not None:
+            try:
+                session.send("/meta/disconnect")
+            except httpx.HTTPError:
+                pass
+        session.close()
+
+
+# -- sub-path URLs ----------------------------------------------------------------------------------------
+
+
+class SubPathSession(Bayeux):
+    """A session that posts each meta message where the CometD clients do: the endpoint + the last segment."""
+
+    def __init__(self, settings: Settings, role: str | None) -> None:
+        super().__init__(settings, role)
+        self.endpoint = self.url.rstrip("/")
+
+    def sub_path(self, channel: str) -> str:
+        return f"{self.endpoint}/{channel.rsplit('/', 1)[-1]}" if channel.startswith("/meta/") else self.endpoint
+
+    def send(self, channel: str, **fields: Any) -> tuple[httpx.Response, list[Message]]:
+        self.url = self.sub_path(channel)
+        try:
+            return super().send(channel, **fields)
+        finally:
+            self.url = self.endpoint
+
+
+def _step(session: SubPathSession, channel: str, **fields: Any) -> Message | None:
+    """The successful reply to ``channel`` posted at its sub-path; None (and a warning) when there is none."""
+    url = session.sub_path(channel)
+    response, replies = session.send(channel, **fields)
+    found = [m for m in replies if m.get("channel") == channel]
+    reply = found[-1] if found else None
+    answered = response.status_code == 200 and reply is not None and reply.get("successful") is True
+    should(
+        answered,
+        f"a {channel} posted to the endpoint's sub-path {url.rsplit('/', 1)[-1]!r} is not answered as at the endpoint",
+        f"POST {url} got HTTP {response.status_code}: {response.text[:500]}; {SUB_PATH_HABIT}",
+        "GWS-COMETD-015",
+    )
+    return reply if answered else None
+
+
+@pytest.mark.requirement("GWS-COMETD-015")
+def test_a_whole_session_on_the_message_type_sub_paths(gws_settings: Settings) -> None:
+    session = SubPathSession(gws_settings, "agent1")
+    try:
+        handshake = _step(
+            session, "/meta/handshake", version="1.0", minimumVersion="1.0", supportedConnectionTypes=["long-polling"]
+        )
+        if handshake is None:
+            return
+        client_id = handshake.get("clientId")
+        require(
+            isinstance(client_id, str) and bool(client_id),
+            "the handshake reply has no clientId",
+            f"{handshake!r}",
+            "GWS-COMETD-002",
+        )
+        session.client_id = client_id
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("/meta/subscribe", {"subscription": ANY_SERVER_TOPIC}),
+            ("/meta/connect", {"connectionType": "long-polling", "advice": {"timeout": 0}}),
+            ("/meta/unsubscribe", {"subscription": ANY_SERVER_TOPIC}),
+            ("/meta/disconnect", {}),
+        ]
+        for channel, fields in steps:
+            if _step(session, channel, **fields) is None:
+                return
+        session.client_id = None  # disconnected: nothing left to end
+    finally:
+        if session.client_id is not None:  # a step failed: end the session where any server answers
+            try:
+                Bayeux.send(session, "/meta/disconnect")
+            except httpx.HTTPError:
+                pass
+        session.close()
+
+
+# -- advice timeout 0 ---------------------------------------------------------------------------------------
+
+
+def _timed_connect(session: Bayeux) -> tuple[float, Message | None, str]:
+    """A connect advising timeout 0: (seconds to its reply, the reply or None, what went wrong)."""
+    started = time.monotonic()
+    try:
+        response, replies = session.send("/meta/connect", connectionType="long-polling", advice={"timeout": 0})
+    except httpx.TimeoutException:
+        return time.monotonic() - started, None, "no reply before the client gave up"
+    elapsed = time.monotonic() - started
+    found = [m for m in replies if m.get("channel") == "/meta/connect"]
+    return elapsed, found[-1] if found else None, f"HTTP {response.status_code}: {response.text[:500]}"
+
+
+@pytest.mark.requirement("GWS-COMETD-017")
+def test_a_connect_advising_timeout_0_is_answered_at_once(bayeux: Callable[[str | None], Bayeux]) -> None:
+    session = bayeux("agent1")
+    session.handshake()
+    # The first connect (what the CometD clients wait for before they report the session open), then one
+    # a server would otherwise hold: nothing is subscribed, so nothing can end its hold early.
+    for which in ("first", "second"):
+        elapsed, reply, problem = _timed_connect(session)
+        require(
+            reply is not None and reply.get("successful") is True,
+            f"the {which} /meta/connect advising timeout 0 is not answered successful",
+            f"{reply!r}" if reply is not None else problem,
+            "GWS-COMETD-004",
+        )
+        should(
+            elapsed < AT_ONCE_S,
+            f"the {which} /meta/connect advising timeout 0 is held",
+            f"answered after {elapsed * 1000:.0f} ms (at once is under {AT_ONCE_S * 1000:.0f} ms); the CometD clients "
+            "advise timeout 0 on their first connect and report the session open only when it is answered (E86)",
+            "GWS-COMETD-017",
+        )
+
+
+# -- wildcard subscriptions ---------------------------------------------------------------------------------
+
+
+def _events(session: Bayeux, hold_ms: int) -> list[Message]:
+    _, replies = session.send("/meta/connect", connectionType="long-polling", advice={"timeout": hold_ms})
+    return [m for m in replies if not str(m.get("channel", "")).startswith("/meta/")]
+
+
+def _received(session: Bayeux, topic: str, settings: Settings) -> list[Message]:
+    """Every message up to the first on ``topic`` and then until a quiet window passes with nothing more.
+
+    The window is what the scenarios' Inbox.assert_quiet waits for a duplicate: one client's messages come in
+    order, so what comes later than that is a stray, judged like one.
+    """
+    received: list[Message] = []
+    deadline = time.monotonic() + settings.notification_timeout_s
+    while time.monotonic() < deadline and not any(m.get("channel") == topic for m in received):
+        received += _events(session, HOLD_MS)
+    while time.monotonic() < deadline:
+        late = _events(session, max(1, round(settings.quiet_window_s * 1000)))
+        if not late:
+            break
+        received += late
+    return received
+
+
+def _on(topic: str, messages: list[Message]) -> list[Any]:
+    return [m.get("data") for m in messages if m.get("channel") == topic]
+
+
+@pytest.mark.feature("api-voice")
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.requirement("GWS-COMETD-016")
+def test_a_wildcard_subscription_delivers_each_message_once(
+    pattern: str,
+    bayeux: Callable[[str | None], Bayeux],
+    gws_exclusive: Callable[..., None],
+    gws_agent1: GwsClient,
+    gws_settings: Settings,
+) -> None:
+    gws_exclusive("agent1")  # its device changes: no scenario may be listening meanwhile
+    me = Me.read(gws_agent1)
+    if not me.device_ids:
+        not_applicable("agent1 has no device: the test changes a device's Do Not Disturb to cause a message")
+    device = Device(gws_agent1, me.device_ids[0])
+    # Three sessions of agent1: the pattern alone, the pattern and the plain topic it matches, the plain topic
+    # alone. The last one says how many messages the change causes; each other must get exactly those.
+    wild, both, plain = bayeux("agent1"), bayeux("agent1"), bayeux("agent1")
+    for session in (wild, both, plain):
+        session.handshake()
+    for session in (wild, both):
+        granted = session.meta("/meta/subscribe", subscription=pattern)
+        should(
+            granted.get("successful") is True,
+            f"the wildcard subscription {pattern} is refused",
+            f"{granted!r}; a client that wants every message of its user subscribes with a pattern, which matches "
+            "topics the agent may receive (E85)",
+            "GWS-COMETD-016",
+        )
+        if granted.get("successful") is not True:
+            return
+    both.subscribe(DEVICES, "GWS-COMETD-007")
+    plain.subscribe(DEVICES, "GWS-COMETD-007")
+    for session in (wild, both, plain):
+        session.connect(advice={"timeout": 0})
+    try:
+        device.dnd_on()
+        expected = _on(DEVICES, _received(plain, DEVICES, gws_settings))
+        require(
+            bool(expected),
+            f"no {DEVICES} message after DoNotDisturbOn",
+            f"a session subscribed to {DEVICES} received nothing on it within {gws_settings.notification_timeout_s} s",
+            "GWS-AGST-011",
+        )
+        for session, how in ((wild, f"{pattern} alone"), (both, f"{pattern} and {DEVICES}")):
+            received = _received(session, DEVICES, gws_settings)
+            got = _on(DEVICES, received)
+            should(
+                got == expected,
+                f"a client subscribed to {how} gets no {DEVICES} message" if not got
+                else f"a client subscribed to {how} does not get each {DEVICES} message once",
+                f"got {len(got)} {DEVICES} message(s) where a client subscribed to {DEVICES} got {len(expected)}: "
+                f"{got!r}",
+                "GWS-COMETD-016",
+            )
+            leaked = _on(USERS, received)
+            require(not leaked, f"an agent's wildcard subscription {pattern} delivers {USERS} messages",
+                    f"received {leaked!r}", "GWS-NOTIF-006")
+    finally:
+        best_effort(device.dnd_off)
