@@ -25,6 +25,7 @@ from conformance.failures import Level
 __all__ = [
     "CALLS",
     "INTERACTIONS",
+    "RULES",
     "Breach",
     "calls_without_capabilities",
     "capabilities_breach",
@@ -37,6 +38,7 @@ INTERACTIONS = "/v2/me/interactions"
 CALL_CAPABILITIES = "GWS-CALL-032"
 INTERACTION_CAPABILITIES = "GWS-IXN-024"
 MESSAGE_TYPE = "GWS-NOTIF-009"
+RULES = frozenset({CALL_CAPABILITIES, INTERACTION_CAPABILITIES, MESSAGE_TYPE})
 
 ITERATES = "a client that iterates capabilities crashes"
 DISPATCHES = "a client that dispatches on data.messageType throws or drops it"

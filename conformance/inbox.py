@@ -246,8 +246,11 @@ def _judge_schema(record: NotificationRecord) -> None:
 
 
 def _ids_for(topic: str, data: dict[str, Any] | None) -> tuple[str, ...]:
-    """The running test's requirements about the kinds of message ``topic`` carries (else all of them)."""
-    mine = findings.requirement_ids()
+    """The running test's requirements about the kinds of message ``topic`` carries (else all of them).
+
+    The client-habit rules are left out: only their own check names them (``_judge``), so a late or
+    malformed message never reads as a missing capabilities array or messageType."""
+    mine = tuple(i for i in findings.requirement_ids() if i not in habits.RULES)
     entry = contract.topics().get(topic, {})
     kinds = set(entry.get("kinds", {}))
     if data is not None and (kind := classify(topic, data)) is not None:
