@@ -3,6 +3,8 @@
 A fault (reference_impl/faults.py) is *killed* when the run against the server committing it fails
 with at least one failed test, and *caught on its rule* when one of those tests names (by its
 requirement markers, its violation or a fuzz finding) a requirement the fault breaks. A fault that
+breaks a SHOULD is killed by the warning the suite owes it: a test whose warning names that SHOULD
+(a SHOULD broken never fails a run, so exit 1 cannot be asked of it). A fault that
 survives is a gap in the suite: close it with the missing test, never by weakening the fault.
 
 Each fault gets its own run of ``gws-conformance run`` (the same function, in this process, with the
@@ -28,9 +30,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
-__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
+__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults", "warned_on"]
 
 # A fast, representative subset for CI: every category, each fault judged in under ~10 s by its rules' tests.
 CI_SUBSET = (
@@ -57,6 +60,7 @@ class FaultResult:
     caught_by: list[str]  # requirement IDs of the failed tests
     on_rule: bool  # caught_by names one of the fault's own requirements
     failed_tests: list[str] = field(default_factory=list)
+    warned_tests: list[str] = field(default_factory=list)  # warnings naming a SHOULD the fault breaks
     selection: str = ""  # "rule" (--requirement) or "areas AREA,..." (--area): the run that judged it
     report: str = ""  # that run's report directory, relative to the matrix
     seconds: float = 0.0
@@ -109,6 +113,25 @@ def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     return sorted(ids), nodes
 
 
+def warned_on(results: dict[str, Any], rules: set[str]) -> tuple[list[str], list[str]]:
+    """The requirement IDs of ``rules`` that tests warned about, and those tests' node ids."""
+    ids: set[str] = set()
+    nodes = []
+    for test in results.get("tests", []):
+        if test.get("outcome") != "warning":
+            continue
+        named = {*test.get("violated", []), *(i for f in test.get("findings", []) for i in f.get("requirement_ids", []))}
+        if named & rules:
+            nodes.append(test["nodeid"])
+            ids.update(named & rules)
+    return sorted(ids), nodes
+
+
+def _should_rules(fault: Fault) -> set[str]:
+    levels = {r["id"]: r["level"] for r in contract.requirements()}
+    return {rid for rid in fault.requirements if levels.get(rid) == "SHOULD"}
+
+
 def _run_one(
     fault: Fault, arguments: argparse.Namespace, run: Any, parse_run: Any, directory: Path, selection: list[str]
 ) -> tuple[int, Path]:
@@ -120,15 +143,18 @@ def _run_one(
 def judge(fault: Fault, exit_code: int, results_file: Path, seconds: float, selection: str = "rule") -> FaultResult:
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
     ids, nodes = caught_by(results)
+    warned_ids, warned = warned_on(results, _should_rules(fault)) if exit_code in (0, 1) else ([], [])
+    ids = sorted({*ids, *warned_ids})
     return FaultResult(
         fault=fault.name,
         category=fault.category,
         requirements=list(fault.requirements),
         exit_code=exit_code,
-        killed=exit_code == 1 and bool(nodes),
+        killed=(exit_code == 1 and bool(nodes)) or bool(warned),
         caught_by=ids,
         on_rule=bool(set(ids) & set(fault.requirements)),
         failed_tests=nodes,
+        warned_tests=warned,
         selection=selection,
         report=results_file.parent.name,
         seconds=round(seconds, 1),
@@ -153,7 +179,8 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
         code, directory = _run_one(fault, arguments, run, parse_run, out / fault.name, rules)
         _stop_if_interrupted(code)
         selection = "rule"
-        if code in (0, 2):  # survived, or no test proves its rules
+        # Survived (no warning on its SHOULD either), or no test proves its rules.
+        if code in (0, 2) and not judge(fault, code, directory / "results.json", 0.0).killed:
             areas = areas_of(fault)
             print(f"gws-conformance selftest: {fault.name} not killed by the tests of its rules; "
                   f"now areas {', '.join(areas)}", flush=True)
@@ -215,11 +242,12 @@ def render_html(document: dict[str, Any]) -> str:
         own = set(row["requirements"])
         ids = " ".join(f'<code class="{"own" if i in own else ""}">{e(i)}</code>' for i in row["caught_by"]) or "—"
         kind = "killed" if row["killed"] and row["on_rule"] else "off" if row["killed"] else "survived"
+        warned = f' + {len(row["warned_tests"])} warned' if row.get("warned_tests") else ""
         lines.append(
             f'<tr class="{kind}"><td><a href="{e(row["report"])}/report.html">{e(row["fault"])}</a></td>'
             f'<td>{e(row["category"])}</td><td class="v">{e(row["verdict"])}</td>'
             f'<td>{" ".join(f"<code>{e(i)}</code>" for i in row["requirements"])}</td><td>{ids}</td>'
-            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}</td><td>{row["seconds"]:.1f}</td></tr>'
+            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}{warned}</td><td>{row["seconds"]:.1f}</td></tr>'
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
