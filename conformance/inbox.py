@@ -12,7 +12,10 @@ that user receives must be claimed by an expectation:
 ``expect`` takes the first unclaimed matching message after the last one claimed on the same topic,
 so the messages of one topic must come in the order the scenario expects them; a message it skips
 stays unclaimed and fails ``assert_quiet``. A claimed message that breaks its schema fails the step
-(MUST, GWS-GEN-007 and the scenario's requirements about that kind of message). Only one window is
+(MUST, GWS-GEN-007 and the scenario's requirements about that kind of message). Before its schema, every
+claimed or allowed message is held to the habits real clients rely on (conformance.habits): a call or
+interaction without a capabilities array fails the step under its own requirement (GWS-CALL-032,
+GWS-IXN-024), a message without messageType is a warning (GWS-NOTIF-009). Only one window is
 spent per ``assert_quiet`` call, whatever the number of topics. Messages the contract leaves to the
 server (it may send them or not) are let through by ``allow``, never by waiting to see.
 
@@ -34,7 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import contract, findings
+from conformance import contract, findings, habits
 from conformance.cometd import ExpectationFailed, NotificationListener, NotificationRecord, QuietnessBroken
 from conformance.config import Settings
 from conformance.failures import Level, Violation
@@ -169,7 +172,7 @@ class Inbox:
             ) from None
         self._claimed.append(record)
         self._cursor[topic] = record.index + 1
-        _judge_schema(record)
+        _judge(record)
         return record
 
     def expect_sequence(self, topic: str, steps: Sequence[tuple[str, Predicate]]) -> list[NotificationRecord]:
@@ -198,7 +201,7 @@ class Inbox:
                     check="notification_quiet",
                 ) from None
         for record in self._allowed():
-            _judge_schema(record)
+            _judge(record)
 
     def claimed(self, topic: str | None = None) -> list[NotificationRecord]:
         return [r for r in self._claimed if topic is None or r.topic == topic]
@@ -209,6 +212,24 @@ def _holds(predicate: Predicate, data: dict[str, Any]) -> bool:
         return bool(predicate(data))
     except (KeyError, TypeError, IndexError, AttributeError, ValueError):
         return False
+
+
+def _judge(record: NotificationRecord) -> None:
+    # The habits first: a Released call without capabilities is valid against call.json, and an interaction
+    # without them breaks its kind's schema too; either way the failure names the rule clients depend on.
+    for breach in habits.notification_breaches(record.topic, record.data):
+        violation = Violation(
+            title=f"{record.user}: {breach.title}",
+            message=breach.detail,
+            requirement_ids=(breach.requirement,),
+            level=breach.level,
+            evidence=[NotificationEvidence(record)],
+            check="client_habit",
+        )
+        if breach.level is Level.MUST:
+            raise violation
+        findings.warn(violation)
+    _judge_schema(record)
 
 
 def _judge_schema(record: NotificationRecord) -> None:
@@ -225,8 +246,11 @@ def _judge_schema(record: NotificationRecord) -> None:
 
 
 def _ids_for(topic: str, data: dict[str, Any] | None) -> tuple[str, ...]:
-    """The running test's requirements about the kinds of message ``topic`` carries (else all of them)."""
-    mine = findings.requirement_ids()
+    """The running test's requirements about the kinds of message ``topic`` carries (else all of them).
+
+    The client-habit rules are left out: only their own check names them (``_judge``), so a late or
+    malformed message never reads as a missing capabilities array or messageType."""
+    mine = tuple(i for i in findings.requirement_ids() if i not in habits.RULES)
     entry = contract.topics().get(topic, {})
     kinds = set(entry.get("kinds", {}))
     if data is not None and (kind := classify(topic, data)) is not None:

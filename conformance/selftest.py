@@ -33,7 +33,15 @@ from typing import Any
 from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
-__all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "client_habit_faults", "run_selftest", "select_faults", "warned_on"]
+__all__ = [
+    "CI_SUBSET",
+    "FaultResult",
+    "add_selftest_arguments",
+    "client_habit_faults",
+    "run_selftest",
+    "select_faults",
+    "warned_on",
+]
 
 # A fast, representative subset for CI: every category, each fault judged in under ~10 s by its rules' tests.
 CI_SUBSET = (
@@ -129,7 +137,8 @@ def warned_on(results: dict[str, Any], rules: set[str]) -> tuple[list[str], list
     for test in results.get("tests", []):
         if test.get("outcome") != "warning":
             continue
-        named = {*test.get("violated", []), *(i for f in test.get("findings", []) for i in f.get("requirement_ids", []))}
+        findings = test.get("findings", [])
+        named = {*test.get("violated", []), *(i for f in findings for i in f.get("requirement_ids", []))}
         if named & rules:
             nodes.append(test["nodeid"])
             ids.update(named & rules)
@@ -256,7 +265,8 @@ def render_html(document: dict[str, Any]) -> str:
             f'<tr class="{kind}"><td><a href="{e(row["report"])}/report.html">{e(row["fault"])}</a></td>'
             f'<td>{e(row["category"])}</td><td class="v">{e(row["verdict"])}</td>'
             f'<td>{" ".join(f"<code>{e(i)}</code>" for i in row["requirements"])}</td><td>{ids}</td>'
-            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}{warned}</td><td>{row["seconds"]:.1f}</td></tr>'
+            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}{warned}</td>'
+            f'<td>{row["seconds"]:.1f}</td></tr>'
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

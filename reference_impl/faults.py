@@ -359,7 +359,10 @@ def _topic_hook(rewrite: Callable[[Deliver, str, str, Body], None]) -> PublishHo
 
 
 CALLS = "/v2/me/calls"
+INTERACTIONS = "/v2/me/interactions"
 USERS_TOPIC = "/v2/users"
+# E74: the topics whose message type GWS-NOTIF-002 leaves to the server (only GWS-NOTIF-009 asks for it).
+UNTYPED_TOPICS = frozenset({"/v2/me/channels", "/v2/me", USERS_TOPIC})
 
 
 # == response shape ====================================================================================
@@ -751,6 +754,62 @@ def _without_message_type(deliver: Deliver, user_id: str, topic: str, data: Body
 )
 def _notification_schema_invalid(_: float | None) -> Hooks:
     return Hooks(publish=_topic_hook(_without_message_type))
+
+
+def _released_without_capabilities(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    call = data.get("call")
+    if topic == CALLS and isinstance(call, dict) and call.get("state") == "Released":
+        call.pop("capabilities", None)
+    deliver(user_id, topic, data)
+
+
+@_fault(
+    "released-call-without-capabilities",
+    NOTIFICATIONS,
+    ["GWS-CALL-032"],
+    "Call messages in state Released carry no capabilities member (the reference sends []); every other call "
+    "message and every REST read is unchanged. Caught by every voice scenario that hears a call Released: the "
+    "inbox holds every call message to its capabilities array (conformance.habits).",
+)
+def _released_call_without_capabilities(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_released_without_capabilities))
+
+
+def _revoked_without_capabilities(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    if topic == INTERACTIONS and data.get("state") == "Revoked":
+        data.pop("capabilities", None)
+    deliver(user_id, topic, data)
+
+
+@_fault(
+    "revoked-interaction-without-capabilities",
+    NOTIFICATIONS,
+    ["GWS-IXN-024"],
+    "Interaction messages in state Revoked carry no capabilities member (the reference sends []). Caught by the "
+    "e-mail and chat scenarios that see an invitation revoked: the inbox holds every interaction message to its "
+    "capabilities array before its schema (conformance.habits).",
+)
+def _revoked_interaction_without_capabilities(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_revoked_without_capabilities))
+
+
+def _untyped_where_tolerated(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    if topic in UNTYPED_TOPICS:
+        data.pop("messageType", None)
+    deliver(user_id, topic, data)
+
+
+@_fault(
+    "message-without-message-type",
+    NOTIFICATIONS,
+    ["GWS-NOTIF-009"],
+    "Messages on /v2/me/channels, /v2/me and /v2/users carry no messageType, the topics where GWS-NOTIF-002 "
+    "lets a server leave it out (E74), so only the SHOULD can tell (notification-schema-invalid drops it where "
+    "the MUST demands it). Caught by the inbox's messageType warning on every message it judges, in the "
+    "agent-state and password scenarios.",
+)
+def _message_without_message_type(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_untyped_where_tolerated))
 
 
 def _later(delay_s: float) -> PublishHook:

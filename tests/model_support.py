@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from conformance.habits import notification_breaches
 from conformance.notifications import validate_notification
 from reference_impl.model import InvalidOperation, Machine, Notification
 
@@ -71,6 +72,7 @@ def assert_notifications_valid(
         assert isinstance(user_id, str) and user_id
         key = (user_id, str(data.get("id")))
         problems = validate_notification(topic, data, previous_state=seen.get(key))
+        problems += [breach.line() for breach in notification_breaches(topic, data)]
         assert not problems, f"{topic} message fails its schema: {problems}\n{data}"
         if topic == "/v2/me/interactions":
             seen[key] = data["state"]

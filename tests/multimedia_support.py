@@ -9,6 +9,7 @@ from typing import Any
 
 from reference_support import Api
 
+from conformance.habits import notification_breaches
 from conformance.notifications import validate_notification
 from reference_impl.events import Subscription
 from reference_impl.handlers.multimedia import multimedia
@@ -97,6 +98,7 @@ class Agent:
         for message_topic, data in self.inbox.drain():
             previous = self.seen.get(str(data.get("id"))) if message_topic == INTERACTIONS else None
             problems = validate_notification(message_topic, data, previous_state=previous)
+            problems += [breach.line() for breach in notification_breaches(message_topic, data)]
             assert not problems, f"{self.name} got a message breaking its contract: {problems}\n{data}"
             if message_topic == INTERACTIONS:
                 self.seen[data["id"]] = data["state"]

@@ -13,6 +13,7 @@ import httpx
 from openapi_helpers import assert_matches_contract
 from starlette.applications import Starlette
 
+from conformance.habits import notification_breaches
 from conformance.notifications import validate_notification
 from reference_impl.app import create_app
 from reference_impl.events import EventBus, Subscription
@@ -120,10 +121,11 @@ def snapshot(store: Store) -> str:
 
 
 def drained(subscription: Subscription) -> dict[str, list[dict[str, Any]]]:
-    """Every queued message by topic, each checked against spec/topics.yaml and spec/notifications/."""
+    """Every queued message by topic, each checked against spec/topics.yaml, spec/notifications/ and
+    the client habits (conformance.habits: capabilities arrays, messageType)."""
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for topic, data in subscription.drain():
-        errors = validate_notification(topic, data)
+        errors = validate_notification(topic, data) + [b.line() for b in notification_breaches(topic, data)]
         assert not errors, f"{topic} message breaks its contract: {errors}\n{data}"
         by_topic.setdefault(topic, []).append(data)
     return by_topic

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
+
+from conformance import contract
 
 BASE = "http://gws.example.test:8080/api/v2"
 
@@ -155,3 +161,34 @@ def timeline_for(seq: int = 7) -> list[dict[str, Any]]:
             "error": None,
         },
     ]
+
+
+# The ``clients`` entries a catalogue may carry (spec/requirements.yaml), made up for the report tests: a
+# MUST, a SHOULD and a requirement outside a run's selection. The lead's catalogue holds the real ones.
+CLIENTS: dict[str, list[dict[str, str]]] = {
+    "GWS-GEN-001": [
+        {"repo": "example/gws-csharp", "path": "src/GwsClient.cs", "where": "function ReadStatus",
+         "habit": "reads statusCode from every reply <and throws without it>"},
+    ],
+    "GWS-GEN-003": [
+        {"repo": "example/gws-js", "path": "lib/client.js", "where": "line 42",
+         "habit": "treats an HTTP 200 as success without reading statusCode"},
+        {"repo": "example/gws-java", "path": "src/main/java/Gws.java", "where": "method send",
+         "habit": "maps HTTP 4xx to exceptions"},
+    ],
+    "GWS-COMETD-001": [
+        {"repo": "example/cometd-client", "path": "cometd.js", "where": "function handshake",
+         "habit": "posts the handshake to the notifications path"},
+    ],
+}
+
+
+@contextlib.contextmanager
+def catalogue_with_clients(clients: dict[str, list[dict[str, str]]] | None = None) -> Iterator[None]:
+    """spec/requirements.yaml as the report reads it, with exactly these ``clients`` (default: CLIENTS)."""
+    chosen = CLIENTS if clients is None else clients
+    bare = [{key: value for key, value in r.items() if key != "clients"} for r in contract.requirements()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(contract, "requirements", lambda: [{**r, "clients": chosen[r["id"]]} if r["id"] in chosen else r
+                                                         for r in bare])
+        yield

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from reference_support import BASE_URL, CREDENTIALS, DEVICE_ID, USER_ID
 
-from conformance import contract
+from conformance import contract, habits
 from conformance.notifications import validate_notification
 from reference_impl import cli
 from reference_impl.app import create_app
@@ -364,6 +364,41 @@ async def sees_notification_schema_invalid(server: Server) -> bool:
     inbox = server.listen("agent1")
     await ringing_call(server)
     return any(validate_notification(topic, data) for topic, data in inbox.take_all())
+
+
+@probe("released-call-without-capabilities")
+async def sees_released_call_without_capabilities(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    mine, _ = await ringing_call(server)
+    assert (await server.post("agent1", f"/me/calls/{mine}", {"operationName": "Hangup"}))["statusCode"] == 0
+    calls = [m["call"] for m in inbox.take("/v2/me/calls")]
+    assert [c["state"] for c in calls][-1] == "Released" and "capabilities" in calls[0]  # only Released is touched
+    return any(habits.capabilities_breach("/v2/me/calls", {"call": call}) for call in calls)
+
+
+@probe("revoked-interaction-without-capabilities")
+async def sees_revoked_interaction_without_capabilities(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    email = await server.stimulate("/emails", {**EMAIL, "agentId": USER_ID["agent1"]})
+    await server.stimulate(f"/interactions/{email['interactionId']}/revoke", {"agentId": USER_ID["agent1"]})
+    messages = inbox.take("/v2/me/interactions")
+    assert [m["state"] for m in messages] == ["Invited", "Revoked"], messages
+    return any(habits.capabilities_breach("/v2/me/interactions", m) for m in messages)
+
+
+@probe("message-without-message-type")
+async def sees_message_without_message_type(server: Server) -> bool:
+    inbox = server.listen("agent1")
+    assert (await server.post("agent1", "/me", {"operationName": "Ready"}))["statusCode"] == 0
+    await ringing_call(server)
+    body = {"operationName": "ChangePassword", "oldPassword": b64("agent1-secret"), "newPassword": b64("n3w-secret")}
+    assert (await server.post("agent1", "/me", body))["statusCode"] == 0
+    messages = inbox.take_all()
+    assert {"/v2/me/channels", "/v2/me", "/v2/me/calls"} <= {topic for topic, _ in messages}
+    # Where GWS-NOTIF-002 demands a type, it stays: only the SHOULD tells this server from a clean one.
+    assert not any(validate_notification(topic, data) for topic, data in messages)
+    return any(habits.message_type_breach(topic, data) for topic, data in messages)
 
 
 @probe("notification-late")

@@ -215,7 +215,9 @@ async def test_change_own_password(api: Api) -> None:
             "newPassword": b64("s3cret"),
         },
     )
-    assert drained(listener)["/v2/me"] == [{"notificationType": "PasswordChangeSuccessful"}]
+    assert drained(listener)["/v2/me"] == [
+        {"messageType": "PasswordChangeMessage", "notificationType": "PasswordChangeSuccessful"}
+    ]
     response = await api.call("agent1", "GET", "/me")
     assert response.status_code == 401
     assert (await api.ok(None, "GET", "/me", auth=("agent1", "s3cret")))["user"]["userName"] == "agent1"  # type: ignore[arg-type]
@@ -235,7 +237,9 @@ async def test_change_own_password_failures_arrive_on_v2_me(api: Api, old: str, 
         json_body={"operationName": "ChangePassword", "oldPassword": b64(old), "newPassword": b64(new)},
     )
     [message] = drained(listener)["/v2/me"]
-    assert (message["notificationType"], message["errorCode"]) == ("PasswordChangeError", error_code)
+    assert (message["messageType"], message["notificationType"], message["errorCode"]) == (
+        "PasswordChangeMessage", "PasswordChangeError", error_code
+    )
     assert api.store.users[USER_ID["agent1"]].password == "agent1-secret"
 
 
@@ -261,6 +265,7 @@ async def test_supervisor_changes_a_users_password_and_supervisors_and_admins_he
         json_body={"operationName": "ChangePassword", "oldPassword": b64("agent2-secret"), "newPassword": b64("other")},
     )
     expected = {
+        "messageType": "PasswordChangeMessage",
         "notificationType": "PasswordChangeSuccessful",
         "userId": USER_ID["agent2"],
         "userUri": f"{ABS}/users/{USER_ID['agent2']}",

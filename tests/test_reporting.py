@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from reporting_samples import exchange, failure, make_test, results, timeline_for
+from reporting_samples import CLIENTS, catalogue_with_clients, exchange, failure, make_test, results, timeline_for
 
 from conformance.reporting import write_reports
 from conformance.reporting.baseline import Baseline, BaselineError, ResultsFileError, diff_results, load_results
@@ -212,6 +212,75 @@ def test_the_markdown_summary_fits_a_pull_request_comment() -> None:
     assert "| GWS-GEN-001 | `scenarios/s.py::test_ready` | Reply has no statusCode |" in text
     assert "```sh\ncurl -sS -i -X GET" in text
     assert len(text.splitlines()) < 60
+
+
+# -- what breaks real clients ---------------------------------------------------------------------------------
+
+
+def _clients_report():  # type: ignore[no-untyped-def]
+    """GEN-001 (MUST) failed, GEN-003 (SHOULD) warned, COMETD-001 outside the selection (areas GEN)."""
+    data = results(
+        [
+            failure("scenarios/s.py::test_status", ["GWS-GEN-001"]),
+            failure("scenarios/s.py::test_http", ["GWS-GEN-003"], level="SHOULD", title="HTTP 200 for statusCode 2"),
+            make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"]),
+        ],
+        areas=["GEN"],
+    )
+    with catalogue_with_clients():
+        return build_report(data)
+
+
+def test_the_model_lists_every_requirement_with_clients_broken_first() -> None:
+    report = _clients_report()
+    assert [(r.id, r.outcome) for r in report.client_requirements] == [
+        ("GWS-GEN-001", "failed"),
+        ("GWS-GEN-003", "warning"),
+        ("GWS-COMETD-001", "untested"),  # not selected: still listed, without a verdict
+    ]
+    gen3 = report.client_requirements[1]
+    assert gen3.level == "SHOULD" and gen3.failing == ["scenarios/s.py::test_http"]
+    assert [(c.repo, c.path, c.where, c.habit) for c in gen3.clients] == [
+        (c["repo"], c["path"], c["where"], c["habit"]) for c in CLIENTS["GWS-GEN-003"]
+    ]
+    assert all(not r.clients for r in report.requirements if r.id not in CLIENTS)
+
+
+def test_without_clients_in_the_catalogue_the_section_says_so() -> None:
+    with catalogue_with_clients({}):
+        report = build_report(results([make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"])]))
+    assert report.client_requirements == []
+    assert "No requirement of the catalogue names the clients it protects." in render_html(report)
+    assert "What breaks real clients" not in render_markdown(report)
+
+
+def test_the_html_report_shows_what_breaks_real_clients() -> None:
+    report = _clients_report()
+    page = render_html(report)
+    section = page[page.index('<section id="clients"'): page.index('<section id="requirements"')]
+    assert '<a href="#clients">Real clients <b>2</b></a>' in page  # two broken
+    rows = section.split("<tr data-client-outcome=")[1:]
+    assert [row.split('"')[1] for row in rows] == ["failed", "warning", "untested"]
+    failed, warned, untested = rows
+    anchor = report.test("scenarios/s.py::test_status").anchor
+    assert 'href="#r-GWS-GEN-001"' in failed and f'href="#{anchor}"' in failed and "l-MUST" in failed
+    assert "reads statusCode from every reply &lt;and throws without it&gt;" in failed  # escaped
+    assert "<code>example/gws-csharp</code> · <code>src/GwsClient.cs</code> · function ReadStatus" in failed
+    assert 'class="badge o-warning"' in warned and "l-SHOULD" in warned and warned.count("<li>") >= 2
+    assert "maps HTTP 4xx to exceptions" in warned and "line 42" in warned
+    assert 'href="#r-GWS-COMETD-001"' not in untested  # outside the matrix: no dead link
+    assert "Untested" in untested and "posts the handshake to the notifications path" in untested
+
+
+def test_the_markdown_summary_lists_what_breaks_real_clients() -> None:
+    text = render_markdown(_clients_report())
+    assert "#### What breaks real clients (2 of 3 broken)" in text
+    lines = [line for line in text.splitlines() if line.startswith("| **GWS-")]
+    assert [line.split("**")[1] for line in lines] == ["GWS-GEN-001", "GWS-GEN-003", "GWS-COMETD-001"]
+    assert "| MUST | Failed<br>`scenarios/s.py::test_status` |" in lines[0]
+    assert "| SHOULD | Warning<br>`scenarios/s.py::test_http` |" in lines[1]
+    assert "treats an HTTP 200 as success without reading statusCode<br>maps HTTP 4xx to exceptions" in lines[1]
+    assert "`example/gws-java` `src/main/java/Gws.java` (method send)" in lines[1]
 
 
 def test_write_reports_reads_the_journal_and_keeps_the_run_context(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from headless_chromium import Page, chromium_available, open_page
-from reporting_samples import exchange, failure, make_test, results, timeline_for
+from reporting_samples import catalogue_with_clients, exchange, failure, make_test, results, timeline_for
 
 from conformance.reporting import write_reports
 
@@ -69,7 +69,8 @@ def report_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page
         "timeline": timeline_for(7),
     }
     (directory / "journal" / "main.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
-    files = write_reports(directory, context={"server": "ExampleGWS/8.5.1", "command": "gws-conformance run"})
+    with catalogue_with_clients():  # GEN-001 failed and GEN-003 warned name the clients they break
+        files = write_reports(directory, context={"server": "ExampleGWS/8.5.1", "command": "gws-conformance run"})
     with open_page(files.html.resolve().as_uri()) as page:
         yield page, files.html
 
@@ -115,6 +116,30 @@ def test_a_failure_shows_its_requirement_exchange_curl_and_timeline(report_page:
     page.evaluate(f"document.querySelector('{article} details.timeline').open = true")
     assert _visible(page, f"{article} details.timeline tr.hot")
     assert "ChannelStateChanged" in page.evaluate(f"document.querySelector('{article} details.timeline').innerText")
+
+
+def test_what_breaks_real_clients_shows_each_requirement_its_outcome_and_habits(report_page: tuple[Page, Path]) -> None:
+    page, _ = report_page
+    assert _visible(page, "#clients table.clients")
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#clients tr[data-client-outcome]')]"
+        ".map(r => [r.querySelector('code').innerText, r.dataset.clientOutcome, r.innerText])"
+    )
+    assert [(rid, outcome) for rid, outcome, _ in rows] == [
+        ("GWS-GEN-001", "failed"), ("GWS-GEN-003", "warning"), ("GWS-COMETD-001", "untested"),
+    ]
+    assert "reads statusCode from every reply <and throws without it>" in rows[0][2]  # shown as text, escaped
+    assert "example/gws-csharp" in rows[0][2] and "function ReadStatus" in rows[0][2]
+    assert "maps HTTP 4xx to exceptions" in rows[1][2]
+    # The failing test's link leads to its failure card, the ID's link to the matrix row.
+    page.evaluate("document.querySelector('#clients tr[data-client-outcome=\"failed\"] td:nth-child(3) a').click()")
+    page.settle()
+    assert page.evaluate("location.hash") == "#" + page.evaluate(
+        "document.querySelector('#failures article.failure').id"
+    )
+    page.evaluate("document.querySelector('#clients a[href=\"#r-GWS-GEN-003\"]').click()")
+    page.settle()
+    assert page.evaluate("location.hash") == "#r-GWS-GEN-003" and _visible(page, "#r-GWS-GEN-003")
 
 
 def test_the_outcome_filters_and_the_search_narrow_the_matrix(report_page: tuple[Page, Path]) -> None:

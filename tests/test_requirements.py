@@ -31,6 +31,10 @@ BRIEF_AREAS = (
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
 KEYS = {"id", "level", "section", "text", "operations", "notifications", "errata", "feature", "clients"}
+# A ``clients`` entry: where a real client relies on the requirement and what it does (the report's
+# "What breaks real clients" section shows each).
+CLIENT_KEYS = {"repo", "path", "where", "habit"}
+GITHUB_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}/[A-Za-z0-9._-]{1,100}")
 REQUIRED_KEYS = {"id", "level", "section", "text", "operations", "notifications"}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 OPERATION_REF = re.compile(r"(GET|PUT|POST|DELETE|PATCH) (/[^\s#]*)(?:#([A-Za-z]+))?")
@@ -145,6 +149,54 @@ def test_entries_have_the_documented_keys() -> None:
         assert REQUIRED_KEYS <= set(r) <= KEYS, f"{r.get('id')}: keys {sorted(set(r) ^ REQUIRED_KEYS)}"
         assert isinstance(r["operations"], list) and isinstance(r["notifications"], list), r["id"]
         assert isinstance(r.get("errata", []), list), r["id"]
+
+
+def client_problems(clients: Any) -> list[str]:
+    """Every way a ``clients`` value breaks its shape: a non-empty list of {repo, path, where, habit} strings."""
+    if not isinstance(clients, list) or not clients:
+        return [f"not a non-empty list: {clients!r}"]
+    problems = []
+    for entry in clients:
+        if not isinstance(entry, dict) or set(entry) != CLIENT_KEYS:
+            shown = sorted(entry) if isinstance(entry, dict) else repr(entry)
+            problems.append(f"members {shown}, not {sorted(CLIENT_KEYS)}")
+            continue
+        blank = [k for k in sorted(CLIENT_KEYS) if not isinstance(entry[k], str) or not entry[k].strip()]
+        if blank:
+            problems.append(f"{', '.join(blank)} not a non-empty string")
+        elif not GITHUB_REPO.fullmatch(entry["repo"]):
+            problems.append(f"repo {entry['repo']!r} is not owner/name")
+        elif "\n" in entry["habit"]:
+            problems.append("habit is more than one line")
+    return problems
+
+
+def test_client_entries_name_a_repository_file_place_and_habit() -> None:
+    for r in requirements():
+        if "clients" in r:
+            assert not client_problems(r["clients"]), (r["id"], client_problems(r["clients"]))
+
+
+@pytest.mark.parametrize(
+    ("clients", "problem"),
+    [
+        ([], "not a non-empty list"),
+        ({"repo": "a/b"}, "not a non-empty list"),
+        ([{"repo": "a/b", "path": "x.cs", "where": "Foo"}], "members ['path', 'repo', 'where']"),
+        ([{"repo": "a/b", "path": "x.cs", "where": "Foo", "habit": "h", "url": "u"}], "members"),
+        ([{"repo": "a/b", "path": "x.cs", "where": 12, "habit": "h"}], "where not a non-empty string"),
+        ([{"repo": "a/b", "path": " ", "where": "Foo", "habit": "h"}], "path not a non-empty string"),
+        ([{"repo": "https://github.com/a/b", "path": "x", "where": "Foo", "habit": "h"}], "is not owner/name"),
+        ([{"repo": "a/b", "path": "x", "where": "Foo", "habit": "two\nlines"}], "more than one line"),
+    ],
+)
+def test_a_malformed_client_entry_is_refused(clients: Any, problem: str) -> None:
+    assert any(problem in p for p in client_problems(clients)), client_problems(clients)
+
+
+def test_a_well_formed_client_entry_passes() -> None:
+    good = {"repo": "genesys/gws-client", "path": "src/Calls.cs", "where": "function OnMessage", "habit": "iterates"}
+    assert client_problems([good, {**good, "where": "line 123"}]) == []
 
 
 def test_ids_are_well_formed_unique_and_numbered_per_area() -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,30 @@ def test_a_surviving_fault_is_marked_in_the_page() -> None:
            "report": "x", "seconds": 1.0}
     page = render_html({"faults": [row], "summary": "0/1", "generated_at": "now"})
     assert '<tr class="survived">' in page and "x&lt;y" in page
+
+
+def _results_file(tmp_path: Path, tests: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"tests": tests}), encoding="utf-8")
+    return path
+
+
+def test_a_should_fault_is_killed_by_a_warning_naming_its_rule(tmp_path: Path) -> None:
+    fault = REGISTRY["message-without-message-type"]
+    warned = {"nodeid": "w", "outcome": "warning", "requirements": ["GWS-AGST-012"], "violated": ["GWS-NOTIF-009"],
+              "findings": []}
+    other = {"nodeid": "o", "outcome": "warning", "requirements": [], "violated": ["GWS-NOTIF-003"], "findings": []}
+    row = judge(fault, 0, _results_file(tmp_path, [warned, other]), 1.0)
+    assert (row.killed, row.on_rule, row.verdict) == (True, True, "killed")
+    assert (row.warned_tests, row.failed_tests, row.caught_by) == (["w"], [], ["GWS-NOTIF-009"])
+    assert "+ 1 warned" in render_html({"faults": [{**asdict(row), "verdict": row.verdict}], "summary": "",
+                                        "generated_at": "now"})
+
+
+def test_a_warning_on_another_rule_or_about_a_must_fault_kills_nothing(tmp_path: Path) -> None:
+    other = {"nodeid": "o", "outcome": "warning", "requirements": [], "violated": ["GWS-NOTIF-003"], "findings": []}
+    assert not judge(REGISTRY["message-without-message-type"], 0, _results_file(tmp_path, [other]), 1.0).killed
+    # A MUST broken must fail the run: a warning naming it (there is none such) would not do.
+    must = {"nodeid": "m", "outcome": "warning", "requirements": [], "violated": ["GWS-CALL-032"], "findings": []}
+    assert not judge(REGISTRY["released-call-without-capabilities"], 0, _results_file(tmp_path, [must]), 1.0).killed
+    assert warned_on({"tests": [must]}, {"GWS-CALL-032"}) == (["GWS-CALL-032"], ["m"])

@@ -189,7 +189,8 @@ def check(reply: Reply, *, credentials_valid: bool = True) -> None:
     collection = _COLLECTIONS.get(ref)
     if collection is not None:
         names.append("collection_shape")  # before the schema: it names the list rule that broke
-    names.append("response_matches_schema")
+    # Before the schema too: a call whose capabilities is not an array fails the rule clients rely on.
+    names += ["call_capabilities", "response_matches_schema"]
     ctx = CheckContext(
         operation=ref,
         schema_ref=reply_schema(ref) if reply.ok and reply.response.is_json else None,

@@ -60,6 +60,8 @@ CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     # E13: a request that breaks the contract (missing operationName or attribute, wrong type, invalid
     # value, malformed JSON, wrong content type) is refused with statusCode 1 or 2.
     "negative_input_rejected": ("GWS-GEN-011", "GWS-GEN-012", "GWS-GEN-014"),
+    # E82: every call a read returns carries capabilities as an array, in every state (clients iterate it).
+    "call_capabilities": ("GWS-CALL-032",),
 }
 
 
@@ -154,3 +156,4 @@ def _select(names: Sequence[str] | None) -> Iterable[RegisteredCheck]:
 # Registration happens on import; the modules import the names above, so they come last.
 from conformance.checks import http as http  # noqa: E402
 from conformance.checks import client_input as client_input  # noqa: E402
+from conformance.checks import capabilities as capabilities  # noqa: E402

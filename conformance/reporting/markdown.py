@@ -1,7 +1,7 @@
 """The Markdown summary of a run, short enough for a pull-request comment.
 
 Verdict, both scores, the new failures (at most ``MAX_ROWS``) with the requirement each breaks, the
-first one's curl command, and what the baseline did. The HTML report holds everything else.
+first one's curl command, what breaks real clients, and what the baseline did. The HTML report holds everything else.
 """
 
 from __future__ import annotations
@@ -23,6 +23,29 @@ def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "?"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _clients(report: Report) -> list[str]:
+    """What breaks real clients: every requirement naming the client habits it protects, broken ones first."""
+    chosen = report.client_requirements
+    if not chosen:
+        return []
+    broken = sum(r.outcome in ("failed", "warning") for r in chosen)
+    lines = [
+        f"#### What breaks real clients ({broken} of {len(chosen)} broken)",
+        "",
+        "| Requirement | Level | Outcome | What the client does | Source |",
+        "|---|---|---|---|---|",
+    ]
+    for r in chosen:
+        failing = "".join(f"<br>`{_cell(n)}`" for n in r.failing[:3])
+        habits = "<br>".join(_cell(c.habit) for c in r.clients)
+        sources = "<br>".join(f"`{_cell(c.repo)}` `{_cell(c.path)}` ({_cell(c.where)})" for c in r.clients)
+        lines.append(
+            f"| **{r.id}** {_cell(r.text)} | {r.level} | {OUTCOME_LABELS.get(r.outcome, r.outcome)}{failing} "
+            f"| {habits} | {sources} |"
+        )
+    return [*lines, ""]
 
 
 def render_markdown(report: Report, html_name: str = "report.html") -> str:
@@ -77,6 +100,7 @@ def render_markdown(report: Report, html_name: str = "report.html") -> str:
                 "</details>",
                 "",
             ]
+    lines += _clients(report)
     warnings = report.tests_with("warning")
     if warnings:
         lines += [f"<details><summary>Warnings ({len(warnings)}): SHOULD requirements broken</summary>", ""]

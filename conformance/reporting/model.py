@@ -29,6 +29,7 @@ from conformance.reporting.coverage import declared_notification_kinds, declared
 
 __all__ = [
     "AREA_NAMES",
+    "ClientHabit",
     "CoverageView",
     "FailureGroup",
     "Report",
@@ -128,6 +129,20 @@ class FailureGroup:
         return self.first.outcome
 
 
+@dataclass(frozen=True)
+class ClientHabit:
+    """What a real client does that a server could break (a ``clients`` entry of spec/requirements.yaml)."""
+
+    repo: str  # owner/name on GitHub
+    path: str  # the file in that repository
+    where: str  # the function or line
+    habit: str  # one line: what the client does
+
+    @classmethod
+    def from_catalogue(cls, entry: Mapping[str, Any]) -> ClientHabit:
+        return cls(*(str(entry.get(key, "")) for key in ("repo", "path", "where", "habit")))
+
+
 @dataclass
 class RequirementView:
     id: str
@@ -138,6 +153,7 @@ class RequirementView:
     tests: list[str] = field(default_factory=list)  # nodeids that carry or name it
     failing: list[str] = field(default_factory=list)  # nodeids whose failure or warning names it
     known: bool = False  # every failure of it is a known one (baseline)
+    clients: list[ClientHabit] = field(default_factory=list)  # the client habits it protects
 
     @property
     def area(self) -> str:
@@ -202,6 +218,9 @@ class Report:
     server: str | None = None
     baseline: dict[str, Any] | None = None  # conformance.reporting.baseline.BaselineOutcome.to_dict()
     command: str | None = None
+    # Every requirement of the catalogue that names the clients it protects, whether selected or not:
+    # broken ones first (failed, then warning), each as this run judged it ("untested" outside the selection).
+    client_requirements: list[RequirementView] = field(default_factory=list)
 
     @property
     def target(self) -> Mapping[str, Any]:
@@ -305,11 +324,26 @@ def _contribution(test: TestView, requirement_id: str) -> str:
     return "inconclusive"
 
 
+def _requirement_view(entry: Mapping[str, Any]) -> RequirementView:
+    return RequirementView(
+        id=entry["id"],
+        level=entry["level"],
+        section=entry.get("section", ""),
+        text=entry.get("text", ""),
+        clients=[ClientHabit.from_catalogue(c) for c in entry.get("clients") or () if isinstance(c, Mapping)],
+    )
+
+
+def _client_requirements(
+    judged: Sequence[RequirementView], catalogue: Iterable[Mapping[str, Any]]
+) -> list[RequirementView]:
+    by_id = {r.id: r for r in judged}
+    chosen = [by_id.get(r["id"]) or _requirement_view(r) for r in catalogue if r.get("clients")]
+    return sorted(chosen, key=lambda r: REQUIREMENT_PRECEDENCE.index(r.outcome))
+
+
 def _judge_requirements(tests: Sequence[TestView], catalogue: Iterable[Mapping[str, Any]]) -> list[RequirementView]:
-    views = {
-        r["id"]: RequirementView(id=r["id"], level=r["level"], section=r.get("section", ""), text=r.get("text", ""))
-        for r in catalogue
-    }
+    views = {r["id"]: _requirement_view(r) for r in catalogue}
     said: dict[str, list[str]] = {rid: [] for rid in views}
     for test in tests:
         ids = dict.fromkeys([*test.requirements, *test.violated])
@@ -443,4 +477,5 @@ def build_report(
         server=server,
         baseline=baseline,
         command=command,
+        client_requirements=_client_requirements(requirements, contract.requirements()),
     )

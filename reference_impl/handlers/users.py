@@ -188,11 +188,20 @@ def _password_problem(user: User, password: str) -> str | None:
     return None
 
 
+# E83: the seed names no type for these messages, but clients dispatch every message on messageType.
+MESSAGE_TYPE = "PasswordChangeMessage"
+
+
 def _error(code: int, message: str) -> dict[str, Any]:
-    return {"notificationType": "PasswordChangeError", "errorCode": code, "errorMessage": message}
+    return {
+        "messageType": MESSAGE_TYPE,
+        "notificationType": "PasswordChangeError",
+        "errorCode": code,
+        "errorMessage": message,
+    }
 
 
-SUCCESS = {"notificationType": "PasswordChangeSuccessful"}
+SUCCESS = {"messageType": MESSAGE_TYPE, "notificationType": "PasswordChangeSuccessful"}
 
 
 def change_password(ctx: Context, user: User, *, notify: Notify = _notify_me) -> None:

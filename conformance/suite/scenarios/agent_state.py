@@ -294,6 +294,7 @@ def step_refused_work_mode(scene: Scene, inbox: Inbox) -> None:
 
 
 @pytest.mark.requirement(
+    "GWS-NOTIF-009",  # every message it claims names messageType (conformance.habits)
     "GWS-AGST-001",
     "GWS-AGST-002",
     "GWS-AGST-003",

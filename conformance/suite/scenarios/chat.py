@@ -155,6 +155,7 @@ TYPED = ("Hello?", "My parcel is lost.")
 
 
 @pytest.mark.requirement(
+    "GWS-IXN-024",  # every interaction message it claims carries capabilities (conformance.habits)
     "GWS-CHAT-001", "GWS-CHAT-003", "GWS-CHAT-004", "GWS-CHAT-005", "GWS-CHAT-006", "GWS-CHAT-007", "GWS-CHAT-008",
     "GWS-CHAT-009", "GWS-CHAT-010", "GWS-CHAT-017", "GWS-CHAT-018", "GWS-IXN-008", "GWS-IXN-010", "GWS-IXN-020",
     "GWS-IXN-021", "GWS-GEN-011", "GWS-GEN-012", *REFUSAL,
@@ -267,7 +268,7 @@ def test_chat_conference(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     quiet(a, b)
 
 
-@pytest.mark.requirement("GWS-CHAT-002", "GWS-IXN-021")
+@pytest.mark.requirement("GWS-IXN-024", "GWS-CHAT-002", "GWS-IXN-021")
 def test_chat_revoked(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """The system withdraws a chat invitation: ChatRevoked with no capabilities; the chat is not the agent's."""
     (a,) = cast.take("agent3")

@@ -198,6 +198,7 @@ ORIGINAL_TEXT = "Hello,\nmy order has not arrived.\nRegards"
 
 
 @pytest.mark.requirement(
+    "GWS-IXN-024",  # every interaction message it claims carries capabilities (conformance.habits)
     "GWS-EMAIL-001", "GWS-EMAIL-002", "GWS-EMAIL-004", "GWS-EMAIL-005", "GWS-EMAIL-006", "GWS-EMAIL-007",
     "GWS-EMAIL-008", "GWS-EMAIL-010", "GWS-EMAIL-011", "GWS-EMAIL-013", "GWS-EMAIL-017", "GWS-EMAIL-018",
     "GWS-IXN-001", "GWS-IXN-002", "GWS-IXN-003", "GWS-IXN-008", "GWS-IXN-010", "GWS-IXN-020", "GWS-IXN-021",
@@ -369,7 +370,7 @@ def test_email_offered_only_while_ready(cast: Cast, gws_stimulus: StimulusAdapte
     quiet(a, *others)
 
 
-@pytest.mark.requirement("GWS-EMAIL-003", "GWS-IXN-021")
+@pytest.mark.requirement("GWS-IXN-024", "GWS-EMAIL-003", "GWS-IXN-021")
 def test_email_revoked(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """The system withdraws an unanswered invitation: EmailRevoked, no capabilities; it is no longer the agent's."""
     (a,) = cast.take("agent2")

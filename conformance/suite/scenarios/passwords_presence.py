@@ -57,6 +57,7 @@ def _outcome(kind: str) -> Callable[[dict[str, Any]], bool]:
 
 
 @pytest.mark.requirement(
+    "GWS-NOTIF-009",  # every message it claims names messageType (conformance.habits)
     "GWS-PWD-001",
     "GWS-PWD-002",
     "GWS-PWD-005",
@@ -90,7 +91,7 @@ def test_change_own_password(
     inbox.assert_quiet()  # exactly one outcome message
 
 
-@pytest.mark.requirement("GWS-PWD-001", "GWS-PWD-003", "GWS-PWD-004")
+@pytest.mark.requirement("GWS-NOTIF-009", "GWS-PWD-001", "GWS-PWD-003", "GWS-PWD-004")
 def test_change_own_password_with_a_wrong_old_password(
     gws_new_user: Callable[..., NewUser], gws_discovery: Discovery, gws_settings: Settings, gws_recorder: Recorder
 ) -> None:
@@ -178,6 +179,7 @@ def test_change_password_at_first_login(
 
 
 @pytest.mark.requirement(
+    "GWS-NOTIF-009",  # every message it claims names messageType (conformance.habits)
     "GWS-PWD-002",
     "GWS-PWD-005",
     "GWS-PWD-008",
@@ -294,6 +296,7 @@ def _agent_on_users_topic(user: NewUser, settings: Settings) -> NotificationList
 
 
 @pytest.mark.requirement(
+    "GWS-NOTIF-009",  # every message it claims names messageType (conformance.habits)
     "GWS-PWD-003",
     "GWS-PWD-004",
     "GWS-PWD-007",

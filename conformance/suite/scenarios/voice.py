@@ -326,6 +326,7 @@ def leave(calls: Calls, legs: list[Leg]) -> None:
 
 
 @pytest.mark.requirement(
+    "GWS-CALL-032",  # every call it hears or reads carries capabilities (conformance.habits)
     "GWS-CALL-001", "GWS-CALL-002", "GWS-CALL-003", "GWS-CALL-005", "GWS-CALL-006", "GWS-CALL-009",
     "GWS-CALL-010", "GWS-CALL-011", "GWS-CALL-012", "GWS-CALL-014", "GWS-CALL-015", "GWS-GEN-020",
     "GWS-NOTIF-004",  # every call message is awaited on /v2/me/calls
@@ -354,6 +355,7 @@ def test_dial_answer_hangup(cast: Cast) -> None:
 
 
 @pytest.mark.requirement(
+    "GWS-CALL-032",  # every call it hears or reads carries capabilities (conformance.habits)
     "GWS-CALL-004", "GWS-CALL-005", "GWS-CALL-016", "GWS-CALL-017", "GWS-CALL-022", "GWS-CALL-023", "GWS-CALL-025",
     "GWS-CALL-028", "GWS-GEN-011", "GWS-GEN-012", *REFUSAL,
 )
