@@ -1,11 +1,13 @@
 // A CometD server nobody here wrote (npm "cometd-nodejs-server", the CometD project's own), for the
 // tests that prove the suite's CometD clients work against any standard Bayeux server.
 //
-//   node third_party_bayeux_server.mjs
+//   node third_party_bayeux_server.mjs [--require-sub-paths]
 //
 // Listens on 127.0.0.1, a free port, and prints one line first: "LISTENING http://127.0.0.1:<port>/cometd".
 // Every POST except /control/* goes to the CometD server with its stock options (30 s connect hold,
 // BAYEUX_BROWSER cookie, long-polling only; the server maps the endpoint and every path below it).
+// --require-sub-paths answers 404 at the endpoint itself, so only the sub-path URLs the CometD clients
+// post to (/cometd/handshake, /cometd/connect...) reach the server: a server that demands them.
 // The control API, JSON in and out, exists only so the tests can make server-side things happen:
 //
 //   POST /control/publish {"channel": "/x", "data": {...}, "waitForSubscriberMs": 5000}
@@ -26,6 +28,7 @@ const require = createRequire(import.meta.url);
 const { createCometDServer } = require("cometd-nodejs-server");
 
 const ENDPOINT = "/cometd";
+const REQUIRE_SUB_PATHS = process.argv.includes("--require-sub-paths");
 const cometd = createCometDServer();
 const sessions = new Set();
 cometd.addListener("sessionAdded", (session) => sessions.add(session));
@@ -108,6 +111,11 @@ const server = http.createServer((request, response) => {
         control(request, response, path.slice("/control/".length)).catch((failure) => {
             answer(response, 400, { error: String(failure) });
         });
+        return;
+    }
+    if (REQUIRE_SUB_PATHS && path.replace(/\/+$/, "") === ENDPOINT) {
+        response.writeHead(404, { "Content-Type": "text/plain" });
+        response.end("Not Found: post to a sub-path of the endpoint");
         return;
     }
     cometd.handle(request, response);

@@ -1,0 +1,110 @@
+"""The CometD project's own Node server (npm cometd-nodejs-server) as a Bayeux target nobody here wrote.
+
+tests/js/third_party_bayeux_server.mjs serves it on 127.0.0.1 with its stock options and prints its
+endpoint as its first line; ``serve()`` starts it, reads that line, and stops it when the block ends. The
+script's control API makes server-side things happen: ``publish`` (a message on a channel, once the channel
+has a subscriber) and ``forget`` (every session ended: the next request of each client gets 402).
+
+Needs node and tests/js/node_modules (CI runs `npm ci` in tests/js); ``SKIP_REASON`` says which is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+JS_DIR = Path(__file__).parent / "js"
+SCRIPT = "third_party_bayeux_server.mjs"
+NODE = shutil.which("node")
+SKIP_REASON = (
+    "node is not on PATH"
+    if NODE is None
+    else "tests/js/node_modules missing: run `(cd tests/js && npm ci)`"
+    if not (JS_DIR / "node_modules" / "cometd-nodejs-server").is_dir()
+    else None
+)
+# The server's stock /meta/connect hold (cometd-nodejs-server's default "timeout" option, which the script keeps).
+SERVER_HOLD_S = 30.0
+START_DEADLINE_S = 15.0
+CONTROL_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class ThirdPartyServer:
+    url: str  # the Bayeux endpoint, http://127.0.0.1:<port>/cometd
+
+    @property
+    def origin(self) -> str:
+        return self.url.rsplit("/", 1)[0]
+
+    def _control(self, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = httpx.post(f"{self.origin}/control/{action}", json=body or {}, timeout=CONTROL_TIMEOUT_S)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def publish(self, channel: str, data: dict[str, Any], *, wait_for_subscriber_s: float = 10.0) -> int:
+        """Publish from the server side once ``channel`` has a subscriber (or the wait is over): how many it had."""
+        answer = self._control(
+            "publish", {"channel": channel, "data": data, "waitForSubscriberMs": int(wait_for_subscriber_s * 1000)}
+        )
+        return int(answer["subscribers"])
+
+    def forget(self) -> int:
+        """End every server session: the next request of each client carries an unknown clientId. How many."""
+        return int(self._control("forget")["forgotten"])
+
+
+@contextlib.contextmanager
+def serve(*, require_sub_paths: bool = False) -> Iterator[ThirdPartyServer]:
+    """Run the Node server until the block ends; ``require_sub_paths``: 404 at the endpoint URL itself."""
+    assert NODE is not None, SKIP_REASON
+    args = [NODE, SCRIPT, *(["--require-sub-paths"] if require_sub_paths else [])]
+    # stdin stays open: the script ends when it closes, so a killed test run leaves no server behind.
+    process = subprocess.Popen(
+        args, cwd=JS_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        try:
+            line = _first_line(process, START_DEADLINE_S)
+        except TimeoutError:
+            raise AssertionError(f"{SCRIPT} printed nothing within {START_DEADLINE_S:g} s") from None
+        if not line.startswith("LISTENING http://127.0.0.1:"):
+            process.kill()
+            raise AssertionError(f"{SCRIPT} did not start: {line!r} {process.communicate()[1][-2000:]}")
+        yield ThirdPartyServer(line.split()[1])
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _first_line(process: subprocess.Popen[str], deadline_s: float) -> str:
+    """The process's first stdout line, read in a thread so that a silent process cannot hang the test."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    assert process.stdout is not None
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(process.stdout.readline).result(timeout=deadline_s).strip()
+    except FutureTimeout:
+        process.kill()  # unblocks the reading thread
+        raise TimeoutError from None
+    finally:
+        pool.shutdown(wait=False)
