@@ -1,9 +1,11 @@
-"""The CometD project's own Node server (npm cometd-nodejs-server) as a Bayeux target nobody here wrote.
+"""Bayeux servers nobody here wrote, as targets: the CometD project's own Node server (npm
+cometd-nodejs-server, "cometd") and Faye (npm faye, "faye"), an independent Bayeux implementation.
 
-tests/js/third_party_bayeux_server.mjs serves it on 127.0.0.1 with its stock options and prints its
+tests/js/third_party_bayeux_server.mjs serves one on 127.0.0.1 with its stock options and prints its
 endpoint as its first line; ``serve()`` starts it, reads that line, and stops it when the block ends. The
 script's control API makes server-side things happen: ``publish`` (a message on a channel, once the channel
-has a subscriber) and ``forget`` (every session ended: the next request of each client gets 402).
+has a subscriber) and ``forget`` (every session ended: the next request of each client names an unknown
+clientId).
 
 Needs node and tests/js/node_modules (CI runs `npm ci` in tests/js); ``SKIP_REASON`` says which is missing.
 """
@@ -27,18 +29,37 @@ SKIP_REASON = (
     "node is not on PATH"
     if NODE is None
     else "tests/js/node_modules missing: run `(cd tests/js && npm ci)`"
-    if not (JS_DIR / "node_modules" / "cometd-nodejs-server").is_dir()
+    if not all((JS_DIR / "node_modules" / package).is_dir() for package in ("cometd-nodejs-server", "faye"))
     else None
 )
-# The server's stock /meta/connect hold (cometd-nodejs-server's default "timeout" option, which the script keeps).
-SERVER_HOLD_S = 30.0
+IMPLEMENTATIONS = ("cometd", "faye")
+# Each server's stock /meta/connect hold, which the script keeps: cometd-nodejs-server's "timeout" option
+# (30 s), Faye's engine TIMEOUT (60 s).
+SERVER_HOLD_S = {"cometd": 30.0, "faye": 60.0}
+# Whether each offers the websocket transport besides long-polling.
+WEBSOCKET = {"cometd": False, "faye": True}
+# The cookie each keeps its sessions by (Faye: none, the clientId alone).
+SESSION_COOKIE = {"cometd": "BAYEUX_BROWSER", "faye": None}
 START_DEADLINE_S = 15.0
 CONTROL_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
 class ThirdPartyServer:
+    implementation: str  # "cometd" or "faye"
     url: str  # the Bayeux endpoint, http://127.0.0.1:<port>/cometd
+
+    @property
+    def hold_s(self) -> float:
+        return SERVER_HOLD_S[self.implementation]
+
+    @property
+    def websocket(self) -> bool:
+        return WEBSOCKET[self.implementation]
+
+    @property
+    def session_cookie(self) -> str | None:
+        return SESSION_COOKIE[self.implementation]
 
     @property
     def origin(self) -> str:
@@ -63,10 +84,11 @@ class ThirdPartyServer:
 
 
 @contextlib.contextmanager
-def serve(*, require_sub_paths: bool = False) -> Iterator[ThirdPartyServer]:
-    """Run the Node server until the block ends; ``require_sub_paths``: 404 at the endpoint URL itself."""
+def serve(implementation: str = "cometd", *, require_sub_paths: bool = False) -> Iterator[ThirdPartyServer]:
+    """Run that server until the block ends; ``require_sub_paths``: 404 at the endpoint URL itself."""
     assert NODE is not None, SKIP_REASON
-    args = [NODE, SCRIPT, *(["--require-sub-paths"] if require_sub_paths else [])]
+    assert implementation in IMPLEMENTATIONS, implementation
+    args = [NODE, SCRIPT, implementation, *(["--require-sub-paths"] if require_sub_paths else [])]
     # stdin stays open: the script ends when it closes, so a killed test run leaves no server behind.
     process = subprocess.Popen(
         args, cwd=JS_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -80,7 +102,7 @@ def serve(*, require_sub_paths: bool = False) -> Iterator[ThirdPartyServer]:
         if not line.startswith("LISTENING http://127.0.0.1:"):
             process.kill()
             raise AssertionError(f"{SCRIPT} did not start: {line!r} {process.communicate()[1][-2000:]}")
-        yield ThirdPartyServer(line.split()[1])
+        yield ThirdPartyServer(implementation, line.split()[1])
     finally:
         if process.poll() is None:
             process.terminate()

@@ -181,40 +181,64 @@ def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(bayeux: Any
     )
 
 
-def _is_402(reply: Message, *, with_handshake_advice: bool) -> bool:
-    """Refused as an unknown client; the handshake advice is asked only of a /meta/connect reply (E87)."""
+def _refused_as_unknown(reply: Message, *, with_handshake_advice: bool) -> bool:
+    """Refused as an unknown client: successful false with an error; the handshake advice is asked only of a
+    /meta/connect reply (E87). The error's code is judged apart: 402 is CometD's, not Bayeux's."""
     advice = reply.get("advice")
     advised = isinstance(advice, dict) and advice.get("reconnect") == "handshake"
+    error = reply.get("error")
     return (
         reply.get("successful") is False
-        and str(reply.get("error", "")).startswith("402")
+        and isinstance(error, str)
+        and bool(error)
         and (advised or not with_handshake_advice)
     )
+
+
+def _unknown_client(bayeux: Any, channel: str) -> tuple[Any, Message]:
+    """A session with a made-up clientId, and the reply to its ``channel`` message."""
+    session = bayeux("agent1")
+    session.client_id = "made-up-client-id-0000"
+    fields: dict[str, Any] = (
+        {"connectionType": "long-polling", "advice": {"timeout": 0}}
+        if channel == "/meta/connect"
+        else {"subscription": "/v2/me"}
+    )
+    return session, session.meta(channel, **fields)
 
 
 @pytest.mark.bayeux
 @pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
 @pytest.mark.requirement("GWS-COMETD-011")
-def test_unknown_client_id_is_402_and_the_client_recovers(bayeux: Any, channel: str) -> None:
-    session = bayeux("agent1")
-    session.client_id = "made-up-client-id-0000"
+def test_unknown_client_id_is_refused_and_the_client_recovers(bayeux: Any, channel: str) -> None:
+    session, reply = _unknown_client(bayeux, channel)
     connect = channel == "/meta/connect"
-    fields: dict[str, Any] = (
-        {"connectionType": "long-polling", "advice": {"timeout": 0}} if connect else {"subscription": "/v2/me"}
-    )
-    reply = session.meta(channel, **fields)
     require(
-        _is_402(reply, with_handshake_advice=connect),
-        f"a {channel} with an unknown clientId is not refused with 402"
+        _refused_as_unknown(reply, with_handshake_advice=connect),
+        f"a {channel} with an unknown clientId is not refused with an error"
         + (" and the advice reconnect handshake" if connect else ""),
         f"{reply!r}",
         "GWS-COMETD-011",
     )
-    # A new handshake — the connect's advice, and what a client does on a 402 alone (E87) — gives a session
-    # that works.
+    # A new handshake — the connect's advice, and what a client does on the refusal alone (E87) — gives a
+    # session that works.
     session.client_id = None
     session.handshake()
     session.subscribe("/v2/me", "GWS-COMETD-011")
+
+
+@pytest.mark.gws_specific("CometD's error code 402 for an unknown client, GWS-COMETD-011")
+@pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
+@pytest.mark.requirement("GWS-COMETD-011")
+def test_unknown_client_id_error_is_402(bayeux: Any, channel: str) -> None:
+    session, reply = _unknown_client(bayeux, channel)
+    session.client_id = None  # never a session: nothing to disconnect
+    require(
+        reply.get("successful") is False and str(reply.get("error", "")).startswith("402"),
+        f"a {channel} with an unknown clientId is not refused with an error starting with 402",
+        f"{reply!r}",
+        "GWS-COMETD-011",
+    )
 
 
 @pytest.mark.bayeux
@@ -228,9 +252,10 @@ def test_disconnect_is_successful_and_forgets_the_client(bayeux: Any) -> None:
     after = session.connect(advice={"timeout": 0})
     session.client_id = None  # gone: nothing left to disconnect
     require(
-        _is_402(after, with_handshake_advice=True),
+        _refused_as_unknown(after, with_handshake_advice=True),
         "the clientId still works after /meta/disconnect",
-        f"a /meta/connect with the disconnected clientId got {after!r}; the server must have forgotten it (402)",
+        f"a /meta/connect with the disconnected clientId got {after!r}; the server must have forgotten it "
+        "(refused, with the advice reconnect handshake)",
         "GWS-COMETD-010",
     )
 
