@@ -165,7 +165,8 @@ class _SubPathPosts:
 
 
 class _Client(aiocometd.Client):
-    """aiocometd's client with an HTTP session that keeps the cookies of IP-address hosts.
+    """aiocometd's client with an HTTP session that keeps the cookies of IP-address hosts (and, for
+    ``sub_paths``, posts to the sub-path URLs).
 
     aiohttp's default cookie jar drops cookies set by ``http://127.0.0.1:...``; CometD servers keep a
     session by their ``BAYEUX_BROWSER`` cookie and answer every request without it 402::session_unknown.
@@ -175,14 +176,15 @@ class _Client(aiocometd.Client):
         super().__init__(url, **options)
         self._sub_paths = sub_paths
         self._own_session: aiohttp.ClientSession | None = None
+        # The library's attribute, which it posts through and closes: the session, or its sub-path wrapper.
+        self._http_session: Any = None
 
     async def _get_http_session(self) -> aiohttp.ClientSession:
         if self._http_session is None:
             self._own_session = aiohttp.ClientSession(
                 json_serialize=self._json_dumps, cookie_jar=aiohttp.CookieJar(unsafe=True)
             )
-            session: Any = _SubPathPosts(self._own_session) if self._sub_paths else self._own_session
-            self._http_session = session
+            self._http_session = _SubPathPosts(self._own_session) if self._sub_paths else self._own_session
         return cast(aiohttp.ClientSession, self._http_session)
 
     async def discard(self) -> None:
