@@ -58,7 +58,6 @@ class Bayeux:
         self.client_id: str | None = None
         self._handshaken = False  # the next /meta/connect is the first of this session
 
-
     def close(self) -> None:
         self.http.close()
 

@@ -6,7 +6,8 @@ a test waits for *the event it expects* (``expect``) with a deadline instead of 
 broken or silent target turns into a failed expectation carrying everything that did arrive.
 
 The library is configured to behave as the official CometD clients do, so that any standard CometD
-server works (tests/test_third_party_cometd.py proves it against the CometD project's Node server):
+server works (tests/test_third_party_cometd.py proves it against the CometD project's Node server and
+Faye):
 its cookie jar keeps the cookies of IP-address hosts (CometD keeps sessions by its ``BAYEUX_BROWSER``
 cookie, and targets are often ``http://127.0.0.1:...``); the first ``/meta/connect`` after each
 handshake advises ``timeout: 0`` (E86), so a server that holds connects answers it at once; a 402 on a
