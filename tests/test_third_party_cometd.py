@@ -101,12 +101,12 @@ def test_listener_opens_at_once_receives_and_recovers_from_a_forgotten_session(
 
 def test_the_server_holds_an_unadvised_first_connect(server: ThirdPartyServer) -> None:
     # The control for the bound above: without the advice, this server holds even the first connect.
-    with httpx.Client(timeout=httpx.Timeout(2.0)) as http:
+    with httpx.Client(timeout=httpx.Timeout(DEADLINE_S)) as http:
         handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
         [reply] = http.post(server.url, json=[handshake]).json()
         connect = {"channel": "/meta/connect", "clientId": reply["clientId"], "connectionType": "long-polling"}
         with pytest.raises(httpx.ReadTimeout):
-            http.post(server.url, json=[connect])
+            http.post(server.url, json=[connect], timeout=httpx.Timeout(DEADLINE_S, read=2.0))
 
 
 @pytest.mark.parametrize("server", ["cometd"], indirect=True)
