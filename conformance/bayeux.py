@@ -2,6 +2,13 @@
 
 The CometD protocol tests speak the protocol by hand through this, so that they see what a client
 library hides (the 402 it recovers from, how long a connect was held, the exact reply fields).
+
+It has the habits of the official CometD clients that standard servers rely on: its cookies are kept
+for IP-address hosts too (CometD servers find a session by their ``BAYEUX_BROWSER`` cookie; httpx's jar
+keeps them), the first /meta/connect after a handshake advises ``timeout: 0`` unless the test chooses
+its own advice (E86), and a message can be posted to the endpoint URL plus a sub-path (``/handshake``,
+``/connect``..., E84): one message with ``send(..., path_suffix="/handshake")``, every meta message of a
+session made with ``sub_paths=True``.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from conformance.client import tls_context
 from conformance.config import Settings
 from conformance.suite.scenarios.support import require
 
-__all__ = ["ADVICE", "HOLD_MS", "HOLD_TOLERANCE", "Bayeux", "Message"]
+__all__ = ["ADVICE", "HOLD_MS", "HOLD_TOLERANCE", "Bayeux", "Message", "probe"]
 
 Message = dict[str, Any]
 
@@ -33,9 +40,12 @@ class Bayeux:
 
     _ids = itertools.count(1)
 
-    def __init__(self, settings: Settings, role: str | None) -> None:
+    def __init__(self, settings: Settings, role: str | None, *, sub_paths: bool = False) -> None:
+        """``role``: whose credentials go with every request (None: none). Against a generic Bayeux server
+        (GWS_TARGET_KIND=bayeux) an account without a configured password sends none: such a server asks
+        for no credentials."""
         headers = {"Content-Type": "application/json"}
-        if role is not None:
+        if role is not None and (settings.target_kind != "bayeux" or settings.users[role].password is not None):
             account = settings.credentials(role)
             token = base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
@@ -44,16 +54,27 @@ class Bayeux:
             headers=headers, timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000), verify=tls_context()
         )
         self.url = settings.cometd_url
+        self.sub_paths = sub_paths
         self.client_id: str | None = None
+        self._handshaken = False  # the next /meta/connect is the first of this session
 
     def close(self) -> None:
         self.http.close()
 
-    def send(self, channel: str, **fields: Any) -> tuple[httpx.Response, list[Message]]:
+    def send(
+        self, channel: str, *, path_suffix: str | None = None, **fields: Any
+    ) -> tuple[httpx.Response, list[Message]]:
+        """Post one message on ``channel`` to the endpoint URL plus ``path_suffix`` (default: none, or the
+        meta channel's last segment for a ``sub_paths`` session); the HTTP response and its messages."""
         message = {"channel": channel, "id": str(next(self._ids)), **fields}
         if self.client_id is not None and channel != "/meta/handshake":
             message.setdefault("clientId", self.client_id)
-        response = self.http.post(self.url, json=[message])
+        if channel == "/meta/connect":
+            self._handshaken = False
+        if path_suffix is None:
+            meta = self.sub_paths and channel.startswith("/meta/")
+            path_suffix = "/" + channel.removeprefix("/meta/") if meta else ""
+        response = self.http.post(self.url + path_suffix, json=[message])
         try:
             body = response.json()
         except ValueError:
@@ -85,9 +106,13 @@ class Bayeux:
             "GWS-COMETD-002",
         )
         self.client_id = client_id
+        self._handshaken = True
         return reply
 
     def connect(self, **fields: Any) -> Message:
+        """A /meta/connect; the first of a session advises ``timeout: 0`` unless ``fields`` has an advice."""
+        if self._handshaken and "advice" not in fields:
+            fields["advice"] = {"timeout": 0}
         return self.meta("/meta/connect", connectionType="long-polling", **fields)
 
     def subscribe(self, topic: str, *requirement_ids: str) -> None:
@@ -104,3 +129,28 @@ class Bayeux:
             if any(m.get("channel") == topic for m in received):
                 return received
         return received
+
+
+def probe(settings: Settings, *, timeout_s: float) -> tuple[httpx.Response, Message | None]:
+    """One /meta/handshake at the endpoint (as agent1 when its password is set), then a polite disconnect.
+
+    The HTTP response and the /meta/handshake reply in it, None when the answer is not Bayeux at all (the
+    reply's verdict is the protocol tests' business). httpx errors propagate.
+    """
+    account = settings.users["agent1"]
+    auth = (account.user, account.password) if account.password is not None else None
+    with httpx.Client(timeout=httpx.Timeout(timeout_s), verify=tls_context(), auth=auth) as http:
+        handshake = {"channel": "/meta/handshake", "id": "1", "version": "1.0"}
+        response = http.post(settings.cometd_url, json=[{**handshake, "supportedConnectionTypes": ["long-polling"]}])
+        try:
+            body = response.json()
+        except ValueError:
+            return response, None
+        replies = body if isinstance(body, list) else []
+        found = [m for m in replies if isinstance(m, dict) and m.get("channel") == "/meta/handshake"]
+        if not found:
+            return response, None
+        client_id = found[0].get("clientId")
+        if found[0].get("successful") is True and isinstance(client_id, str):
+            http.post(settings.cometd_url, json=[{"channel": "/meta/disconnect", "id": "2", "clientId": client_id}])
+        return response, found[0]

@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--target", metavar="URL", help="base URL of the API, up to /api/v2 (GWS_BASE_URL)")
     where.add_argument("--config", metavar="FILE", type=Path, help="TOML configuration file (GWS_CONFIG)")
     where.add_argument(
+        "--target-kind",
+        choices=("gws", "bayeux"),
+        help="gws (default), or bayeux: a generic Bayeux/CometD server at --cometd-url, judged on the protocol "
+        "alone (GWS_TARGET_KIND)",
+    )
+    where.add_argument("--cometd-url", metavar="URL", help="the CometD (Bayeux) endpoint (GWS_COMETD_URL)")
+    where.add_argument(
         "--stimulus",
         metavar="ADAPTER",
         help="reference, manual, none or module:Class (GWS_STIMULUS; the embedded server: reference)",
@@ -367,8 +374,9 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     areas = _checked_areas(arguments.area)
     ids = _checked_requirements(arguments.requirement)
     baseline = _load_baseline(arguments.baseline)
-    if arguments.target is not None:
-        _check_url(arguments.target)
+    for option, url in (("--target", arguments.target), ("--cometd-url", arguments.cometd_url)):
+        if url is not None:
+            _check_url(url, option)
     if arguments.config is not None and not arguments.config.is_file():
         raise UsageError(f"--config {arguments.config}: no such file")
     report_dir: Path = arguments.report_dir
@@ -377,9 +385,12 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     except OSError as exc:
         raise UsageError(f"--report-dir {report_dir}: cannot create it ({exc.strerror or exc})") from None
 
+    # A generic Bayeux server is never the embedded reference: its kind alone says a target is given.
+    generic = (arguments.target_kind or os.environ.get("GWS_TARGET_KIND", "")).strip().lower() == "bayeux"
     embedded = (
         arguments.target is None
         and arguments.config is None
+        and not generic
         and not (os.environ.get("GWS_BASE_URL") or os.environ.get("GWS_CONFIG"))
     )
     if faults and not embedded:
@@ -393,6 +404,8 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
             "GWS_FUZZ_PROFILE": arguments.profile,
             "GWS_SEED": None if arguments.seed is None else str(arguments.seed),
             "GWS_STIMULUS": arguments.stimulus,
+            "GWS_TARGET_KIND": arguments.target_kind,
+            "GWS_COMETD_URL": arguments.cometd_url,
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         try:
@@ -401,8 +414,13 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
             raise UsageError("configuration: " + "; ".join(exc.problems)) from None
         _check_stimulus(settings.stimulus)
         arguments.workers = _default_workers(arguments.workers, settings.stimulus)
-        server = target.server if target is not None else _preflight(settings, ROLES)
-        description = target.description if target is not None else settings.base_url
+        if target is not None:
+            server = target.server
+        elif settings.target_kind == "bayeux":
+            server = _bayeux_preflight(settings)
+        else:
+            server = _preflight(settings, ROLES)
+        description = target.description if target is not None else _describe_target(settings)
         _say(f"target {description}; stimulus {settings.stimulus}")
         _say(
             f"profile {settings.fuzz.profile}, seed {settings.seed} (repeat with --seed {settings.seed}), "
@@ -426,14 +444,48 @@ def _default_workers(chosen: str | None, stimulus: str) -> str:
     return "0" if cores < 2 else str(min(cores, MAX_DEFAULT_WORKERS))
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, option: str = "--target") -> None:
     try:
         parts = urlsplit(url)
         port_ok = parts.port is None or 0 < parts.port < 65536
     except ValueError as exc:
-        raise UsageError(f"--target {url!r}: not a valid URL ({exc})") from None
+        raise UsageError(f"{option} {url!r}: not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise UsageError(f"--target {url!r}: not an http(s) URL with a host, e.g. https://gws.example.com/api/v2")
+        raise UsageError(f"{option} {url!r}: not an http(s) URL with a host, e.g. https://gws.example.com/api/v2")
+
+
+def _describe_target(settings: Any) -> str:
+    if settings.target_kind == "bayeux":
+        return f"{settings.cometd_url} (a generic Bayeux server: the protocol alone is judged)"
+    return str(settings.base_url)
+
+
+def _bayeux_preflight(settings: Any) -> str | None:
+    """One handshake decides whether a generic Bayeux target can be judged; returns its Server header."""
+    import httpx
+
+    from conformance.bayeux import probe
+
+    if settings.origins.get("GWS_COMETD_URL", "default") == "default":
+        raise UsageError("a generic Bayeux target (--target-kind bayeux) needs its endpoint: --cometd-url URL or "
+                         "GWS_COMETD_URL")
+    url = settings.cometd_url
+    try:
+        response, reply = probe(settings, timeout_s=min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s))
+    except httpx.TimeoutException:
+        raise TargetProblem(f"Bayeux target {url}: no answer to a /meta/handshake") from None
+    except httpx.ConnectError as exc:
+        raise TargetProblem(f"Bayeux target {url} is unreachable: {_reason(exc)}") from None
+    except httpx.HTTPError as exc:
+        raise TargetProblem(f"Bayeux target {url}: {type(exc).__name__}: {_reason(exc)}") from None
+    if reply is None:
+        kind = response.headers.get("content-type", "no content type")
+        raise TargetProblem(
+            f"{url} does not look like a Bayeux server: a /meta/handshake posted there answered HTTP "
+            f"{response.status_code} ({kind}), not a JSON array with the /meta/handshake reply"
+        )
+    server: str | None = response.headers.get("server")
+    return server
 
 
 def _check_stimulus(spec: str) -> None:

@@ -4,6 +4,16 @@ The suite's scenarios are synchronous pytest code; the Bayeux client is asyncio.
 its own event loop in a daemon thread and hands messages over through a ``threading.Condition``, so
 a test waits for *the event it expects* (``expect``) with a deadline instead of sleeping, and a
 broken or silent target turns into a failed expectation carrying everything that did arrive.
+
+The library is configured to behave as the official CometD clients do, so that any standard CometD
+server works (tests/test_third_party_cometd.py proves it against the CometD project's Node server and
+Faye):
+its cookie jar keeps the cookies of IP-address hosts (CometD keeps sessions by its ``BAYEUX_BROWSER``
+cookie, and targets are often ``http://127.0.0.1:...``); the first ``/meta/connect`` after each
+handshake advises ``timeout: 0`` (E86), so a server that holds connects answers it at once; a 402 on a
+connect is followed by a new handshake (the library re-subscribes the topics with the connect that
+follows it); and a server that refuses the plain endpoint URL is asked at the sub-path URLs CometD's
+clients use (``/handshake``, ``/connect``..., E84).
 """
 
 from __future__ import annotations
@@ -16,10 +26,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aiocometd_noloop as aiocometd
-from aiocometd_noloop.exceptions import AiocometdException
+import aiohttp
+from aiocometd_noloop.exceptions import AiocometdException, ClientError, ServerError
 
 __all__ = [
     "ListenerError",
@@ -84,6 +95,109 @@ class _BasicAuthHeader(aiocometd.Extension):
         return None
 
 
+class _CometdClientHabits(aiocometd.Extension):
+    """What the official CometD clients do and standard CometD servers count on.
+
+    The first ``/meta/connect`` after a handshake advises ``timeout: 0`` (E86): a server that holds even
+    that connect for its full timeout (30 s) answers it at once. A 402 reply to a connect means the server
+    forgot the session: the client handshakes again even where the reply carries no such advice (E87).
+    It also remembers the connection types the last handshake reply offered, to say why a transport the
+    listener was asked for cannot be used.
+    """
+
+    def __init__(self) -> None:
+        self._handshaken = False
+        self.offered: list[str] | None = None
+
+    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
+        for message in payload:
+            channel = message.get("channel")
+            if channel == "/meta/handshake":
+                self._handshaken = True
+            elif channel == "/meta/connect" and self._handshaken:
+                self._handshaken = False
+                message["advice"] = {**(message.get("advice") or {}), "timeout": 0}
+
+    async def incoming(self, payload: list[dict[str, Any]], headers: dict[str, str] | None = None) -> None:
+        for message in payload:
+            if not isinstance(message, dict):
+                continue
+            channel = message.get("channel")
+            if channel == "/meta/handshake" and message.get("successful") is True:
+                offered = message.get("supportedConnectionTypes")
+                self.offered = [str(t) for t in offered] if isinstance(offered, list) else None
+            elif (
+                channel == "/meta/connect"
+                and message.get("successful") is False
+                and str(message.get("error", "")).startswith("402")
+            ):
+                advice = message.get("advice")
+                message["advice"] = {**(advice if isinstance(advice, dict) else {}), "reconnect": "handshake"}
+
+
+URL_STYLES = ("auto", "plain", "sub-path")
+
+
+def _sub_path(payload: Any) -> str:
+    """``/handshake`` for a batch that starts with a /meta/handshake (CometD's appendMessageTypeToURL)."""
+    first = payload[0] if isinstance(payload, list) and payload else None
+    channel = first.get("channel") if isinstance(first, dict) else None
+    if isinstance(channel, str) and channel.startswith("/meta/"):
+        return "/" + channel.removeprefix("/meta/")
+    return ""
+
+
+class _SubPathPosts:
+    """The library's HTTP session, posting each batch to the endpoint URL plus its meta message's type.
+
+    The long-polling transport posts every batch to one URL through ``session.post``; the official CometD
+    clients post a meta message to ``<endpoint>/handshake``, ``/connect``... (E84). Everything else is the
+    session's own.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    def post(self, url: str, *, json: Any, **kwargs: Any) -> Any:
+        return self._session.post(url + _sub_path(json), json=json, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+class _Client(aiocometd.Client):
+    """aiocometd's client with an HTTP session that keeps the cookies of IP-address hosts (and, for
+    ``sub_paths``, posts to the sub-path URLs).
+
+    aiohttp's default cookie jar drops cookies set by ``http://127.0.0.1:...``; CometD servers keep a
+    session by their ``BAYEUX_BROWSER`` cookie and answer every request without it 402::session_unknown.
+    """
+
+    def __init__(self, url: str, *, sub_paths: bool, **options: Any) -> None:
+        super().__init__(url, **options)
+        self._sub_paths = sub_paths
+        self._own_session: aiohttp.ClientSession | None = None
+        # The library's attribute, which it posts through and closes: the session, or its sub-path wrapper.
+        self._http_session: Any = None
+
+    async def _get_http_session(self) -> aiohttp.ClientSession:
+        if self._http_session is None:
+            self._own_session = aiohttp.ClientSession(
+                json_serialize=self._json_dumps, cookie_jar=aiohttp.CookieJar(unsafe=True)
+            )
+            self._http_session = _SubPathPosts(self._own_session) if self._sub_paths else self._own_session
+        return cast(aiohttp.ClientSession, self._http_session)
+
+    async def discard(self) -> None:
+        """Stop a client whose opening failed: the library leaves its connect task (which may follow the
+        failed reply's advice) and its HTTP session running then."""
+        if self._transport is not None:
+            await self._transport.disconnect()
+            await self._transport.close()
+        if self._own_session is not None and not self._own_session.closed:
+            await self._own_session.close()
+
+
 _CONNECTION_TYPES = {
     "long-polling": aiocometd.ConnectionType.LONG_POLLING,
     "websocket": aiocometd.ConnectionType.WEBSOCKET,
@@ -103,14 +217,22 @@ class NotificationListener:
         connection_type: str = "long-polling",
         connect_timeout_s: float = 10.0,
         schema_check: SchemaCheck | None = None,
+        url_style: str = "auto",
     ) -> None:
+        """``url_style``: where the Bayeux messages are posted. ``plain``: the endpoint URL; ``sub-path``: the
+        endpoint URL plus the meta message's type (``/handshake``, ``/connect``...), as the official CometD
+        clients do; ``auto``: the plain URL, and the sub-paths when the plain URL gives no Bayeux answer."""
         if connection_type not in _CONNECTION_TYPES:
             raise ValueError(f"unknown connection type {connection_type!r}; use one of {sorted(_CONNECTION_TYPES)}")
+        if url_style not in URL_STYLES:
+            raise ValueError(f"unknown URL style {url_style!r}; use one of {', '.join(URL_STYLES)}")
         self.url = url
         self.user = user
         self._password = password
         self.topics = tuple(topics)
         self.connection_type = connection_type
+        self.url_style = url_style
+        self.used_url_style: str | None = None  # the style the session was opened with
         self._connect_timeout_s = connect_timeout_s
         self._schema_check = schema_check
         self._records: list[NotificationRecord] = []
@@ -173,27 +295,62 @@ class NotificationListener:
         loop.default_exception_handler(context)
 
     async def _listen(self) -> None:
-        client = aiocometd.Client(
-            self.url,
-            connection_types=[_CONNECTION_TYPES[self.connection_type]],
-            connection_timeout=self._connect_timeout_s,
-            extensions=[_BasicAuthHeader(self.user, self._password)],
-        )
         try:
-            async with client:
+            client = await self._open()
+            try:
                 for topic in self.topics:
                     await client.subscribe(topic)
                 self._ready.set()
                 async for message in client:
                     self._record(message)
+            finally:
+                # Also on cancellation (stop): closing disconnects politely.
+                await client.close()
+                await client.discard()
         except asyncio.CancelledError:
             raise
-        except (AiocometdException, OSError, ValueError) as exc:
+        except (AiocometdException, OSError, ValueError, ListenerError) as exc:
             if not self._stopping:
-                self._fail(f"{type(exc).__name__}: {exc}")
+                self._fail(str(exc) if isinstance(exc, ListenerError) else f"{type(exc).__name__}: {exc}")
         else:
             if not self._stopping:
                 self._fail("the server closed the Bayeux session")
+
+    async def _open(self) -> aiocometd.Client:
+        """Handshake and first connect, at the plain URL and then, for ``auto``, at the sub-path URLs."""
+        styles = ("plain", "sub-path") if self.url_style == "auto" else (self.url_style,)
+        refused: list[str] = []
+        for style in styles:
+            habits = _CometdClientHabits()
+            client = _Client(
+                self.url,
+                sub_paths=style == "sub-path",
+                connection_types=[_CONNECTION_TYPES[self.connection_type]],
+                connection_timeout=self._connect_timeout_s,
+                extensions=[_BasicAuthHeader(self.user, self._password), habits],
+            )
+            try:
+                await client.open()
+            except ServerError:
+                await client.discard()
+                raise  # a Bayeux answer: the URL is right, the server said no
+            except ClientError as exc:
+                await client.discard()
+                if habits.offered is not None and self.connection_type not in habits.offered:
+                    raise ListenerError(
+                        f"this listener was asked for the {self.connection_type} transport and the server's "
+                        f"handshake offers only {habits.offered} (a long-polling-only server: use "
+                        f"connection_type='long-polling')"
+                    ) from exc
+                raise
+            except (AiocometdException, aiohttp.ClientError, OSError, ValueError, TypeError, KeyError) as exc:
+                # No Bayeux answer at all (a 404 page, a non-JSON body): maybe not the URL this server posts to.
+                await client.discard()
+                refused.append(f"{style} URL: {type(exc).__name__}: {exc}")
+                continue
+            self.used_url_style = style
+            return client
+        raise ListenerError("no Bayeux answer at " + self.url + " (" + "; ".join(refused) + ")")
 
     def _fail(self, reason: str) -> None:
         with self._changed:

@@ -25,6 +25,7 @@ __all__ = [
     "FUZZ_PROFILES",
     "REDACTED",
     "ROLES",
+    "TARGET_KINDS",
     "VARIABLES",
     "Credentials",
     "FuzzBudget",
@@ -37,6 +38,8 @@ __all__ = [
 
 ROLES: tuple[str, ...] = ("admin", "supervisor", "agent1", "agent2", "agent3")
 CsrfMode = Literal["auto", "on", "off"]
+TargetKind = Literal["gws", "bayeux"]
+TARGET_KINDS: tuple[str, ...] = ("gws", "bayeux")
 FuzzProfile = Literal["quick", "default", "deep"]
 # Examples per operation for each profile; GWS_FUZZ_MAX_EXAMPLES overrides the number.
 FUZZ_PROFILES: Mapping[str, int] = MappingProxyType({"quick": 10, "default": 50, "deep": 500})
@@ -90,6 +93,14 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         "CometD (Bayeux) endpoint.",
         default_doc="`<base_url>/notifications`",
+    ),
+    Variable(
+        "GWS_TARGET_KIND",
+        "target_kind",
+        "gws",
+        "What the target is: `gws` (a GWS server: everything is judged) or `bayeux` (a generic Bayeux/CometD "
+        "server at GWS_COMETD_URL: only the tests marked `bayeux` run; the others are not applicable, "
+        "the GWS-specific protocol rules saying so).",
     ),
     *(variable for role in ROLES for variable in _user_variables(role)),
     Variable(
@@ -181,6 +192,7 @@ class Settings:
     fuzz: FuzzBudget
     seed: int
     csrf: CsrfMode
+    target_kind: TargetKind = "gws"
     config_file: Path | None = None
     # Where each value came from (variable -> "environment" | file path | "default"), for the report.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -207,6 +219,7 @@ class Settings:
         return {
             "base_url": redact_url(self.base_url),
             "cometd_url": redact_url(self.cometd_url),
+            "target_kind": self.target_kind,
             "users": {
                 role: {"user": c.user, "password": REDACTED if c.password is not None else None}
                 for role, c in self.users.items()
@@ -430,6 +443,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         fuzz=FuzzBudget(profile=cast(FuzzProfile, profile), max_examples=max_examples),
         seed=seed,
         csrf=cast(CsrfMode, loader.get("GWS_CSRF", _parse_choice(("auto", "on", "off")), "auto")),
+        target_kind=cast(TargetKind, loader.get("GWS_TARGET_KIND", _parse_choice(TARGET_KINDS), "gws")),
         config_file=config_file,
         origins=MappingProxyType(loader.origins),
         **users,

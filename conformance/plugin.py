@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from conformance.config import Settings
 from conformance.errors import SuiteError
 from conformance.fixtures import close_session, gws_session
 from conformance.outcomes import STATUS, Outcome, classify, needs_stimulus, not_applicable
@@ -55,7 +56,13 @@ MARKERS = (
     "requirement(*ids): the GWS-<AREA>-NNN requirements of spec/requirements.yaml this test proves",
     "needs_stimulus: the test needs outside-world events (a stimulus adapter); without one it reports 'needs stimulus'",
     "feature(name): the test needs a feature (GET /features) assigned to the contact center; else 'not applicable'",
+    (
+        "bayeux: the test speaks only the Bayeux protocol at the CometD endpoint (no GWS REST API), so it also "
+        "judges a generic Bayeux server (GWS_TARGET_KIND=bayeux); unmarked tests are 'not applicable' there"
+    ),
+    "gws_specific(rule): a CometD rule of GWS beyond Bayeux and CometD; 'not applicable' to a generic Bayeux server",
 )
+BAYEUX_ONLY = "the target is a generic Bayeux server (GWS_TARGET_KIND=bayeux)"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +80,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Fuzzing budget: quick (a PR gate), default or deep (GWS_FUZZ_PROFILE).",
     )
     group.addoption("--gws-seed", type=int, metavar="N", dest="gws_seed", help="Random seed of the fuzzer (GWS_SEED).")
+    group.addoption(
+        "--gws-target-kind",
+        choices=("gws", "bayeux"),
+        dest="gws_target_kind",
+        help="gws, or bayeux: a generic Bayeux server at GWS_COMETD_URL, judged on the protocol (GWS_TARGET_KIND).",
+    )
     group.addoption(
         "--gws-stimulus",
         metavar="ADAPTER",
@@ -154,6 +167,7 @@ def _option_dests() -> tuple[str, ...]:
         "gws_target",
         "gws_profile",
         "gws_seed",
+        "gws_target_kind",
         "gws_stimulus",
         "gws_area",
         "gws_requirement",
@@ -305,6 +319,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         raise SuiteError(f"requirement marker names IDs not in spec/requirements.yaml: {', '.join(unknown)}")
     feature = _feature(item)
     session = gws_session(item.config)
+    settings = session.settings_or_error
+    if isinstance(settings, Settings) and settings.target_kind == "bayeux":
+        gws_rule = item.get_closest_marker("gws_specific")
+        if gws_rule is not None:
+            rule = " ".join(str(a) for a in gws_rule.args) or "a GWS rule"
+            not_applicable(f"GWS-specific ({rule}): Bayeux and CometD do not ask it; {BAYEUX_ONLY}")
+        if item.get_closest_marker("bayeux") is None:
+            not_applicable(f"needs the GWS REST API; {BAYEUX_ONLY}")
     if feature is not None and not session.discovery.feature_assigned(feature):
         not_applicable(f"feature {feature} is not assigned to the contact center (GET /features)")
     if item.get_closest_marker("needs_stimulus") is not None and session.settings.stimulus == "none":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -88,3 +89,31 @@ def test_start_fails_clearly_for_wrong_credentials(live: LiveServer) -> None:
 def test_start_fails_clearly_for_an_unreachable_target() -> None:
     with pytest.raises(ListenerError):
         NotificationListener("http://127.0.0.1:9/api/v2/notifications", "a", "b", ["/v2/me"], connect_timeout_s=3).start()
+
+
+def test_client_habits_advise_timeout_0_once_per_handshake_and_rehandshake_on_a_402_connect() -> None:
+    from conformance.cometd import _CometdClientHabits
+
+    habits = _CometdClientHabits()
+
+    def sent(*channels: str) -> list[dict]:
+        payload = [{"channel": channel} for channel in channels]
+        asyncio.run(habits.outgoing(payload, {}))
+        return payload
+
+    # Before any handshake a connect is the library's own; after one, only the first connect gets the advice.
+    assert "advice" not in sent("/meta/connect")[0]
+    sent("/meta/handshake")
+    first, subscribe = sent("/meta/connect", "/meta/subscribe")
+    assert first["advice"] == {"timeout": 0} and "advice" not in subscribe
+    assert "advice" not in sent("/meta/connect")[0]
+
+    # A 402 to a connect without advice gets the handshake advice the library acts on; others stay as sent.
+    replies = [
+        {"channel": "/meta/connect", "successful": False, "error": "402::session_unknown"},
+        {"channel": "/meta/subscribe", "successful": False, "error": "402::session_unknown"},
+        {"channel": "/meta/connect", "successful": False, "error": "403::denied", "advice": {"reconnect": "none"}},
+    ]
+    asyncio.run(habits.incoming(replies))
+    assert replies[0]["advice"] == {"reconnect": "handshake"}
+    assert "advice" not in replies[1] and replies[2]["advice"] == {"reconnect": "none"}

@@ -95,6 +95,7 @@ def test_empty_environment_value_counts_as_unset() -> None:
         ({"GWS_REQUEST_TIMEOUT_S": "soon"}, "GWS_REQUEST_TIMEOUT_S='soon' (environment): not a number of seconds"),
         ({"GWS_QUIET_WINDOW_S": "-1"}, "GWS_QUIET_WINDOW_S='-1' (environment): must be a positive number of seconds"),
         ({"GWS_CSRF": "maybe"}, "GWS_CSRF='maybe' (environment): expected one of auto, on, off"),
+        ({"GWS_TARGET_KIND": "cometd"}, "GWS_TARGET_KIND='cometd' (environment): expected one of gws, bayeux"),
         (
             {"GWS_STIMULUS": "robot"},
             "GWS_STIMULUS='robot' (environment): expected reference, manual, none or module:Class",
@@ -196,6 +197,7 @@ def test_table_defaults_are_the_loaded_defaults() -> None:
     settings = load_settings(env={}).redacted()
     assert settings["base_url"] == next(v.default for v in VARIABLES if v.env == "GWS_BASE_URL")
     assert settings["csrf"] == next(v.default for v in VARIABLES if v.env == "GWS_CSRF")
+    assert settings["target_kind"] == next(v.default for v in VARIABLES if v.env == "GWS_TARGET_KIND")
     assert str(settings["request_timeout_s"]).rstrip("0").rstrip(".") == next(
         v.default for v in VARIABLES if v.env == "GWS_REQUEST_TIMEOUT_S"
     )

@@ -5,6 +5,10 @@ re-handshakes after a 402, it never shows how long a connect was held). These te
 message themselves and read the reply as the specification words it: handshake fields, connect advice
 and holding, subscriptions granted and refused by role, the 402 for an unknown clientId and the
 recovery after it.
+
+Tests marked ``bayeux`` speak only the protocol, so they also judge a generic Bayeux server
+(GWS_TARGET_KIND=bayeux: tests/test_third_party_cometd.py runs them against the CometD project's own
+Node server); those marked ``gws_specific`` judge what GWS asks beyond Bayeux and CometD.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ def bayeux(gws_settings: Settings) -> Iterator[Any]:
         session.close()
 
 
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-001", "GWS-COMETD-002", "GWS-COMETD-012")
 def test_handshake_reply_fields(bayeux: Any) -> None:
     session = bayeux("agent1")
@@ -62,6 +67,7 @@ def test_handshake_reply_fields(bayeux: Any) -> None:
     )
 
 
+@pytest.mark.gws_specific("credentials on the handshake, GWS-COMETD-003")
 @pytest.mark.requirement("GWS-COMETD-003")
 def test_handshake_without_credentials_is_refused(bayeux: Any) -> None:
     response, replies = bayeux(None).send(
@@ -76,7 +82,8 @@ def test_handshake_without_credentials_is_refused(bayeux: Any) -> None:
     )
 
 
-@pytest.mark.requirement("GWS-COMETD-004", "GWS-COMETD-005", "GWS-COMETD-006")
+@pytest.mark.bayeux
+@pytest.mark.requirement("GWS-COMETD-004", "GWS-COMETD-006")
 def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
     session = bayeux("agent1")
     session.handshake()
@@ -86,13 +93,6 @@ def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
         "the first /meta/connect reply is not successful with an advice",
         f"{first!r}",
         "GWS-COMETD-004",
-    )
-    advised = {key: first["advice"].get(key) for key in ADVICE}
-    should(
-        advised == ADVICE,
-        "the /meta/connect advice is not the reference's",
-        f"advised {advised}; the reference's servers advise {ADVICE}",
-        "GWS-COMETD-005",
     )
     # Nothing is published to this fresh session: the second connect must wait the (shortened) timeout.
     started = time.monotonic()
@@ -112,6 +112,23 @@ def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
     )
 
 
+@pytest.mark.gws_specific("the reference's advice values, GWS-COMETD-005")
+@pytest.mark.requirement("GWS-COMETD-005")
+def test_connect_advice_is_the_references(bayeux: Any) -> None:
+    session = bayeux("agent1")
+    session.handshake()
+    first = session.connect(advice={"timeout": 0})
+    advice = first.get("advice")
+    advised = {key: advice.get(key) for key in ADVICE} if isinstance(advice, dict) else advice
+    should(
+        advised == ADVICE,
+        "the /meta/connect advice is not the reference's",
+        f"advised {advised}; the reference's servers advise {ADVICE}",
+        "GWS-COMETD-005",
+    )
+
+
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-007")
 def test_subscribe_to_own_topics(bayeux: Any) -> None:
     session = bayeux("agent1")
@@ -126,6 +143,7 @@ def test_subscribe_to_own_topics(bayeux: Any) -> None:
         )
 
 
+@pytest.mark.gws_specific("refusing topics the reference does not define, GWS-COMETD-013")
 @pytest.mark.requirement("GWS-COMETD-013")
 def test_a_topic_the_reference_does_not_define_is_refused(bayeux: Any) -> None:
     session = bayeux("agent1")
@@ -139,6 +157,7 @@ def test_a_topic_the_reference_does_not_define_is_refused(bayeux: Any) -> None:
     )
 
 
+@pytest.mark.gws_specific("topics by role, GWS-COMETD-008")
 @pytest.mark.requirement("GWS-COMETD-008", "GWS-NOTIF-006")
 def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(bayeux: Any) -> None:
     agent = bayeux("agent1")
@@ -162,37 +181,67 @@ def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(bayeux: Any
     )
 
 
-def _is_402(reply: Message) -> bool:
+def _refused_as_unknown(reply: Message, *, with_handshake_advice: bool) -> bool:
+    """Refused as an unknown client: successful false with an error; the handshake advice is asked only of a
+    /meta/connect reply (E87). The error's code is judged apart: 402 is CometD's, not Bayeux's."""
     advice = reply.get("advice")
+    advised = isinstance(advice, dict) and advice.get("reconnect") == "handshake"
+    error = reply.get("error")
     return (
         reply.get("successful") is False
-        and str(reply.get("error", "")).startswith("402")
-        and isinstance(advice, dict)
-        and advice.get("reconnect") == "handshake"
+        and isinstance(error, str)
+        and bool(error)
+        and (advised or not with_handshake_advice)
     )
 
 
-@pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
-@pytest.mark.requirement("GWS-COMETD-011")
-def test_unknown_client_id_is_402_and_the_client_recovers(bayeux: Any, channel: str) -> None:
+def _unknown_client(bayeux: Any, channel: str) -> tuple[Any, Message]:
+    """A session with a made-up clientId, and the reply to its ``channel`` message."""
     session = bayeux("agent1")
     session.client_id = "made-up-client-id-0000"
-    fields: dict[str, Any] = {"subscription": "/v2/me"} if channel == "/meta/subscribe" else {
-        "connectionType": "long-polling", "advice": {"timeout": 0}
-    }
-    reply = session.meta(channel, **fields)
+    fields: dict[str, Any] = (
+        {"connectionType": "long-polling", "advice": {"timeout": 0}}
+        if channel == "/meta/connect"
+        else {"subscription": "/v2/me"}
+    )
+    return session, session.meta(channel, **fields)
+
+
+@pytest.mark.bayeux
+@pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
+@pytest.mark.requirement("GWS-COMETD-011")
+def test_unknown_client_id_is_refused_and_the_client_recovers(bayeux: Any, channel: str) -> None:
+    session, reply = _unknown_client(bayeux, channel)
+    connect = channel == "/meta/connect"
     require(
-        _is_402(reply),
-        f"a {channel} with an unknown clientId is not refused with 402 and handshake advice",
+        _refused_as_unknown(reply, with_handshake_advice=connect),
+        f"a {channel} with an unknown clientId is not refused with an error"
+        + (" and the advice reconnect handshake" if connect else ""),
         f"{reply!r}",
         "GWS-COMETD-011",
     )
-    # Following the advice — a new handshake — gives a session that works.
+    # A new handshake — the connect's advice, and what a client does on the refusal alone (E87) — gives a
+    # session that works.
     session.client_id = None
     session.handshake()
     session.subscribe("/v2/me", "GWS-COMETD-011")
 
 
+@pytest.mark.gws_specific("CometD's error code 402 for an unknown client, GWS-COMETD-011")
+@pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
+@pytest.mark.requirement("GWS-COMETD-011")
+def test_unknown_client_id_error_is_402(bayeux: Any, channel: str) -> None:
+    session, reply = _unknown_client(bayeux, channel)
+    session.client_id = None  # never a session: nothing to disconnect
+    require(
+        reply.get("successful") is False and str(reply.get("error", "")).startswith("402"),
+        f"a {channel} with an unknown clientId is not refused with an error starting with 402",
+        f"{reply!r}",
+        "GWS-COMETD-011",
+    )
+
+
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-010")
 def test_disconnect_is_successful_and_forgets_the_client(bayeux: Any) -> None:
     session = bayeux("agent1")
@@ -203,9 +252,10 @@ def test_disconnect_is_successful_and_forgets_the_client(bayeux: Any) -> None:
     after = session.connect(advice={"timeout": 0})
     session.client_id = None  # gone: nothing left to disconnect
     require(
-        _is_402(after),
+        _refused_as_unknown(after, with_handshake_advice=True),
         "the clientId still works after /meta/disconnect",
-        f"a /meta/connect with the disconnected clientId got {after!r}; the server must have forgotten it (402)",
+        f"a /meta/connect with the disconnected clientId got {after!r}; the server must have forgotten it "
+        "(refused, with the advice reconnect handshake)",
         "GWS-COMETD-010",
     )
 
