@@ -20,9 +20,10 @@ from typing import Any
 
 import httpx
 
+from conformance.checks.http import is_json_media_type
 from conformance.client import tls_context
 from conformance.config import Settings
-from conformance.suite.scenarios.support import require
+from conformance.suite.scenarios.support import require, should
 
 __all__ = ["ADVICE", "HOLD_MS", "HOLD_TOLERANCE", "Bayeux", "Message", "probe"]
 
@@ -57,6 +58,8 @@ class Bayeux:
         self.sub_paths = sub_paths
         self.client_id: str | None = None
         self._handshaken = False  # the next /meta/connect is the first of this session
+        self._label_judged = False
+        self.last_id: str | None = None  # of the message sent last
 
     def close(self) -> None:
         self.http.close()
@@ -71,19 +74,42 @@ class Bayeux:
             message.setdefault("clientId", self.client_id)
         if channel == "/meta/connect":
             self._handshaken = False
-        if path_suffix is None:
-            meta = self.sub_paths and channel.startswith("/meta/")
-            path_suffix = "/" + channel.removeprefix("/meta/") if meta else ""
-        response = self.http.post(self.url + path_suffix, json=[message])
+        self.last_id = message["id"]
+        response = self.http.post(self.url_for(channel, path_suffix), json=[message])
         try:
             body = response.json()
         except ValueError:
             body = None
+        else:
+            self._judge_label(response)
         replies = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
         return response, [m for m in replies if isinstance(m, dict)]
 
+    def url_for(self, channel: str, path_suffix: str | None = None) -> str:
+        """Where a message on ``channel`` is posted: the endpoint plus ``path_suffix``, by default nothing, or
+        for a ``sub_paths`` session the meta channel's last segment (/handshake, /connect...)."""
+        if path_suffix is None:
+            meta = self.sub_paths and channel.startswith("/meta/")
+            path_suffix = "/" + channel.removeprefix("/meta/") if meta else ""
+        return self.url.rstrip("/") + path_suffix if path_suffix else self.url
+
+    def _judge_label(self, response: httpx.Response) -> None:
+        # Once per session: one mislabelled endpoint mislabels every reply, and one warning says it.
+        content_type = response.headers.get("content-type")
+        if self._label_judged or is_json_media_type(content_type):
+            return
+        self._label_judged = True
+        should(
+            False,
+            "a Bayeux reply is not labelled as JSON",
+            f"POST {response.request.url} answered HTTP {response.status_code} with a JSON body and Content-Type "
+            f"{content_type or 'absent'!r}; clients that read Bayeux replies with aiohttp's response.json() "
+            "(aiocometd) refuse it (E80)",
+            "GWS-COMETD-018",
+        )
+
     def meta(self, channel: str, **fields: Any) -> Message:
-        """The reply on ``channel`` (a failed requirement when there is none)."""
+        """The reply on ``channel`` that echoes the request's id (a failed requirement when there is none)."""
         response, replies = self.send(channel, **fields)
         found = [m for m in replies if m.get("channel") == channel]
         require(
@@ -92,7 +118,15 @@ class Bayeux:
             f"HTTP {response.status_code}: {response.text[:500]}",
             "GWS-COMETD-012",
         )
-        return found[-1]
+        paired = [m for m in found if m.get("id") == self.last_id]
+        require(
+            bool(paired),
+            f"the {channel} reply does not echo the request's id",
+            f"sent id {self.last_id!r}, got {found!r}; the CometD JavaScript client pairs a reply with its request "
+            "by id and ignores one it cannot pair (Bayeux: the same message id as the request)",
+            "GWS-COMETD-012",
+        )
+        return paired[-1]
 
     def handshake(self) -> Message:
         reply = self.meta(

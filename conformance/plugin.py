@@ -42,6 +42,7 @@ pytest_plugins = [
     "conformance.fixtures.recorder",
     "conformance.fixtures.clients",
     "conformance.fixtures.listeners",
+    "conformance.fixtures.bayeux",
     "conformance.fixtures.discovery",
     "conformance.fixtures.fuzz",
     "conformance.fixtures.scenarios",

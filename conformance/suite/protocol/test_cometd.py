@@ -14,14 +14,12 @@ Node server); those marked ``gws_specific`` judge what GWS asks beyond Bayeux an
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from conformance.api import Channel, Device
-from conformance.bayeux import ADVICE, HOLD_MS, HOLD_TOLERANCE, Bayeux, Message
+from conformance.bayeux import ADVICE, HOLD_MS, HOLD_TOLERANCE, Message
 from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.outcomes import not_applicable
@@ -32,30 +30,10 @@ OWN_TOPICS = ("/v2/me", "/v2/me/channels", "/v2/me/devices", "/v2/me/calls")
 CHANNELS, DEVICES = "/v2/me/channels", "/v2/me/devices"
 USERS_TOPIC = "/v2/users"
 
-@pytest.fixture
-def bayeux(gws_settings: Settings) -> Iterator[Any]:
-    """``bayeux(role)``: a new, not yet handshaken session of that role (None: no credentials)."""
-    sessions: list[Bayeux] = []
-
-    def open_session(role: str | None) -> Bayeux:
-        session = Bayeux(gws_settings, role)
-        sessions.append(session)
-        return session
-
-    yield open_session
-    for session in sessions:
-        if session.client_id is not None:
-            try:
-                session.send("/meta/disconnect")
-            except httpx.HTTPError:
-                pass
-        session.close()
-
-
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-001", "GWS-COMETD-002", "GWS-COMETD-012")
-def test_handshake_reply_fields(bayeux: Any) -> None:
-    session = bayeux("agent1")
+def test_handshake_reply_fields(gws_bayeux: Any) -> None:
+    session = gws_bayeux("agent1")
     reply = session.handshake()
     types = reply.get("supportedConnectionTypes")
     require(
@@ -69,8 +47,8 @@ def test_handshake_reply_fields(bayeux: Any) -> None:
 
 @pytest.mark.gws_specific("credentials on the handshake, GWS-COMETD-003")
 @pytest.mark.requirement("GWS-COMETD-003")
-def test_handshake_without_credentials_is_refused(bayeux: Any) -> None:
-    response, replies = bayeux(None).send(
+def test_handshake_without_credentials_is_refused(gws_bayeux: Any) -> None:
+    response, replies = gws_bayeux(None).send(
         "/meta/handshake", version="1.0", supportedConnectionTypes=["long-polling"]
     )
     accepted = [m for m in replies if m.get("successful") is True]
@@ -84,8 +62,8 @@ def test_handshake_without_credentials_is_refused(bayeux: Any) -> None:
 
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-004", "GWS-COMETD-006")
-def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
-    session = bayeux("agent1")
+def test_connect_has_advice_and_an_idle_connect_is_held(gws_bayeux: Any) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     first = session.connect(advice={"timeout": 0})
     require(
@@ -114,8 +92,8 @@ def test_connect_has_advice_and_an_idle_connect_is_held(bayeux: Any) -> None:
 
 @pytest.mark.gws_specific("the reference's advice values, GWS-COMETD-005")
 @pytest.mark.requirement("GWS-COMETD-005")
-def test_connect_advice_is_the_references(bayeux: Any) -> None:
-    session = bayeux("agent1")
+def test_connect_advice_is_the_references(gws_bayeux: Any) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     first = session.connect(advice={"timeout": 0})
     advice = first.get("advice")
@@ -130,8 +108,8 @@ def test_connect_advice_is_the_references(bayeux: Any) -> None:
 
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-007")
-def test_subscribe_to_own_topics(bayeux: Any) -> None:
-    session = bayeux("agent1")
+def test_subscribe_to_own_topics(gws_bayeux: Any) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     for topic in OWN_TOPICS:
         reply = session.meta("/meta/subscribe", subscription=topic)
@@ -145,8 +123,8 @@ def test_subscribe_to_own_topics(bayeux: Any) -> None:
 
 @pytest.mark.gws_specific("refusing topics the reference does not define, GWS-COMETD-013")
 @pytest.mark.requirement("GWS-COMETD-013")
-def test_a_topic_the_reference_does_not_define_is_refused(bayeux: Any) -> None:
-    session = bayeux("agent1")
+def test_a_topic_the_reference_does_not_define_is_refused(gws_bayeux: Any) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     reply = session.meta("/meta/subscribe", subscription="/v2/me/no-such-topic")
     should(
@@ -159,8 +137,8 @@ def test_a_topic_the_reference_does_not_define_is_refused(bayeux: Any) -> None:
 
 @pytest.mark.gws_specific("topics by role, GWS-COMETD-008")
 @pytest.mark.requirement("GWS-COMETD-008", "GWS-NOTIF-006")
-def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(bayeux: Any) -> None:
-    agent = bayeux("agent1")
+def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(gws_bayeux: Any) -> None:
+    agent = gws_bayeux("agent1")
     agent.handshake()
     refused = agent.meta("/meta/subscribe", subscription=USERS_TOPIC)
     require(
@@ -170,7 +148,7 @@ def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(bayeux: Any
         "GWS-COMETD-008",
         "GWS-NOTIF-006",
     )
-    supervisor = bayeux("supervisor")
+    supervisor = gws_bayeux("supervisor")
     supervisor.handshake()
     granted = supervisor.meta("/meta/subscribe", subscription=USERS_TOPIC)
     require(
@@ -195,9 +173,9 @@ def _refused_as_unknown(reply: Message, *, with_handshake_advice: bool) -> bool:
     )
 
 
-def _unknown_client(bayeux: Any, channel: str) -> tuple[Any, Message]:
+def _unknown_client(gws_bayeux: Any, channel: str) -> tuple[Any, Message]:
     """A session with a made-up clientId, and the reply to its ``channel`` message."""
-    session = bayeux("agent1")
+    session = gws_bayeux("agent1")
     session.client_id = "made-up-client-id-0000"
     fields: dict[str, Any] = (
         {"connectionType": "long-polling", "advice": {"timeout": 0}}
@@ -210,8 +188,8 @@ def _unknown_client(bayeux: Any, channel: str) -> tuple[Any, Message]:
 @pytest.mark.bayeux
 @pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
 @pytest.mark.requirement("GWS-COMETD-011")
-def test_unknown_client_id_is_refused_and_the_client_recovers(bayeux: Any, channel: str) -> None:
-    session, reply = _unknown_client(bayeux, channel)
+def test_unknown_client_id_is_refused_and_the_client_recovers(gws_bayeux: Any, channel: str) -> None:
+    session, reply = _unknown_client(gws_bayeux, channel)
     connect = channel == "/meta/connect"
     require(
         _refused_as_unknown(reply, with_handshake_advice=connect),
@@ -230,8 +208,8 @@ def test_unknown_client_id_is_refused_and_the_client_recovers(bayeux: Any, chann
 @pytest.mark.gws_specific("CometD's error code 402 for an unknown client, GWS-COMETD-011")
 @pytest.mark.parametrize("channel", ["/meta/connect", "/meta/subscribe"])
 @pytest.mark.requirement("GWS-COMETD-011")
-def test_unknown_client_id_error_is_402(bayeux: Any, channel: str) -> None:
-    session, reply = _unknown_client(bayeux, channel)
+def test_unknown_client_id_error_is_402(gws_bayeux: Any, channel: str) -> None:
+    session, reply = _unknown_client(gws_bayeux, channel)
     session.client_id = None  # never a session: nothing to disconnect
     require(
         reply.get("successful") is False and str(reply.get("error", "")).startswith("402"),
@@ -243,8 +221,8 @@ def test_unknown_client_id_error_is_402(bayeux: Any, channel: str) -> None:
 
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-010")
-def test_disconnect_is_successful_and_forgets_the_client(bayeux: Any) -> None:
-    session = bayeux("agent1")
+def test_disconnect_is_successful_and_forgets_the_client(gws_bayeux: Any) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     session.connect(advice={"timeout": 0})
     reply = session.meta("/meta/disconnect")
@@ -263,21 +241,21 @@ def test_disconnect_is_successful_and_forgets_the_client(bayeux: Any) -> None:
 @pytest.mark.feature("api-voice")
 @pytest.mark.requirement("GWS-COMETD-009", "GWS-NOTIF-007")
 def test_no_message_on_a_topic_the_client_left_or_never_joined(
-    bayeux: Any, gws_exclusive: Any, gws_agent1: GwsClient, gws_settings: Settings
+    gws_bayeux: Any, gws_exclusive: Any, gws_agent1: GwsClient, gws_settings: Settings
 ) -> None:
     gws_exclusive("agent1")  # its state changes: no scenario may be listening meanwhile
     me = Me.read(gws_agent1)
     if not me.device_ids:
         not_applicable("agent1 has no device: the test changes a device to mark the end of what it receives")
     device, channel = Device(gws_agent1, me.device_ids[0]), Channel(gws_agent1, "voice")
-    left = bayeux("agent1")
+    left = gws_bayeux("agent1")
     left.handshake()
     left.subscribe(CHANNELS, "GWS-COMETD-007")
     left.subscribe(DEVICES, "GWS-COMETD-007")
     reply = left.meta("/meta/unsubscribe", subscription=CHANNELS)
     require(reply.get("successful") is True, f"/meta/unsubscribe from {CHANNELS} is not successful", f"{reply!r}",
             "GWS-COMETD-009")
-    never = bayeux("agent1")
+    never = gws_bayeux("agent1")
     never.handshake()
     never.subscribe(DEVICES, "GWS-COMETD-007")
     for session in (left, never):

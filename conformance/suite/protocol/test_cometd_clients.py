@@ -15,7 +15,7 @@ needs GWS: the agent role, its /v2/me topics and a REST operation that causes a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,105 +33,65 @@ DEVICES, USERS = "/v2/me/devices", "/v2/users"
 # A channel every Bayeux server lets a client subscribe to (a GWS server defines it for every user).
 ANY_SERVER_TOPIC = "/v2/me"
 SUB_PATH_HABIT = (
-    "the CometD JavaScript client (appendMessageTypeToURL, its default) and the Java client post every meta "
-    "message to the endpoint URL with the channel's last segment appended (E84)"
+    "the CometD JavaScript client (appendMessageTypeToURL, its default) and the Java client post meta messages "
+    "to the endpoint URL with the channel's last segment appended, or with a trailing slash (E84)"
 )
 # The same bound test_cometd.py's hold test uses: a connect answered sooner than this was not held.
 AT_ONCE_S = HOLD_TOLERANCE * HOLD_MS / 1000
 PATTERNS = ("/v2/me/*", "/v2/me/**", "/**")
 
 
-@pytest.fixture
-def bayeux(gws_settings: Settings) -> Iterator[Callable[[str | None], Bayeux]]:
-    """``bayeux(role)``: a new, not yet handshaken session of that role; disconnected at the end."""
-    sessions: list[Bayeux] = []
-
-    def open_session(role: str | None) -> Bayeux:
-        session = Bayeux(gws_settings, role)
-        sessions.append(session)
-        return session
-
-    yield open_session
-    for session in sessions:
-        if session.client_id is not None:
-            try:
-                session.send("/meta/disconnect")
-            except httpx.HTTPError:
-                pass
-        session.close()
-
-
 # -- sub-path URLs ----------------------------------------------------------------------------------------
 
 
-class SubPathSession(Bayeux):
-    """A session that posts each meta message where the CometD clients do: the endpoint + the last segment."""
-
-    def __init__(self, settings: Settings, role: str | None) -> None:
-        super().__init__(settings, role)
-        self.endpoint = self.url.rstrip("/")
-
-    def sub_path(self, channel: str) -> str:
-        return f"{self.endpoint}/{channel.rsplit('/', 1)[-1]}" if channel.startswith("/meta/") else self.endpoint
-
-    def send(self, channel: str, **fields: Any) -> tuple[httpx.Response, list[Message]]:
-        self.url = self.sub_path(channel)
-        try:
-            return super().send(channel, **fields)
-        finally:
-            self.url = self.endpoint
-
-
-def _step(session: SubPathSession, channel: str, **fields: Any) -> Message | None:
+def _step(session: Bayeux, channel: str, path_suffix: str | None = None, **fields: Any) -> Message | None:
     """The successful reply to ``channel`` posted at its sub-path; None (and a warning) when there is none."""
-    url = session.sub_path(channel)
-    response, replies = session.send(channel, **fields)
+    url = session.url_for(channel, path_suffix)
+    response, replies = session.send(channel, path_suffix=path_suffix, **fields)
     found = [m for m in replies if m.get("channel") == channel]
     reply = found[-1] if found else None
     answered = response.status_code == 200 and reply is not None and reply.get("successful") is True
     should(
         answered,
-        f"a {channel} posted to the endpoint's sub-path {url.rsplit('/', 1)[-1]!r} is not answered as at the endpoint",
+        f"a {channel} posted to {url.removeprefix(session.url.rstrip('/')) or 'the endpoint'!r} is not answered as "
+        "at the endpoint",
         f"POST {url} got HTTP {response.status_code}: {response.text[:500]}; {SUB_PATH_HABIT}",
         "GWS-COMETD-015",
     )
     return reply if answered else None
 
 
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-015")
-def test_a_whole_session_on_the_message_type_sub_paths(gws_settings: Settings) -> None:
-    session = SubPathSession(gws_settings, "agent1")
-    try:
-        handshake = _step(
-            session, "/meta/handshake", version="1.0", minimumVersion="1.0", supportedConnectionTypes=["long-polling"]
-        )
-        if handshake is None:
+def test_a_whole_session_on_the_message_type_sub_paths(gws_bayeux: Callable[..., Bayeux]) -> None:
+    session = gws_bayeux("agent1", sub_paths=True)
+    handshake = _step(
+        session, "/meta/handshake", version="1.0", minimumVersion="1.0", supportedConnectionTypes=["long-polling"]
+    )
+    if handshake is None:
+        return
+    client_id = handshake.get("clientId")
+    require(
+        isinstance(client_id, str) and bool(client_id),
+        "the handshake reply has no clientId",
+        f"{handshake!r}",
+        "GWS-COMETD-002",
+    )
+    session.client_id = client_id
+    # The Java and .NET clients post each meta message to its own sub-path; the JavaScript client posts
+    # /meta/subscribe and /meta/unsubscribe to the endpoint with a trailing slash ("/").
+    steps: list[tuple[str, str | None, dict[str, Any]]] = [
+        ("/meta/subscribe", None, {"subscription": ANY_SERVER_TOPIC}),
+        ("/meta/connect", None, {"connectionType": "long-polling", "advice": {"timeout": 0}}),
+        ("/meta/unsubscribe", "/", {"subscription": ANY_SERVER_TOPIC}),
+        ("/meta/subscribe", "/", {"subscription": ANY_SERVER_TOPIC}),
+        ("/meta/unsubscribe", None, {"subscription": ANY_SERVER_TOPIC}),
+        ("/meta/disconnect", None, {}),
+    ]
+    for channel, path_suffix, fields in steps:
+        if _step(session, channel, path_suffix, **fields) is None:
             return
-        client_id = handshake.get("clientId")
-        require(
-            isinstance(client_id, str) and bool(client_id),
-            "the handshake reply has no clientId",
-            f"{handshake!r}",
-            "GWS-COMETD-002",
-        )
-        session.client_id = client_id
-        steps: list[tuple[str, dict[str, Any]]] = [
-            ("/meta/subscribe", {"subscription": ANY_SERVER_TOPIC}),
-            ("/meta/connect", {"connectionType": "long-polling", "advice": {"timeout": 0}}),
-            ("/meta/unsubscribe", {"subscription": ANY_SERVER_TOPIC}),
-            ("/meta/disconnect", {}),
-        ]
-        for channel, fields in steps:
-            if _step(session, channel, **fields) is None:
-                return
-        session.client_id = None  # disconnected: nothing left to end
-    finally:
-        if session.client_id is not None:  # a step failed: end the session where any server answers
-            try:
-                Bayeux.send(session, "/meta/disconnect")
-            except httpx.HTTPError:
-                pass
-        session.close()
+    session.client_id = None  # disconnected: nothing left to end
 
 
 # -- advice timeout 0 ---------------------------------------------------------------------------------------
@@ -149,9 +109,10 @@ def _timed_connect(session: Bayeux) -> tuple[float, Message | None, str]:
     return elapsed, found[-1] if found else None, f"HTTP {response.status_code}: {response.text[:500]}"
 
 
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-017")
-def test_a_connect_advising_timeout_0_is_answered_at_once(bayeux: Callable[[str | None], Bayeux]) -> None:
-    session = bayeux("agent1")
+def test_a_connect_advising_timeout_0_is_answered_at_once(gws_bayeux: Callable[..., Bayeux]) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     # The first connect (what the CometD clients wait for before they report the session open), then one
     # a server would otherwise hold: nothing is subscribed, so nothing can end its hold early.
@@ -207,7 +168,7 @@ def _on(topic: str, messages: list[Message]) -> list[Any]:
 @pytest.mark.requirement("GWS-COMETD-016")
 def test_a_wildcard_subscription_delivers_each_message_once(
     pattern: str,
-    bayeux: Callable[[str | None], Bayeux],
+    gws_bayeux: Callable[..., Bayeux],
     gws_exclusive: Callable[..., None],
     gws_agent1: GwsClient,
     gws_settings: Settings,
@@ -219,7 +180,7 @@ def test_a_wildcard_subscription_delivers_each_message_once(
     device = Device(gws_agent1, me.device_ids[0])
     # Three sessions of agent1: the pattern alone, the pattern and the plain topic it matches, the plain topic
     # alone. The last one says how many messages the change causes; each other must get exactly those.
-    wild, both, plain = bayeux("agent1"), bayeux("agent1"), bayeux("agent1")
+    wild, both, plain = gws_bayeux("agent1"), gws_bayeux("agent1"), gws_bayeux("agent1")
     for session in (wild, both, plain):
         session.handshake()
     for session in (wild, both):

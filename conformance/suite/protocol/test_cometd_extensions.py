@@ -10,41 +10,28 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
 from typing import Any
 
-import httpx
 import pytest
 
 from conformance.bayeux import Bayeux
-from conformance.config import Settings
 from conformance.suite.scenarios.support import require
 
 # The subscription every Bayeux server grants (no GWS topic rule involved).
 ANY_TOPIC = "/v2/me"
 
 
-@pytest.fixture
-def extended_session(gws_settings: Settings) -> Iterator[Bayeux]:
-    session = Bayeux(gws_settings, "agent1")
-    yield session
-    if session.client_id is not None:
-        try:
-            session.send("/meta/disconnect")
-        except httpx.HTTPError:
-            pass
-    session.close()
-
-
 def _client_fields(**ext: Any) -> dict[str, Any]:
     return {"ext": ext, "timestamp": formatdate(usegmt=True)}
 
 
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-019")
-def test_ext_timestamp_and_client_advice_are_ignored(extended_session: Bayeux) -> None:
-    session = extended_session
+def test_ext_timestamp_and_client_advice_are_ignored(gws_bayeux: Callable[..., Bayeux]) -> None:
+    session = gws_bayeux("agent1")
     now_ms = int(time.time() * 1000)
     handshake = session.meta(
         "/meta/handshake",
@@ -82,9 +69,10 @@ def test_ext_timestamp_and_client_advice_are_ignored(extended_session: Bayeux) -
 HELD_CONNECT_MS = 4000
 
 
+@pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-020", "GWS-COMETD-006")
-def test_a_subscribe_is_answered_while_the_connect_is_held(extended_session: Bayeux) -> None:
-    session = extended_session
+def test_a_subscribe_is_answered_while_the_connect_is_held(gws_bayeux: Callable[..., Bayeux]) -> None:
+    session = gws_bayeux("agent1")
     session.handshake()
     session.connect(advice={"timeout": 0})
     connect_sent = threading.Event()
