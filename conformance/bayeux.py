@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -153,14 +154,16 @@ class Bayeux:
         reply = self.meta("/meta/subscribe", subscription=topic)
         require(reply.get("successful") is True, f"subscribing to {topic} is refused", f"{reply!r}", *requirement_ids)
 
-    def receive_until(self, topic: str, timeout_s: float) -> list[Message]:
-        """Every message the held connects deliver, up to and including the first on ``topic``."""
+    def receive_until(
+        self, topic: str, timeout_s: float, matches: Callable[[Message], bool] = lambda message: True
+    ) -> list[Message]:
+        """Every message the held connects deliver, up to and including the first on ``topic`` that ``matches``."""
         received: list[Message] = []
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             _, replies = self.send("/meta/connect", connectionType="long-polling", advice={"timeout": HOLD_MS})
             received += [m for m in replies if not str(m.get("channel", "")).startswith("/meta/")]
-            if any(m.get("channel") == topic for m in received):
+            if any(m.get("channel") == topic and matches(m) for m in received):
                 return received
         return received
 
