@@ -184,7 +184,8 @@ class RoutingTemplate:
 
 @dataclass
 class Session:
-    """A cookie session (only with --csrf): who it belongs to and the token unsafe requests echo."""
+    """A cookie session (every Basic sign-in opens one, E88): who it belongs to and the token unsafe requests
+    echo in --csrf mode."""
 
     id: str
     user_id: str

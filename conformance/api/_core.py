@@ -8,7 +8,7 @@ tells ``_send`` which operation it performs, so a helper's body is only its requ
     def not_ready(self, *, work_mode=None, reason=None, expect=OK) -> Reply:
         return self._send(json=body("NotReady", workMode=work_mode, reason=reason), expect=expect)
 
-``_send`` runs the registered HTTP checks on every reply (statusCode present, error shape, the
+``_send`` runs the registered HTTP checks on every reply (statusCode present, its media type, error shape, the
 HTTP status of E12 as SHOULD, the reply's schema from openapi.yaml, the collection shape of list
 GETs) and then the caller's expectation of the statusCode. MUST findings raise at once; SHOULD
 findings go to the test's Findings (conformance.findings) and end as a warning.
@@ -38,6 +38,8 @@ __all__ = [
     "Resource",
     "UnauthenticatedClient",
     "body",
+    "check",
+    "check_response",
     "operation",
     "reply_schema",
 ]
@@ -50,7 +52,14 @@ Expect = int | Collection[int] | None
 HELPERS: dict[str, str] = {}
 
 _CURRENT_OPERATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("gws_operation", default=None)
-_BASE_CHECKS = ("status_code_present", "strict_json", "error_shape", "error_body_members", "status_code_matches_http")
+_BASE_CHECKS = (
+    "status_code_present",
+    "strict_json",
+    "json_content_type",
+    "error_shape",
+    "error_body_members",
+    "status_code_matches_http",
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -197,7 +206,18 @@ def check(reply: Reply, *, credentials_valid: bool = True) -> None:
         credentials_valid=credentials_valid,
         requirement_ids=findings.requirement_ids(),
     )
-    for violation in run_checks(ctx, reply.response, names):
+    _judge(ctx, reply.response, names)
+
+
+def check_response(response: Response, *, credentials_valid: bool = True) -> None:
+    """The checks every reply passes, for a reply whose operation the caller cannot name (a URI the target
+    returned, followed as it is): MUST findings raise, SHOULD findings are kept."""
+    ctx = CheckContext(credentials_valid=credentials_valid, requirement_ids=findings.requirement_ids())
+    _judge(ctx, response, _BASE_CHECKS)
+
+
+def _judge(ctx: CheckContext, response: Response, names: Collection[str]) -> None:
+    for violation in run_checks(ctx, response, list(names)):
         if violation.is_warning:
             findings.warn(violation)
         else:
