@@ -34,6 +34,7 @@ __all__ = [
     "HELPERS",
     "OK",
     "Expect",
+    "Raw",
     "Reply",
     "Resource",
     "UnauthenticatedClient",
@@ -184,6 +185,37 @@ class Resource:
         json_expected = _success_is_json(method, template)
         response = self.client.request(
             method, url, params=wanted or None, json=json, files=files, expect_json=json_expected
+        )
+        reply = Reply(ref, response)
+        check(reply, credentials_valid=self.credentials_valid)
+        expect_status(reply, expect)
+        return reply
+
+
+class Raw(Resource):
+    """Sends a body of the test's own making to any operation, through the same checks as the helpers: for tests
+    whose subject is the request itself (the permission matrix's cells, optional members sent as null), which a
+    helper, building its body from typed arguments, cannot send."""
+
+    def send(
+        self,
+        ref: str,
+        path: Mapping[str, str] | None = None,
+        body: Any = None,
+        *,
+        files: Mapping[str, Any] | None = None,
+        expect: Expect = ANY,
+    ) -> Reply:
+        """``ref``: "METHOD /template[#operationName]" of spec/openapi.yaml; ``path``: its path parameters."""
+        method, _, template = ref.partition("#")[0].partition(" ")
+        if not _describes(method, template):
+            raise SuiteError(f"Raw.send: spec/openapi.yaml has no {method} {template}")
+        try:
+            url = template.format_map({k: quote(str(v), safe="") for k, v in (path or {}).items()})
+        except KeyError as missing:
+            raise SuiteError(f"{ref}: no value for path parameter {missing}") from None
+        response = self.client.request(
+            method, url, json=body, files=files, expect_json=_success_is_json(method, template)
         )
         reply = Reply(ref, response)
         check(reply, credentials_valid=self.credentials_valid)
