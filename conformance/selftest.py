@@ -2,7 +2,8 @@
 
 A fault (reference_impl/faults.py) is *killed* when the run against the server committing it fails
 with at least one failed test, and *caught on its rule* when one of those tests names (by its
-requirement markers, its violation or a fuzz finding) a requirement the fault breaks. A fault that
+requirement markers, its violation or a fuzz finding) a requirement the fault breaks. A fault that breaks
+only SHOULD requirements cannot fail a run (a SHOULD broken is a warning): it is killed by a warning. A fault that
 survives is a gap in the suite: close it with the missing test, never by weakening the fault.
 
 Each fault gets its own run of ``gws-conformance run`` (the same function, in this process, with the
@@ -28,6 +29,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from conformance import contract
 from reference_impl.faults import REGISTRY, Fault
 
 __all__ = ["CI_SUBSET", "FaultResult", "add_selftest_arguments", "run_selftest", "select_faults"]
@@ -94,12 +96,12 @@ def areas_of(fault: Fault) -> list[str]:
     return sorted({rid.split("-")[1] for rid in fault.requirements})
 
 
-def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The requirement IDs and node ids of the failed tests of one results file."""
+def caught_by(results: dict[str, Any], outcomes: tuple[str, ...] = ("failed",)) -> tuple[list[str], list[str]]:
+    """The requirement IDs and node ids of the tests of one results file that ended in one of ``outcomes``."""
     ids: set[str] = set()
     nodes = []
     for test in results.get("tests", []):
-        if test.get("outcome") != "failed":
+        if test.get("outcome") not in outcomes:
             continue
         nodes.append(test["nodeid"])
         ids.update(test.get("requirements", []))
@@ -117,15 +119,22 @@ def _run_one(
     return run(parse_run(argv), faults=(fault.name,)), directory
 
 
+def should_only(fault: Fault) -> bool:
+    """Whether every requirement the fault breaks is a SHOULD (or MAY): the suite can only warn about it."""
+    levels = {r["id"]: r["level"] for r in contract.requirements()}
+    return all(levels.get(rid) in ("SHOULD", "MAY") for rid in fault.requirements)
+
+
 def judge(fault: Fault, exit_code: int, results_file: Path, seconds: float, selection: str = "rule") -> FaultResult:
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
-    ids, nodes = caught_by(results)
+    warned = should_only(fault)
+    ids, nodes = caught_by(results, ("failed", "warning") if warned else ("failed",))
     return FaultResult(
         fault=fault.name,
         category=fault.category,
         requirements=list(fault.requirements),
         exit_code=exit_code,
-        killed=exit_code == 1 and bool(nodes),
+        killed=bool(nodes) and (exit_code == 1 or (warned and exit_code == 0)),
         caught_by=ids,
         on_rule=bool(set(ids) & set(fault.requirements)),
         failed_tests=nodes,
@@ -153,7 +162,8 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
         code, directory = _run_one(fault, arguments, run, parse_run, out / fault.name, rules)
         _stop_if_interrupted(code)
         selection = "rule"
-        if code in (0, 2):  # survived, or no test proves its rules
+        killed = judge(fault, code, directory / "results.json", 0.0).killed
+        if code in (0, 2) and not killed:  # survived, or no test proves its rules
             areas = areas_of(fault)
             print(f"gws-conformance selftest: {fault.name} not killed by the tests of its rules; "
                   f"now areas {', '.join(areas)}", flush=True)

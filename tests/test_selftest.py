@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.selftest import CI_SUBSET, MATRIX_HTML, MATRIX_JSON, caught_by, render_html
+from conformance.selftest import CI_SUBSET, MATRIX_HTML, MATRIX_JSON, caught_by, judge, render_html, should_only
 from reference_impl.faults import CATEGORIES, REGISTRY
 
 RUN_TIMEOUT_S = 900
@@ -66,6 +66,22 @@ def test_caught_by_reads_markers_violations_and_findings() -> None:
         ]
     }
     assert caught_by(results) == (["GWS-GEN-001", "GWS-GEN-002", "GWS-GEN-004"], ["a"])
+
+
+def test_a_fault_that_breaks_only_should_rules_is_killed_by_a_warning_on_them(tmp_path: Path) -> None:
+    warned = {"nodeid": "w", "outcome": "warning", "requirements": ["GWS-GEN-029"], "violated": ["GWS-GEN-029"],
+              "findings": []}
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"tests": [warned]}), encoding="utf-8")
+    should_fault, must_fault = REGISTRY["null-member-refused"], REGISTRY["content-type-text-plain"]
+    assert should_only(should_fault) and not should_only(must_fault)
+    row = judge(should_fault, 0, results, 1.0)
+    assert row.killed and row.on_rule and row.failed_tests == ["w"] and row.verdict == "killed"
+    # A MUST rule is killed by a failure only: a warning leaves it standing.
+    assert not judge(must_fault, 0, results, 1.0).killed
+    # Nothing warned: a SHOULD fault survives too.
+    results.write_text(json.dumps({"tests": [{**warned, "outcome": "passed"}]}), encoding="utf-8")
+    assert not judge(should_fault, 0, results, 1.0).killed
 
 
 def test_a_surviving_fault_is_marked_in_the_page() -> None:
