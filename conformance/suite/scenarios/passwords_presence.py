@@ -31,7 +31,7 @@ from conformance.suite.scenarios.support import (
     USERS,
     cookie_only,
     login,
-    me_by_cookie,
+    me_as_sent,
     require,
     should,
 )
@@ -441,13 +441,13 @@ def test_end_contact_center_session_invalidates_the_http_session(
     agent = Agent(client)
     agent.get_me()  # the Basic sign-in that opens the session (E88)
     with cookie_only(gws_settings, gws_recorder, client) as browser:
-        if not client.cookies or not me_by_cookie(browser).ok:
+        if not client.cookies or not me_as_sent(browser).ok:
             not_applicable(
                 "the server opens no cookie session (a request with only its cookie is not served; GWS-AUTH-005 "
                 "judges that)"
             )
         agent.end_contact_center_session()
-        after = me_by_cookie(browser)
+        after = me_as_sent(browser)
     require(
         after.response.status_code == 401 or after.status_code not in (0, None),
         "a request with only the session cookie is served after EndContactCenterSession",

@@ -24,7 +24,7 @@ from conformance.client import GwsClient, Recorder
 from conformance.config import Settings
 from conformance.fixtures.clients import ClientPool
 from conformance.fixtures.scenarios import NewUser
-from conformance.suite.scenarios.support import cookie_only, login, me_by_cookie, require, should
+from conformance.suite.scenarios.support import cookie_only, login, me_as_sent, require, should
 
 __all__ = ["NEW_AGENT", "NULL_CASES", "NullCase", "filled"]
 
@@ -175,7 +175,7 @@ def test_a_basic_sign_in_opens_a_session_cookie(
         evidence=[reply.exchange],
     )
     with cookie_only(gws_settings, gws_recorder, signed_in) as browser:
-        again = me_by_cookie(browser)
+        again = me_as_sent(browser)
     user = again.get("user")
     who = user.get("userName") if isinstance(user, dict) else None
     should(
@@ -226,7 +226,7 @@ def test_basic_credentials_in_iso_8859_1(
     outcomes = {}
     for charset in ("utf-8", "iso-8859-1"):
         with login(gws_settings, gws_recorder, user.user_name, password, charset=charset) as client:
-            outcomes[charset] = Agent(client).get_me(expect=ANY)
+            outcomes[charset] = me_as_sent(client)
     utf8, latin_1 = outcomes["utf-8"], outcomes["iso-8859-1"]
     should(
         utf8.ok,

@@ -31,7 +31,7 @@ __all__ = [
     "fail",
     "login",
     "matches_definition",
-    "me_by_cookie",
+    "me_as_sent",
     "should",
     "state_of",
 ]
@@ -109,9 +109,10 @@ def cookie_only(settings: Settings, recorder: Recorder, signed_in: GwsClient) ->
         client.close()
 
 
-def me_by_cookie(client: GwsClient) -> Reply:
-    """GET /me with whatever the client carries instead of credentials, through the checks every reply passes.
-    A server that does not take the cookie answers as to a request without credentials: a 401 is judged as one."""
+def me_as_sent(client: GwsClient) -> Reply:
+    """GET /me with what the client sends to authenticate (a session cookie alone, credentials in another charset),
+    through the checks every reply passes. A server that does not take it answers as to missing or wrong
+    credentials: a 401 is judged as such an answer, not as a mismatch of statusCode and HTTP status."""
     response = client.get("/me", expect_json=False)
     reply = Reply("GET /me", response)
     check(reply, credentials_valid=response.status_code != 401)
