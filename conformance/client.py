@@ -378,7 +378,12 @@ class Recorder:
 
 @dataclass(frozen=True)
 class Response:
-    """A target's answer: what checks read. ``json_body`` is None when the body is not JSON."""
+    """A target's answer: what checks read. ``json_body`` is None when the body is not JSON.
+
+    ``is_json`` says whether the body parses as JSON, whatever its Content-Type claims: the suite reads every
+    body it can. The label is judged on its own, by the json_content_type check (GWS-GEN-028), with
+    ``conformance.checks.http.is_json_media_type``.
+    """
 
     exchange: Exchange
     status_code: int
