@@ -136,3 +136,13 @@ async def test_authenticate_serves_the_cometd_endpoint_too() -> None:
         session = api.store.open_session(USER_ID["agent2"])
         cookie = f"{SESSION_COOKIE}={session.id}".encode()
         assert await authenticate(connection([(b"cookie", cookie)])) == USER_ID["agent2"]
+
+
+async def test_the_oldest_sessions_are_forgotten_beyond_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reference_impl import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_SESSIONS", 3)
+    async with open_api() as api:
+        first = api.store.open_session(USER_ID["agent1"])
+        later = [api.store.open_session(USER_ID["agent2"]) for _ in range(3)]
+        assert first.id not in api.store.sessions and all(s.id in api.store.sessions for s in later)
