@@ -585,6 +585,9 @@ def _preflight(settings: Any, roles: Sequence[str]) -> str | None:
 def _ask(http: Any, url: str, base_url: str, auth: tuple[str, str] | None) -> Any:
     import httpx
 
+    # Each account is asked on its own merits: a session cookie the previous one was given (E88) must not answer
+    # for the next account's credentials.
+    http.cookies.clear()
     try:
         return http.get(url, auth=auth)
     except httpx.TimeoutException:

@@ -378,7 +378,12 @@ class Recorder:
 
 @dataclass(frozen=True)
 class Response:
-    """A target's answer: what checks read. ``json_body`` is None when the body is not JSON."""
+    """A target's answer: what checks read. ``json_body`` is None when the body is not JSON.
+
+    ``is_json`` says whether the body parses as JSON, whatever its Content-Type claims: the suite reads every
+    body it can. The label is judged on its own, by the json_content_type check (GWS-GEN-028), with
+    ``conformance.checks.http.is_json_media_type``.
+    """
 
     exchange: Exchange
     status_code: int
@@ -422,16 +427,23 @@ class GwsClient:
         user: Credentials,
         transport: httpx.BaseTransport | None = None,
         recorder: Recorder | None = None,
+        *,
+        charset: str = "utf-8",
     ) -> None:
+        """``charset``: how user:password is encoded for Basic (RFC 7617 leaves it open; E89: some clients send
+        ISO-8859-1)."""
         self.settings = settings
         self.user = user
         self.recorder = recorder if recorder is not None else Recorder(settings.secret_values())
         self.recorder.redactor.add_secret(user.password)
         self._csrf_header = DEFAULT_CSRF_HEADER
         self._csrf_token: str | None = None
+        auth = None
+        if user.password is not None:
+            auth = httpx.BasicAuth(user.user.encode(charset), user.password.encode(charset))
         self._http = httpx.Client(
             base_url=settings.base_url,
-            auth=httpx.BasicAuth(user.user, user.password) if user.password is not None else None,
+            auth=auth,
             transport=transport,
             verify=tls_context(),
             timeout=httpx.Timeout(settings.request_timeout_s),

@@ -24,7 +24,7 @@ ClientFor = Callable[[str], GwsClient]
 
 # GET /features: the list rules (GEN-005/006) and the feature list itself (FEAT-001).
 FEATURES_REQUIREMENTS = ("GWS-FEAT-001",)
-BASIC_CHECKS = ("status_code_present", "error_shape")
+BASIC_CHECKS = ("status_code_present", "json_content_type", "error_shape")
 
 
 class Discovery:

@@ -115,12 +115,12 @@ def areas_of(fault: Fault) -> list[str]:
     return sorted({rid.split("-")[1] for rid in fault.requirements})
 
 
-def caught_by(results: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The requirement IDs and node ids of the failed tests of one results file."""
+def caught_by(results: dict[str, Any], outcomes: tuple[str, ...] = ("failed",)) -> tuple[list[str], list[str]]:
+    """The requirement IDs and node ids of the tests of one results file that ended in one of ``outcomes``."""
     ids: set[str] = set()
     nodes = []
     for test in results.get("tests", []):
-        if test.get("outcome") != "failed":
+        if test.get("outcome") not in outcomes:
             continue
         nodes.append(test["nodeid"])
         ids.update(test.get("requirements", []))

@@ -121,8 +121,8 @@ def create_app(
 ) -> Starlette:
     """The reference server over ``store`` (default: fixtures/contact-center.yaml).
 
-    ``csrf``: every authenticated request also opens a cookie session; a POST/PUT/DELETE authenticated
-    by that cookie alone must echo the session's X-CSRF-TOKEN. ``stimulus``: also serve the control API
+    ``csrf``: a POST/PUT/DELETE authenticated by the session cookie alone (every Basic sign-in opens one,
+    E88) must echo the session's X-CSRF-TOKEN, which safe reads name. ``stimulus``: also serve the control API
     that plays the outside world (reference_impl/stimulus.py). ``faults``: names (``NAME`` or
     ``NAME=VALUE``) of deliberate violations to commit (reference_impl/faults.py); an unknown one raises
     faults.UnknownFault.
@@ -144,6 +144,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_exception, Exception: unexpected_exception},
+        middleware=active.middleware(),
     )
     app.state.store = store
     app.state.bus = bus

@@ -39,7 +39,7 @@ def add_serve_arguments(serve_parser: argparse.ArgumentParser) -> None:
         "--stimulus", action="store_true", help="also serve the control API that plays the outside world"
     )
     serve_parser.add_argument(
-        "--csrf", action="store_true", help="open cookie sessions and require X-CSRF-TOKEN on them"
+        "--csrf", action="store_true", help="require X-CSRF-TOKEN on requests authenticated by the session cookie alone"
     )
     serve_parser.add_argument(
         "--fault",

@@ -11,7 +11,9 @@ no-op while no fault is active::
 
     Faults.filter_request(request)               http.endpoint, before anything reads the request
     Faults.unauthenticated(conn, store)          http: who a request without valid credentials is (None: nobody)
-    Faults.waives(check)                         http: the "role" and "owner" checks, allowed_topics' "topic-role"
+    Faults.waives(rule)                          http: the "role" and "owner" checks, allowed_topics' "topic-role";
+                                                 request reading: "null-as-absent" (E81), "session-cookie" (E88),
+                                                 "latin-1-credentials" (E89)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
@@ -19,6 +21,8 @@ no-op while no fault is active::
     Faults.bayeux_reply(message, reply)          bayeux.BayeuxServer.process: every meta reply
     Faults.bayeux_batch(messages, answer)        bayeux.BayeuxServer._http: the answering of each long-polling POST
     Faults.bayeux_filters()                      app.create_app: also whether bayeux_routes serves sub-paths
+    Faults.middleware()                          app.create_app: the headers of every reply under /api/v2
+                                                 (REST and the notifications endpoint alike)
 
 A "wire" fault (capabilities, e-mail addresses, chat history) rewrites objects wherever a client can see
 them: in REST replies and in notifications alike, so no reader gets the truth by another path.
@@ -38,7 +42,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 if TYPE_CHECKING:  # http imports this module; these are for the type checker only
     from reference_impl.events import EventBus
@@ -76,6 +83,8 @@ BayeuxRequestHook: TypeAlias = Callable[[Message], Message]
 BayeuxReplyHook: TypeAlias = Callable[[Message, Message], Message]
 BayeuxBatchHook: TypeAlias = Callable[[list[Any], Callable[[], Awaitable[list[Message]]]], Awaitable[list[Message]]]
 WireHook: TypeAlias = Callable[[Body], None]  # rewrites one JSON object in place (it is a copy)
+RawHeaders: TypeAlias = list[tuple[bytes, bytes]]
+HeadersHook: TypeAlias = Callable[[RawHeaders], RawHeaders]  # a reply's headers as ASGI sends them
 
 
 class UnknownFault(ValueError):
@@ -97,6 +106,7 @@ class Hooks:
     bayeux_batch: BayeuxBatchHook | None = None
     bayeux_subpaths: bool = True  # False: nothing is served below the notifications endpoint
     wire: WireHook | None = None  # both the REST replies and the notifications
+    headers: HeadersHook | None = None  # every reply under /api/v2, REST and CometD (Faults.middleware)
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,7 @@ class Faults:
         self._bayeux_replies = [h.bayeux_reply for h in hooks if h.bayeux_reply]
         self._bayeux_batches = [h.bayeux_batch for h in hooks if h.bayeux_batch]
         self._bayeux_subpaths = all(h.bayeux_subpaths for h in hooks)
+        self._headers = [h.headers for h in hooks if h.headers]
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> Faults:
@@ -251,6 +262,37 @@ class Faults:
         for hook in reversed(self._bayeux_batches):
             answer = functools.partial(hook, messages, answer)
         return await answer()
+
+
+    # HTTP ------------------------------------------------------------------------------------------
+
+    def middleware(self) -> list[Middleware]:
+        """What Starlette(middleware=...) takes: none when no fault touches reply headers."""
+        return [Middleware(_ReplyHeaders, hooks=tuple(self._headers))] if self._headers else []
+
+
+class _ReplyHeaders:
+    """ASGI middleware: the header hooks rewrite every reply under /api/v2 (the stimulus API is the test
+    harness's, not the server's, and is left alone)."""
+
+    def __init__(self, app: ASGIApp, hooks: tuple[HeadersHook, ...]) -> None:
+        self.app = app
+        self.hooks = hooks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/v2"):
+            await self.app(scope, receive, send)
+            return
+
+        async def rewritten(message: AsgiMessage) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                for hook in self.hooks:
+                    headers = hook(headers)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, rewritten)
 
 
 NO_FAULTS = Faults()
@@ -483,6 +525,27 @@ def _create_without_uri(_: float | None) -> Hooks:
     return Hooks(reply=_on_success(_drop_created_uri))
 
 
+def _json_as_text(headers: RawHeaders) -> RawHeaders:
+    return [
+        (name, b"text/plain; charset=utf-8")
+        if name.lower() == b"content-type" and value.lower().startswith(b"application/json")
+        else (name, value)
+        for name, value in headers
+    ]
+
+
+@_fault(
+    "content-type-text-plain",
+    SHAPE,
+    ["GWS-GEN-028"],
+    "Every JSON reply, of the API and of the notifications endpoint, is labelled Content-Type text/plain (the body "
+    "is unchanged), which a client that reads the header before the body rejects. Caught by the media-type check "
+    "every reply passes (json_content_type).",
+)
+def _content_type_text_plain(_: float | None) -> Hooks:
+    return Hooks(headers=_json_as_text)
+
+
 # == errors ============================================================================================
 
 
@@ -540,6 +603,19 @@ def _not_found_as_success(_: float | None) -> Hooks:
 def _error_without_status_message(_: float | None) -> Hooks:
     return Hooks(reply=_on_error(range(1, 7), lambda status, body: (status, _without(body, "statusMessage"))))
 
+
+
+@_fault(
+    "null-member-refused",
+    ERRORS,
+    ["GWS-GEN-029"],
+    'A request body with an optional member sent as null ({"operationName": "StartContactCenterSession", '
+    '"channels": ["chat"], "loginCode": null}) is refused with statusCode 2 instead of read as if the member were '
+    "absent, which breaks every client library that serializes absent members as null. Caught by the scenario that "
+    "sends operations with their optional members null and compares the outcome with the plain request.",
+)
+def _null_member_refused(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"null-as-absent"}))
 
 
 # == state machines ====================================================================================
@@ -915,6 +991,30 @@ def _other_agents_objects(_: float | None) -> Hooks:
 )
 def _users_topic_open_to_agents(_: float | None) -> Hooks:
     return Hooks(waives=frozenset({"topic-role"}))
+
+
+@_fault(
+    "no-session-cookie",
+    SECURITY,
+    ["GWS-AUTH-005"],
+    "A request authenticated by Basic credentials opens no session cookie (as the reference did before E88, unless "
+    "started with --csrf), so a browser client that signs in once and then sends only the cookie gets 401. Caught by "
+    "the session-cookie check (Set-Cookie after a Basic sign-in; a cookie-only request served as the same user).",
+)
+def _no_session_cookie(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"session-cookie"}))
+
+
+@_fault(
+    "basic-utf8-only",
+    SECURITY,
+    ["GWS-AUTH-006"],
+    "Basic credentials are decoded as UTF-8 only: a client that encodes user:password in ISO-8859-1 (.NET's and "
+    "browsers' Basic helpers may) is refused with 401 for any non-ASCII password. Caught by the sign-in check with a "
+    "password holding an accented letter, sent in both encodings.",
+)
+def _basic_utf8_only(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"latin-1-credentials"}))
 
 
 # == protocol ==========================================================================================

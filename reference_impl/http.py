@@ -2,7 +2,7 @@
 
 A handler is a plain ``async def handler(ctx: Context) -> dict | Response``. ``endpoint()`` wraps
 it so that, before the handler runs, the request has been authenticated (Basic, or the session
-cookie with --csrf), the caller's roles checked against the operation's ``x-gws-roles`` in
+cookie every Basic sign-in opens, E88), the caller's roles checked against the operation's ``x-gws-roles`` in
 spec/openapi.yaml, query parameters and the JSON body checked against the same document; after
 it, a dict becomes ``{"statusCode": 0, ...}`` and an ``ApiError`` becomes
 ``{"statusCode": n, "statusMessage": ...}`` with the HTTP status of errata E12. Nothing in
@@ -274,14 +274,23 @@ def schema_at(ref: str) -> Any:
 
 
 def _basic_credentials(conn: HTTPConnection) -> tuple[str, str] | None:
+    """The user name and password of a Basic Authorization header (REST and CometD alike); None when malformed."""
     header = conn.headers.get("authorization", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        raw = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error:
         return None
+    # E89: RFC 7617 leaves the charset open. UTF-8 first; bytes that are not UTF-8 are ISO-8859-1, what .NET's and
+    # browsers' Basic helpers send. Latin-1 reads any bytes, so what is neither is a wrong password: a 401.
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if faults_of(conn).waives("latin-1-credentials"):
+            return None
+        decoded = raw.decode("iso-8859-1")
     user_name, colon, password = decoded.partition(":")
     return (user_name, password) if colon else None
 
@@ -308,9 +317,14 @@ def _authenticated_user(conn: HTTPConnection) -> tuple[User | None, bool]:
             return user, False
     else:
         session = store.sessions.get(conn.cookies.get(SESSION_COOKIE, ""))
-        if session and session.user_id in store.users and conn.app.state.csrf:
+        if session and session.user_id in store.users and _opens_sessions(conn):
             return store.users[session.user_id], True
     return faults_of(conn).unauthenticated(conn, store), False
+
+
+def _opens_sessions(conn: HTTPConnection) -> bool:
+    """E88: a Basic sign-in opens a cookie session (always with --csrf, which needs it for its tokens)."""
+    return bool(conn.app.state.csrf) or not faults_of(conn).waives("session-cookie")
 
 
 def allowed_topics(store: Store, user_id: str, faults: Faults = NO_FAULTS) -> set[str]:
@@ -459,7 +473,7 @@ def endpoint(method: str, path: str, handler: Handler) -> Callable[[Request], Aw
             response = _json_reply(request, error.http_status, _error_body(error), error.headers)
         session: Session | None = getattr(request.state, "session", None)
         if session is not None:  # set once the caller is known, whatever the outcome
-            _add_csrf(request, response, session)
+            _add_session(request, response, session)
         return response
 
     run.__name__ = handler.__name__
@@ -477,10 +491,11 @@ async def _open(request: Request, operation: Operation) -> Context:
             http_status=401,
             headers={"WWW-Authenticate": REALM},
         )
-    session = request.state.session = _session_for(request, store, user) if state.csrf else None
+    session = request.state.session = _session_for(request, store, user) if _opens_sessions(request) else None
     # Only the cookie rides along by itself on a forged request; Basic credentials need no token.
     unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
-    if by_cookie and session is not None and unsafe and request.headers.get(CSRF_HEADER) != session.csrf_token:
+    token = request.headers.get(CSRF_HEADER)
+    if by_cookie and state.csrf and unsafe and session is not None and token != session.csrf_token:
         raise ApiError(StatusCode.FORBIDDEN, "CSRF token missing or invalid")
     roles = caller_roles(user)
     faults = faults_of(request)
@@ -507,10 +522,11 @@ def _session_for(request: Request, store: Store, user: User) -> Session:
     return session if session and session.user_id == user.id else store.open_session(user.id)
 
 
-def _add_csrf(request: Request, response: Response, session: Session) -> None:
+def _add_session(request: Request, response: Response, session: Session) -> None:
+    """The session cookie, unless the request carried it already; in --csrf mode also the token on safe reads."""
     if request.cookies.get(SESSION_COOKIE) != session.id:
         response.set_cookie(SESSION_COOKIE, session.id, path="/", httponly=True, samesite="strict")
-    if request.method in ("GET", "HEAD"):
+    if request.app.state.csrf and request.method in ("GET", "HEAD"):
         response.headers["X-CSRF-HEADER"] = CSRF_HEADER
         response.headers[CSRF_HEADER] = session.csrf_token
 
@@ -602,12 +618,44 @@ def _check_body(ctx: Context) -> None:
             ctx.body["operationName"] = variant.name  # an alias (E04) runs as the operation it names
         ctx.operation_name = ctx.body["operationName"]
         schema_ref = variant.schema_ref
+    _nulls_as_absent(ctx, schema_ref)
     errors = sorted(contract.validator(schema_ref).iter_errors(ctx.body), key=lambda e: e.validator != "required")
     if errors:
         error = errors[0]
         where = error.json_path.removeprefix("$").lstrip(".") or "body"
         code = StatusCode.MISSING_PARAMETER if error.validator == "required" else StatusCode.INVALID_PARAMETER
         raise ApiError(code, f"{where}: {error.message}")
+
+
+def _nulls_as_absent(ctx: Context, schema_ref: str) -> None:
+    """E81: a member sent as null is read as absent. Client libraries serialize an optional member they were not
+    given as null; dropped here, before the schema check and the handler, it is as if not sent, and a required
+    member sent as null is missing (statusCode 1)."""
+    body, dropped = _without_nulls(ctx.body, schema_ref)
+    if dropped and ctx.faults.waives("null-as-absent"):
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"{dropped[0]}: None is not a valid value")
+    ctx.body = body
+
+
+def _without_nulls(value: dict[str, Any], schema_ref: str, where: str = "") -> tuple[dict[str, Any], list[str]]:
+    """``value`` without the null members its schema declares (in declared nested objects too), and their paths.
+
+    Only declared members: the members of a free-form object (userData, properties) are the client's data, and a
+    null among them is a value, not an absence.
+    """
+    schema, ref = _resolve({"$ref": f"#{schema_ref.partition('#')[2]}"}, f"{schema_ref.partition('#')[0]}#")
+    declared = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for name, member in value.items():
+        if name in declared and member is None:
+            dropped.append(f"{where}{name}")
+            continue
+        if name in declared and isinstance(member, dict):
+            member, inner = _without_nulls(member, f"{ref}{_pointer('properties', name)}", f"{where}{name}.")
+            dropped += inner
+        kept[name] = member
+    return kept, dropped
 
 
 # -- errors raised outside handlers ------------------------------------------------------------------

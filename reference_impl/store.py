@@ -47,6 +47,9 @@ __all__ = [
 ]
 
 DEFAULT_FIXTURE = Path(str(files("gws_fixtures"))) / "contact-center.yaml"
+# Every Basic request without the cookie opens a session (E88), and clients that keep no cookies (curl) send
+# many: beyond this many the oldest are forgotten, as a real server expires them.
+MAX_SESSIONS = 10_000
 
 
 class FixtureError(Exception):
@@ -184,7 +187,8 @@ class RoutingTemplate:
 
 @dataclass
 class Session:
-    """A cookie session (only with --csrf): who it belongs to and the token unsafe requests echo."""
+    """A cookie session (every Basic sign-in opens one, E88): who it belongs to and the token unsafe requests
+    echo in --csrf mode."""
 
     id: str
     user_id: str
@@ -290,6 +294,8 @@ class Store:
     def open_session(self, user_id: str) -> Session:
         session = Session(secrets.token_urlsafe(24), user_id, secrets.token_urlsafe(24))
         self.sessions[session.id] = session
+        if len(self.sessions) > MAX_SESSIONS:
+            del self.sessions[next(iter(self.sessions))]  # the oldest: dicts keep insertion order
         return session
 
     def delete_user(self, user_id: str) -> None:

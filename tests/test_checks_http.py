@@ -10,6 +10,7 @@ import pytest
 
 from conformance import contract
 from conformance.checks import CHECK_REQUIREMENTS, CHECKS, CheckContext, run_checks
+from conformance.checks.http import is_json_media_type
 from conformance.client import GwsClient, Response
 from conformance.config import load_settings
 from conformance.errors import SuiteError
@@ -26,13 +27,13 @@ def reply(
     content: bytes | None = None,
     method: str = "GET",
     path: str = "/me",
-    content_type: str = "application/json",
+    content_type: str | None = "application/json",
 ) -> Response:
     """A real round trip through the client, so the evidence is a genuine recorded exchange."""
     raw = content if content is not None else httpx.Response(200, json=body).content
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=raw, headers={"Content-Type": content_type})
+        return httpx.Response(status, content=raw, headers={"Content-Type": content_type} if content_type else {})
 
     settings = load_settings(env={"GWS_BASE_URL": BASE, "GWS_AGENT1_PASSWORD": PASSWORD, "GWS_SEED": "1"})
     with GwsClient(settings, settings.credentials("agent1"), transport=httpx.MockTransport(handler)) as client:
@@ -180,6 +181,61 @@ def test_strict_json_fails_on_literals_only_a_lenient_parser_reads(literal: byte
     response = reply(content=b'{"statusCode": 0, "value": ' + literal + b"}")
     assert response.is_json  # the client itself reads it: only the check tells
     assert literal.decode().lstrip("-") in fails("strict_json", PLAIN, response).message
+
+
+# --- json_content_type (E80) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "application/json",
+        "application/json; charset=UTF-8",
+        "Application/JSON;charset=utf-8",
+        "application/problem+json",
+        "application/vnd.genesys.gws+json; charset=utf-8",
+    ],
+)
+def test_json_content_type_passes(label: str) -> None:
+    passes("json_content_type", PLAIN, reply(body={"statusCode": 0}, content_type=label))
+
+
+@pytest.mark.parametrize(
+    "label", ["text/plain", "text/plain; charset=utf-8", "text/html", "text/json", "application/+json", "json", None]
+)
+def test_json_content_type_fails_on_a_json_body_labelled_otherwise(label: str | None) -> None:
+    response = reply(body={"statusCode": 0}, content_type=label)
+    assert response.is_json  # the body parses: only the label is wrong
+    broken = fails("json_content_type", PLAIN, response)
+    assert broken.title == "JSON reply not labelled as JSON"
+    assert (repr(label) if label else "absent") in broken.message
+    assert "reads the header before the body" in broken.message  # names the client habit it breaks
+
+
+def test_json_content_type_also_judges_errors_and_401s_with_a_json_body() -> None:
+    fails("json_content_type", PLAIN, reply(404, body={"statusCode": 6, "statusMessage": "x"}, content_type="text/plain"))
+    anonymous = CheckContext(credentials_valid=False)
+    fails("json_content_type", anonymous, reply(401, body={"statusCode": 3, "statusMessage": "x"}, content_type=None))
+
+
+def test_json_content_type_exempts_what_is_not_a_json_reply() -> None:
+    passes("json_content_type", CheckContext(credentials_valid=False), reply(401, content=b"", content_type=None))
+    page = reply(401, content=b"<html>Unauthorized</html>", content_type="text/html")
+    passes("json_content_type", CheckContext(credentials_valid=False), page)
+    # An attachment download answers the file with the file's own type, even when the file happens to be JSON.
+    download = CheckContext(operation="GET /me/interactions/{id}/attachments/{attachmentId}")
+    passes("json_content_type", download, reply(content=b'{"a": 1}', content_type="application/octet-stream"))
+    # ... but its error replies are GWS replies again.
+    fails("json_content_type", download, reply(404, body={"statusCode": 6, "statusMessage": "x"}, content_type="text/plain"))
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("application/json", True), ("application/geo+json;x=1", True), (" APPLICATION/JSON ", True),
+     ("application/jsonp", False), ("text/plain", False), ("", False), (None, False), ("+json", False)],
+)
+def test_is_json_media_type(label: str | None, expected: bool) -> None:
+    assert is_json_media_type(label) is expected
 
 
 # --- status_code_matches_http (SHOULD) --------------------------------------------------------------

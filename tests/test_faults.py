@@ -188,6 +188,19 @@ async def sees_status_code_as_string(server: Server) -> bool:
     return (await server.get("agent1", "/me"))["statusCode"] == "0"
 
 
+@probe("content-type-text-plain")
+async def sees_content_type_text_plain(server: Server) -> bool:
+    handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+    replies = [
+        await server.client.get(API + "/me", auth=CREDENTIALS["agent1"]),
+        await server.client.get(API + "/users/no-such-user", auth=CREDENTIALS["admin"]),
+        await server.client.post(NOTIFICATIONS, json=[handshake], auth=CREDENTIALS["agent1"]),
+    ]
+    labels = [reply.headers.get("content-type", "") for reply in replies]
+    assert all(isinstance(reply.json(), (dict, list)) for reply in replies)  # the bodies are still JSON
+    return all(label.startswith("text/plain") for label in labels)
+
+
 @probe("object-id-missing")
 async def sees_object_id_missing(server: Server) -> bool:
     return "id" not in (await server.get("admin", f"/users/{USER_ID['agent1']}"))["user"]
@@ -236,6 +249,13 @@ async def sees_not_found_as_invalid(server: Server) -> bool:
 async def sees_server_error_for_bad_input(server: Server) -> bool:
     status, body = await server.request("admin", "POST", "/users", {"userName": "probe"})  # no password: 1
     return status == 500 and body["statusCode"] == 4
+
+
+@probe("null-member-refused")
+async def sees_null_member_refused(server: Server) -> bool:
+    body = {"operationName": "StartContactCenterSession", "channels": ["chat"]}
+    assert (await server.post("agent1", "/me", body))["statusCode"] == 0
+    return (await server.post("agent1", "/me", {**body, "loginCode": None, "queue": None}))["statusCode"] == 2
 
 
 @probe("missing-attribute-accepted")
@@ -427,6 +447,24 @@ async def sees_no_authentication(server: Server) -> bool:
     status, body = await server.request(None, "GET", "/users")
     wrong = await server.client.get(API + "/me", auth=("agent1", "wrong"))
     return (status, body["statusCode"]) == (200, 0) and wrong.status_code == 200
+
+
+@probe("no-session-cookie")
+async def sees_no_session_cookie(server: Server) -> bool:
+    signed_in = await server.client.get(API + "/me", auth=CREDENTIALS["agent1"])
+    cookie_only = await server.client.get(API + "/me")  # the client sends whatever cookie it was given
+    return "set-cookie" not in signed_in.headers and cookie_only.status_code == 401
+
+
+@probe("basic-utf8-only")
+async def sees_basic_utf8_only(server: Server) -> bool:
+    password = "Kennwort-ä1"
+    created = await server.post("admin", "/users", {"userName": "latin", "password": password})
+    assert created["statusCode"] == 0
+    latin_1 = base64.b64encode(f"latin:{password}".encode("iso-8859-1")).decode()
+    server.client.cookies.clear()  # the admin's session cookie must not answer for the credentials
+    reply = await server.client.get(API + "/me", headers={"authorization": f"Basic {latin_1}"})
+    return reply.status_code == 401
 
 
 @probe("no-role-check")

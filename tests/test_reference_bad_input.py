@@ -106,7 +106,23 @@ CASES = [
         body={"userName": "x", "password": "y", "roles": ["ROLE_KING"]},
     ),
     Bad("roles not a list", "PUT", "/users/{id}", 2, 400, "roles", body={"roles": "ROLE_ADMIN"}, path_params=A2),
-    Bad("null first name", "PUT", "/users/{id}", 2, 400, "firstName", body={"firstName": None}, path_params=A2),
+    # E81: null is absent, so a required member sent as null is missing (an optional one: see below).
+    Bad("null password", "POST", "/users", 1, 400, "password", body={"userName": "x", "password": None}),
+    Bad(
+        "null e-mail address in a nested object",
+        "POST",
+        "/me/interactions/{id}",
+        1,
+        400,
+        "toAddress",
+        who="agent1",
+        body={
+            "operationName": "Send",
+            "queueName": "q",
+            "email_object": {"toAddress": None, "subject": "s", "text": "t", "fromAddress": "a@b.c"},
+        },
+        path_params={"id": "no-such-interaction"},
+    ),
     Bad(
         "POST on a user without operationName (E11)",
         "POST",
@@ -324,6 +340,17 @@ async def test_bad_input_is_refused_and_changes_nothing(api: Api, case: Bad) -> 
     assert case.mentions.casefold() in body["statusMessage"].casefold(), body
     assert set(body) == {"statusCode", "statusMessage"}
     assert snapshot(api.store) == before
+
+
+async def test_an_optional_member_sent_as_null_is_absent(api: Api) -> None:
+    """E81: what client libraries send for an optional member they were not given means the same as leaving it out."""
+    before = api.store.users[A2["id"]].first_name
+    await api.ok("admin", "PUT", "/users/{id}", json_body={"firstName": None, "lastName": "Nul"}, path_values=A2)
+    assert (api.store.users[A2["id"]].first_name, api.store.users[A2["id"]].last_name) == (before, "Nul")
+    start = {"operationName": "StartContactCenterSession", "channels": ["chat"]}
+    await api.ok("agent1", "POST", "/me", json_body={**start, "place": None, "loginCode": None, "queue": None})
+    created = await api.ok("admin", "POST", "/skills", json_body={"name": "Knitting", "description": None})
+    assert api.store.skills[created["id"]].description in (None, "")
 
 
 async def test_unknown_path_and_method_answer_gws_errors(api: Api) -> None:

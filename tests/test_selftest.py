@@ -91,6 +91,21 @@ def test_a_client_habit_fault_is_killed_by_the_warning_of_its_should_rule(tmp_pa
     assert warned_on({"tests": [own, other]}, {rule}) == ([rule], ["own"])
 
 
+def test_a_fault_that_breaks_only_should_rules_is_killed_by_a_warning_on_them(tmp_path: Path) -> None:
+    warned = {"nodeid": "w", "outcome": "warning", "requirements": ["GWS-GEN-029"], "violated": ["GWS-GEN-029"],
+              "findings": []}
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"tests": [warned]}), encoding="utf-8")
+    should_fault, must_fault = REGISTRY["null-member-refused"], REGISTRY["content-type-text-plain"]
+    row = judge(should_fault, 0, results, 1.0)
+    assert row.killed and row.on_rule and row.warned_tests == ["w"] and row.verdict == "killed"
+    # A MUST rule is killed by a failure only: a warning leaves it standing.
+    assert not judge(must_fault, 0, results, 1.0).killed
+    # Nothing warned: a SHOULD fault survives too.
+    results.write_text(json.dumps({"tests": [{**warned, "outcome": "passed"}]}), encoding="utf-8")
+    assert not judge(should_fault, 0, results, 1.0).killed
+
+
 def test_a_surviving_fault_is_marked_in_the_page() -> None:
     row = {"fault": "x<y", "category": "errors", "verdict": "survived", "killed": False, "on_rule": False,
            "requirements": ["GWS-GEN-001"], "caught_by": [], "failed_tests": [], "selection": "rule",

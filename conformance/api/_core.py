@@ -8,7 +8,7 @@ tells ``_send`` which operation it performs, so a helper's body is only its requ
     def not_ready(self, *, work_mode=None, reason=None, expect=OK) -> Reply:
         return self._send(json=body("NotReady", workMode=work_mode, reason=reason), expect=expect)
 
-``_send`` runs the registered HTTP checks on every reply (statusCode present, error shape, the
+``_send`` runs the registered HTTP checks on every reply (statusCode present, its media type, error shape, the
 HTTP status of E12 as SHOULD, the reply's schema from openapi.yaml, the collection shape of list
 GETs) and then the caller's expectation of the statusCode. MUST findings raise at once; SHOULD
 findings go to the test's Findings (conformance.findings) and end as a warning.
@@ -34,10 +34,13 @@ __all__ = [
     "HELPERS",
     "OK",
     "Expect",
+    "Raw",
     "Reply",
     "Resource",
     "UnauthenticatedClient",
     "body",
+    "check",
+    "check_response",
     "operation",
     "reply_schema",
 ]
@@ -50,7 +53,14 @@ Expect = int | Collection[int] | None
 HELPERS: dict[str, str] = {}
 
 _CURRENT_OPERATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("gws_operation", default=None)
-_BASE_CHECKS = ("status_code_present", "strict_json", "error_shape", "error_body_members", "status_code_matches_http")
+_BASE_CHECKS = (
+    "status_code_present",
+    "strict_json",
+    "json_content_type",
+    "error_shape",
+    "error_body_members",
+    "status_code_matches_http",
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -182,6 +192,37 @@ class Resource:
         return reply
 
 
+class Raw(Resource):
+    """Sends a body of the test's own making to any operation, through the same checks as the helpers: for tests
+    whose subject is the request itself (the permission matrix's cells, optional members sent as null), which a
+    helper, building its body from typed arguments, cannot send."""
+
+    def send(
+        self,
+        ref: str,
+        path: Mapping[str, str] | None = None,
+        body: Any = None,
+        *,
+        files: Mapping[str, Any] | None = None,
+        expect: Expect = ANY,
+    ) -> Reply:
+        """``ref``: "METHOD /template[#operationName]" of spec/openapi.yaml; ``path``: its path parameters."""
+        method, _, template = ref.partition("#")[0].partition(" ")
+        if not _describes(method, template):
+            raise SuiteError(f"Raw.send: spec/openapi.yaml has no {method} {template}")
+        try:
+            url = template.format_map({k: quote(str(v), safe="") for k, v in (path or {}).items()})
+        except KeyError as missing:
+            raise SuiteError(f"{ref}: no value for path parameter {missing}") from None
+        response = self.client.request(
+            method, url, json=body, files=files, expect_json=_success_is_json(method, template)
+        )
+        reply = Reply(ref, response)
+        check(reply, credentials_valid=self.credentials_valid)
+        expect_status(reply, expect)
+        return reply
+
+
 def check(reply: Reply, *, credentials_valid: bool = True) -> None:
     """Run the registered HTTP checks on ``reply``: MUST findings raise, SHOULD findings are kept."""
     ref = reply.operation
@@ -198,7 +239,18 @@ def check(reply: Reply, *, credentials_valid: bool = True) -> None:
         credentials_valid=credentials_valid,
         requirement_ids=findings.requirement_ids(),
     )
-    for violation in run_checks(ctx, reply.response, names):
+    _judge(ctx, reply.response, names)
+
+
+def check_response(response: Response, *, credentials_valid: bool = True) -> None:
+    """The checks every reply passes, for a reply whose operation the caller cannot name (a URI the target
+    returned, followed as it is): MUST findings raise, SHOULD findings are kept."""
+    ctx = CheckContext(credentials_valid=credentials_valid, requirement_ids=findings.requirement_ids())
+    _judge(ctx, response, _BASE_CHECKS)
+
+
+def _judge(ctx: CheckContext, response: Response, names: Collection[str]) -> None:
+    for violation in run_checks(ctx, response, list(names)):
         if violation.is_warning:
             findings.warn(violation)
         else:

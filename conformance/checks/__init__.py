@@ -43,6 +43,8 @@ CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "error_body_members": ("GWS-GEN-009",),
     # Every JSON body is strict RFC 8259 JSON, whatever notation the reference's examples use (E07, E28).
     "strict_json": ("GWS-GEN-026",),
+    # E80: a JSON body comes labelled application/json (or a +json type); clients read the header first.
+    "json_content_type": ("GWS-GEN-028",),
     # E12: the HTTP status SHOULD match the statusCode.
     "status_code_matches_http": ("GWS-GEN-003",),
     # E12 / User Authentication: missing or wrong credentials SHOULD answer 401.

@@ -1,8 +1,9 @@
-"""Checks on every HTTP reply: statusCode, error shape, HTTP status, schema, collection shape.
+"""Checks on every HTTP reply: statusCode, error shape, media type, HTTP status, schema, collection shape.
 
 The rules come from the reference's "Return Values" section as resolved by the errata
-(E01, E02, E12, E13); shapes come from spec/ through ``conformance.contract`` — nothing here
-restates a schema.
+(E01, E02, E12, E13, E80); shapes come from spec/ through ``conformance.contract`` — nothing here
+restates a schema. ``is_json_media_type`` is the one test of a Content-Type label: the REST checks and
+the Bayeux code judge labels with it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "error_body_members",
     "error_shape",
     "is_json_media_type",
+    "json_content_type",
     "no_5xx_for_client_input",
     "response_matches_schema",
     "status_code_matches_http",
@@ -47,14 +49,18 @@ ERROR_SCHEMA = "schemas/error.json"
 MAX_REPORTED_SCHEMA_ERRORS = 20
 
 
-def is_json_media_type(content_type: str | None) -> bool:
-    """``application/json`` or a structured ``+json`` type, whatever its parameters (E80)."""
-    media_type = (content_type or "").partition(";")[0].strip().lower()
-    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
-
-
 def _content_type(response: Response) -> str:
     return str(response.headers.get("content-type", "absent"))
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """Whether a Content-Type value names JSON: ``application/json`` or a structured ``+json`` type (RFC 6839),
+    whatever its parameters (``charset=utf-8``) and case (E80)."""
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    kind, slash, subtype = media_type.partition("/")
+    if not kind or not slash or not subtype:
+        return False
+    return (kind, subtype) == ("application", "json") or (subtype.endswith("+json") and len(subtype) > len("+json"))
 
 
 def _shown(value: Any) -> str:
@@ -159,6 +165,31 @@ def strict_json(ctx: CheckContext, response: Response) -> None:
             title="Reply is not strict JSON",
             message=f"The body parses only leniently: {exc}. JSON (RFC 8259) has no NaN or Infinity literals.",
         ) from None
+
+
+@register(Level.MUST)
+def json_content_type(ctx: CheckContext, response: Response) -> None:
+    """A JSON body is labelled with a JSON media type (GWS-GEN-028, E80). Whether the body is JSON is decided by
+    parsing it; the label is judged here, on its own: a client that reads the header before the body (the C# GWS
+    client; a browser client that checks it before ``response.json()``) refuses a JSON body called text/plain."""
+    if not response.is_json:
+        return  # no JSON body (a body-less 401, a servlet's HTML page): status_code_present judges what is missing
+    if 200 <= response.status_code < 300 and not _success_is_json(ctx.operation):
+        return  # an attachment download is the file itself, labelled with the file's own type
+    label = response.headers.get("content-type")
+    if is_json_media_type(label):
+        return
+    shown = repr(label) if label is not None else "absent"
+    raise violation(
+        "json_content_type",
+        ctx,
+        response,
+        title="JSON reply not labelled as JSON",
+        message=f"HTTP {response.status_code} answers a JSON body with Content-Type {shown}. A client that reads "
+        "the header before the body (the C# GWS client throws on a non-JSON media type; browser clients check it "
+        "before response.json()) rejects this reply: every JSON reply is labelled application/json (a charset "
+        "parameter is fine) or a +json type (E80).",
+    )
 
 
 def _not_json(literal: str) -> Any:

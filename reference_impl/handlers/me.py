@@ -153,9 +153,9 @@ def end_contact_center_session(ctx: Context) -> JSONResponse:
        with no capabilities left.
     2. The devices are unassigned from the user (GET /me/devices no longer lists them); the server
        remembers them as the user's place for the next StartContactCenterSession without ``place``.
-    3. The HTTP session is invalidated: every cookie session of the user is dropped (only --csrf opens
-       them), so a request carrying only such a cookie gets 401 (E56). Basic credentials keep working,
-       and StartContactCenterSession gives the devices back.
+    3. The HTTP session is invalidated: every cookie session of the user is dropped (every Basic sign-in
+       opens one, E88), so a request carrying only such a cookie gets 401 (E56). Basic credentials keep
+       working, and StartContactCenterSession gives the devices back.
 
     Refused with statusCode 2, changing nothing, while a device of the user has a call that is not
     released: a logout does not drop calls; hang them up first.
@@ -183,8 +183,7 @@ def end_contact_center_session(ctx: Context) -> JSONResponse:
     store.sessions = {key: session for key, session in store.sessions.items() if session.user_id != user.id}
     ctx.request.state.session = None  # nothing to renew on this reply
     response = JSONResponse({"statusCode": 0})
-    if ctx.request.app.state.csrf:
-        response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 

@@ -30,7 +30,15 @@ from conformance.suite.fuzz.catalogue import Operation, operations
 from conformance.suite.fuzz.session import linked_operations
 
 # What every fuzz test proves about each reply (the registered checks it runs).
-REPLY_REQUIREMENTS = ("GWS-GEN-001", "GWS-GEN-002", "GWS-GEN-003", "GWS-GEN-007", "GWS-GEN-009", "GWS-GEN-026")
+REPLY_REQUIREMENTS = (
+    "GWS-GEN-001",
+    "GWS-GEN-002",
+    "GWS-GEN-003",
+    "GWS-GEN-007",
+    "GWS-GEN-009",
+    "GWS-GEN-026",
+    "GWS-GEN-028",
+)
 LIST_REQUIREMENTS = ("GWS-GEN-005", "GWS-GEN-006")
 NEGATIVE_REQUIREMENTS = ("GWS-GEN-004", "GWS-GEN-011", "GWS-GEN-012", "GWS-GEN-014")
 # E26: the Cloud Admin operation is declared, and reported not applicable.

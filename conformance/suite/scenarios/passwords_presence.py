@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from conformance.api import ANY, Admin, Agent, Session
@@ -26,7 +25,16 @@ from conformance.fixtures.scenarios import NewUser
 from conformance.inbox import Inbox
 from conformance.notifications import validate_notification
 from conformance.outcomes import not_applicable
-from conformance.suite.scenarios.support import DEVICES, ME, USERS, login, require, should
+from conformance.suite.scenarios.support import (
+    DEVICES,
+    ME,
+    USERS,
+    cookie_only,
+    login,
+    me_as_sent,
+    require,
+    should,
+)
 
 SUCCESS = "PasswordChangeSuccessful"
 ERROR = "PasswordChangeError"
@@ -429,22 +437,25 @@ def test_contact_center_session(
 
 @pytest.mark.requirement("GWS-PRES-005")
 def test_end_contact_center_session_invalidates_the_http_session(
-    gws_new_user: Callable[..., NewUser], gws_settings: Settings
+    gws_new_user: Callable[..., NewUser], gws_settings: Settings, gws_recorder: Recorder
 ) -> None:
     user = gws_new_user()
     client = user.client()
     agent = Agent(client)
-    agent.get_me()
-    cookies = httpx.Cookies(client.cookies)
-    with httpx.Client(base_url=gws_settings.base_url, cookies=cookies, timeout=gws_settings.request_timeout_s) as raw:
-        if not cookies or raw.get("/me").status_code != 200:
-            not_applicable("the server opens no cookie session (a request with only its cookie is not served)")
+    agent.get_me()  # the Basic sign-in that opens the session (E88)
+    with cookie_only(gws_settings, gws_recorder, client) as browser:
+        if not client.cookies or not me_as_sent(browser).ok:
+            not_applicable(
+                "the server opens no cookie session (a request with only its cookie is not served; GWS-AUTH-005 "
+                "judges that)"
+            )
         agent.end_contact_center_session()
-        after = raw.get("/me")
-    body = after.json() if after.headers.get("content-type", "").startswith("application/json") else None
+        after = me_as_sent(browser)
     require(
-        after.status_code == 401 or (isinstance(body, dict) and body.get("statusCode") not in (0, None)),
+        after.response.status_code == 401 or after.status_code not in (0, None),
         "a request with only the session cookie is served after EndContactCenterSession",
-        f"HTTP {after.status_code}: {after.text[:300]}",
+        f"HTTP {after.response.status_code}, statusCode {after.status_code}: EndContactCenterSession invalidates "
+        "the HTTP session, so its cookie no longer authenticates.",
         "GWS-PRES-005",
+        evidence=[after.exchange],
     )

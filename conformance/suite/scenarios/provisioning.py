@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance.api import ANY, Admin, Agent, Channel, Device, Session
+from conformance.api import ANY, Admin, Agent, Channel, Device, Session, check_response
 from conformance.client import GwsClient, Recorder
 from conformance.config import Settings
 from conformance.discovery import Discovery
@@ -42,7 +42,9 @@ def _phone_number() -> str:
 
 
 def _resolves(client: GwsClient, uri: str) -> bool:
-    return client.get(uri).status_code_field == 0
+    response = client.get(uri)
+    check_response(response)
+    return response.status_code_field == 0
 
 
 def _has_password(value: Any) -> bool:
@@ -220,6 +222,7 @@ def _user_steps(
         evidence=[duplicate.exchange],
     )
     missing = admin.client.post(f"/users/{user_id}", json={"firstName": "x"})
+    check_response(missing)
     require(
         missing.status_code_field == 1,
         "POST /users/{id} without operationName is not statusCode 1",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import findings
-from conformance.api import Agent, Reply, UnauthenticatedClient
+from conformance.api import Agent, Reply, UnauthenticatedClient, check
 from conformance.client import GwsClient, Recorder
 from conformance.config import Credentials, Settings
 from conformance.failures import Level, Violation
@@ -24,12 +24,14 @@ __all__ = [
     "ME",
     "USERS",
     "Me",
+    "cookie_only",
     "definition_for",
     "expect_channels",
     "expect_devices",
     "fail",
     "login",
     "matches_definition",
+    "me_as_sent",
     "should",
     "state_of",
 ]
@@ -75,17 +77,46 @@ def require(condition: bool, title: str, message: str, *ids: str, evidence: Iter
 
 @contextlib.contextmanager
 def login(
-    settings: Settings, recorder: Recorder, user_name: str, password: str, *, valid: bool = True
+    settings: Settings,
+    recorder: Recorder,
+    user_name: str,
+    password: str,
+    *,
+    valid: bool = True,
+    charset: str = "utf-8",
 ) -> Iterator[GwsClient]:
     """A session of a user the scenario knows the password of (a created user, a changed password);
-    ``valid=False``: a password that must no longer work (the checks then expect a 401)."""
+    ``valid=False``: a password that must no longer work (the checks then expect a 401); ``charset``: how the
+    Basic credentials are encoded (E89)."""
     recorder.redactor.add_secret(password)
     kind = GwsClient if valid else UnauthenticatedClient
-    client = kind(settings, Credentials(role="", user=user_name, password=password), recorder=recorder)
+    client = kind(settings, Credentials(role="", user=user_name, password=password), recorder=recorder, charset=charset)
     try:
         yield client
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def cookie_only(settings: Settings, recorder: Recorder, signed_in: GwsClient) -> Iterator[GwsClient]:
+    """A client that sends no credentials, only the cookies ``signed_in`` was given: what a browser client sends
+    once it has signed in with Basic (E88)."""
+    client = GwsClient(settings, Credentials(role="", user=signed_in.user.user, password=None), recorder=recorder)
+    client.cookies.update(signed_in.cookies)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def me_as_sent(client: GwsClient) -> Reply:
+    """GET /me with what the client sends to authenticate (a session cookie alone, credentials in another charset),
+    through the checks every reply passes. A server that does not take it answers as to missing or wrong
+    credentials: a 401 is judged as such an answer, not as a mismatch of statusCode and HTTP status."""
+    response = client.get("/me", expect_json=False)
+    reply = Reply("GET /me", response)
+    check(reply, credentials_valid=response.status_code != 401)
+    return reply
 
 
 def state_of(item: Mapping[str, Any] | None) -> dict[str, Any]:
