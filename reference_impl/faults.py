@@ -84,7 +84,7 @@ BayeuxReplyHook: TypeAlias = Callable[[Message, Message], Message]
 BayeuxBatchHook: TypeAlias = Callable[[list[Any], Callable[[], Awaitable[list[Message]]]], Awaitable[list[Message]]]
 WireHook: TypeAlias = Callable[[Body], None]  # rewrites one JSON object in place (it is a copy)
 RawHeaders: TypeAlias = list[tuple[bytes, bytes]]
-HeadersHook: TypeAlias = Callable[[RawHeaders], RawHeaders]  # a reply's headers as ASGI sends them
+HeadersHook: TypeAlias = Callable[[str, RawHeaders], RawHeaders]  # (request path, a reply's headers as ASGI sends them)
 
 
 class UnknownFault(ValueError):
@@ -288,7 +288,7 @@ class _ReplyHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 for hook in self.hooks:
-                    headers = hook(headers)
+                    headers = hook(scope["path"], headers)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -525,7 +525,7 @@ def _create_without_uri(_: float | None) -> Hooks:
     return Hooks(reply=_on_success(_drop_created_uri))
 
 
-def _json_as_text(headers: RawHeaders) -> RawHeaders:
+def _json_as_text(_: str, headers: RawHeaders) -> RawHeaders:
     return [
         (name, b"text/plain; charset=utf-8")
         if name.lower() == b"content-type" and value.lower().startswith(b"application/json")
@@ -544,6 +544,22 @@ def _json_as_text(headers: RawHeaders) -> RawHeaders:
 )
 def _content_type_text_plain(_: float | None) -> Hooks:
     return Hooks(headers=_json_as_text)
+
+
+def _bayeux_json_as_text(path: str, headers: RawHeaders) -> RawHeaders:
+    return _json_as_text(path, headers) if path.startswith("/api/v2/notifications") else headers
+
+
+@_fault(
+    "bayeux-content-type-text-plain",
+    PROTOCOL,
+    ["GWS-COMETD-018"],
+    "Only the notifications endpoint labels its JSON replies text/plain (the API is right), which aiocometd and "
+    "other clients reading Bayeux replies by their media type refuse. Caught by the raw Bayeux session, which "
+    "judges the label of every reply.",
+)
+def _bayeux_content_type_text_plain(_: float | None) -> Hooks:
+    return Hooks(headers=_bayeux_json_as_text)
 
 
 # == errors ============================================================================================

@@ -188,6 +188,15 @@ async def sees_status_code_as_string(server: Server) -> bool:
     return (await server.get("agent1", "/me"))["statusCode"] == "0"
 
 
+@probe("bayeux-content-type-text-plain")
+async def sees_bayeux_content_type_text_plain(server: Server) -> bool:
+    handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+    bayeux = await server.client.post(NOTIFICATIONS, json=[handshake], auth=CREDENTIALS["agent1"])
+    api = await server.client.get(API + "/me", auth=CREDENTIALS["agent1"])
+    assert api.headers["content-type"].startswith("application/json")  # only the endpoint is mislabelled
+    return bayeux.headers.get("content-type", "").startswith("text/plain")
+
+
 @probe("content-type-text-plain")
 async def sees_content_type_text_plain(server: Server) -> bool:
     handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
