@@ -129,16 +129,17 @@ class Bayeux:
         )
         return paired[-1]
 
-    def handshake(self) -> Message:
-        reply = self.meta(
-            "/meta/handshake", version="1.0", minimumVersion="1.0", supportedConnectionTypes=["long-polling"]
-        )
+    def handshake(self, *requirement_ids: str, **fields: Any) -> Message:
+        """A /meta/handshake (``fields`` added to it) that must succeed with a clientId; a refusal breaks
+        ``requirement_ids`` (default GWS-COMETD-002)."""
+        offer = {"version": "1.0", "minimumVersion": "1.0", "supportedConnectionTypes": ["long-polling"]}
+        reply = self.meta("/meta/handshake", **{**offer, **fields})
         client_id = reply.get("clientId")
         require(
             reply.get("successful") is True and isinstance(client_id, str) and bool(client_id),
-            "the handshake reply has no clientId",
+            "the handshake is not answered successful with a clientId",
             f"{reply!r}",
-            "GWS-COMETD-002",
+            *(requirement_ids or ("GWS-COMETD-002",)),
         )
         self.client_id = client_id
         self._handshaken = True

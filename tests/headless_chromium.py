@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from processes import stop
 from websockets.sync.client import ClientConnection, connect
 
 __all__ = ["CHROMIUM", "Page", "chromium_available", "open_page"]
@@ -148,12 +149,7 @@ def open_page(url: str, *, width: int = 1280, height: int = 900) -> Iterator[Pag
                 page.settle()
                 yield page
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, grace_s=10)
 
 
 def _devtools_url(process: subprocess.Popen[str]) -> str:

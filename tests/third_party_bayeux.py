@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from processes import stop
 
 JS_DIR = Path(__file__).parent / "js"
 SCRIPT = "third_party_bayeux_server.mjs"
@@ -104,13 +105,7 @@ def serve(implementation: str = "cometd", *, require_sub_paths: bool = False) ->
             raise AssertionError(f"{SCRIPT} did not start: {line!r} {process.communicate()[1][-2000:]}")
         yield ThirdPartyServer(implementation, line.split()[1])
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, grace_s=5)
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
