@@ -1239,7 +1239,7 @@ def requirement_ids() -> Mapping[str, tuple[str, ...]]:
 
 def _refuse_client_fields(message: Message, reply: Message) -> Message:
     if str(message.get("channel", "")).startswith("/meta/") and ("ext" in message or "timestamp" in message):
-        echo = {key: reply[key] for key in ("channel", "id", "clientId", "subscription") if key in reply}
+        echo: Message = {key: reply[key] for key in ("channel", "id", "clientId", "subscription") if key in reply}
         return {**echo, "successful": False, "error": "400::Unknown message field"}
     return reply
 
@@ -1276,7 +1276,7 @@ def _one_batch_per_client() -> BayeuxBatchHook:
     locks: dict[str, asyncio.Lock] = {}
 
     async def serialize(messages: list[Any], answer: Callable[[], Awaitable[list[Message]]]) -> list[Message]:
-        client_ids = {m.get("clientId") for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)}
+        client_ids = {str(m["clientId"]) for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)}
         if len(client_ids) != 1:
             return await answer()
         async with locks.setdefault(client_ids.pop(), asyncio.Lock()):
