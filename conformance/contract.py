@@ -70,7 +70,7 @@ def _resource(relative_path: str) -> Resource[Any]:
 def _retrieve_file(uri: str) -> Resource[Any]:
     prefix = SPEC_ROOT.as_uri() + "/"
     if not uri.startswith(prefix):
-        raise NoSuchResource(ref=uri)
+        raise NoSuchResource(uri)
     return _resource(uri[len(prefix) :])
 
 

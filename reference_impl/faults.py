@@ -37,7 +37,7 @@ import base64
 import binascii
 import copy
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode
@@ -375,7 +375,7 @@ def _without_query(name: str) -> RequestHook:
     return hook
 
 
-def _is_operation(ctx: Context, method: str, path: str, names: Iterable[str]) -> bool:
+def _is_operation(ctx: Context, method: str, path: str, names: Collection[str]) -> bool:
     return (ctx.operation.method, ctx.operation.path) == (method, path) and ctx.operation_name in names
 
 
