@@ -498,7 +498,9 @@ def _check_stimulus(spec: str) -> None:
     try:
         adapter = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
-        raise UsageError(f"--stimulus {spec}: cannot load {module_name}:{class_name} ({type(exc).__name__}: {exc})")
+        raise UsageError(
+            f"--stimulus {spec}: cannot load {module_name}:{class_name} ({type(exc).__name__}: {exc})"
+        ) from None
     if not (isinstance(adapter, type) and issubclass(adapter, StimulusAdapter)):
         raise UsageError(f"--stimulus {spec}: {module_name}:{class_name} is not a StimulusAdapter subclass")
 

@@ -33,10 +33,10 @@ import aiohttp
 from aiocometd_noloop.exceptions import AiocometdException, ClientError, ServerError
 
 __all__ = [
-    "ListenerError",
-    "NotificationRecord",
-    "NotificationListener",
     "ExpectationFailed",
+    "ListenerError",
+    "NotificationListener",
+    "NotificationRecord",
     "QuietnessBroken",
 ]
 

@@ -20,15 +20,15 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
 __all__ = [
-    "ContractError",
-    "SPEC_ROOT",
     "FIXTURES_ROOT",
+    "SPEC_ROOT",
+    "ContractError",
     "load_document",
     "load_yaml",
-    "validator",
-    "validate",
     "requirements",
     "topics",
+    "validate",
+    "validator",
 ]
 
 

@@ -25,10 +25,10 @@ from conformance.errors import TargetError
 from conformance.failures import Violation
 
 __all__ = [
+    "STATUS",
     "NeedsStimulus",
     "NotApplicable",
     "Outcome",
-    "STATUS",
     "classify",
     "needs_stimulus",
     "not_applicable",
@@ -61,11 +61,11 @@ STATUS: dict[Outcome, tuple[str, str, str]] = {
 }
 
 
-class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined]
     """The test needs a feature (or a role) the target does not offer."""
 
 
-class NeedsStimulus(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+class NeedsStimulus(pytest.skip.Exception):  # type: ignore[name-defined]
     """The test needs outside-world events and no stimulus adapter is configured."""
 
 

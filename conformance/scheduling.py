@@ -42,7 +42,7 @@ def scheduler(config: Any, log: Any) -> Any:
     """pytest-xdist's scope scheduling with the agent-account tests as one scope."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class Scheduling(LoadScopeScheduling):  # type: ignore[misc]
+    class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return AGENT_ACCOUNTS if holds_agent_accounts(nodeid) else nodeid
 

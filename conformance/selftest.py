@@ -254,7 +254,10 @@ def write_matrix(directory: Path, rows: Sequence[FaultResult], elapsed: float) -
 
 def render_html(document: dict[str, Any]) -> str:
     """One offline page (inline CSS, a CSP forbidding every request), like report.html."""
-    e = lambda value: escape(str(value), quote=True)
+
+    def e(value: Any) -> str:
+        return escape(str(value), quote=True)
+
     lines = []
     for row in document["faults"]:
         own = set(row["requirements"])

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from bayeux_live import PASSWORDS, PUBLISH_PATH, LiveServer, serve
 
 JS_DIR = Path(__file__).parent / "js"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_checks_http import reply
 
 from conformance.checks import CHECK_REQUIREMENTS, CHECKS, CheckContext
 from conformance.failures import Level, Violation
-from test_checks_http import reply
 
 BAD_INPUT = CheckContext(operation="POST /skills", client_input_invalid=True)
 GOOD_INPUT = CheckContext(operation="POST /skills")

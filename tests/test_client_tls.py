@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from conformance.bayeux import Bayeux
 from conformance.client import GwsClient, tls_context
 from conformance.config import load_settings
 from conformance.stimulus import StimulusContext
 from conformance.stimulus.reference import ReferenceStimulus
-from conformance.bayeux import Bayeux
 
 
 def test_the_suites_http_clients_load_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from bayeux_live import PUBLISH_PATH, LiveServer, basic, serve
+
 from conformance.cometd import ExpectationFailed, ListenerError, NotificationListener, QuietnessBroken
 from conformance.notifications import validate_notification
 

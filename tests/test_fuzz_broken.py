@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from faulty_targets import rewriting
 from fuzz_support import by_name, fuzz_env, node, run_fuzz
 from live_reference import serve
+
 from reference_impl.app import create_app
 
 pytest_plugins = ["pytester"]
@@ -124,7 +124,7 @@ def test_selection_by_requirement_runs_only_the_tests_that_prove_it(
     pytester: pytest.Pytester, broken: Callable[[Rewrite], None]
 ) -> None:
     broken(accept_bad_input)
-    result, results = run_fuzz(pytester, "--gws-requirement=GWS-GEN-014", "-kskills")
+    _, results = run_fuzz(pytester, "--gws-requirement=GWS-GEN-014", "-kskills")
     names = set(by_name(results))
     assert names and all(name.startswith("test_negative_data[") for name in names)
     assert all(record["outcome"] == "failed" for record in results["tests"])

@@ -6,10 +6,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from conformance.suite.fuzz.catalogue import operations
 from fuzz_support import by_name, fuzz_env, node, run_fuzz
 from live_reference import LiveTarget, serve
+
+from conformance.suite.fuzz.catalogue import operations
 
 pytest_plugins = ["pytester"]
 

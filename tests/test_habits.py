@@ -164,7 +164,7 @@ def test_an_allowed_message_is_held_to_the_rule_too() -> None:
     inbox = feed.inbox()
     inbox.allow(CALLS, lambda data: True)
     feed.deliver(CALLS, without(RELEASED, "call", "capabilities"))
-    with findings.collecting(), pytest.raises(Violation, match="GWS-CALL-032|without capabilities"):
+    with findings.collecting(), pytest.raises(Violation, match=r"GWS-CALL-032|without capabilities"):
         inbox.assert_quiet(window_s=0)
 
 

@@ -203,7 +203,7 @@ def test_schemathesis_generates_valid_cases_for_every_operation() -> None:
         @settings(max_examples=5, deadline=None, database=None, phases=[Phase.generate],
                   suppress_health_check=list(HealthCheck))
         def draw(case: Any) -> None:
-            cases.append(case)
+            cases.append(case)  # noqa: B023 (drawn at once, inside this iteration)
 
         draw()
         if not cases:
@@ -273,11 +273,11 @@ def unresolved_refs(relative_file: str, contents: Any) -> list[str]:
 
 def spec_documents() -> list[str]:
     """The documents of spec/ that hold schemas (and so references): openapi.yaml, schemas/, notifications/."""
-    return ["openapi.yaml"] + sorted(
+    return ["openapi.yaml", *sorted(
         p.relative_to(SPEC_ROOT).as_posix()
         for folder in ("schemas", "notifications")
         for p in (SPEC_ROOT / folder).rglob("*.json")
-    )
+    )]
 
 
 def test_every_ref_in_spec_resolves() -> None:
@@ -510,7 +510,7 @@ def test_attachments_are_binary_and_multipart(document: dict[str, Any]) -> None:
 def test_stateful_links(document: dict[str, Any]) -> None:
     by_id = {op["operationId"]: (path, op) for _, path, op in operations(document)}
     found = {}
-    for source, (path, op) in by_id.items():
+    for source, (_, op) in by_id.items():
         links = op["responses"]["200"].get("links", {})
         if links:
             found[source] = {link["operationId"] for link in links.values()}

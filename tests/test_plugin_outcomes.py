@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import httpcore  # noqa: F401  (see below)
 import pytest
 from jsonschema import Draft202012Validator
+from live_reference import LiveTarget, serve
 
 from conformance.results import RESULTS_SCHEMA
-from live_reference import LiveTarget, serve
 
 pytest_plugins = ["pytester"]
 

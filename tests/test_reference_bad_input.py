@@ -4,7 +4,6 @@ a statusMessage that names the problem, a reply matching the contract, and no ch
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
 from typing import Any
 

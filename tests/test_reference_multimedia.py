@@ -5,9 +5,8 @@ spec/openapi.yaml, every message against spec/notifications/; every refusal chan
 
 from __future__ import annotations
 
-
 import pytest
-from multimedia_support import Agent, EMAIL, accepted_email, inbound_email, stimulate
+from multimedia_support import EMAIL, Agent, accepted_email, inbound_email, stimulate
 from reference_support import BASE_URL, Api
 
 pytestmark = [pytest.mark.anyio, pytest.mark.reference_stimulus]

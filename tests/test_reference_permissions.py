@@ -92,8 +92,12 @@ CREATE_EMAIL = {
     "interactionType": "Outbound",
     "interactionSubType": "OutboundNew",
 }
-AGENT2 = lambda who: {"id": USER_ID["agent2"]}
-AGENT2_SKILL = lambda who: {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}
+def AGENT2(who: str) -> dict[str, str]:
+    return {"id": USER_ID["agent2"]}
+
+
+def AGENT2_SKILL(who: str) -> dict[str, str]:
+    return {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}
 
 CASES = [
     Case("GET", "/features"),

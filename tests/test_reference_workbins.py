@@ -4,9 +4,8 @@ spec/notifications/; refusals change nothing."""
 
 from __future__ import annotations
 
-
 import pytest
-from multimedia_support import Agent, TEST_WORKBIN, WORKBINS, accepted_email, stimulate
+from multimedia_support import TEST_WORKBIN, WORKBINS, Agent, accepted_email, stimulate
 from reference_support import BASE_URL, Api
 
 pytestmark = [pytest.mark.anyio, pytest.mark.reference_stimulus]

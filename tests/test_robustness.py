@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from faulty_targets import hanging_target, non_json_app, resetting_target, slow_app
 from fuzz_support import fuzz_env, node
 from live_reference import serve

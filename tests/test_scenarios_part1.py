@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_reference import LiveTarget, serve
 
 from reference_impl.app import create_app
-from live_reference import LiveTarget, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = "conformance/suite/scenarios"

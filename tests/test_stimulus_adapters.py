@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from live_reference import LiveTarget, serve
 
 from conformance.config import Settings, load_settings
 from conformance.errors import ConfigError, SuiteError
 from conformance.stimulus import Party, Stimulus, StimulusAdapter, StimulusContext, StimulusUnavailable, load_adapter
 from conformance.stimulus.manual import ManualStimulus
 from conformance.stimulus.reference import ReferenceStimulus, stimulus_url
-from live_reference import LiveTarget, serve
 
 AGENT1_ID = "53f0ad8d0e0d4111a0681f7bf586434e"  # fixtures/contact-center.yaml
 

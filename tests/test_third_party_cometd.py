@@ -126,7 +126,7 @@ def test_listener_posts_to_sub_paths_when_the_endpoint_url_is_refused(sub_path_s
 
 def test_listener_told_to_use_the_plain_url_says_there_is_no_bayeux_answer(sub_path_server: ThirdPartyServer) -> None:
     listener = NotificationListener(sub_path_server.url, "agent1", "unused", [TOPIC], url_style="plain")
-    with pytest.raises(ListenerError, match="no Bayeux answer at .*plain URL"):
+    with pytest.raises(ListenerError, match=r"no Bayeux answer at .*plain URL"):
         listener.start()
 
 

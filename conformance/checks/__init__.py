@@ -156,6 +156,6 @@ def _select(names: Sequence[str] | None) -> Iterable[RegisteredCheck]:
 
 
 # Registration happens on import; the modules import the names above, so they come last.
-from conformance.checks import http as http  # noqa: E402
-from conformance.checks import client_input as client_input  # noqa: E402
 from conformance.checks import capabilities as capabilities  # noqa: E402
+from conformance.checks import client_input as client_input  # noqa: E402
+from conformance.checks import http as http  # noqa: E402

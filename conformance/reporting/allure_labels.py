@@ -49,4 +49,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ids = list(dict.fromkeys(str(rid) for mark in item.iter_markers("requirement") for rid in mark.args))
         for label_type, values in labels_for(item.nodeid, ids).items():
             if values:
-                item.add_marker(allure.label(label_type, *values))  # type: ignore[no-untyped-call]
+                item.add_marker(allure.label(label_type, *values))

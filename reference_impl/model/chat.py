@@ -149,7 +149,7 @@ class ChatView(Machine):
             session.invitation, session.conference = None, True
         self.state, self.party_id = "Accepted", session.new_party_id()
         joined = session.record("PARTY_JOINED", self.party_id, user_type="Agent", nickname=nickname)
-        return session.broadcast(joined, skip=self) + [self.message(events=list(session.events))]
+        return [*session.broadcast(joined, skip=self), self.message(events=list(session.events))]
 
     def _op_Reject(self, **attributes: Any) -> list[Notification]:
         session = self.session

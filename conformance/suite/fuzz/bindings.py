@@ -34,7 +34,7 @@ from conformance.discovery import Discovery
 from conformance.errors import TargetError
 from conformance.suite.fuzz.catalogue import Operation
 
-__all__ = ["ACCOUNTS", "Guard", "RESTORE", "World", "bind"]
+__all__ = ["ACCOUNTS", "RESTORE", "Guard", "World", "bind"]
 
 # x-gws-roles name -> the configured account that plays it.
 ACCOUNTS: Mapping[str, str] = {"admin": "admin", "supervisor": "supervisor", "agent": "agent1"}

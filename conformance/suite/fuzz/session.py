@@ -33,7 +33,7 @@ from conformance.suite.fuzz.runner import (
 if TYPE_CHECKING:
     from conformance.fixtures.scenarios import AccountLocks
 
-__all__ = ["FuzzSession", "STATEFUL_STEPS", "examples_per_role", "linked_operations"]
+__all__ = ["STATEFUL_STEPS", "FuzzSession", "examples_per_role", "linked_operations"]
 
 # Steps per stateful scenario: enough to create, read, change and delete through the links.
 STATEFUL_STEPS = 6
