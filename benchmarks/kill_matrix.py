@@ -23,8 +23,16 @@ def main() -> int:
     parser.add_argument("--fault", action="append", default=[])
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
-    command = [sys.executable, "-m", "conformance.cli", "selftest", "--report-dir", options.report_dir,
-               "-n", options.workers]
+    command = [
+        sys.executable,
+        "-m",
+        "conformance.cli",
+        "selftest",
+        "--report-dir",
+        options.report_dir,
+        "-n",
+        options.workers,
+    ]
     for name in options.fault:
         command += ["--fault", name]
     started = time.monotonic()

@@ -89,14 +89,29 @@ class FaultResult:
 
 
 def add_selftest_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
-                        help="only this fault (see 'gws-reference serve --fault list'); repeatable")
-    parser.add_argument("--subset", choices=sorted(SUBSETS), help="a named subset of faults (ci: one run per category; clients: every fault that breaks a "
-                             "real client's habit)")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports/selftest"), metavar="DIR",
-                        help="the kill matrix and one report directory per fault (default: %(default)s)")
-    parser.add_argument("-n", "--workers", default="0", metavar="N",
-                        help="parallel workers of each run (pytest-xdist; default 0)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this fault (see 'gws-reference serve --fault list'); repeatable",
+    )
+    parser.add_argument(
+        "--subset",
+        choices=sorted(SUBSETS),
+        help="a named subset of faults (ci: one run per category; clients: every fault that breaks a "
+        "real client's habit)",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports/selftest"),
+        metavar="DIR",
+        help="the kill matrix and one report directory per fault (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-n", "--workers", default="0", metavar="N", help="parallel workers of each run (pytest-xdist; default 0)"
+    )
     parser.add_argument("--seed", type=int, default=1, metavar="N", help="the fuzzer's seed of every run (default 1)")
 
 
@@ -153,8 +168,19 @@ def _should_rules(fault: Fault) -> set[str]:
 def _run_one(
     fault: Fault, arguments: argparse.Namespace, run: Any, parse_run: Any, directory: Path, selection: list[str]
 ) -> tuple[int, Path]:
-    argv = ["--profile", "quick", "--seed", str(arguments.seed), "-n", str(arguments.workers),
-            "--report-dir", str(directory), "--progress", "plain", *selection]
+    argv = [
+        "--profile",
+        "quick",
+        "--seed",
+        str(arguments.seed),
+        "-n",
+        str(arguments.workers),
+        "--report-dir",
+        str(directory),
+        "--progress",
+        "plain",
+        *selection,
+    ]
     return run(parse_run(argv), faults=(fault.name,)), directory
 
 
@@ -190,8 +216,11 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
     started = time.monotonic()
     rows = []
     for index, fault in enumerate(faults, 1):
-        print(f"gws-conformance selftest: [{index}/{len(faults)}] {fault.name} ({fault.category}), "
-              f"breaks {', '.join(fault.requirements)}", flush=True)
+        print(
+            f"gws-conformance selftest: [{index}/{len(faults)}] {fault.name} ({fault.category}), "
+            f"breaks {', '.join(fault.requirements)}",
+            flush=True,
+        )
         one = time.monotonic()
         rules = [a for rid in fault.requirements for a in ("--requirement", rid)]
         code, directory = _run_one(fault, arguments, run, parse_run, out / fault.name, rules)
@@ -200,8 +229,11 @@ def run_selftest(arguments: argparse.Namespace, run: Any, parse_run: Any) -> int
         # Survived (no warning on its SHOULD either), or no test proves its rules.
         if code in (0, 2) and not judge(fault, code, directory / "results.json", 0.0).killed:
             areas = areas_of(fault)
-            print(f"gws-conformance selftest: {fault.name} not killed by the tests of its rules; "
-                  f"now areas {', '.join(areas)}", flush=True)
+            print(
+                f"gws-conformance selftest: {fault.name} not killed by the tests of its rules; "
+                f"now areas {', '.join(areas)}",
+                flush=True,
+            )
             argv = [a for area in areas for a in ("--area", area)]
             code, directory = _run_one(fault, arguments, run, parse_run, out / f"{fault.name}.areas", argv)
             _stop_if_interrupted(code)
@@ -227,8 +259,10 @@ def _stop_if_interrupted(code: int) -> None:
 def summary_line(rows: Sequence[FaultResult], elapsed: float) -> str:
     killed = sum(r.killed for r in rows)
     on_rule = sum(r.killed and r.on_rule for r in rows)
-    return (f"{killed}/{len(rows)} faults killed ({on_rule} by a test naming the broken rule), "
-            f"{len(rows) - killed} survived, {elapsed:.0f} s")
+    return (
+        f"{killed}/{len(rows)} faults killed ({on_rule} by a test naming the broken rule), "
+        f"{len(rows) - killed} survived, {elapsed:.0f} s"
+    )
 
 
 def print_matrix(rows: Sequence[FaultResult], elapsed: float) -> None:
@@ -263,13 +297,13 @@ def render_html(document: dict[str, Any]) -> str:
         own = set(row["requirements"])
         ids = " ".join(f'<code class="{"own" if i in own else ""}">{e(i)}</code>' for i in row["caught_by"]) or "—"
         kind = "killed" if row["killed"] and row["on_rule"] else "off" if row["killed"] else "survived"
-        warned = f' + {len(row["warned_tests"])} warned' if row.get("warned_tests") else ""
+        warned = f" + {len(row['warned_tests'])} warned" if row.get("warned_tests") else ""
         lines.append(
             f'<tr class="{kind}"><td><a href="{e(row["report"])}/report.html">{e(row["fault"])}</a></td>'
             f'<td>{e(row["category"])}</td><td class="v">{e(row["verdict"])}</td>'
-            f'<td>{" ".join(f"<code>{e(i)}</code>" for i in row["requirements"])}</td><td>{ids}</td>'
-            f'<td>{e(row["selection"])}</td><td>{len(row["failed_tests"])}{warned}</td>'
-            f'<td>{row["seconds"]:.1f}</td></tr>'
+            f"<td>{' '.join(f'<code>{e(i)}</code>' for i in row['requirements'])}</td><td>{ids}</td>"
+            f"<td>{e(row['selection'])}</td><td>{len(row['failed_tests'])}{warned}</td>"
+            f"<td>{row['seconds']:.1f}</td></tr>"
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

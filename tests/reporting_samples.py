@@ -167,18 +167,34 @@ def timeline_for(seq: int = 7) -> list[dict[str, Any]]:
 # MUST, a SHOULD and a requirement outside a run's selection. The lead's catalogue holds the real ones.
 CLIENTS: dict[str, list[dict[str, str]]] = {
     "GWS-GEN-001": [
-        {"repo": "example/gws-csharp", "path": "src/GwsClient.cs", "where": "function ReadStatus",
-         "habit": "reads statusCode from every reply <and throws without it>"},
+        {
+            "repo": "example/gws-csharp",
+            "path": "src/GwsClient.cs",
+            "where": "function ReadStatus",
+            "habit": "reads statusCode from every reply <and throws without it>",
+        },
     ],
     "GWS-GEN-003": [
-        {"repo": "example/gws-js", "path": "lib/client.js", "where": "line 42",
-         "habit": "treats an HTTP 200 as success without reading statusCode"},
-        {"repo": "example/gws-java", "path": "src/main/java/Gws.java", "where": "method send",
-         "habit": "maps HTTP 4xx to exceptions"},
+        {
+            "repo": "example/gws-js",
+            "path": "lib/client.js",
+            "where": "line 42",
+            "habit": "treats an HTTP 200 as success without reading statusCode",
+        },
+        {
+            "repo": "example/gws-java",
+            "path": "src/main/java/Gws.java",
+            "where": "method send",
+            "habit": "maps HTTP 4xx to exceptions",
+        },
     ],
     "GWS-COMETD-001": [
-        {"repo": "example/cometd-client", "path": "cometd.js", "where": "function handshake",
-         "habit": "posts the handshake to the notifications path"},
+        {
+            "repo": "example/cometd-client",
+            "path": "cometd.js",
+            "where": "function handshake",
+            "habit": "posts the handshake to the notifications path",
+        },
     ],
 }
 
@@ -189,6 +205,9 @@ def catalogue_with_clients(clients: dict[str, list[dict[str, str]]] | None = Non
     chosen = CLIENTS if clients is None else clients
     bare = [{key: value for key, value in r.items() if key != "clients"} for r in contract.requirements()]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(contract, "requirements", lambda: [{**r, "clients": chosen[r["id"]]} if r["id"] in chosen else r
-                                                         for r in bare])
+        patch.setattr(
+            contract,
+            "requirements",
+            lambda: [{**r, "clients": chosen[r["id"]]} if r["id"] in chosen else r for r in bare],
+        )
         yield

@@ -213,7 +213,9 @@ def test_json_content_type_fails_on_a_json_body_labelled_otherwise(label: str | 
 
 
 def test_json_content_type_also_judges_errors_and_401s_with_a_json_body() -> None:
-    fails("json_content_type", PLAIN, reply(404, body={"statusCode": 6, "statusMessage": "x"}, content_type="text/plain"))
+    fails(
+        "json_content_type", PLAIN, reply(404, body={"statusCode": 6, "statusMessage": "x"}, content_type="text/plain")
+    )
     anonymous = CheckContext(credentials_valid=False)
     fails("json_content_type", anonymous, reply(401, body={"statusCode": 3, "statusMessage": "x"}, content_type=None))
 
@@ -226,13 +228,25 @@ def test_json_content_type_exempts_what_is_not_a_json_reply() -> None:
     download = CheckContext(operation="GET /me/interactions/{id}/attachments/{attachmentId}")
     passes("json_content_type", download, reply(content=b'{"a": 1}', content_type="application/octet-stream"))
     # ... but its error replies are GWS replies again.
-    fails("json_content_type", download, reply(404, body={"statusCode": 6, "statusMessage": "x"}, content_type="text/plain"))
+    fails(
+        "json_content_type",
+        download,
+        reply(404, body={"statusCode": 6, "statusMessage": "x"}, content_type="text/plain"),
+    )
 
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("application/json", True), ("application/geo+json;x=1", True), (" APPLICATION/JSON ", True),
-     ("application/jsonp", False), ("text/plain", False), ("", False), (None, False), ("+json", False)],
+    [
+        ("application/json", True),
+        ("application/geo+json;x=1", True),
+        (" APPLICATION/JSON ", True),
+        ("application/jsonp", False),
+        ("text/plain", False),
+        ("", False),
+        (None, False),
+        ("+json", False),
+    ],
 )
 def test_is_json_media_type(label: str | None, expected: bool) -> None:
     assert is_json_media_type(label) is expected

@@ -18,7 +18,10 @@ def test_a_conformance_folder_in_the_current_directory_does_not_shadow_the_suite
     command = Path(sys.executable).with_name("gws-conformance")
     run = subprocess.run(
         [str(command), "run", "--requirement", "GWS-ROUT-001", "--report-dir", str(tmp_path / "reports")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout

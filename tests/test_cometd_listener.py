@@ -43,16 +43,18 @@ def publish(live: LiveServer, user: str, data: dict, topic: str = "/v2/me/calls"
 @pytest.mark.parametrize("connection_type", ["long-polling", "websocket"])
 def test_expect_returns_the_matching_message_with_its_schema_verdict(live: LiveServer, connection_type: str) -> None:
     with NotificationListener(
-        live.url, "agent1", "agent1-pw", ["/v2/me/calls"],
-        connection_type=connection_type, schema_check=validate_notification,
+        live.url,
+        "agent1",
+        "agent1-pw",
+        ["/v2/me/calls"],
+        connection_type=connection_type,
+        schema_check=validate_notification,
     ) as listener:
         cursor = listener.mark()
         publish(live, "agent1", {**DTMF, "call": {**DTMF["call"], "state": "Exploded"}})
         publish(live, "agent1", DTMF)
         bad = listener.expect("/v2/me/calls", timeout_s=5, after=cursor)
-        good = listener.expect(
-            "/v2/me/calls", lambda d: d["call"]["state"] == "Established", timeout_s=5, after=cursor
-        )
+        good = listener.expect("/v2/me/calls", lambda d: d["call"]["state"] == "Established", timeout_s=5, after=cursor)
     assert bad.schema_errors, "an unknown call state must fail the notification schema"
     assert good.schema_errors == ()
     assert good.index > bad.index and good.user == "agent1"
@@ -88,7 +90,9 @@ def test_start_fails_clearly_for_wrong_credentials(live: LiveServer) -> None:
 
 def test_start_fails_clearly_for_an_unreachable_target() -> None:
     with pytest.raises(ListenerError):
-        NotificationListener("http://127.0.0.1:9/api/v2/notifications", "a", "b", ["/v2/me"], connect_timeout_s=3).start()
+        NotificationListener(
+            "http://127.0.0.1:9/api/v2/notifications", "a", "b", ["/v2/me"], connect_timeout_s=3
+        ).start()
 
 
 def test_client_habits_advise_timeout_0_once_per_handshake_and_rehandshake_on_a_402_connect() -> None:

@@ -72,8 +72,13 @@ def test_capabilities_that_are_not_an_array_break_the_rule_in_any_state(value: A
 
 
 def test_a_call_error_without_a_call_object_is_not_a_call() -> None:
-    error = {"messageType": "CallStateChangeMessage", "errorMessage": "x", "deviceUri": "d", "connectionId": "c",
-             "callUuid": "u"}
+    error = {
+        "messageType": "CallStateChangeMessage",
+        "errorMessage": "x",
+        "deviceUri": "d",
+        "connectionId": "c",
+        "callUuid": "u",
+    }
     assert habits.capabilities_breach(CALLS, error) is None
 
 
@@ -95,8 +100,10 @@ def test_every_data_topic_asks_for_message_type(topic: str) -> None:
     breach = habits.message_type_breach(topic, {"notificationType": "PasswordChangeSuccessful"})
     assert breach is not None
     assert (breach.requirement, breach.level) == ("GWS-NOTIF-009", Level.SHOULD)
-    assert breach.title == f"A message on {topic} without messageType: a client that dispatches on data.messageType "\
+    assert (
+        breach.title == f"A message on {topic} without messageType: a client that dispatches on data.messageType "
         "throws or drops it"
+    )
 
 
 def test_message_type_must_be_a_non_empty_string_and_type_name_alone_is_not_enough() -> None:
@@ -123,7 +130,10 @@ class Feed:
 
     def __init__(self) -> None:
         self.listener = NotificationListener(
-            "http://127.0.0.1:9/cometd", "agent1", "pw", [CALLS, INTERACTIONS, CHANNELS, ME],
+            "http://127.0.0.1:9/cometd",
+            "agent1",
+            "pw",
+            [CALLS, INTERACTIONS, CHANNELS, ME],
             schema_check=validate_notification,
         )
 
@@ -205,18 +215,27 @@ def test_well_formed_messages_pass_without_a_word() -> None:
 
 def test_a_call_read_without_capabilities_fails_call_032() -> None:
     call = without(RELEASED, "call", "capabilities")["call"]
-    one = fails("call_capabilities", CheckContext(operation="GET /me/calls/{id}"),
-                reply(body={"statusCode": 0, "call": call}, path="/me/calls/c1"))
+    one = fails(
+        "call_capabilities",
+        CheckContext(operation="GET /me/calls/{id}"),
+        reply(body={"statusCode": 0, "call": call}, path="/me/calls/c1"),
+    )
     assert one.title.startswith("Released call without capabilities: a client that iterates capabilities crashes")
-    listed = fails("call_capabilities", CheckContext(operation="GET /me/calls"),
-                   reply(body={"statusCode": 0, "calls": [RELEASED["call"], call]}, path="/me/calls"))
+    listed = fails(
+        "call_capabilities",
+        CheckContext(operation="GET /me/calls"),
+        reply(body={"statusCode": 0, "calls": [RELEASED["call"], call]}, path="/me/calls"),
+    )
     assert "'c1'" in listed.message
 
 
 def test_call_reads_with_arrays_uris_or_errors_and_other_operations_pass() -> None:
     read = CheckContext(operation="GET /me/calls/{id}")
     passes("call_capabilities", read, reply(body={"statusCode": 0, "call": RELEASED["call"]}))
-    passes("call_capabilities", CheckContext(operation="GET /me/calls"),
-           reply(body={"statusCode": 0, "uris": ["http://gws.test/api/v2/me/calls/c1"]}))
+    passes(
+        "call_capabilities",
+        CheckContext(operation="GET /me/calls"),
+        reply(body={"statusCode": 0, "uris": ["http://gws.test/api/v2/me/calls/c1"]}),
+    )
     passes("call_capabilities", read, reply(404, body={"statusCode": 6, "statusMessage": "no such call"}))
     passes("call_capabilities", CheckContext(operation="GET /me"), reply(body={"statusCode": 0, "call": {"id": "x"}}))

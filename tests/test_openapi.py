@@ -99,19 +99,59 @@ EXPECTED_OPERATION_NAMES: dict[str, tuple[list[str], bool]] = {
     "/me": ([*AGENT_STATE_OPS, "ChangePassword", "StartContactCenterSession", "EndContactCenterSession"], True),
     "/me/channels/{channel}": (AGENT_STATE_OPS, True),
     "/me/devices/{id}/calls": (["Dial"], False),
-    "/me/calls/{id}": ([
-        "Answer", "Hangup", "Hold", "Retrieve", "SingleStepTransfer", "SingleStepConference", "InitiateConference",
-        "CompleteConference", "SendDtmf", "RemoveParticipantFromConference", "MuteCall", "UnmuteCall", "SwapCalls",
-        "MergeWithOtherCall", "AttachUserData", "UpdateUserData", "DeleteUserData", "DeleteUserDataPair"], False),
+    "/me/calls/{id}": (
+        [
+            "Answer",
+            "Hangup",
+            "Hold",
+            "Retrieve",
+            "SingleStepTransfer",
+            "SingleStepConference",
+            "InitiateConference",
+            "CompleteConference",
+            "SendDtmf",
+            "RemoveParticipantFromConference",
+            "MuteCall",
+            "UnmuteCall",
+            "SwapCalls",
+            "MergeWithOtherCall",
+            "AttachUserData",
+            "UpdateUserData",
+            "DeleteUserData",
+            "DeleteUserDataPair",
+        ],
+        False,
+    ),
     "/devices/{id}": (["DoNotDisturbOn", "DoNotDisturbOff", "ForwardCallsOn", "ForwardCallsOff"], False),
     "/devices/{id}/calls": (["Dial"], False),
     "/users/{id}": (["ResetPassword", "ChangePassword"], False),
     "/me/interactions": (["CreateEmail", "PullInteractionFromWorkbin"], False),
-    "/me/interactions/{id}": ([
-        "Accept", "Reject", "StopProcessing", "PlaceInQueue", "UpdateProperties", "PlaceInWorkbin",
-        "GetWorkbinContent", "Transfer", "StartConference", "EndConference", "Reply", "ReplyAll", "Forward", "Send",
-        "CancelReplyEmail", "SendMessage", "SendNotification", "RequestChatHistory", "InitiateConsultation",
-        "CompleteTransfer", "CompleteConference"], False),
+    "/me/interactions/{id}": (
+        [
+            "Accept",
+            "Reject",
+            "StopProcessing",
+            "PlaceInQueue",
+            "UpdateProperties",
+            "PlaceInWorkbin",
+            "GetWorkbinContent",
+            "Transfer",
+            "StartConference",
+            "EndConference",
+            "Reply",
+            "ReplyAll",
+            "Forward",
+            "Send",
+            "CancelReplyEmail",
+            "SendMessage",
+            "SendNotification",
+            "RequestChatHistory",
+            "InitiateConsultation",
+            "CompleteTransfer",
+            "CompleteConference",
+        ],
+        False,
+    ),
     "/me/workbins/{workbinId}": (["Subscribe", "Unsubscribe"], False),
 }
 # E04: wire name -> the aliases a server MAY accept.
@@ -200,8 +240,13 @@ def test_schemathesis_generates_valid_cases_for_every_operation() -> None:
         cases: list[Any] = []
 
         @given(operation.as_strategy())
-        @settings(max_examples=5, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=5,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def draw(case: Any) -> None:
             cases.append(case)  # noqa: B023 (drawn at once, inside this iteration)
 
@@ -261,7 +306,8 @@ def unresolved_refs(relative_file: str, contents: Any) -> list[str]:
         file_part, _, pointer = ref.partition("#")
         target_file = (
             (SPEC_ROOT / relative_file).parent.joinpath(file_part).resolve().relative_to(SPEC_ROOT.resolve()).as_posix()
-            if file_part else relative_file
+            if file_part
+            else relative_file
         )
         try:
             target = contents if not file_part else load_document(target_file)
@@ -273,11 +319,14 @@ def unresolved_refs(relative_file: str, contents: Any) -> list[str]:
 
 def spec_documents() -> list[str]:
     """The documents of spec/ that hold schemas (and so references): openapi.yaml, schemas/, notifications/."""
-    return ["openapi.yaml", *sorted(
-        p.relative_to(SPEC_ROOT).as_posix()
-        for folder in ("schemas", "notifications")
-        for p in (SPEC_ROOT / folder).rglob("*.json")
-    )]
+    return [
+        "openapi.yaml",
+        *sorted(
+            p.relative_to(SPEC_ROOT).as_posix()
+            for folder in ("schemas", "notifications")
+            for p in (SPEC_ROOT / folder).rglob("*.json")
+        ),
+    ]
 
 
 def test_every_ref_in_spec_resolves() -> None:
@@ -319,8 +368,11 @@ def test_every_operation_declares_roles(document: dict[str, Any]) -> None:
 
 
 def test_supervisor_may_do_whatever_an_agent_may(document: dict[str, Any]) -> None:
-    assert [f"{m} {p}" for m, p, op in operations(document)
-            if "agent" in op["x-gws-roles"] and "supervisor" not in op["x-gws-roles"]] == []
+    assert [
+        f"{m} {p}"
+        for m, p, op in operations(document)
+        if "agent" in op["x-gws-roles"] and "supervisor" not in op["x-gws-roles"]
+    ] == []
 
 
 def test_variant_roles_narrow_the_operation_roles(document: dict[str, Any]) -> None:
@@ -358,8 +410,16 @@ def test_own_scope_where_the_seed_limits_agents_to_their_objects(document: dict[
     scoped = {f"{m} {p}" for m, p, op in operations(document) if op.get("x-gws-scope") == "own"}
     # "Agent (only for objects owned by this agent)": devices and calls; E15: a user; operations on those objects.
     assert {"GET /devices", "GET /devices/{id}", "GET /me/calls", "GET /me/calls/{id}", "GET /users/{id}"} <= scoped
-    assert scoped <= {"GET /devices", "GET /devices/{id}", "POST /devices/{id}", "POST /devices/{id}/calls",
-                      "GET /me/calls", "GET /me/calls/{id}", "POST /me/calls/{id}", "GET /users/{id}"}
+    assert scoped <= {
+        "GET /devices",
+        "GET /devices/{id}",
+        "POST /devices/{id}",
+        "POST /devices/{id}/calls",
+        "GET /me/calls",
+        "GET /me/calls/{id}",
+        "POST /me/calls/{id}",
+        "GET /users/{id}",
+    }
     assert {op.get("x-gws-scope") for _, _, op in operations(document)} == {None, "own"}
 
 
@@ -377,8 +437,11 @@ def expected_feature(path: str) -> str | None:
 
 
 def test_feature_gating(document: dict[str, Any]) -> None:
-    wrong = [f"{m} {p}: {op.get('x-gws-feature')}" for m, p, op in operations(document)
-             if op.get("x-gws-feature") != expected_feature(p)]
+    wrong = [
+        f"{m} {p}: {op.get('x-gws-feature')}"
+        for m, p, op in operations(document)
+        if op.get("x-gws-feature") != expected_feature(p)
+    ]
     assert wrong == []
     gated = [op for _, _, op in operations(document) if "x-gws-feature" in op]
     assert len(gated) > 25
@@ -461,19 +524,39 @@ def test_every_operation_documents_success_and_errors(document: dict[str, Any]) 
 # Return Values — GET: a list answers `uris` or an array named after the resource; a singular resource answers
 # a member named after it. GET path -> (list?, member).
 EXPECTED_GET_MEMBERS = {
-    "/features": (True, "features"), "/system/features": (True, "features"), "/settings": (True, "settings"),
-    "/me/devices": (True, "devices"), "/me/channels": (True, "channels"), "/me/skills": (True, "skills"),
-    "/me/calls": (True, "calls"), "/devices": (True, "devices"), "/users": (True, "users"),
-    "/users/{id}/skills": (True, "skills"), "/users/{id}/devices": (True, "devices"), "/skills": (True, "skills"),
-    "/contacts": (True, "contacts"), "/interactions": (True, "interactions"),
-    "/me/interactions": (True, "interactions"), "/me/workbins": (True, "workbins"),
-    "/me/workbins/{workbinId}/interactions": (True, "interactions"), "/recordings": (True, "recordings"),
+    "/features": (True, "features"),
+    "/system/features": (True, "features"),
+    "/settings": (True, "settings"),
+    "/me/devices": (True, "devices"),
+    "/me/channels": (True, "channels"),
+    "/me/skills": (True, "skills"),
+    "/me/calls": (True, "calls"),
+    "/devices": (True, "devices"),
+    "/users": (True, "users"),
+    "/users/{id}/skills": (True, "skills"),
+    "/users/{id}/devices": (True, "devices"),
+    "/skills": (True, "skills"),
+    "/contacts": (True, "contacts"),
+    "/interactions": (True, "interactions"),
+    "/me/interactions": (True, "interactions"),
+    "/me/workbins": (True, "workbins"),
+    "/me/workbins/{workbinId}/interactions": (True, "interactions"),
+    "/recordings": (True, "recordings"),
     "/system/routing-templates": (True, "routingTemplates"),
-    "/features/{id}": (False, "feature"), "/me": (False, "user"), "/me/devices/{id}": (False, "device"),
-    "/me/channels/{channel}": (False, "channel"), "/me/skills/{id}": (False, "skill"), "/me/calls/{id}": (False, "call"),
-    "/devices/{id}": (False, "device"), "/users/{id}": (False, "user"), "/users/{id}/skills/{skillId}": (False, "skill"),
-    "/skills/{id}": (False, "skill"), "/contacts/{id}": (False, "contact"), "/interactions/{id}": (False, "interaction"),
-    "/settings/general-settings": (False, "settings"), "/settings/agent-states": (False, "settings"),
+    "/features/{id}": (False, "feature"),
+    "/me": (False, "user"),
+    "/me/devices/{id}": (False, "device"),
+    "/me/channels/{channel}": (False, "channel"),
+    "/me/skills/{id}": (False, "skill"),
+    "/me/calls/{id}": (False, "call"),
+    "/devices/{id}": (False, "device"),
+    "/users/{id}": (False, "user"),
+    "/users/{id}/skills/{skillId}": (False, "skill"),
+    "/skills/{id}": (False, "skill"),
+    "/contacts/{id}": (False, "contact"),
+    "/interactions/{id}": (False, "interaction"),
+    "/settings/general-settings": (False, "settings"),
+    "/settings/agent-states": (False, "settings"),
 }
 
 
@@ -583,23 +666,34 @@ def op_body_ref(path: str) -> str:
         ("openapi.yaml#/components/schemas/SkillList", {"statusCode": 0}, False),
         ("openapi.yaml#/components/schemas/SkillReply", {"statusCode": 0}, False),  # E09
         ("openapi.yaml#/components/schemas/SettingsGroupList", {"settings": []}, False),  # E23
-        ("openapi.yaml#/components/schemas/UserReply", {"statusCode": 0, "user": {"userName": "u",
-                                                                                  "roles": ["ROLE_BOSS"]}}, False),
-        ("schemas/agent-state-descriptor.json",
-         {"id": "1", "operationName": "X", "displayName": "X", "state": "Ready", "workMode": "AuxWork"}, False),
-        ("schemas/agent-state-descriptor.json",
-         {"id": "1", "operationName": "X", "displayName": "X", "state": "NotReady", "workMode": "AuxWork"}, True),
+        (
+            "openapi.yaml#/components/schemas/UserReply",
+            {"statusCode": 0, "user": {"userName": "u", "roles": ["ROLE_BOSS"]}},
+            False,
+        ),
+        (
+            "schemas/agent-state-descriptor.json",
+            {"id": "1", "operationName": "X", "displayName": "X", "state": "Ready", "workMode": "AuxWork"},
+            False,
+        ),
+        (
+            "schemas/agent-state-descriptor.json",
+            {"id": "1", "operationName": "X", "displayName": "X", "state": "NotReady", "workMode": "AuxWork"},
+            True,
+        ),
         ("schemas/contact.json", {"id": "1", "name": "n", "type": "Robot"}, False),
         (op_body_ref("/me"), {"operationName": "OutToLunch"}, True),
         (op_body_ref("/me"), {"operationName": "ChangePassword", "oldPassword": "MQ=="}, False),
         (op_body_ref("/me"), {}, False),
         (op_body_ref("/me/channels/{channel}"), {"operationName": ""}, False),
         (op_body_ref("/me/calls/{id}"), {"operationName": "SendDtmf", "digits": "12a"}, False),
-        (op_body_ref("/me/calls/{id}"), {"operationName": "InitiateConference", "destination": {"phoneNumber": "1"}},
-         True),
+        (
+            op_body_ref("/me/calls/{id}"),
+            {"operationName": "InitiateConference", "destination": {"phoneNumber": "1"}},
+            True,
+        ),
         (op_body_ref("/me/calls/{id}"), {"operationName": "Ready"}, False),
-        (op_body_ref("/me/interactions/{id}"), {"operationName": "SendNotification", "notification": "Typing"},
-         False),
+        (op_body_ref("/me/interactions/{id}"), {"operationName": "SendNotification", "notification": "Typing"}, False),
         (op_body_ref("/me/interactions/{id}"), {"operationName": "LeaveConference", "agentId": "a"}, False),
         (op_body_ref("/users/{id}"), {"operationName": "ResetPassword", "newPassword": "MQ=="}, True),
         (op_body_ref("/users/{id}"), {"operationName": "ResetPassword", "newPassword": "not base64!"}, False),

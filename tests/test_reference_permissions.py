@@ -92,12 +92,15 @@ CREATE_EMAIL = {
     "interactionType": "Outbound",
     "interactionSubType": "OutboundNew",
 }
+
+
 def AGENT2(who: str) -> dict[str, str]:
     return {"id": USER_ID["agent2"]}
 
 
 def AGENT2_SKILL(who: str) -> dict[str, str]:
     return {"id": USER_ID["agent2"], "skillId": SKILL_ID["WFM_Email"]}
+
 
 CASES = [
     Case("GET", "/features"),

@@ -238,7 +238,9 @@ async def test_change_own_password_failures_arrive_on_v2_me(api: Api, old: str, 
     )
     [message] = drained(listener)["/v2/me"]
     assert (message["messageType"], message["notificationType"], message["errorCode"]) == (
-        "PasswordChangeMessage", "PasswordChangeError", error_code
+        "PasswordChangeMessage",
+        "PasswordChangeError",
+        error_code,
     )
     assert api.store.users[USER_ID["agent1"]].password == "agent1-secret"
 

@@ -257,7 +257,7 @@ def test_without_clients_in_the_catalogue_the_section_says_so() -> None:
 def test_the_html_report_shows_what_breaks_real_clients() -> None:
     report = _clients_report()
     page = render_html(report)
-    section = page[page.index('<section id="clients"'): page.index('<section id="requirements"')]
+    section = page[page.index('<section id="clients"') : page.index('<section id="requirements"')]
     assert '<a href="#clients">Real clients <b>2</b></a>' in page  # two broken
     rows = section.split("<tr data-client-outcome=")[1:]
     assert [row.split('"')[1] for row in rows] == ["failed", "warning", "untested"]
@@ -408,13 +408,17 @@ def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
 
 def _case(name: str, outcome: str, failed: bool) -> str:
     failure = '<failure message="x">trace</failure>' if failed else ""
-    return (f'<testcase classname="scenarios.a" name="{name}"><properties><property name="gws_outcome" '
-            f'value="{outcome}" /></properties>{failure}</testcase>')
+    return (
+        f'<testcase classname="scenarios.a" name="{name}"><properties><property name="gws_outcome" '
+        f'value="{outcome}" /></properties>{failure}</testcase>'
+    )
 
 
 def test_junit_shows_a_suite_error_as_an_error_and_a_conformance_failure_as_a_failure(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
-    cases = _case("test_broke", "error", True) + _case("test_failed", "failed", True) + _case("test_ok", "passed", False)
+    cases = (
+        _case("test_broke", "error", True) + _case("test_failed", "failed", True) + _case("test_ok", "passed", False)
+    )
     junit.write_text(
         f'<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="gws-conformance" errors="0" '
         f'failures="2" skipped="0" tests="3">{cases}</testsuite></testsuites>',

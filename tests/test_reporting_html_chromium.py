@@ -126,7 +126,9 @@ def test_what_breaks_real_clients_shows_each_requirement_its_outcome_and_habits(
         ".map(r => [r.querySelector('code').innerText, r.dataset.clientOutcome, r.innerText])"
     )
     assert [(rid, outcome) for rid, outcome, _ in rows] == [
-        ("GWS-GEN-001", "failed"), ("GWS-GEN-003", "warning"), ("GWS-COMETD-001", "untested"),
+        ("GWS-GEN-001", "failed"),
+        ("GWS-GEN-003", "warning"),
+        ("GWS-COMETD-001", "untested"),
     ]
     assert "reads statusCode from every reply <and throws without it>" in rows[0][2]  # shown as text, escaped
     assert "example/gws-csharp" in rows[0][2] and "function ReadStatus" in rows[0][2]

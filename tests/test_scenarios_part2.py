@@ -29,17 +29,30 @@ RUN_TIMEOUT_S = 600  # a run that hangs is a failure, not a stuck CI job
 SPEED = {"GWS_QUIET_WINDOW_S": "0.5", "GWS_NOTIFICATION_TIMEOUT_S": "5"}
 
 
-def run_suite(target: LiveTarget, tmp_path: Path, *selection: str, stimulus: str = "reference",
-              workers: int = 0, **settings: str) -> dict[str, Any]:
+def run_suite(
+    target: LiveTarget, tmp_path: Path, *selection: str, stimulus: str = "reference", workers: int = 0, **settings: str
+) -> dict[str, Any]:
     results = tmp_path / f"results-{len(list(tmp_path.iterdir()))}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     env.update(target.env(GWS_STIMULUS=stimulus, **{**SPEED, **settings}))
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--gws-results", str(results),
-               *(["-n", str(workers)] if workers else []), *selection]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--gws-results",
+        str(results),
+        *(["-n", str(workers)] if workers else []),
+        *selection,
+    ]
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     if not results.exists():
-        pytest.fail(f"the run wrote no results (exit {finished.returncode}):\n{finished.stdout[-4000:]}\n"
-                    f"{finished.stderr[-4000:]}")
+        pytest.fail(
+            f"the run wrote no results (exit {finished.returncode}):\n{finished.stdout[-4000:]}\n"
+            f"{finished.stderr[-4000:]}"
+        )
     data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
     data["exit_code"] = finished.returncode
     data["output"] = finished.stdout[-6000:]
@@ -68,8 +81,10 @@ def test_part2_scenarios_pass_against_the_reference(reference: LiveTarget, tmp_p
 
 def test_without_an_adapter_the_stimulated_scenarios_need_stimulus(reference: LiveTarget, tmp_path: Path) -> None:
     # Every e-mail and chat scenario and the forwarding one need a customer; a call between agents does not.
-    voice = [f"{SCENARIOS}/voice.py::{name}" for name in ("test_forwarding_sends_inbound_calls_on",
-                                                          "test_do_not_disturb_keeps_calls_away")]
+    voice = [
+        f"{SCENARIOS}/voice.py::{name}"
+        for name in ("test_forwarding_sends_inbound_calls_on", "test_do_not_disturb_keeps_calls_away")
+    ]
     data = run_suite(reference, tmp_path, *PART2[:2], *voice, stimulus="none")
     found = outcomes(data)
     assert found.pop("test_do_not_disturb_keeps_calls_away") == "passed", data["output"]

@@ -24,6 +24,7 @@ ERRATA = SPEC_ROOT / "ERRATA.md"
 # The seed sits beside the project (../shared) in a checkout and in CI; an installed suite has none.
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "web-services-api-reference-8.5.txt"
 
+
 def _case_files() -> list[Path]:
     return sorted(p for p in CASES_DIR.glob("*.json") if p != CASE_FILE_SCHEMA)
 
@@ -88,8 +89,10 @@ def test_example_against_its_schema(file: str, case: dict[str, Any]) -> None:
     if case["valid"]:
         assert not errors, f"valid example fails {case['schema']}:\n" + "\n".join(errors)
     else:
-        assert errors, (f"example declared defective by {', '.join(case['errata'])} passes {case['schema']}; "
-                        "the schema must reject it")
+        assert errors, (
+            f"example declared defective by {', '.join(case['errata'])} passes {case['schema']}; "
+            "the schema must reject it"
+        )
 
 
 @pytest.mark.parametrize(("file", "case"), [p for p in CASES if "errata" in p.values[1]])

@@ -29,7 +29,11 @@ def ci_matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     result = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "selftest", "--subset", "ci", "--report-dir", str(reports)],
-        env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
     )
     matrix = json.loads((reports / MATRIX_JSON).read_text(encoding="utf-8"))
     return result.returncode, result.stdout, matrix, reports
@@ -61,8 +65,13 @@ def test_the_matrix_page_is_offline(ci_matrix: tuple[int, str, dict[str, Any], P
 def test_caught_by_reads_markers_violations_and_findings() -> None:
     results = {
         "tests": [
-            {"nodeid": "a", "outcome": "failed", "requirements": ["GWS-GEN-001"], "violated": ["GWS-GEN-002"],
-             "findings": [{"requirement_ids": ["GWS-GEN-004"]}]},
+            {
+                "nodeid": "a",
+                "outcome": "failed",
+                "requirements": ["GWS-GEN-001"],
+                "violated": ["GWS-GEN-002"],
+                "findings": [{"requirement_ids": ["GWS-GEN-004"]}],
+            },
             {"nodeid": "b", "outcome": "passed", "requirements": ["GWS-USER-001"], "violated": [], "findings": []},
         ]
     }
@@ -80,8 +89,13 @@ def test_caught_by_reads_markers_violations_and_findings() -> None:
 def test_a_client_habit_fault_is_killed_by_the_warning_of_its_should_rule(tmp_path: Path, name: str, rule: str) -> None:
     own = {"nodeid": "own", "outcome": "warning", "requirements": [rule], "violated": [rule], "findings": []}
     # GWS-COMETD-013 is a SHOULD too, but not this fault's: its warning proves nothing about it.
-    other = {"nodeid": "other", "outcome": "warning", "requirements": [], "violated": ["GWS-COMETD-013"],
-             "findings": []}
+    other = {
+        "nodeid": "other",
+        "outcome": "warning",
+        "requirements": [],
+        "violated": ["GWS-COMETD-013"],
+        "findings": [],
+    }
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"tests": [own, other]}), encoding="utf-8")
     row = judge(REGISTRY[name], 0, results, 1.0)
@@ -92,8 +106,13 @@ def test_a_client_habit_fault_is_killed_by_the_warning_of_its_should_rule(tmp_pa
 
 
 def test_a_fault_that_breaks_only_should_rules_is_killed_by_a_warning_on_them(tmp_path: Path) -> None:
-    warned = {"nodeid": "w", "outcome": "warning", "requirements": ["GWS-GEN-029"], "violated": ["GWS-GEN-029"],
-              "findings": []}
+    warned = {
+        "nodeid": "w",
+        "outcome": "warning",
+        "requirements": ["GWS-GEN-029"],
+        "violated": ["GWS-GEN-029"],
+        "findings": [],
+    }
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"tests": [warned]}), encoding="utf-8")
     should_fault, must_fault = REGISTRY["null-member-refused"], REGISTRY["content-type-text-plain"]
@@ -107,9 +126,19 @@ def test_a_fault_that_breaks_only_should_rules_is_killed_by_a_warning_on_them(tm
 
 
 def test_a_surviving_fault_is_marked_in_the_page() -> None:
-    row = {"fault": "x<y", "category": "errors", "verdict": "survived", "killed": False, "on_rule": False,
-           "requirements": ["GWS-GEN-001"], "caught_by": [], "failed_tests": [], "selection": "rule",
-           "report": "x", "seconds": 1.0}
+    row = {
+        "fault": "x<y",
+        "category": "errors",
+        "verdict": "survived",
+        "killed": False,
+        "on_rule": False,
+        "requirements": ["GWS-GEN-001"],
+        "caught_by": [],
+        "failed_tests": [],
+        "selection": "rule",
+        "report": "x",
+        "seconds": 1.0,
+    }
     page = render_html({"faults": [row], "summary": "0/1", "generated_at": "now"})
     assert '<tr class="survived">' in page and "x&lt;y" in page
 
@@ -122,14 +151,20 @@ def _results_file(tmp_path: Path, tests: list[dict[str, Any]]) -> Path:
 
 def test_a_should_fault_is_killed_by_a_warning_naming_its_rule(tmp_path: Path) -> None:
     fault = REGISTRY["message-without-message-type"]
-    warned = {"nodeid": "w", "outcome": "warning", "requirements": ["GWS-AGST-012"], "violated": ["GWS-NOTIF-009"],
-              "findings": []}
+    warned = {
+        "nodeid": "w",
+        "outcome": "warning",
+        "requirements": ["GWS-AGST-012"],
+        "violated": ["GWS-NOTIF-009"],
+        "findings": [],
+    }
     other = {"nodeid": "o", "outcome": "warning", "requirements": [], "violated": ["GWS-NOTIF-003"], "findings": []}
     row = judge(fault, 0, _results_file(tmp_path, [warned, other]), 1.0)
     assert (row.killed, row.on_rule, row.verdict) == (True, True, "killed")
     assert (row.warned_tests, row.failed_tests, row.caught_by) == (["w"], [], ["GWS-NOTIF-009"])
-    assert "+ 1 warned" in render_html({"faults": [{**asdict(row), "verdict": row.verdict}], "summary": "",
-                                        "generated_at": "now"})
+    assert "+ 1 warned" in render_html(
+        {"faults": [{**asdict(row), "verdict": row.verdict}], "summary": "", "generated_at": "now"}
+    )
 
 
 def test_a_warning_on_another_rule_or_about_a_must_fault_kills_nothing(tmp_path: Path) -> None:

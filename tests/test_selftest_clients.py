@@ -36,14 +36,20 @@ def clients_matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     result = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "selftest", "--subset", "clients", "--report-dir", str(reports)],
-        env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
     )
     matrix_file = Path(reports) / MATRIX_JSON
     assert matrix_file.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
     return result.returncode, result.stdout, json.loads(matrix_file.read_text(encoding="utf-8"))
 
 
-def test_every_fault_that_breaks_a_client_is_killed_on_its_rule(clients_matrix: tuple[int, str, dict[str, Any]]) -> None:
+def test_every_fault_that_breaks_a_client_is_killed_on_its_rule(
+    clients_matrix: tuple[int, str, dict[str, Any]],
+) -> None:
     code, out, matrix = clients_matrix
     rows = {row["fault"]: row for row in matrix["faults"]}
     assert list(rows) == list(client_habit_faults())

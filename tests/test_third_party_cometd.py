@@ -81,8 +81,10 @@ def test_listener_opens_at_once_receives_and_recovers_from_a_forgotten_session(
         server.url, "agent1", "unused", [TOPIC], connection_type=connection_type, connect_timeout_s=DEADLINE_S
     ) as listener:
         opened_s = time.monotonic() - started
-        print(f"{server.implementation} over {connection_type}: listener open (handshake, first connect, "
-              f"subscribe) after {opened_s * 1000:.0f} ms")
+        print(
+            f"{server.implementation} over {connection_type}: listener open (handshake, first connect, "
+            f"subscribe) after {opened_s * 1000:.0f} ms"
+        )
         assert opened_s < _open_bound_s(server), f"open after {opened_s:.1f} s: the first /meta/connect was held"
         assert listener.used_url_style == "plain"
 
@@ -235,7 +237,16 @@ CLIENT_HABITS_PASS = {
 def test_protocol_tests_judge_the_third_party_server(server: ThirdPartyServer, tmp_path: Path) -> None:
     # The AUTH area: tests of the REST API, which a generic Bayeux server does not have.
     result = _run_generic(
-        "--cometd-url", server.url, "--area", "COMETD", "--area", "AUTH", "-n", "0", "--progress", "plain",
+        "--cometd-url",
+        server.url,
+        "--area",
+        "COMETD",
+        "--area",
+        "AUTH",
+        "-n",
+        "0",
+        "--progress",
+        "plain",
         report_dir=tmp_path,
     )
     assert result.returncode == EXIT_OK, f"{result.stdout}\n{result.stderr}"
@@ -275,8 +286,17 @@ def test_protocol_tests_judge_the_third_party_server(server: ThirdPartyServer, t
 def _run_generic(*options: str, report_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--target-kind", "bayeux", *options, "--report-dir",
-         str(report_dir)],
+        [
+            sys.executable,
+            "-m",
+            "conformance.cli",
+            "run",
+            "--target-kind",
+            "bayeux",
+            *options,
+            "--report-dir",
+            str(report_dir),
+        ],
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,

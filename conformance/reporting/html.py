@@ -508,10 +508,9 @@ def _clients(report: Report) -> str:
             f'<td>{_badge(r.outcome)}{failing}</td><td>{_e(r.text)}</td><td><ul class="habits">{habits}</ul></td></tr>'
         )
     return (
-        head
-        + '<div class="card"><table class="matrix clients"><thead><tr><th>ID</th><th>Level</th><th>Outcome</th>'
+        head + '<div class="card"><table class="matrix clients"><thead><tr><th>ID</th><th>Level</th><th>Outcome</th>'
         "<th>Requirement</th><th>What the client does</th></tr></thead>"
-        f'<tbody>{"".join(rows)}</tbody></table></div></section>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 

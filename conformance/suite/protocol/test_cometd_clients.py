@@ -212,14 +212,19 @@ def test_a_wildcard_subscription_delivers_each_message_once(
             got = _on(DEVICES, received)
             should(
                 got == expected,
-                f"a client subscribed to {how} gets no {DEVICES} message" if not got
+                f"a client subscribed to {how} gets no {DEVICES} message"
+                if not got
                 else f"a client subscribed to {how} does not get each {DEVICES} message once",
                 f"got {len(got)} {DEVICES} message(s) where a client subscribed to {DEVICES} got {len(expected)}: "
                 f"{got!r}",
                 "GWS-COMETD-016",
             )
             leaked = _on(USERS, received)
-            require(not leaked, f"an agent's wildcard subscription {pattern} delivers {USERS} messages",
-                    f"received {leaked!r}", "GWS-NOTIF-006")
+            require(
+                not leaked,
+                f"an agent's wildcard subscription {pattern} delivers {USERS} messages",
+                f"received {leaked!r}",
+                "GWS-NOTIF-006",
+            )
     finally:
         best_effort(device.dnd_off)

@@ -83,11 +83,15 @@ class Chat:
         """The customer opens a chat (having typed ``typed``), offered to ``party``: ChatInvited."""
         ready_on(self.cast, party, "chat")
         caused = self.stimulus.inbound_chat(nickname=self.customer, messages=typed, agent=party.stimulus_party())
-        invite = self.heard.hear_invitation(party, caused, "the chat invitation",
-                                            where=lambda data: data.get("channel") == "chat")
-        require(invite.get("channel") == "chat" and {"Accept", "Reject"} <= set(capabilities_of(invite)),
-                "A chat invitation without channel chat or without Accept and Reject", f"{invite!r}",
-                "GWS-CHAT-001")
+        invite = self.heard.hear_invitation(
+            party, caused, "the chat invitation", where=lambda data: data.get("channel") == "chat"
+        )
+        require(
+            invite.get("channel") == "chat" and {"Accept", "Reject"} <= set(capabilities_of(invite)),
+            "A chat invitation without channel chat or without Accept and Reject",
+            f"{invite!r}",
+            "GWS-CHAT-001",
+        )
         self.id = str(invite["id"])
         return invite
 
@@ -95,8 +99,13 @@ class Chat:
         """Accept with a nickname: ChatAccepted, its chat_notifications the history so far."""
         require_listed("Accept", invite, f"chat {self.id}", *CAPABILITIES)
         Interaction(party.client, self.id).accept(nickname=nickname)
-        accepted = self.heard.hear(party, "the chat Accepted with its history", interaction_id=self.id,
-                                   state="Accepted", where=lambda data: "chat_notifications" in data)
+        accepted = self.heard.hear(
+            party,
+            "the chat Accepted with its history",
+            interaction_id=self.id,
+            state="Accepted",
+            where=lambda data: "chat_notifications" in data,
+        )
         history = events(accepted)
         require(
             list(typed) == texts(accepted)[: len(typed)]
@@ -107,32 +116,51 @@ class Chat:
         )
         ids = [e.get("EventId") for e in history]
         numbers = [i for i in ids if isinstance(i, int)]
-        require(numbers == ids and numbers == sorted(set(numbers)), "Chat events are not in EventId order",
-                f"EventIds {ids}", "GWS-CHAT-004")
+        require(
+            numbers == ids and numbers == sorted(set(numbers)),
+            "Chat events are not in EventId order",
+            f"EventIds {ids}",
+            "GWS-CHAT-004",
+        )
         listed = capabilities_of(accepted)
-        should(set(CHAT_OPERATIONS) <= set(listed), "An accepted chat does not list the chat operations",
-               f"capabilities {listed}; E70 expects {list(CHAT_OPERATIONS)}", "GWS-CHAT-018")
+        should(
+            set(CHAT_OPERATIONS) <= set(listed),
+            "An accepted chat does not list the chat operations",
+            f"capabilities {listed}; E70 expects {list(CHAT_OPERATIONS)}",
+            "GWS-CHAT-018",
+        )
         return accepted
 
     def customer_says(self, text: str, *parties: Party) -> dict[Party, dict[str, Any]]:
         """The customer writes: a ChatNotification with the NEW_MESSAGE for every agent on the chat."""
         caused = self.stimulus.customer_chat_message(self.id, text)
         return {
-            party: self.heard.hear(party, "the customer's message", interaction_id=self.id, state="Accepted",
-                                   where=carries("NEW_MESSAGE", MessageText=text), timeout_s=caused.wait_s)
+            party: self.heard.hear(
+                party,
+                "the customer's message",
+                interaction_id=self.id,
+                state="Accepted",
+                where=carries("NEW_MESSAGE", MessageText=text),
+                timeout_s=caused.wait_s,
+            )
             for party in parties
         }
 
     def hear_event(self, party: Party, description: str, kind: str, **members: Any) -> dict[str, Any]:
-        return self.heard.hear(party, description, interaction_id=self.id, state="Accepted",
-                               where=carries(kind, **members))
+        return self.heard.hear(
+            party, description, interaction_id=self.id, state="Accepted", where=carries(kind, **members)
+        )
 
     def allow_echoes(self, party: Party, since: int, predicate: Callable[[dict[str, Any]], bool]) -> None:
         """Echoes of the agent's own actions since listener index ``since`` (not graded: the server may send
         them or not), up to the message just claimed: the server answered those actions first, and CometD
         delivers in order, so any echo has arrived by now — no window to wait."""
-        party.messages.allow(INTERACTIONS, lambda data: data.get("id") == self.id and predicate(data),
-                             after=since, before=party.messages.claimed(INTERACTIONS)[-1].index)
+        party.messages.allow(
+            INTERACTIONS,
+            lambda data: data.get("id") == self.id and predicate(data),
+            after=since,
+            before=party.messages.claimed(INTERACTIONS)[-1].index,
+        )
 
     def joined(self, inviter: Party, invitee: Party, invitation: dict[str, Any], nickname: str) -> dict[str, Any]:
         """The invited agent accepts: its ChatAccepted; the agent already on the chat sees it join."""
@@ -141,8 +169,12 @@ class Chat:
         return accepted
 
     def gone(self, party: Party, why: str, *ids: str) -> None:
-        require(not handled(party, self.id), f"After {why} the chat is still the agent's",
-                f"GET /me/interactions of {party.role} still lists {self.id}", *ids)
+        require(
+            not handled(party, self.id),
+            f"After {why} the chat is still the agent's",
+            f"GET /me/interactions of {party.role} still lists {self.id}",
+            *ids,
+        )
 
 
 def nickname(party: Party) -> str:
@@ -156,9 +188,24 @@ TYPED = ("Hello?", "My parcel is lost.")
 
 @pytest.mark.requirement(
     "GWS-IXN-024",  # every interaction message it claims carries capabilities (conformance.habits)
-    "GWS-CHAT-001", "GWS-CHAT-003", "GWS-CHAT-004", "GWS-CHAT-005", "GWS-CHAT-006", "GWS-CHAT-007", "GWS-CHAT-008",
-    "GWS-CHAT-009", "GWS-CHAT-010", "GWS-CHAT-017", "GWS-CHAT-018", "GWS-IXN-008", "GWS-IXN-010", "GWS-IXN-020",
-    "GWS-IXN-021", "GWS-GEN-011", "GWS-GEN-012", *REFUSAL,
+    "GWS-CHAT-001",
+    "GWS-CHAT-003",
+    "GWS-CHAT-004",
+    "GWS-CHAT-005",
+    "GWS-CHAT-006",
+    "GWS-CHAT-007",
+    "GWS-CHAT-008",
+    "GWS-CHAT-009",
+    "GWS-CHAT-010",
+    "GWS-CHAT-017",
+    "GWS-CHAT-018",
+    "GWS-IXN-008",
+    "GWS-IXN-010",
+    "GWS-IXN-020",
+    "GWS-IXN-021",
+    "GWS-GEN-011",
+    "GWS-GEN-012",
+    *REFUSAL,
 )
 def test_chat_accept_messages_history(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """Invited -> Accept(nickname) with the history -> the customer's message -> SendMessage, typing
@@ -187,14 +234,23 @@ def test_chat_accept_messages_history(cast: Cast, gws_stimulus: StimulusAdapter)
 
     second = next(e["EventId"] for e in events(accepted) if e.get("MessageText") == TYPED[1])
     me.request_chat_history(event_id=second)
-    history = chat.heard.hear(a, "the history from an event on", interaction_id=chat.id, state="Accepted",
-                              where=lambda data: bool(events(data)) and events(data)[0].get("EventId") == second)
-    chat.allow_echoes(a, notices, lambda data: bool(events(data))
-                      and all(e.get("MessageType") != "NEW_MESSAGE" for e in events(data)))
+    history = chat.heard.hear(
+        a,
+        "the history from an event on",
+        interaction_id=chat.id,
+        state="Accepted",
+        where=lambda data: bool(events(data)) and events(data)[0].get("EventId") == second,
+    )
+    chat.allow_echoes(
+        a, notices, lambda data: bool(events(data)) and all(e.get("MessageType") != "NEW_MESSAGE" for e in events(data))
+    )
     wanted = [TYPED[1], "Are you there?", "Yes, looking into it."]
-    require(texts(history) == wanted, "RequestChatHistory does not send the history from the event asked for",
-            f"from EventId {second} the messages {wanted} were expected; chat_notifications {events(history)!r}",
-            "GWS-CHAT-009")
+    require(
+        texts(history) == wanted,
+        "RequestChatHistory does not send the history from the event asked for",
+        f"from EventId {second} the messages {wanted} were expected; chat_notifications {events(history)!r}",
+        "GWS-CHAT-009",
+    )
     Interaction(outsider.client, chat.id).request_chat_history(expect=(5, 6))
     chat.heard.refuse(a, history, "Accept")
 
@@ -205,7 +261,13 @@ def test_chat_accept_messages_history(cast: Cast, gws_stimulus: StimulusAdapter)
 
 
 @pytest.mark.requirement(
-    "GWS-CHAT-005", "GWS-CHAT-011", "GWS-CHAT-012", "GWS-CHAT-014", "GWS-CHAT-017", "GWS-IXN-008", *REFUSAL,
+    "GWS-CHAT-005",
+    "GWS-CHAT-011",
+    "GWS-CHAT-012",
+    "GWS-CHAT-014",
+    "GWS-CHAT-017",
+    "GWS-IXN-008",
+    *REFUSAL,
 )
 def test_chat_consultation_completed_as_transfer(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """InitiateConsultation -> the consulted agent invited and joining -> CompleteTransfer: the chat is theirs."""
@@ -222,8 +284,12 @@ def test_chat_consultation_completed_as_transfer(cast: Cast, gws_stimulus: Stimu
     Interaction(a.client, chat.id).complete_transfer()
     chat.hear_event(b, "the consulting agent leaving", "PARTY_LEFT")
     chat.gone(a, "CompleteTransfer", "GWS-CHAT-014")
-    require(handled(b, chat.id), "After CompleteTransfer the consulted agent does not have the chat",
-            f"GET /me/interactions of {b.role} does not list {chat.id}", "GWS-CHAT-014")
+    require(
+        handled(b, chat.id),
+        "After CompleteTransfer the consulted agent does not have the chat",
+        f"GET /me/interactions of {b.role} does not list {chat.id}",
+        "GWS-CHAT-014",
+    )
     only_b = chat.customer_says("Thanks!", b)[b]
     chat.heard.refuse(b, only_b, "Accept")
     Interaction(b.client, chat.id).stop_processing()
@@ -231,7 +297,13 @@ def test_chat_consultation_completed_as_transfer(cast: Cast, gws_stimulus: Stimu
 
 
 @pytest.mark.requirement(
-    "GWS-CHAT-005", "GWS-CHAT-011", "GWS-CHAT-015", "GWS-IXN-017", "GWS-IXN-018", "GWS-IXN-020", "GWS-IXN-021",
+    "GWS-CHAT-005",
+    "GWS-CHAT-011",
+    "GWS-CHAT-015",
+    "GWS-IXN-017",
+    "GWS-IXN-018",
+    "GWS-IXN-020",
+    "GWS-IXN-021",
     *REFUSAL,
 )
 def test_chat_conference(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
@@ -251,8 +323,12 @@ def test_chat_conference(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     chat.heard.refuse(a, both[a], "StopProcessing")
 
     leave_conference(chat, b, a)
-    require(handled(a, chat.id), "After EndConference the remaining agent does not have the chat",
-            f"GET /me/interactions of {a.role} does not list {chat.id}", "GWS-IXN-018")
+    require(
+        handled(a, chat.id),
+        "After EndConference the remaining agent does not have the chat",
+        f"GET /me/interactions of {a.role} does not list {chat.id}",
+        "GWS-IXN-018",
+    )
 
     alone = chat.customer_says("Hello again", a)[a]
     require_listed("StartConference", alone, f"chat {chat.id}", *CAPABILITIES)
@@ -275,10 +351,15 @@ def test_chat_revoked(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     chat = Chat(cast, gws_stimulus, a)
     chat.open(a, *TYPED)
     caused = gws_stimulus.revoke(chat.id, agent=a.stimulus_party())
-    revoked = chat.heard.hear(a, "the invitation Revoked", interaction_id=chat.id, state="Revoked",
-                              timeout_s=caused.wait_s)
-    require(isinstance(revoked.get("capabilities"), list) and capabilities_of(revoked) == [],
-            "A revoked chat invitation still offers operations", f"{revoked.get('capabilities')!r}", "GWS-CHAT-002")
+    revoked = chat.heard.hear(
+        a, "the invitation Revoked", interaction_id=chat.id, state="Revoked", timeout_s=caused.wait_s
+    )
+    require(
+        isinstance(revoked.get("capabilities"), list) and capabilities_of(revoked) == [],
+        "A revoked chat invitation still offers operations",
+        f"{revoked.get('capabilities')!r}",
+        "GWS-CHAT-002",
+    )
     chat.gone(a, "the revocation", "GWS-CHAT-002")
     quiet(a)
 
@@ -287,10 +368,15 @@ def consult(chat: Chat, a: Party, b: Party) -> dict[str, Any]:
     """InitiateConsultation: statusCode 0, the consulted agent invited (ChatInvited, SHOULD)."""
     Interaction(a.client, chat.id).initiate_consultation(None, expect=1)
     Interaction(a.client, chat.id).initiate_consultation(b.id)
-    invitation = chat.heard.hear(b, "the consultation invitation", interaction_id=chat.id,
-                                 state=("Invited", "InvitedConference"))
-    should(invitation.get("state") == "Invited", "A consultation invitation is not a ChatInvited",
-           f"state {invitation.get('state')!r}", "GWS-CHAT-012")
+    invitation = chat.heard.hear(
+        b, "the consultation invitation", interaction_id=chat.id, state=("Invited", "InvitedConference")
+    )
+    should(
+        invitation.get("state") == "Invited",
+        "A consultation invitation is not a ChatInvited",
+        f"state {invitation.get('state')!r}",
+        "GWS-CHAT-012",
+    )
     chat.heard.refuse(b, invitation, "StopProcessing")
     return invitation
 
@@ -302,4 +388,3 @@ def leave_conference(chat: Chat, leaving: Party, staying: Party) -> None:
     left = chat.heard.hear(staying, "LeftConference", interaction_id=chat.id, state="LeftConference")
     chat.gone(leaving, "EndConference", "GWS-IXN-018")
     chat.heard.refuse(staying, left, "Accept")
-

@@ -44,8 +44,13 @@ SUPPORT = "support@contact-center.example"
 OUT_QUEUE = "SimpleEmailOutQueue"  # the seed's outbound queue (E-mail Accepted capture, outQueues)
 CAPABILITIES = ("GWS-IXN-020",)
 SPELLING = ("GWS-IXN-022", "GWS-EMAIL-018")
-LOWER_CAMEL = {"toaddress": "toAddress", "fromaddress": "fromAddress", "ccaddresses": "ccAddresses",
-               "subject": "subject", "text": "text"}
+LOWER_CAMEL = {
+    "toaddress": "toAddress",
+    "fromaddress": "fromAddress",
+    "ccaddresses": "ccAddresses",
+    "subject": "subject",
+    "text": "text",
+}
 
 
 cast = cast_fixture()
@@ -80,8 +85,12 @@ def camel_case(message: dict[str, Any]) -> None:
     email = message.get("email_object")
     members = email if isinstance(email, dict) else {}
     other = [key for key in members if key.lower() in LOWER_CAMEL and key != LOWER_CAMEL[key.lower()]]
-    should(not other, "email_object members not in lowerCamelCase",
-           f"{message.get('state')} message of {message.get('id')}: {other}", "GWS-EMAIL-005")
+    should(
+        not other,
+        "email_object members not in lowerCamelCase",
+        f"{message.get('state')} message of {message.get('id')}: {other}",
+        "GWS-EMAIL-005",
+    )
 
 
 # -- the steps ------------------------------------------------------------------------------------------
@@ -106,20 +115,35 @@ class Mail:
     ) -> dict[str, Any]:
         """A customer's e-mail offered to ``party``: EmailInvited, with Accept and Reject."""
         caused = self.stimulus.inbound_email(
-            from_address=self.customer, to_address=SUPPORT, subject=subject, text=text, cc_addresses=cc,
-            reply_to_address=reply_to, agent=party.stimulus_party(),
+            from_address=self.customer,
+            to_address=SUPPORT,
+            subject=subject,
+            text=text,
+            cc_addresses=cc,
+            reply_to_address=reply_to,
+            agent=party.stimulus_party(),
         )
-        invite = self.heard.hear_invitation(party, caused, "the e-mail invitation",
-                                            where=lambda data: data.get("channel") == "email"
-                                            and (caused.get("interactionId") or subject_of(data) == subject))
+        invite = self.heard.hear_invitation(
+            party,
+            caused,
+            "the e-mail invitation",
+            where=lambda data: (
+                data.get("channel") == "email" and (caused.get("interactionId") or subject_of(data) == subject)
+            ),
+        )
         listed = capabilities_of(invite)
         require(
             {"Accept", "Reject"} <= set(listed) and isinstance(invite.get("email_object"), dict),
             "An e-mail invitation without Accept and Reject or without email_object",
-            f"{invite!r}", "GWS-EMAIL-001",
+            f"{invite!r}",
+            "GWS-EMAIL-001",
         )
-        should(field_of(invite, "subject") == subject, "The invitation's email_object has no subject",
-               f"email_object {invite.get('email_object')!r}; the e-mail's subject is {subject!r}", "GWS-EMAIL-002")
+        should(
+            field_of(invite, "subject") == subject,
+            "The invitation's email_object has no subject",
+            f"email_object {invite.get('email_object')!r}; the e-mail's subject is {subject!r}",
+            "GWS-EMAIL-002",
+        )
         return invite
 
     def accept(self, party: Party, invite: dict[str, Any], *, subject: str = "", text: str = "") -> dict[str, Any]:
@@ -130,8 +154,10 @@ class Mail:
         if subject:
             shown = {name: field_of(accepted, name) for name in ("toAddress", "fromAddress", "subject", "text")}
             require(
-                shown["toAddress"] == SUPPORT and shown["fromAddress"] == self.customer
-                and shown["subject"] == subject and lines(shown["text"]) == lines(text),
+                shown["toAddress"] == SUPPORT
+                and shown["fromAddress"] == self.customer
+                and shown["subject"] == subject
+                and lines(shown["text"]) == lines(text),
                 "The Accepted e-mail does not carry the e-mail's addresses, subject and text",
                 f"sent: to {SUPPORT}, from {self.customer}, subject {subject!r}, text {text!r}; "
                 f"email_object shows {shown!r}",
@@ -148,10 +174,16 @@ class Mail:
             reply = interaction.forward(**options)
         else:
             reply = {"Reply": interaction.reply, "ReplyAll": interaction.reply_all}[operation](
-                compose_queue(original), **options)
+                compose_queue(original), **options
+            )
         created_id = reply.get("replyInteractionId")
-        should(isinstance(created_id, str), f"{operation} does not answer replyInteractionId",
-               f"{reply.body!r}", "GWS-EMAIL-011", evidence=[reply.exchange])
+        should(
+            isinstance(created_id, str),
+            f"{operation} does not answer replyInteractionId",
+            f"{reply.body!r}",
+            "GWS-EMAIL-011",
+            evidence=[reply.exchange],
+        )
         created = self.heard.hear(
             party,
             f"the e-mail {operation} created",
@@ -160,24 +192,38 @@ class Mail:
             where=lambda data: data["id"] != original["id"],
         )
         listed = capabilities_of(created)
-        require("Send" in listed and ("CancelReplyEmail" in listed or "Cancel" in listed),
-                "A created e-mail does not offer Send and its cancellation",
-                f"capabilities {listed}", "GWS-EMAIL-017")
-        should("CancelReplyEmail" in listed, "The cancel capability is not named CancelReplyEmail",
-               f"capabilities {listed}", "GWS-EMAIL-018")
+        require(
+            "Send" in listed and ("CancelReplyEmail" in listed or "Cancel" in listed),
+            "A created e-mail does not offer Send and its cancellation",
+            f"capabilities {listed}",
+            "GWS-EMAIL-017",
+        )
+        should(
+            "CancelReplyEmail" in listed,
+            "The cancel capability is not named CancelReplyEmail",
+            f"capabilities {listed}",
+            "GWS-EMAIL-018",
+        )
         camel_case(created)
         return created
 
     def gone(self, party: Party, interaction_id: str, why: str, *ids: str) -> None:
-        require(not handled(party, interaction_id), f"After {why} the e-mail is still the agent's",
-                f"GET /me/interactions of {party.role} still lists {interaction_id}", *ids)
+        require(
+            not handled(party, interaction_id),
+            f"After {why} the e-mail is still the agent's",
+            f"GET /me/interactions of {party.role} still lists {interaction_id}",
+            *ids,
+        )
 
 
 def outgoing(created: dict[str, Any], text: str) -> dict[str, str]:
     """Send's email_object (E06 lowerCamelCase): the created e-mail as shown, with the agent's text; no
     toAddress when the e-mail has none (that Send must be refused, GWS-EMAIL-014)."""
-    email = {"subject": str(field_of(created, "subject") or "(no subject)"), "text": text,
-             "fromAddress": str(field_of(created, "fromAddress") or SUPPORT)}
+    email = {
+        "subject": str(field_of(created, "subject") or "(no subject)"),
+        "text": text,
+        "fromAddress": str(field_of(created, "fromAddress") or SUPPORT),
+    }
     if field_of(created, "toAddress"):
         email["toAddress"] = str(field_of(created, "toAddress"))
     return email
@@ -199,10 +245,27 @@ ORIGINAL_TEXT = "Hello,\nmy order has not arrived.\nRegards"
 
 @pytest.mark.requirement(
     "GWS-IXN-024",  # every interaction message it claims carries capabilities (conformance.habits)
-    "GWS-EMAIL-001", "GWS-EMAIL-002", "GWS-EMAIL-004", "GWS-EMAIL-005", "GWS-EMAIL-006", "GWS-EMAIL-007",
-    "GWS-EMAIL-008", "GWS-EMAIL-010", "GWS-EMAIL-011", "GWS-EMAIL-013", "GWS-EMAIL-017", "GWS-EMAIL-018",
-    "GWS-IXN-001", "GWS-IXN-002", "GWS-IXN-003", "GWS-IXN-008", "GWS-IXN-010", "GWS-IXN-020", "GWS-IXN-021",
-    "GWS-IXN-022", *REFUSAL,
+    "GWS-EMAIL-001",
+    "GWS-EMAIL-002",
+    "GWS-EMAIL-004",
+    "GWS-EMAIL-005",
+    "GWS-EMAIL-006",
+    "GWS-EMAIL-007",
+    "GWS-EMAIL-008",
+    "GWS-EMAIL-010",
+    "GWS-EMAIL-011",
+    "GWS-EMAIL-013",
+    "GWS-EMAIL-017",
+    "GWS-EMAIL-018",
+    "GWS-IXN-001",
+    "GWS-IXN-002",
+    "GWS-IXN-003",
+    "GWS-IXN-008",
+    "GWS-IXN-010",
+    "GWS-IXN-020",
+    "GWS-IXN-021",
+    "GWS-IXN-022",
+    *REFUSAL,
 )
 def test_email_accept_reply_send(cast: Cast, gws_stimulus: StimulusAdapter, gws_client: Callable[[str], Any]) -> None:
     """Invited -> Accept -> Reply (addresses, subject prefix, quoting) -> Send; the original StopProcessing."""
@@ -211,39 +274,76 @@ def test_email_accept_reply_send(cast: Cast, gws_stimulus: StimulusAdapter, gws_
     about = subject()
     invite = mail.receive(a, subject=about, text=ORIGINAL_TEXT)
     mail.heard.refuse(a, invite, "StopProcessing")
-    require(handled(a, invite["id"]), "An invitation is not among the agent's interactions",
-            f"GET /me/interactions of {a.role} does not list {invite['id']}", "GWS-IXN-001")
+    require(
+        handled(a, invite["id"]),
+        "An invitation is not among the agent's interactions",
+        f"GET /me/interactions of {a.role} does not list {invite['id']}",
+        "GWS-IXN-001",
+    )
     read = Interaction(a.client, invite["id"]).get().get("interaction") or {}
-    require(read.get("id") == invite["id"], "GET /interactions/{id} does not answer the interaction",
-            f"{read!r}", "GWS-IXN-002")
+    require(
+        read.get("id") == invite["id"],
+        "GET /interactions/{id} does not answer the interaction",
+        f"{read!r}",
+        "GWS-IXN-002",
+    )
     everyone = Session(gws_client("admin")).list_interactions(fields="*").items("interactions")
-    require(any(item.get("id") == invite["id"] for item in everyone),
-            "An administrator's GET /interactions does not list an active interaction",
-            f"{invite['id']} not among {[item.get('id') for item in everyone]}", "GWS-IXN-003")
+    require(
+        any(item.get("id") == invite["id"] for item in everyone),
+        "An administrator's GET /interactions does not list an active interaction",
+        f"{invite['id']} not among {[item.get('id') for item in everyone]}",
+        "GWS-IXN-003",
+    )
 
     accepted = mail.accept(a, invite, subject=about, text=ORIGINAL_TEXT)
     mail.heard.refuse(a, accepted, "Accept")
 
-    created = mail.respond(a, accepted, "Reply", subjectPrefix="Re: ", quoteOriginal=True,
-                           replyToStartLine="You wrote:", indentCharacter="> ")
-    require(created.get("interactionSubType") == "OutboundReply", "A reply is not OutboundReply",
-            f"interactionSubType {created.get('interactionSubType')!r}", "GWS-EMAIL-006")
-    require(field_of(created, "toAddress") == mail.customer and field_of(created, "fromAddress") == SUPPORT,
-            "The reply is not addressed back to the customer from the address written to",
-            f"to {field_of(created, 'toAddress')!r} (expected {mail.customer}), from "
-            f"{field_of(created, 'fromAddress')!r} (expected {SUPPORT})", "GWS-EMAIL-007")
-    require(field_of(created, "subject") == f"Re: {about}", "The reply's subject is not subjectPrefix + subject",
-            f"{field_of(created, 'subject')!r}, expected {'Re: ' + about!r}", "GWS-EMAIL-008")
+    created = mail.respond(
+        a,
+        accepted,
+        "Reply",
+        subjectPrefix="Re: ",
+        quoteOriginal=True,
+        replyToStartLine="You wrote:",
+        indentCharacter="> ",
+    )
+    require(
+        created.get("interactionSubType") == "OutboundReply",
+        "A reply is not OutboundReply",
+        f"interactionSubType {created.get('interactionSubType')!r}",
+        "GWS-EMAIL-006",
+    )
+    require(
+        field_of(created, "toAddress") == mail.customer and field_of(created, "fromAddress") == SUPPORT,
+        "The reply is not addressed back to the customer from the address written to",
+        f"to {field_of(created, 'toAddress')!r} (expected {mail.customer}), from "
+        f"{field_of(created, 'fromAddress')!r} (expected {SUPPORT})",
+        "GWS-EMAIL-007",
+    )
+    require(
+        field_of(created, "subject") == f"Re: {about}",
+        "The reply's subject is not subjectPrefix + subject",
+        f"{field_of(created, 'subject')!r}, expected {'Re: ' + about!r}",
+        "GWS-EMAIL-008",
+    )
     quoted = ["You wrote:", *(f"> {line}" for line in lines(ORIGINAL_TEXT))]
-    require(lines(field_of(created, "text")) == quoted, "The reply does not quote the original as asked",
-            f"text {field_of(created, 'text')!r}, expected the lines {quoted}", "GWS-EMAIL-010")
+    require(
+        lines(field_of(created, "text")) == quoted,
+        "The reply does not quote the original as asked",
+        f"text {field_of(created, 'text')!r}, expected the lines {quoted}",
+        "GWS-EMAIL-010",
+    )
     mail.heard.refuse(a, created, "Accept")
 
     require_listed("Send", created, f"e-mail {created['id']}", *CAPABILITIES)
     Interaction(a.client, created["id"]).send(OUT_QUEUE, outgoing(created, "We are on it."))
     mail.gone(a, created["id"], "Send", "GWS-EMAIL-013")
-    require(handled(a, accepted["id"]), "Sending the reply ended the original",
-            f"{accepted['id']} should still be handled", "GWS-EMAIL-013")
+    require(
+        handled(a, accepted["id"]),
+        "Sending the reply ended the original",
+        f"{accepted['id']} should still be handled",
+        "GWS-EMAIL-013",
+    )
 
     require_listed("StopProcessing", accepted, f"e-mail {accepted['id']}", *CAPABILITIES)
     Interaction(a.client, accepted["id"]).stop_processing()
@@ -252,25 +352,49 @@ def test_email_accept_reply_send(cast: Cast, gws_stimulus: StimulusAdapter, gws_
 
 
 @pytest.mark.requirement(
-    "GWS-EMAIL-007", "GWS-EMAIL-008", "GWS-EMAIL-009", "GWS-EMAIL-010", "GWS-EMAIL-012", "GWS-EMAIL-013",
-    "GWS-EMAIL-014", "GWS-EMAIL-015", "GWS-EMAIL-017", *REFUSAL,
+    "GWS-EMAIL-007",
+    "GWS-EMAIL-008",
+    "GWS-EMAIL-009",
+    "GWS-EMAIL-010",
+    "GWS-EMAIL-012",
+    "GWS-EMAIL-013",
+    "GWS-EMAIL-014",
+    "GWS-EMAIL-015",
+    "GWS-EMAIL-017",
+    *REFUSAL,
 )
 def test_email_reply_all_forward_cancel(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """ReplyAll (Reply-To, CC, no prefix, no quote) -> CancelReplyEmail; Forward -> Send; Send with no address."""
     (a,) = cast.take("agent2")
     mail = Mail(cast, gws_stimulus, a)
     about, cc, reply_to = subject(), "boss@example.test", f"replies-{uuid.uuid4().hex[:6]}@example.test"
-    accepted = mail.accept(a, mail.receive(a, subject=about, text=ORIGINAL_TEXT, cc=cc, reply_to=reply_to),
-                           subject=about, text=ORIGINAL_TEXT)
+    accepted = mail.accept(
+        a,
+        mail.receive(a, subject=about, text=ORIGINAL_TEXT, cc=cc, reply_to=reply_to),
+        subject=about,
+        text=ORIGINAL_TEXT,
+    )
 
     created = mail.respond(a, accepted, "ReplyAll", quoteOriginal=False)
     shown = {name: field_of(created, name) for name in ("toAddress", "fromAddress", "ccAddresses", "subject", "text")}
-    require(shown["toAddress"] == reply_to and shown["fromAddress"] == SUPPORT,
-            "A reply does not go to the Reply-To address", f"{shown!r}; Reply-To {reply_to}", "GWS-EMAIL-007")
-    require(shown["ccAddresses"] == cc, "ReplyAll does not copy the CC addresses",
-            f"{shown!r}; the original's CC {cc}", "GWS-EMAIL-009")
-    require(shown["subject"] == about, "A reply without subjectPrefix does not keep the subject",
-            f"{shown!r}", "GWS-EMAIL-008")
+    require(
+        shown["toAddress"] == reply_to and shown["fromAddress"] == SUPPORT,
+        "A reply does not go to the Reply-To address",
+        f"{shown!r}; Reply-To {reply_to}",
+        "GWS-EMAIL-007",
+    )
+    require(
+        shown["ccAddresses"] == cc,
+        "ReplyAll does not copy the CC addresses",
+        f"{shown!r}; the original's CC {cc}",
+        "GWS-EMAIL-009",
+    )
+    require(
+        shown["subject"] == about,
+        "A reply without subjectPrefix does not keep the subject",
+        f"{shown!r}",
+        "GWS-EMAIL-008",
+    )
     require(not shown["text"], "A reply with quoteOriginal false is not empty", f"{shown!r}", "GWS-EMAIL-010")
     cancel = "CancelReplyEmail" if "CancelReplyEmail" in capabilities_of(created) else "Cancel"
     require_listed(cancel, created, f"e-mail {created['id']}", *CAPABILITIES)
@@ -279,8 +403,12 @@ def test_email_reply_all_forward_cancel(cast: Cast, gws_stimulus: StimulusAdapte
 
     forwarded_to = f"colleague-{uuid.uuid4().hex[:6]}@example.test"
     forward = mail.respond(a, accepted, "Forward", to_address=forwarded_to)
-    require(field_of(forward, "toAddress") == forwarded_to, "Forward is not addressed to toAddress",
-            f"toAddress {field_of(forward, 'toAddress')!r}, expected {forwarded_to}", "GWS-EMAIL-012")
+    require(
+        field_of(forward, "toAddress") == forwarded_to,
+        "Forward is not addressed to toAddress",
+        f"toAddress {field_of(forward, 'toAddress')!r}, expected {forwarded_to}",
+        "GWS-EMAIL-012",
+    )
     Interaction(a.client, forward["id"]).send(OUT_QUEUE, outgoing(forward, "FYI"))
     mail.gone(a, forward["id"], "Send", "GWS-EMAIL-013")
 
@@ -300,19 +428,36 @@ def test_create_email_and_send(cast: Cast, gws_stimulus: StimulusAdapter) -> Non
     mail = Mail(cast, gws_stimulus, a)
     reply = a.agent.create_email(OUT_QUEUE)
     known = reply.get("id")
-    created = mail.heard.hear(a, "the new e-mail", interaction_id=known if isinstance(known, str) else None,
-                              state="ReplyCreated")
-    require(created.get("interactionSubType") == "OutboundNew", "CreateEmail's e-mail is not OutboundNew",
-            f"interactionSubType {created.get('interactionSubType')!r}", "GWS-EMAIL-019")
+    created = mail.heard.hear(
+        a, "the new e-mail", interaction_id=known if isinstance(known, str) else None, state="ReplyCreated"
+    )
+    require(
+        created.get("interactionSubType") == "OutboundNew",
+        "CreateEmail's e-mail is not OutboundNew",
+        f"interactionSubType {created.get('interactionSubType')!r}",
+        "GWS-EMAIL-019",
+    )
     listed = capabilities_of(created)
-    require("Send" in listed and ("CancelReplyEmail" in listed or "Cancel" in listed),
-            "A created e-mail does not offer Send and its cancellation", f"capabilities {listed}", "GWS-EMAIL-017")
+    require(
+        "Send" in listed and ("CancelReplyEmail" in listed or "Cancel" in listed),
+        "A created e-mail does not offer Send and its cancellation",
+        f"capabilities {listed}",
+        "GWS-EMAIL-017",
+    )
 
     email = Interaction(a.client, created["id"])
     email.send(OUT_QUEUE, outgoing(created, "No address yet"), expect=1)
     mail.heard.refuse(a, created, "Accept")
-    email.send(OUT_QUEUE, {"toAddress": mail.customer, "fromAddress": SUPPORT, "subject": subject("news"),
-                           "text": "Your order shipped.", "ccAddress": "boss@example.test"})
+    email.send(
+        OUT_QUEUE,
+        {
+            "toAddress": mail.customer,
+            "fromAddress": SUPPORT,
+            "subject": subject("news"),
+            "text": "Your order shipped.",
+            "ccAddress": "boss@example.test",
+        },
+    )
     mail.gone(a, created["id"], "Send", "GWS-EMAIL-013")
     quiet(a)
 
@@ -363,8 +508,13 @@ def test_email_offered_only_while_ready(cast: Cast, gws_stimulus: StimulusAdapte
         # A sandbox without a routing engine is told to route again; a real one offers the e-mail by itself.
         with contextlib.suppress(StimulusUnavailable):
             gws_stimulus.route(waiting)
-    invite = mail.heard.hear(a, "the e-mail offered once Ready", state="Invited", timeout_s=caused.wait_s,
-                             where=lambda data: data["id"] == waiting or subject_of(data) == about)
+    invite = mail.heard.hear(
+        a,
+        "the e-mail offered once Ready",
+        state="Invited",
+        timeout_s=caused.wait_s,
+        where=lambda data: data["id"] == waiting or subject_of(data) == about,
+    )
     accepted = mail.accept(a, invite)
     Interaction(a.client, accepted["id"]).stop_processing()
     quiet(a, *others)
@@ -377,11 +527,15 @@ def test_email_revoked(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     mail = Mail(cast, gws_stimulus, a)
     invite = mail.receive(a, subject=subject())
     caused = gws_stimulus.revoke(invite["id"], agent=a.stimulus_party())
-    revoked = mail.heard.hear(a, "the invitation Revoked", interaction_id=invite["id"], state="Revoked",
-                              timeout_s=caused.wait_s)
-    require(capabilities_of(revoked) == [] and isinstance(revoked.get("capabilities"), list),
-            "A revoked invitation still offers operations", f"capabilities {revoked.get('capabilities')!r}",
-            "GWS-EMAIL-003")
+    revoked = mail.heard.hear(
+        a, "the invitation Revoked", interaction_id=invite["id"], state="Revoked", timeout_s=caused.wait_s
+    )
+    require(
+        capabilities_of(revoked) == [] and isinstance(revoked.get("capabilities"), list),
+        "A revoked invitation still offers operations",
+        f"capabilities {revoked.get('capabilities')!r}",
+        "GWS-EMAIL-003",
+    )
     mail.gone(a, invite["id"], "the revocation", "GWS-EMAIL-003")
     Interaction(a.client, invite["id"]).accept(expect=(2, 5, 6))
     quiet(a)
@@ -423,9 +577,12 @@ def test_email_update_properties_and_place_in_queue(cast: Cast, gws_stimulus: St
     require_listed("UpdateProperties", accepted, f"e-mail {accepted['id']}", *CAPABILITIES)
     email.update_properties({"gwsCase": case, "gwsPriority": "2"})
     user_data = (email.get().get("interaction") or {}).get("userData") or {}
-    should(user_data.get("gwsCase") == case and user_data.get("gwsPriority") == "2",
-           "UpdateProperties does not show in userData", f"userData after UpdateProperties: {user_data!r}",
-           "GWS-IXN-013")
+    should(
+        user_data.get("gwsCase") == case and user_data.get("gwsPriority") == "2",
+        "UpdateProperties does not show in userData",
+        f"userData after UpdateProperties: {user_data!r}",
+        "GWS-IXN-013",
+    )
     # E18: no message is defined for UpdateProperties; whatever the server sends about it stays unclaimed.
     email.place_in_queue(None, expect=1)
     mail.heard.refuse(a, accepted, "Accept")
@@ -437,17 +594,30 @@ def test_email_update_properties_and_place_in_queue(cast: Cast, gws_stimulus: St
 
 
 @pytest.mark.requirement(
-    "GWS-WB-001", "GWS-WB-002", "GWS-WB-003", "GWS-WB-005", "GWS-WB-006", "GWS-WB-007", "GWS-WB-008", "GWS-WB-009",
-    "GWS-IXN-014", "GWS-IXN-021", *REFUSAL,
+    "GWS-WB-001",
+    "GWS-WB-002",
+    "GWS-WB-003",
+    "GWS-WB-005",
+    "GWS-WB-006",
+    "GWS-WB-007",
+    "GWS-WB-008",
+    "GWS-WB-009",
+    "GWS-IXN-014",
+    "GWS-IXN-021",
+    *REFUSAL,
 )
 def test_email_workbin_place_and_pull(cast: Cast, gws_stimulus: StimulusAdapter, gws_settings: Settings) -> None:
     """PlaceInWorkbin and AddInteractionToWorkbin, the workbin's content, PullInteractionFromWorkbin,
     WorkbinEvents while subscribed and none after Unsubscribe."""
     (a,) = cast.take("agent2")
     workbins = a.agent.list_my_workbins().items("workbins")
-    require(bool(workbins) and all(
-        {"workbinId", "workbinName", "viewName", "active", "workbinType"} <= set(w) for w in workbins),
-        "GET /me/workbins does not describe the agent's workbins", f"{workbins!r}", "GWS-WB-001")
+    require(
+        bool(workbins)
+        and all({"workbinId", "workbinName", "viewName", "active", "workbinType"} <= set(w) for w in workbins),
+        "GET /me/workbins does not describe the agent's workbins",
+        f"{workbins!r}",
+        "GWS-WB-001",
+    )
     chosen = next((w for w in workbins if w.get("workbinName") == "TestWorkbin"), workbins[0])
     workbin = Workbin(a.client, str(chosen["workbinId"]))
     workbin.subscribe()
@@ -460,47 +630,77 @@ def test_email_workbin_place_and_pull(cast: Cast, gws_stimulus: StimulusAdapter,
     def event(operation: str) -> dict[str, Any]:
         record = a.messages.expect(
             WORKBINS,
-            lambda data: data.get("workbinContentOperation") == operation
-            and data["interaction"]["id"] == accepted["id"],
+            lambda data: (
+                data.get("workbinContentOperation") == operation and data["interaction"]["id"] == accepted["id"]
+            ),
             f"the WorkbinEvent {operation}",
         )
         info = record.data.get("workbinInfo") or {}
-        require(isinstance(record.data.get("operation"), str) and info.get("workbinTypeId") in (
-            chosen.get("workbinName"), chosen.get("workbinId")),
-            "A WorkbinEvent does not name its operation and workbin", f"{record.data!r}", "GWS-WB-008")
+        require(
+            isinstance(record.data.get("operation"), str)
+            and info.get("workbinTypeId") in (chosen.get("workbinName"), chosen.get("workbinId")),
+            "A WorkbinEvent does not name its operation and workbin",
+            f"{record.data!r}",
+            "GWS-WB-008",
+        )
         return record.data
 
     def in_workbin() -> bool:
         items = workbin.get_content(fields="*").items("interactions")
-        return any(str(item.get("id", item.get("InteractionId", item.get("interactionId")))) == accepted["id"]
-                   for item in items)
+        return any(
+            str(item.get("id", item.get("InteractionId", item.get("interactionId")))) == accepted["id"]
+            for item in items
+        )
 
     def pull(uri: str) -> dict[str, Any]:
         a.agent.pull_interaction_from_workbin(uri)
         pulled = mail.heard.hear(a, "the e-mail Pulled", interaction_id=accepted["id"], state="Pulled")
-        require(handled(a, accepted["id"]), "A pulled e-mail is not the agent's again",
-                f"{accepted['id']} not in GET /me/interactions", "GWS-WB-007")
+        require(
+            handled(a, accepted["id"]),
+            "A pulled e-mail is not the agent's again",
+            f"{accepted['id']} not in GET /me/interactions",
+            "GWS-WB-007",
+        )
         return pulled
 
     require_listed("PlaceInWorkbin", accepted, f"e-mail {accepted['id']}", *CAPABILITIES)
     email.place_in_workbin(workbin.id)
     placed = event("PlacedIn")
-    require(placed["interaction"].get("state") == "Queued", "An interaction in a workbin message is not Queued",
-            f"{placed['interaction']!r}", "GWS-IXN-021")
+    require(
+        placed["interaction"].get("state") == "Queued",
+        "An interaction in a workbin message is not Queued",
+        f"{placed['interaction']!r}",
+        "GWS-IXN-021",
+    )
     mail.gone(a, accepted["id"], "PlaceInWorkbin", "GWS-IXN-014")
-    require(in_workbin(), "The workbin's content does not list the e-mail placed in it",
-            f"{accepted['id']} not in GET /me/workbins/{workbin.id}/interactions?fields=*", "GWS-IXN-014", "GWS-WB-005")
+    require(
+        in_workbin(),
+        "The workbin's content does not list the e-mail placed in it",
+        f"{accepted['id']} not in GET /me/workbins/{workbin.id}/interactions?fields=*",
+        "GWS-IXN-014",
+        "GWS-WB-005",
+    )
     pulled = pull(entry)
     event("TakenOut")
     mail.heard.refuse(a, pulled, "Accept")
 
     require_listed("PlaceInWorkbin", pulled, f"e-mail {accepted['id']}", *CAPABILITIES)
     added = workbin.add_interaction(accepted["id"])
-    require(isinstance(added.get("uri"), str), "AddInteractionToWorkbin does not answer the entry's uri",
-            f"{added.body!r}", "GWS-WB-006", evidence=[added.exchange])
+    require(
+        isinstance(added.get("uri"), str),
+        "AddInteractionToWorkbin does not answer the entry's uri",
+        f"{added.body!r}",
+        "GWS-WB-006",
+        evidence=[added.exchange],
+    )
     event("PlacedIn")
-    require(in_workbin(), "The workbin's content does not list the e-mail added to it",
-            f"{accepted['id']} not in the content", "GWS-WB-006", "GWS-WB-005")
+    require(
+        in_workbin(),
+        "The workbin's content does not list the e-mail added to it",
+        f"{accepted['id']} not in the content",
+        "GWS-WB-006",
+        "GWS-WB-005",
+    )
     pull(str(added["uri"]))
     event("TakenOut")
 
@@ -514,7 +714,13 @@ def test_email_workbin_place_and_pull(cast: Cast, gws_stimulus: StimulusAdapter,
 
 
 @pytest.mark.requirement(
-    "GWS-ATT-001", "GWS-ATT-003", "GWS-ATT-004", "GWS-ATT-005", "GWS-ATT-006", "GWS-ATT-007", "GWS-IXN-016",
+    "GWS-ATT-001",
+    "GWS-ATT-003",
+    "GWS-ATT-004",
+    "GWS-ATT-005",
+    "GWS-ATT-006",
+    "GWS-ATT-007",
+    "GWS-IXN-016",
 )
 def test_email_attachments(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """Upload -> listed on the e-mail -> identical download -> listed for the agent it is transferred to ->
@@ -528,29 +734,45 @@ def test_email_attachments(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     email.upload_attachment(name, content, part="document", expect=1)
     uploaded = email.upload_attachment(name, content, content_type=mime)
     document = uploaded.get("documentId")
-    require(isinstance(document, str) and bool(document), "An upload does not answer its documentId",
-            f"{uploaded.body!r}", "GWS-ATT-001", evidence=[uploaded.exchange])
+    require(
+        isinstance(document, str) and bool(document),
+        "An upload does not answer its documentId",
+        f"{uploaded.body!r}",
+        "GWS-ATT-001",
+        evidence=[uploaded.exchange],
+    )
     listed = field_of(email.get().get("interaction") or {}, "attachments") or []
-    should(any(isinstance(x, dict) and x.get("id") == document for x in listed),
-           "An uploaded attachment is not listed on its e-mail", f"email_object.attachments {listed!r}", "GWS-ATT-007")
+    should(
+        any(isinstance(x, dict) and x.get("id") == document for x in listed),
+        "An uploaded attachment is not listed on its e-mail",
+        f"email_object.attachments {listed!r}",
+        "GWS-ATT-007",
+    )
 
     def downloads(party: Party) -> None:
         got = Interaction(party.client, accepted["id"]).get_attachment(str(document)).response
         media_type = got.headers.get("content-type", "").partition(";")[0].strip().lower()
-        require(got.content == content and media_type == mime,
-                "A download is not the uploaded file with its MIME type",
-                f"{len(got.content)} bytes of type {media_type!r}; uploaded {len(content)} bytes of {mime}",
-                "GWS-ATT-004", evidence=[got.exchange])
+        require(
+            got.content == content and media_type == mime,
+            "A download is not the uploaded file with its MIME type",
+            f"{len(got.content)} bytes of type {media_type!r}; uploaded {len(content)} bytes of {mime}",
+            "GWS-ATT-004",
+            evidence=[got.exchange],
+        )
 
     downloads(a)
     email.transfer(b.id)
-    invited = mail.heard.hear(b, "the e-mail with its attachment offered", interaction_id=accepted["id"],
-                              state="Invited")
+    invited = mail.heard.hear(
+        b, "the e-mail with its attachment offered", interaction_id=accepted["id"], state="Invited"
+    )
     taken = mail.accept(b, invited)
     shown = [x for x in field_of(taken, "attachments") or [] if isinstance(x, dict) and x.get("id") == document]
-    require(bool(shown) and {"id", "name", "size", "mimetype"} <= set(shown[0]) and shown[0].get("name") == name,
-            "The Accepted e-mail does not list its attachment with id, name, size and mimetype",
-            f"email_object.attachments {field_of(taken, 'attachments')!r}", "GWS-ATT-006")
+    require(
+        bool(shown) and {"id", "name", "size", "mimetype"} <= set(shown[0]) and shown[0].get("name") == name,
+        "The Accepted e-mail does not list its attachment with id, name, size and mimetype",
+        f"email_object.attachments {field_of(taken, 'attachments')!r}",
+        "GWS-ATT-006",
+    )
     downloads(b)
 
     mine = Interaction(b.client, accepted["id"])

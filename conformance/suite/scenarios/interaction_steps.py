@@ -65,8 +65,14 @@ def handled(party: Party, interaction_id: str) -> bool:
 class Interactions:
     """What a scenario heard about its interactions: each agent's latest message per interaction."""
 
-    def __init__(self, cast: Cast, *parties: Party, topics: Iterable[str] = (INTERACTIONS,),
-                 spelling: tuple[str, ...] = ("GWS-IXN-022",), capabilities: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        cast: Cast,
+        *parties: Party,
+        topics: Iterable[str] = (INTERACTIONS,),
+        spelling: tuple[str, ...] = ("GWS-IXN-022",),
+        capabilities: tuple[str, ...] = (),
+    ) -> None:
         """``spelling``: the requirements an unlisted value breaks (SHOULD); ``capabilities``: those a
         GET that disagrees with the latest message breaks."""
         self.parties = parties
@@ -114,13 +120,24 @@ class Interactions:
         return data
 
     def hear_invitation(
-        self, party: Party, caused: Stimulus, description: str, *, state: str = "Invited",
+        self,
+        party: Party,
+        caused: Stimulus,
+        description: str,
+        *,
+        state: str = "Invited",
         where: Predicate = lambda data: True,
     ) -> dict[str, Any]:
         """The invitation a stimulus caused: by the id it reported, else the first matching one."""
         known = caused.get("interactionId")
-        return self.hear(party, description, interaction_id=known if isinstance(known, str) else None,
-                         state=state, where=where, timeout_s=caused.wait_s)
+        return self.hear(
+            party,
+            description,
+            interaction_id=known if isinstance(known, str) else None,
+            state=state,
+            where=where,
+            timeout_s=caused.wait_s,
+        )
 
     def refuse(self, party: Party, message: Mapping[str, Any], *candidates: str) -> str:
         """GET shows the interaction as ``message`` did; an operation it does not list is refused, unchanged."""

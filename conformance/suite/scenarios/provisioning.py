@@ -738,8 +738,7 @@ def test_settings_groups_and_general_settings(gws_admin: GwsClient) -> None:
     groups = admin.list_settings_groups()
     items = groups.get("settings")
     require(
-        (isinstance(items, list)
-        and all(isinstance(g, dict) and "uri" in g and "displayName" in g for g in items))
+        (isinstance(items, list) and all(isinstance(g, dict) and "uri" in g and "displayName" in g for g in items))
         or bool(groups.uris()),
         "GET /settings lists no groups with uri and displayName",
         f"{groups.body!r}",

@@ -138,9 +138,13 @@ class Calls:
         )
         warn_unknown_values(CALLS, data, SPELLING)
         ruled_out = impossible_capabilities(call)
-        require(not ruled_out, "A call lists operations its state rules out",
-                f"{party.role}'s call {call['id']} in state {call.get('state')} (mute {call.get('mute')}) lists "
-                f"{ruled_out}: capabilities must list only what succeeds now.", *CAPABILITIES)
+        require(
+            not ruled_out,
+            "A call lists operations its state rules out",
+            f"{party.role}'s call {call['id']} in state {call.get('state')} (mute {call.get('mute')}) lists "
+            f"{ruled_out}: capabilities must list only what succeeds now.",
+            *CAPABILITIES,
+        )
         if leg is None:
             leg = Leg(party, call)
             self.legs.append(leg)
@@ -217,8 +221,7 @@ def _release_calls_of(party: Party) -> None:
         best_effort(functools.partial(Call(party.client, call_id).hangup, expect=ANY))
     timeout_s = party.messages.timeout_s if party.inbox is not None else CLEANUP_WAIT_S
     for call_id in active:
-        best_effort(functools.partial(party.listener.expect, CALLS, released(call_id), timeout_s=timeout_s,
-                                      after=mark))
+        best_effort(functools.partial(party.listener.expect, CALLS, released(call_id), timeout_s=timeout_s, after=mark))
 
 
 # -- what a call message must show ----------------------------------------------------------------------
@@ -255,12 +258,8 @@ def user_data_where(shows: Callable[[dict[str, Any]], bool]) -> CallCheck:
 def dial(calls: Calls, caller: Party, callee: Party, destination: str | dict[str, str]) -> tuple[Leg, Leg]:
     """Dial: the caller's leg Dialing, the callee's Ringing with Answer; each names the other party."""
     Device(caller.client, caller.device_id).dial(destination)
-    dialing = calls.hear(
-        caller, "the new call Dialing", state="Dialing", where=with_parties(callee.phone)
-    )
-    ringing = calls.hear(
-        callee, "the new call Ringing", state="Ringing", where=with_parties(caller.phone)
-    )
+    dialing = calls.hear(caller, "the new call Dialing", state="Dialing", where=with_parties(callee.phone))
+    ringing = calls.hear(callee, "the new call Ringing", state="Ringing", where=with_parties(caller.phone))
     for leg in (dialing, ringing):
         require(
             str(leg.call.get("deviceUri", "")).rstrip("/").endswith(f"/{leg.party.device_id}"),
@@ -327,8 +326,18 @@ def leave(calls: Calls, legs: list[Leg]) -> None:
 
 @pytest.mark.requirement(
     "GWS-CALL-032",  # every call it hears or reads carries capabilities (conformance.habits)
-    "GWS-CALL-001", "GWS-CALL-002", "GWS-CALL-003", "GWS-CALL-005", "GWS-CALL-006", "GWS-CALL-009",
-    "GWS-CALL-010", "GWS-CALL-011", "GWS-CALL-012", "GWS-CALL-014", "GWS-CALL-015", "GWS-GEN-020",
+    "GWS-CALL-001",
+    "GWS-CALL-002",
+    "GWS-CALL-003",
+    "GWS-CALL-005",
+    "GWS-CALL-006",
+    "GWS-CALL-009",
+    "GWS-CALL-010",
+    "GWS-CALL-011",
+    "GWS-CALL-012",
+    "GWS-CALL-014",
+    "GWS-CALL-015",
+    "GWS-GEN-020",
     "GWS-NOTIF-004",  # every call message is awaited on /v2/me/calls
     *REFUSAL,
 )
@@ -341,11 +350,20 @@ def test_dial_answer_hangup(cast: Cast) -> None:
     calls.refuse(ringing, "Hold")
 
     mine = a.agent.list_my_calls()
-    require(dialing.uri in mine.uris(), "GET /me/calls does not list the user's call",
-            f"{dialing.uri} not in {mine.uris()}", "GWS-CALL-001", evidence=[mine.exchange])
+    require(
+        dialing.uri in mine.uris(),
+        "GET /me/calls does not list the user's call",
+        f"{dialing.uri} not in {mine.uris()}",
+        "GWS-CALL-001",
+        evidence=[mine.exchange],
+    )
     listed = [call.get("id") for call in a.agent.list_my_calls(fields="*").items("calls")]
-    require(dialing.id in listed, "GET /me/calls?fields=* does not list the user's call",
-            f"{dialing.id} not in {listed}", "GWS-CALL-001")
+    require(
+        dialing.id in listed,
+        "GET /me/calls?fields=* does not list the user's call",
+        f"{dialing.id} not in {listed}",
+        "GWS-CALL-001",
+    )
 
     answer(calls, ringing, dialing)
     calls.refuse(ringing, "Answer")
@@ -356,8 +374,17 @@ def test_dial_answer_hangup(cast: Cast) -> None:
 
 @pytest.mark.requirement(
     "GWS-CALL-032",  # every call it hears or reads carries capabilities (conformance.habits)
-    "GWS-CALL-004", "GWS-CALL-005", "GWS-CALL-016", "GWS-CALL-017", "GWS-CALL-022", "GWS-CALL-023", "GWS-CALL-025",
-    "GWS-CALL-028", "GWS-GEN-011", "GWS-GEN-012", *REFUSAL,
+    "GWS-CALL-004",
+    "GWS-CALL-005",
+    "GWS-CALL-016",
+    "GWS-CALL-017",
+    "GWS-CALL-022",
+    "GWS-CALL-023",
+    "GWS-CALL-025",
+    "GWS-CALL-028",
+    "GWS-GEN-011",
+    "GWS-GEN-012",
+    *REFUSAL,
 )
 def test_hold_retrieve_mute_dtmf(cast: Cast) -> None:
     """Hold and Retrieve, MuteCall and UnmuteCall, SendDtmf; attributes missing or wrong are refused."""
@@ -376,15 +403,17 @@ def test_hold_retrieve_mute_dtmf(cast: Cast) -> None:
 
     require_listed("MuteCall", mine.call, mine.describe(), *CAPABILITIES)
     mine.api.mute()
-    calls.hear(a, "the call muted", leg=mine, kind=ANY_KIND,
-               where=lambda call: call.get("mute") == "On")
+    calls.hear(a, "the call muted", leg=mine, kind=ANY_KIND, where=lambda call: call.get("mute") == "On")
     calls.refuse(mine, "MuteCall")
-    require(mine.api.get().get("call", {}).get("mute") == "On", "GET does not show the call muted",
-            "After MuteCall, GET /me/calls/{id} must show mute On.", "GWS-CALL-025")
+    require(
+        mine.api.get().get("call", {}).get("mute") == "On",
+        "GET does not show the call muted",
+        "After MuteCall, GET /me/calls/{id} must show mute On.",
+        "GWS-CALL-025",
+    )
     require_listed("UnmuteCall", mine.call, mine.describe(), *CAPABILITIES)
     mine.api.unmute()
-    calls.hear(a, "the call unmuted", leg=mine, kind=ANY_KIND,
-               where=lambda call: call.get("mute") == "Off")
+    calls.hear(a, "the call unmuted", leg=mine, kind=ANY_KIND, where=lambda call: call.get("mute") == "Off")
     calls.refuse(mine, "UnmuteCall")
 
     require_listed("SendDtmf", mine.call, mine.describe(), *CAPABILITIES)
@@ -421,21 +450,38 @@ def test_attached_data(cast: Cast) -> None:
     advertised_only = _Should("GWS-CALL-029", "GWS-CALL-030")
     with advertised_only:
         steps: list[tuple[str, Callable[[], Any], Callable[[dict[str, Any]], bool]]] = [
-            ("AttachUserData", lambda: mine.api.attach_user_data({"gwsTopic": "billing", "gwsLevel": "1"}),
-             lambda data: data.get("gwsTopic") == "billing" and data.get("gwsLevel") == "1"),
-            ("UpdateUserData", lambda: mine.api.update_user_data({"gwsTopic": "refund"}),
-             lambda data: data.get("gwsTopic") == "refund"),
-            ("DeleteUserDataPair", lambda: mine.api.delete_user_data_pair("gwsLevel"),
-             lambda data: "gwsLevel" not in data and data.get("gwsTopic") == "refund"),
-            ("DeleteUserData", lambda: mine.api.delete_user_data({"gwsTopic": "refund"}),
-             lambda data: "gwsTopic" not in data and "gwsLevel" not in data),
+            (
+                "AttachUserData",
+                lambda: mine.api.attach_user_data({"gwsTopic": "billing", "gwsLevel": "1"}),
+                lambda data: data.get("gwsTopic") == "billing" and data.get("gwsLevel") == "1",
+            ),
+            (
+                "UpdateUserData",
+                lambda: mine.api.update_user_data({"gwsTopic": "refund"}),
+                lambda data: data.get("gwsTopic") == "refund",
+            ),
+            (
+                "DeleteUserDataPair",
+                lambda: mine.api.delete_user_data_pair("gwsLevel"),
+                lambda data: "gwsLevel" not in data and data.get("gwsTopic") == "refund",
+            ),
+            (
+                "DeleteUserData",
+                lambda: mine.api.delete_user_data({"gwsTopic": "refund"}),
+                lambda data: "gwsTopic" not in data and "gwsLevel" not in data,
+            ),
         ]
         for operation, perform, shows in steps:
             require_listed(operation, mine.call, mine.describe(), "GWS-CALL-029", "GWS-CALL-030")
             perform()
             for leg in (mine, theirs):
-                calls.hear(leg.party, f"AttachedDataChanged after {operation}", leg=leg, kind="AttachedDataChanged",
-                           where=user_data_where(shows))
+                calls.hear(
+                    leg.party,
+                    f"AttachedDataChanged after {operation}",
+                    leg=leg,
+                    kind="AttachedDataChanged",
+                    where=user_data_where(shows),
+                )
     if advertised_only.broken:
         return  # the warning is the result; cleanup hangs up
     hangup(calls, mine, theirs)
@@ -452,11 +498,14 @@ def test_single_step_transfer(cast: Cast) -> None:
     require_listed("SingleStepTransfer", transferring.call, transferring.describe(), *CAPABILITIES)
     transferring.api.single_step_transfer(c.phone)
     calls.hear(b, "the transferred call Released", leg=transferring, state="Released")
-    ringing = calls.hear(c, "the transferred call Ringing", state="Ringing",
-                         where=with_parties(a.phone))
-    calls.hear(a, "the participants updated: the third agent instead of the second", leg=caller,
-               kind="ParticipantsUpdated",
-               where=lambda call: with_parties(c.phone)(call) and without_party(b.phone)(call))
+    ringing = calls.hear(c, "the transferred call Ringing", state="Ringing", where=with_parties(a.phone))
+    calls.hear(
+        a,
+        "the participants updated: the third agent instead of the second",
+        leg=caller,
+        kind="ParticipantsUpdated",
+        where=lambda call: with_parties(c.phone)(call) and without_party(b.phone)(call),
+    )
     calls.refuse(ringing, "Hold")
     answer(calls, ringing)
     calls.refuse(ringing, "Answer")
@@ -465,7 +514,11 @@ def test_single_step_transfer(cast: Cast) -> None:
 
 
 @pytest.mark.requirement(
-    "GWS-CALL-005", "GWS-CALL-019", "GWS-CALL-024", "GWS-CALL-009", *REFUSAL,
+    "GWS-CALL-005",
+    "GWS-CALL-019",
+    "GWS-CALL-024",
+    "GWS-CALL-009",
+    *REFUSAL,
 )
 def test_single_step_conference_and_remove_participant(cast: Cast) -> None:
     """SingleStepConference adds a third agent (ParticipantsUpdated); RemoveParticipantFromConference removes it."""
@@ -477,8 +530,13 @@ def test_single_step_conference_and_remove_participant(cast: Cast) -> None:
     mine.api.single_step_conference({"phoneNumber": c.phone})
     added = calls.hear(c, "the conference call Ringing", state="Ringing")
     for leg in (mine, theirs):
-        calls.hear(leg.party, "the participants updated with the third agent", leg=leg, kind="ParticipantsUpdated",
-                   where=with_parties(c.phone))
+        calls.hear(
+            leg.party,
+            "the participants updated with the third agent",
+            leg=leg,
+            kind="ParticipantsUpdated",
+            where=with_parties(c.phone),
+        )
     answer(calls, added)
     calls.refuse(mine, "Answer")
 
@@ -486,15 +544,25 @@ def test_single_step_conference_and_remove_participant(cast: Cast) -> None:
     mine.api.remove_participant_from_conference(c.phone)
     calls.hear(c, "the removed party's call Released", leg=added, state="Released")
     for leg in (mine, theirs):
-        calls.hear(leg.party, "the participants updated without the removed agent", leg=leg,
-                   kind="ParticipantsUpdated", where=without_party(c.phone))
+        calls.hear(
+            leg.party,
+            "the participants updated without the removed agent",
+            leg=leg,
+            kind="ParticipantsUpdated",
+            where=without_party(c.phone),
+        )
     calls.refuse(theirs, "Answer")
     hangup(calls, mine, theirs)
     quiet(a, b, c)
 
 
 @pytest.mark.requirement(
-    "GWS-CALL-005", "GWS-CALL-016", "GWS-CALL-020", "GWS-CALL-021", "GWS-CALL-022", *REFUSAL,
+    "GWS-CALL-005",
+    "GWS-CALL-016",
+    "GWS-CALL-020",
+    "GWS-CALL-021",
+    "GWS-CALL-022",
+    *REFUSAL,
 )
 def test_initiate_and_complete_conference(cast: Cast) -> None:
     """InitiateConference (the call Held, a consultation call), CompleteConference: one call of three."""
@@ -505,10 +573,8 @@ def test_initiate_and_complete_conference(cast: Cast) -> None:
     require_listed("InitiateConference", main.call, main.describe(), *CAPABILITIES)
     main.api.initiate_conference({"phoneNumber": c.phone})
     calls.hear(a, "the main call Held", leg=main, state="Held")
-    consult = calls.hear(a, "the consultation call Dialing", state="Dialing",
-                         where=with_parties(c.phone))
-    consulted = calls.hear(c, "the consultation call Ringing", state="Ringing",
-                           where=with_parties(a.phone))
+    consult = calls.hear(a, "the consultation call Dialing", state="Dialing", where=with_parties(c.phone))
+    consulted = calls.hear(c, "the consultation call Ringing", state="Ringing", where=with_parties(a.phone))
     calls.refuse(consulted, "Hold")
     answer(calls, consulted, consult)
 
@@ -522,8 +588,13 @@ def test_initiate_and_complete_conference(cast: Cast) -> None:
     three = (a.phone, b.phone, c.phone)
     for leg in (main, theirs, consulted):
         others = tuple(n for n in three if n != leg.party.phone)
-        calls.hear(leg.party, "the participants of the conference", leg=leg, kind="ParticipantsUpdated",
-                   where=with_parties(*others))
+        calls.hear(
+            leg.party,
+            "the participants of the conference",
+            leg=leg,
+            kind="ParticipantsUpdated",
+            where=with_parties(*others),
+        )
     calls.refuse(main, "Retrieve")
     leave(calls, [main, theirs, consulted])
     quiet(a, b, c)
@@ -556,8 +627,13 @@ def test_swap_and_merge(cast: Cast) -> None:
     three = (a.phone, b.phone, c.phone)
     for leg in (first, with_b, with_c):
         others = tuple(n for n in three if n != leg.party.phone)
-        calls.hear(leg.party, "the participants of the merged call", leg=leg, kind="ParticipantsUpdated",
-                   where=with_parties(*others))
+        calls.hear(
+            leg.party,
+            "the participants of the merged call",
+            leg=leg,
+            kind="ParticipantsUpdated",
+            where=with_parties(*others),
+        )
     calls.refuse(first, "Retrieve")
     leave(calls, [first, with_b, with_c])
     quiet(a, b, c)
@@ -577,15 +653,18 @@ def test_do_not_disturb_keeps_calls_away(cast: Cast) -> None:
         # Accepted, then failed: the error message, and the attempt's own messages if any (E53).
         error = a.messages.expect(CALLS, lambda data: "errorMessage" in data, "a: the CallOperationError")
         for member in ("deviceUri", "errorMessage", "connectionId", "callUuid"):
-            require(member in error.data, f"The CallOperationError has no {member}",
-                    f"{error.data!r}", "GWS-CALL-031")
+            require(member in error.data, f"The CallOperationError has no {member}", f"{error.data!r}", "GWS-CALL-031")
         attempt = error.data.get("call", {}).get("id")
         _allow_attempt_messages(a, attempt)
         require(
-            all(call.get("state") == "Released" for call in a.agent.list_my_calls(fields="*").items("calls")
-                if call.get("id") == attempt),
+            all(
+                call.get("state") == "Released"
+                for call in a.agent.list_my_calls(fields="*").items("calls")
+                if call.get("id") == attempt
+            ),
             "A call refused by Do Not Disturb is still active",
-            f"call {attempt} should be released", "GWS-CALL-031",
+            f"call {attempt} should be released",
+            "GWS-CALL-031",
         )
     quiet(a, b)  # nothing rang on the device in Do Not Disturb
     device.dnd_off()
@@ -593,7 +672,12 @@ def test_do_not_disturb_keeps_calls_away(cast: Cast) -> None:
 
 @pytest.mark.needs_stimulus
 @pytest.mark.requirement(
-    "GWS-AGST-023", "GWS-AGST-024", "GWS-CALL-008", "GWS-CALL-011", "GWS-CALL-014", "GWS-CALL-015",
+    "GWS-AGST-023",
+    "GWS-AGST-024",
+    "GWS-CALL-008",
+    "GWS-CALL-011",
+    "GWS-CALL-014",
+    "GWS-CALL-015",
 )
 def test_forwarding_sends_inbound_calls_on(cast: Cast, gws_stimulus: StimulusAdapter) -> None:
     """ForwardCallsOn: an outside call to the device rings the forward target; ForwardCallsOff: it rings again."""
@@ -606,15 +690,27 @@ def test_forwarding_sends_inbound_calls_on(cast: Cast, gws_stimulus: StimulusAda
     device.forward_calls_on(c.phone)
     expect_devices(devices, [b.device_id], lambda d: d.get("forwardTo") == c.phone, "forwardTo the target")
     shown = device.get().get("device", {})
-    require(shown.get("forwardTo") == c.phone, "The device does not show forwardTo",
-            f"GET /devices/{{id}} after ForwardCallsOn: {shown!r}", "GWS-AGST-023")
+    require(
+        shown.get("forwardTo") == c.phone,
+        "The device does not show forwardTo",
+        f"GET /devices/{{id}} after ForwardCallsOn: {shown!r}",
+        "GWS-AGST-023",
+    )
 
     caused = gws_stimulus.inbound_call(from_number=OUTSIDE, to=b.stimulus_party())
     ringing = calls.hear(c, "the forwarded call Ringing", state="Ringing", timeout_s=caused.wait_s)
-    require(ringing.call.get("ani") == OUTSIDE, "An outside call's ani is not the caller's number",
-            f"ani {ringing.call.get('ani')!r}, the call came from {OUTSIDE}", "GWS-CALL-008")
-    require("Answer" in capabilities_of(ringing.call), "A ringing call does not offer Answer",
-            f"{capabilities_of(ringing.call)}", "GWS-CALL-011")
+    require(
+        ringing.call.get("ani") == OUTSIDE,
+        "An outside call's ani is not the caller's number",
+        f"ani {ringing.call.get('ani')!r}, the call came from {OUTSIDE}",
+        "GWS-CALL-008",
+    )
+    require(
+        "Answer" in capabilities_of(ringing.call),
+        "A ringing call does not offer Answer",
+        f"{capabilities_of(ringing.call)}",
+        "GWS-CALL-011",
+    )
     answer(calls, ringing)
     caused = gws_stimulus.far_end_hangs_up(ringing.id, number=OUTSIDE)
     calls.hear(c, "the call Released when the caller hangs up", leg=ringing, state="Released", timeout_s=caused.wait_s)
@@ -622,8 +718,12 @@ def test_forwarding_sends_inbound_calls_on(cast: Cast, gws_stimulus: StimulusAda
     device.forward_calls_off()
     expect_devices(devices, [b.device_id], lambda d: not d.get("forwardTo"), "forwarding off")
     shown = device.get().get("device", {})
-    require(not shown.get("forwardTo"), "The device still shows forwardTo",
-            f"GET /devices/{{id}} after ForwardCallsOff: {shown!r}", "GWS-AGST-024")
+    require(
+        not shown.get("forwardTo"),
+        "The device still shows forwardTo",
+        f"GET /devices/{{id}} after ForwardCallsOff: {shown!r}",
+        "GWS-AGST-024",
+    )
     caused = gws_stimulus.inbound_call(from_number=OUTSIDE, to=b.stimulus_party())
     direct = calls.hear(b, "the call Ringing on the device itself", state="Ringing", timeout_s=caused.wait_s)
     hangup(calls, direct)
@@ -636,9 +736,11 @@ def _allow_attempt_messages(party: Party, call_id: Any) -> None:
     them but a duplicate: it stays a stray."""
     party.messages.allow(
         CALLS,
-        lambda data: "errorMessage" not in data
-        and data["call"]["id"] == call_id
-        and data["call"]["state"] in ("Dialing", "Released"),
+        lambda data: (
+            "errorMessage" not in data
+            and data["call"]["id"] == call_id
+            and data["call"]["state"] in ("Dialing", "Released")
+        ),
     )
 
 
