@@ -155,13 +155,14 @@ def test_a_list_reveals_nothing_the_objects_own_get_refuses(
             leaks += _judge(op, entry, strangers, directory, params)
         if op == "GET /devices":
             seen = set(_strings(reply.body))
-            leaks += [f"{params}: device {d} listed" for d, tokens in strangers.items() if tokens & seen]
+            asked = f"fields={params['fields']}" if params["fields"] else "no parameters"
+            leaks += [f"{asked}: another user's device {d} listed" for d, tokens in strangers.items() if tokens & seen]
         if leaks and not evidence:
             evidence.append(reply.exchange)
     require(
         not leaks,
         f"{op} reveals to the {caller} what the objects' own GET refuses",
-        "; ".join(sorted(set(leaks))[:20]) + f" ({len(leaks)} in all; E97)",
+        "; ".join(sorted(set(leaks))[:12]) + f" ({len(leaks)} in all; E97)",
         rule,
         evidence=evidence,
     )
@@ -184,5 +185,7 @@ def _judge(
         return []
     members = sorted(name for name in directory.subresources if name in entry)
     tokens = sorted(strangers[user_id] & set(_strings(entry)))
-    where = f"{params}: user {user_id}"
-    return [f"{where} carries {m}" for m in members] + [f"{where} carries {t}" for t in tokens]
+    if not members and not tokens:
+        return []
+    asked = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None) or "no parameters"
+    return [f"{asked}: user {user_id} carries {', '.join(members) or 'no subresource member'} and {tokens}"]
