@@ -165,6 +165,7 @@ class BayeuxServer:
         filter_reply: ReplyFilter | None = None,
         around_batch: BatchWrapper | None = None,
         subpaths: bool = True,
+        check_owner: bool = True,
     ) -> None:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
@@ -177,6 +178,7 @@ class BayeuxServer:
         self._filter_request = filter_request
         self._filter_reply = filter_reply
         self._around_batch = around_batch
+        self._check_owner = check_owner
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
         # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
@@ -227,7 +229,7 @@ class BayeuxServer:
         client_id = message.get("clientId")
         client = self._clients.get(client_id) if isinstance(client_id, str) else None
         # Another user's clientId is answered exactly like a made-up one: nothing leaks.
-        return client if client is not None and client.user_id == user_id else None
+        return client if client is not None and (client.user_id == user_id or not self._check_owner) else None
 
     def _advice(self) -> Message:
         return {"reconnect": "retry", "interval": 0, "timeout": self.timeout_ms}
@@ -516,6 +518,7 @@ def bayeux_routes(
     filter_reply: ReplyFilter | None = None,
     around_batch: BatchWrapper | None = None,
     subpaths: bool = True,
+    check_owner: bool = True,
 ) -> list[BaseRoute]:
     """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
 
@@ -523,7 +526,8 @@ def bayeux_routes(
     cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to
     (e.g. /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
     ``filter_request``, ``filter_reply`` and ``around_batch``: the fault seams (module docstring); ``subpaths=False``
-    serves nothing below the endpoint path (only a fault mode wants that: every CometD client may post there).
+    serves nothing below the endpoint path (only a fault mode wants that: every CometD client may post there);
+    ``check_owner=False`` serves a clientId to any user (only a fault mode wants that either: it hands sessions over).
     """
     server = BayeuxServer(
         bus,
@@ -535,5 +539,6 @@ def bayeux_routes(
         filter_reply=filter_reply,
         around_batch=around_batch,
         subpaths=subpaths,
+        check_owner=check_owner,
     )
     return server.routes

@@ -13,7 +13,8 @@ no-op while no fault is active::
     Faults.unauthenticated(conn, store)          http: who a request without valid credentials is (None: nobody)
     Faults.waives(rule)                          http: the "role" and "owner" checks, allowed_topics' "topic-role";
                                                  request reading: "null-as-absent" (E81), "session-cookie" (E88),
-                                                 "latin-1-credentials" (E89)
+                                                 "latin-1-credentials" (E89); GET /users: "list-owner" (E97);
+                                                 bayeux (through bayeux_filters): "client-owner" (E98)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
@@ -246,6 +247,8 @@ class Faults:
             filters["around_batch"] = self.bayeux_batch
         if not self._bayeux_subpaths:
             filters["subpaths"] = False
+        if self.waives("client-owner"):
+            filters["check_owner"] = False
         return filters
 
     def bayeux_request(self, message: Message) -> Message:
@@ -1309,3 +1312,30 @@ def _drop_reply_id(message: Message, reply: Message) -> Message:
 )
 def _meta_reply_without_id(_: float | None) -> Hooks:
     return Hooks(bayeux_reply=_drop_reply_id)
+
+
+# -- session and list isolation (issue 14: E97, E98) ----------------------------------------------------
+
+
+@_fault(
+    "foreign-client-accepted",
+    SECURITY,
+    ["GWS-COMETD-021"],
+    "A Bayeux message carrying another user's clientId is served as that session's own: an agent may connect, "
+    "subscribe, unsubscribe and disconnect another agent's CometD session and receive its messages. Caught by the "
+    "CometD check in which agent2 presents agent1's clientId on every meta channel.",
+)
+def _foreign_client_accepted(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"client-owner"}))
+
+
+@_fault(
+    "users-list-leaks-devices",
+    SECURITY,
+    ["GWS-PERM-015"],
+    "GET /users with subresources answers every user's devices and skills to an agent, although GET /users/{id} "
+    "of another user is refused to it. Caught by the list-isolation check comparing each list reply with the "
+    "per-user refusals.",
+)
+def _users_list_leaks_devices(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"list-owner"}))

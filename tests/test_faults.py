@@ -616,6 +616,25 @@ async def sees_connect_timeout_zero_held(server: Server) -> bool:
     return not done
 
 
+# session and list isolation (E97, E98)
+
+
+@probe("foreign-client-accepted")
+async def sees_foreign_client_accepted(server: Server) -> bool:
+    client_id = (await server.handshake("agent1"))["clientId"]
+    connect = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling", "id": "2"}
+    (reply,) = await server.bayeux("agent2", {**connect, "advice": {"timeout": 0}})
+    return reply["successful"] is True
+
+
+@probe("users-list-leaks-devices")
+async def sees_users_list_leaks_devices(server: Server) -> bool:
+    users = (await server.get("agent1", "/users", fields="*", subresources="devices"))["users"]
+    others = [u for u in users if u["id"] != USER_ID["agent1"]]
+    assert others and any("devices" in u for u in users)  # agent1's own entry keeps its devices
+    return any("devices" in u for u in others)
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

@@ -241,6 +241,26 @@ async def test_scoped_lists_hold_only_the_callers_objects(api: Api) -> None:
     assert len(everyone["uris"]) == len(api.store.devices)
 
 
+@pytest.mark.parametrize("subresources", ["*", "devices", "skills", "skills,devices,settings"])
+async def test_users_lists_other_users_without_their_subresources(api: Api, subresources: str) -> None:
+    """E97: the directory's attributes for everyone; subresources only on the caller's own entry (or an admin's)."""
+    for who in ("agent1", "supervisor", "admin"):
+        for fields in ({}, {"fields": "*"}, {"fields": "id,userName,devices,skills,settings"}):
+            reply = await api.ok(who, "GET", "/users", params={**fields, "subresources": subresources})
+            users = {u["id"]: u for u in reply["users"]}
+            assert len(users) == len(api.store.users) and all("userName" in u for u in users.values())
+            for user_id, user in users.items():
+                revealed = {name for name in ("devices", "skills", "settings") if name in user}
+                shown = who == "admin" or user_id == USER_ID[who]
+                assert bool(revealed) == shown, (who, fields, user_id, revealed)
+
+
+def test_the_suites_list_isolation_covers_every_owner_scoped_list() -> None:
+    from conformance.suite.scenarios.list_isolation import LIST_RULES, owner_scoped_lists
+
+    assert owner_scoped_lists() == set(LIST_RULES)
+
+
 async def test_an_unassigned_feature_hides_its_operations(api: Api) -> None:
     """x-gws-feature: without api-voice, /devices behaves as if it did not exist."""
     api.store.assigned_features.remove("api-voice")

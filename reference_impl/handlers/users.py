@@ -93,7 +93,14 @@ def user_json(ctx: Context, user: User, subresources: dict[str, Subresource], wa
 
 async def list_users(ctx: Context) -> dict[str, Any]:
     wanted = ctx.subresources(USER_SUBRESOURCES)
-    users = [user_json(ctx, u, USER_SUBRESOURCES, wanted) for u in ctx.store.users.values()]
+    # E97: the list grants every caller the users' own attributes, but a user's subresources (devices with their
+    # agent state, skills, settings) only to a caller whose GET /users/{id} of that user is granted: an admin, or
+    # the user itself (the same rule as x-gws-scope: own on getUser).
+    sees_all = "admin" in ctx.roles or ctx.faults.waives("list-owner")
+    users = [
+        user_json(ctx, u, USER_SUBRESOURCES, wanted if sees_all or u.id == ctx.user.id else set())
+        for u in ctx.store.users.values()
+    ]
     if ctx.fields is None and wanted:
         # "subresources=*: Will return all fields and all subresources ... for every user."
         return {"users": users}
