@@ -431,16 +431,17 @@ class Context:
         known = list(known)
         if not raw:
             return set()
-        if raw.strip() == "*":
+        if raw == "*":
             return set(known)
-        wanted = {name.strip() for name in raw.split(",") if name.strip()}
-        unknown = sorted(wanted - set(known))
+        # Exactly the contract's pattern (E99): a blank or padded name is as unknown as a misspelt one.
+        names = raw.split(",")
+        unknown = sorted({repr(name) if name != name.strip() or not name else name for name in names} - set(known))
         if unknown:
             raise ApiError(
                 StatusCode.INVALID_PARAMETER,
                 f"unknown subresource {', '.join(unknown)} (known: {', '.join(known)})",
             )
-        return wanted
+        return set(names)
 
     def listing(self, name: str, objects: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """A collection: the objects' uris, or with fields= the objects under ``name`` (Return Values, GET 1, 2)."""
