@@ -405,9 +405,15 @@ class Context:
         """A required attribute sent base64-encoded (passwords), decoded."""
         encoded = self.required_text(name)
         try:
-            return base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise ApiError(StatusCode.INVALID_PARAMETER, f"'{name}' must be base64-encoded UTF-8") from None
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"'{name}' must be base64-encoded") from None
+        # The contract's pattern admits any bytes (E99): read as Basic credentials are (E89, _basic_credentials),
+        # so that a password set here signs in with the bytes a Latin-1 client sends.
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("iso-8859-1")
 
     # fields= and subresources= (Request Parameters).
     @functools.cached_property
