@@ -475,6 +475,9 @@ async def test_recordings_search(api: Api) -> None:
     # RFC 3339 (E99) lets "t" and "z" be lower case.
     lower = await api.ok("admin", "GET", "/recordings", params={"startTime": "2024-03-01t10:00:00z"})
     assert len(lower["recordings"]) == 2
+    for not_a_date_time in ("2024-03-01", "2024-03-01T10:00:00", "0"):
+        refused = await api.call("admin", "GET", "/recordings", params={"startTime": not_a_date_time})
+        assert refused.json()["statusCode"] == 2, not_a_date_time
     page = await api.ok("admin", "GET", "/recordings", params={"offset": "1", "limit": "1", "fields": "userName"})
     assert page["recordings"] == [{"id": everything[1]["id"], "userName": "agent2"}]
 
