@@ -9,6 +9,7 @@ tests/schemathesis.toml with its reason in E99. Each role gets a fresh server: t
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,9 @@ MAX_EXAMPLES = 5  # the coverage phase's boundary cases come on top, whatever th
 TIMEOUT_S = 300.0  # a hung run is a failure with its output, not a hung test
 
 
-def run_cli(target: LiveTarget, user: str, workdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    target: LiveTarget, user: str, workdir: Path, *extra: str, spec: Path = SPEC
+) -> subprocess.CompletedProcess[str]:
     """The CLI as a subprocess, with a fixed seed, no example database and nothing written outside ``workdir``."""
     command = [
         sys.executable,
@@ -36,7 +39,7 @@ def run_cli(target: LiveTarget, user: str, workdir: Path, *extra: str) -> subpro
         "--config-file",
         str(CONFIG),
         "run",
-        str(SPEC),
+        str(spec),
         "--url",
         target.base_url,
         "--auth",
@@ -96,3 +99,19 @@ def test_the_run_fails_against_a_faulty_reference(fault: str, path: str, finding
     output = result.stdout + result.stderr
     assert result.returncode == 1, f"schemathesis passed a reference with {fault}:\n{output[-4000:]}"
     assert finding in output, output[-4000:]
+
+
+def test_the_run_fails_where_the_contract_takes_more_than_the_reference(tmp_path: Path) -> None:
+    """The subresources schema before E99 (any string): the tool finds GET /me?subresources=<junk> refused."""
+    spec_copy = shutil.copytree(SPEC.parent, tmp_path / "spec")
+    openapi = spec_copy / "openapi.yaml"
+    text, replaced = re.subn(r"\n +pattern: '\^\(\\\*\|\(skills[^\n]*", "", openapi.read_text(encoding="utf-8"))
+    assert replaced == 2, "the subresources patterns of E99 are not where this test expects them"
+    openapi.write_text(text, encoding="utf-8")
+    with serve() as target:
+        result = run_cli(
+            target, "agent1", tmp_path, "--include-path", "/me", "--phases", "examples,coverage,fuzzing", spec=openapi
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, f"schemathesis found nothing with the loose schema:\n{output[-4000:]}"
+    assert "Schema-valid request rejected" in output and "query parameter 'subresources'" in output, output[-4000:]
