@@ -405,9 +405,15 @@ class Context:
         """A required attribute sent base64-encoded (passwords), decoded."""
         encoded = self.required_text(name)
         try:
-            return base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise ApiError(StatusCode.INVALID_PARAMETER, f"'{name}' must be base64-encoded UTF-8") from None
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise ApiError(StatusCode.INVALID_PARAMETER, f"'{name}' must be base64-encoded") from None
+        # The contract's pattern admits any bytes (E99): read as Basic credentials are (E89, _basic_credentials),
+        # so that a password set here signs in with the bytes a Latin-1 client sends.
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("iso-8859-1")
 
     # fields= and subresources= (Request Parameters).
     @functools.cached_property
@@ -431,16 +437,17 @@ class Context:
         known = list(known)
         if not raw:
             return set()
-        if raw.strip() == "*":
+        if raw == "*":
             return set(known)
-        wanted = {name.strip() for name in raw.split(",") if name.strip()}
-        unknown = sorted(wanted - set(known))
+        # Exactly the contract's pattern (E99): a blank or padded name is as unknown as a misspelt one.
+        names = raw.split(",")
+        unknown = sorted({repr(name) if name != name.strip() or not name else name for name in names} - set(known))
         if unknown:
             raise ApiError(
                 StatusCode.INVALID_PARAMETER,
                 f"unknown subresource {', '.join(unknown)} (known: {', '.join(known)})",
             )
-        return wanted
+        return set(names)
 
     def listing(self, name: str, objects: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """A collection: the objects' uris, or with fields= the objects under ``name`` (Return Values, GET 1, 2)."""

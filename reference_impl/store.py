@@ -63,7 +63,8 @@ def new_id() -> str:
 def parse_timestamp(text: str) -> datetime | None:
     """An ISO-8601 timestamp (``Z`` allowed) or None; naive times are read as UTC."""
     try:
-        value = datetime.fromisoformat(text)
+        # RFC 3339 (E99) lets the "T" and "Z" be lower case; fromisoformat takes only the upper.
+        value = datetime.fromisoformat(text.upper())
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -265,6 +265,9 @@ CASES = [
     Bad("limit zero", "GET", "/recordings", 2, 400, "limit", params={"limit": "0"}),
     Bad("offset given twice", "GET", "/recordings", 2, 400, "offset", params=[("offset", "1"), ("offset", "2")]),  # type: ignore[arg-type]
     Bad("unknown subresource", "GET", "/users", 2, 400, "nope", params={"subresources": "skills,nope"}),
+    # E99: the contract's pattern has no blank or padded names, and the reference refuses what it refuses.
+    Bad("blank subresource", "GET", "/users", 2, 400, "subresource", params={"subresources": "skills,"}),
+    Bad("padded subresource", "GET", "/me", 2, 400, "subresource", params={"subresources": "skills, devices"}),
     Bad("empty fields", "GET", "/users", 2, 400, "fields", params={"fields": ""}),
     Bad(
         "firstLogin neither true nor false",

@@ -245,6 +245,21 @@ async def test_change_own_password_failures_arrive_on_v2_me(api: Api, old: str, 
     assert api.store.users[USER_ID["agent1"]].password == "agent1-secret"
 
 
+async def test_a_password_that_is_not_utf8_is_read_as_latin1(api: Api) -> None:
+    # E99: the contract admits any base64 bytes; they are read as Basic credentials are (E89).
+    await api.ok(
+        "agent1",
+        "POST",
+        "/me",
+        json_body={
+            "operationName": "ChangePassword",
+            "oldPassword": b64("agent1-secret"),
+            "newPassword": base64.b64encode("caf\u00e9-secret".encode("iso-8859-1")).decode("ascii"),
+        },
+    )
+    assert api.store.users[USER_ID["agent1"]].password == "caf\u00e9-secret"
+
+
 async def test_first_login_change_clears_the_flag(api: Api) -> None:
     api.store.users[USER_ID["agent1"]].change_password_on_first_login = True
     await api.ok(
@@ -459,6 +474,12 @@ async def test_recordings_search(api: Api) -> None:
         params={"startTime": "2024-03-01T10:00:00Z", "endTime": "2024-03-02T00:00:00+00:00"},
     )
     assert [r["dialedPhoneNumber"] for r in window["recordings"]] == ["+16505550199"]
+    # RFC 3339 (E99) lets "t" and "z" be lower case.
+    lower = await api.ok("admin", "GET", "/recordings", params={"startTime": "2024-03-01t10:00:00z"})
+    assert len(lower["recordings"]) == 2
+    for not_a_date_time in ("2024-03-01", "2024-03-01T10:00:00", "0"):
+        refused = await api.call("admin", "GET", "/recordings", params={"startTime": not_a_date_time})
+        assert refused.json()["statusCode"] == 2, not_a_date_time
     page = await api.ok("admin", "GET", "/recordings", params={"offset": "1", "limit": "1", "fields": "userName"})
     assert page["recordings"] == [{"id": everything[1]["id"], "userName": "agent2"}]
 

@@ -6,6 +6,7 @@ and ``routingTemplates``) whether or not ``fields`` is given; a field list still
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import Any
 
@@ -15,14 +16,18 @@ from reference_impl.store import Recording, parse_timestamp
 __all__ = ["list_recordings", "list_routing_templates"]
 
 
+# RFC 3339's date-time, the contract's format (E99): a date alone or a time without its offset is not one.
+RFC3339_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+
+
 def _timestamp(ctx: Context, name: str) -> Any:
     raw = ctx.query(name)
     if raw is None:
         return None
-    value = parse_timestamp(raw)
+    value = parse_timestamp(raw) if RFC3339_DATE_TIME.fullmatch(raw) else None
     if value is None:
         raise ApiError(
-            StatusCode.INVALID_PARAMETER, f"query parameter '{name}' must be an ISO-8601 timestamp, not '{raw}'"
+            StatusCode.INVALID_PARAMETER, f"query parameter '{name}' must be an RFC 3339 date-time, not '{raw}'"
         )
     return value
 
