@@ -16,7 +16,7 @@ no-op while no fault is active::
                                                  "latin-1-credentials" (E89), "ascii-credentials" (E93);
                                                  JSON input (reference_impl/jsonio.py): "json-depth" (E94),
                                                  "lone-surrogate" (E95); bayeux_filters: "bayeux-body-limit",
-                                                 "session-limit" (E96)
+                                                 "session-limit" (E96); app.create_app: "header-limit" (E96)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
@@ -1399,3 +1399,14 @@ def _crash_on_control_bytes(request: Request) -> Request:
 )
 def _control_bytes_500(_: float | None) -> Hooks:
     return Hooks(request=_crash_on_control_bytes)
+
+
+@_fault(
+    "no-header-limit",
+    SECURITY,
+    ["GWS-HOST-007"],
+    "A request's header section of any size or count is served (a 256 KB header, 10,000 headers), as uvicorn reads "
+    "it, instead of being refused with 431. Caught by the battery's oversized-header cases.",
+)
+def _no_header_limit(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"header-limit"}))

@@ -669,6 +669,12 @@ async def sees_control_bytes_500(server: Server) -> bool:
     return await _crashes(server.client.get(API + "/me", params={"fields": "id\x00"}, auth=CREDENTIALS["agent1"]))
 
 
+@probe("no-header-limit")
+async def sees_no_header_limit(server: Server) -> bool:
+    response = await server.client.get(API + "/me", headers={"X-Probe": "a" * 256 * 1024}, auth=CREDENTIALS["agent1"])
+    return response.status_code == 200
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from websockets.sync.client import connect as ws_connect
 from reference_impl.bayeux import MAX_SESSIONS_PER_USER
 from reference_impl.http import MAX_BODY_BYTES
 from reference_impl.jsonio import MAX_DEPTH
+from reference_impl.limits import MAX_HEADER_BYTES, MAX_HEADERS
 
 DEADLINE_S = 10.0
 NOTIFICATIONS = "/api/v2/notifications"
@@ -249,3 +250,15 @@ def test_past_the_session_limit_a_handshake_ends_the_users_oldest_session() -> N
         assert connect(live, "agent2", first)["error"] == "402::Unknown client"
         assert connect(live, "agent2", others[0])["successful"] is True
         assert connect(live, "agent3", bystander)["successful"] is True
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [(b"X-Probe: " + b"a" * (MAX_HEADER_BYTES + 1),), tuple(b"X-Probe-%d: a" % i for i in range(MAX_HEADERS + 1))],
+    ids=["one large header", "many headers"],
+)
+def test_a_header_section_past_the_limit_is_refused_with_431(target: LiveTarget, headers: tuple[bytes, ...]) -> None:
+    reply = exchange(target, request("GET", "/api/v2/me", headers=(b"Authorization: " + basic("agent1"), *headers)))
+    assert reply.status == 431 and reply.json()["statusCode"] == 2  # type: ignore[index]
+    below = exchange(target, request("GET", "/api/v2/me", headers=(b"Authorization: " + basic("agent1"),)))
+    assert below.status == 200

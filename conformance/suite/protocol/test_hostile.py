@@ -304,6 +304,29 @@ def test_a_lone_surrogate_is_not_stored(gws_settings: Settings, gws_admin: GwsCl
             gws_admin.delete(uri, expect_json=False)
 
 
+HEADER_FLOODS = [
+    ("a 256 KB header", (b"X-Probe: " + b"a" * 256 * 1024,)),
+    ("10,000 headers", tuple(b"X-Probe-%d: a" % i for i in range(10_000))),
+]
+
+
+@pytest.mark.requirement("GWS-HOST-007", "GWS-HOST-006")
+@pytest.mark.parametrize("what, headers", HEADER_FLOODS, ids=[h[0] for h in HEADER_FLOODS])
+def test_an_oversized_header_section_is_refused(
+    what: str, headers: tuple[bytes, ...], gws_settings: Settings, gws_agent1: GwsClient
+) -> None:
+    case = Case(what, "GWS-HOST-006", b"GET", b"/me", headers=headers, expect=NO_5XX)
+    reply = send(gws_settings, gws_settings.base_url, case)
+    judge(case, reply, gws_error)
+    should(
+        400 <= reply.status < 500 or reply.status == 0,
+        f"a request with {what} is served",
+        evidence(case, reply) + "; E96: a header section past the server's limit is refused (431)",
+        "GWS-HOST-007",
+    )
+    still_answering(gws_agent1, case)
+
+
 # -- the notifications endpoint (long-polling) ------------------------------------------------------------------
 
 
