@@ -262,3 +262,17 @@ def test_a_header_section_past_the_limit_is_refused_with_431(target: LiveTarget,
     assert reply.status == 431 and reply.json()["statusCode"] == 2  # type: ignore[index]
     below = exchange(target, request("GET", "/api/v2/me", headers=(b"Authorization: " + basic("agent1"),)))
     assert below.status == 200
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /api/v2/me\x00 HTTP/1.1",
+        b"GET /api/v2/me?fields=" + b"a" * 65_536 + b" HTTP/1.1",
+        b"BREW /api/v2/me HTTP/1.1",
+    ],
+    ids=["a raw NUL in the path", "a 64 KB request target", "an unknown method"],
+)
+def test_what_http_cannot_parse_is_answered_as_a_gws_error(target: LiveTarget, raw: bytes) -> None:
+    reply = exchange(target, raw + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert reply.status == 400 and reply.json() == {"statusCode": 2, "statusMessage": "Invalid HTTP request received."}
