@@ -18,6 +18,14 @@ from typing import Any
 
 import uvicorn
 
+try:
+    # Imported with this module, not when a server starts: a module first imported inside a pytester inline run is
+    # dropped from sys.modules after it, and a re-imported httptools no longer matches its compiled parser's
+    # exceptions (an upgrade request then escapes as HttpParserUpgrade and the websocket is dropped).
+    from uvicorn.protocols.http import httptools_impl
+except ImportError:  # uvicorn without httptools: its own (h11) protocol
+    httptools_impl = None  # type: ignore[assignment]
+
 __all__ = ["EmbeddedServer", "serve_in_thread"]
 
 # Seconds a stopping server gives open connections (held /meta/connect polls, websockets) to finish.
@@ -59,12 +67,10 @@ def _http_protocol() -> Any:
     """uvicorn's httptools protocol, its refusal of a request it cannot parse (a raw NUL in the path, a 64 KB
     request target, control bytes in a header) answered as a GWS error rather than text (GWS-HOST-006, E94);
     uvicorn's own choice where httptools is not installed."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:
+    if httptools_impl is None:
         return "auto"
 
-    class JsonErrorsProtocol(HttpToolsProtocol):  # type: ignore[misc]
+    class JsonErrorsProtocol(httptools_impl.HttpToolsProtocol):  # type: ignore[misc]
         def send_400_response(self, msg: str) -> None:
             body = json.dumps({"statusCode": 2, "statusMessage": msg}).encode()
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
