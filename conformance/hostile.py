@@ -9,6 +9,7 @@ bounded in time and size: a server that hangs or floods gives a reply marked as 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ __all__ = ["RawReply", "Target", "raw_request"]
 
 # A reply larger than this is not read further: the battery only needs its status line and error body.
 MAX_REPLY_BYTES = 1024 * 1024
+SEND_PIECE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def raw_request(
     timed_out = False
     try:
         with _connect(target, timeout_s) as sock:
-            sock.sendall(request)
+            _send(sock, request)
             if half_close and not target.tls:  # TLS has no half-close: the read timeout ends the wait instead
                 sock.shutdown(socket.SHUT_WR)
             while len(received) < MAX_REPLY_BYTES:
@@ -107,6 +109,18 @@ def raw_request(
     except OSError:
         pass  # a reset: whatever arrived before it is the reply
     return _parse(bytes(received), timed_out)
+
+
+def _send(sock: socket.socket, request: bytes) -> None:
+    """Send ``request`` in pieces, stopping early when the server has answered (a refused oversized body): sending on
+    would only meet a reset that discards the answer."""
+    for start in range(0, len(request), SEND_PIECE_BYTES):
+        if start and select.select([sock], [], [], 0)[0]:
+            return
+        try:
+            sock.sendall(request[start : start + SEND_PIECE_BYTES])
+        except OSError:  # the server closed its side: what it answered is still to be read
+            return
 
 
 def _connect(target: Target, timeout_s: float) -> socket.socket:
