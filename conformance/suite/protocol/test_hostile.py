@@ -7,8 +7,9 @@ REST API, a Bayeux error reply at the notifications endpoint — or, where HTTP 
 least never with a 5xx; and the server must go on answering a normal request afterwards. A case that would write
 is read back: nothing of it may be stored.
 
-The Bayeux cases speak only the protocol (marker ``bayeux``: they also judge a generic Bayeux server), except the
-ones about GWS credentials and limits (``gws_specific``). ``--gws-profile deep`` sends larger bodies.
+The Bayeux cases speak only the protocol (marker ``bayeux``: they also judge a generic Bayeux server), except
+what GWS decided beyond Bayeux: credentials, lone surrogates, limits (``gws_specific``). ``--gws-profile deep``
+sends larger bodies.
 """
 
 from __future__ import annotations
@@ -137,12 +138,6 @@ BAYEUX_CASES = [
     Case("10,000 nested arrays, no credentials", "GWS-HOST-002", body=DEEP_ARRAY, auth=None),
     Case("10,000 nested arrays", "GWS-HOST-002", body=DEEP_ARRAY),
     Case("a message 10,000 objects deep", "GWS-HOST-002", body=b"[" + HANDSHAKE + b',"ext":' + DEEP_OBJECT + b"}]"),
-    Case("a lone surrogate as the message id", "GWS-HOST-003", body=b"[" + HANDSHAKE + b',"id":"\\ud800"}]'),
-    Case(
-        "a lone surrogate in a subscription",
-        "GWS-HOST-003",
-        body=b'[{"channel":"/meta/subscribe","clientId":"x","id":"1","subscription":"/v2/me/\\udc00"}]',
-    ),
     Case("invalid UTF-8", "GWS-HOST-006", body=b'[{"channel":"/meta/handshake","id":"\xff\xfe"}]'),
     Case("a body that is not JSON", "GWS-HOST-006", body=b"\x00\x01\x02\x03"),
     Case(
@@ -155,16 +150,25 @@ BAYEUX_CASES = [
     ),
 ]
 
+# GWS's own decisions (E93, E95): Basic credentials, and lone surrogates refused where Bayeux servers may echo them.
 GWS_BAYEUX_CASES = [
+    Case("a lone surrogate as the message id", "GWS-HOST-003", body=b"[" + HANDSHAKE + b',"id":"\\ud800"}]'),
     Case(
-        f"credentials: {what}",
-        "GWS-HOST-001",
-        body=b"[" + HANDSHAKE + b"}]",
-        headers=(JSON, *credentials(v)),
-        auth=None,
-        expect=UNAUTHORIZED,
-    )
-    for what, v in BAD_CREDENTIALS[:3]
+        "a lone surrogate in a subscription",
+        "GWS-HOST-003",
+        body=b'[{"channel":"/meta/subscribe","clientId":"x","id":"1","subscription":"/v2/me/\\udc00"}]',
+    ),
+    *(
+        Case(
+            f"credentials: {what}",
+            "GWS-HOST-001",
+            body=b"[" + HANDSHAKE + b"}]",
+            headers=(JSON, *credentials(v)),
+            auth=None,
+            expect=UNAUTHORIZED,
+        )
+        for what, v in BAD_CREDENTIALS[:3]
+    ),
 ]
 
 
@@ -338,15 +342,17 @@ def test_the_notifications_endpoint_refuses_hostile_input(case: Case, gws_settin
     bayeux_still_answering(gws_settings, case)
 
 
-@pytest.mark.gws_specific("Basic credentials at the notifications endpoint, GWS-HOST-001")
-@pytest.mark.requirement("GWS-HOST-001")
+@pytest.mark.gws_specific(
+    "Basic credentials and lone surrogates at the notifications endpoint, GWS-HOST-001, GWS-HOST-003"
+)
+@pytest.mark.requirement("GWS-HOST-001", "GWS-HOST-003")
 @pytest.mark.parametrize("case", GWS_BAYEUX_CASES, ids=lambda case: case.name)
-def test_the_notifications_endpoint_refuses_undecodable_credentials(case: Case, gws_settings: Settings) -> None:
+def test_the_notifications_endpoint_refuses_gws_hostile_input(case: Case, gws_settings: Settings) -> None:
     judge(case, send(gws_settings, gws_settings.cometd_url, case), bayeux_error)
     bayeux_still_answering(gws_settings, case)
 
 
-@pytest.mark.bayeux
+@pytest.mark.gws_specific("the notifications body limit, GWS-HOST-004")
 @pytest.mark.requirement("GWS-HOST-004")
 def test_an_oversized_notifications_body_is_refused_before_authentication(gws_settings: Settings) -> None:
     size = OVERSIZED_BYTES[gws_settings.fuzz.profile]
@@ -371,14 +377,20 @@ def test_an_oversized_notifications_body_is_refused_before_authentication(gws_se
 # -- the notifications endpoint (websocket) ---------------------------------------------------------------------
 
 WEBSOCKET_FRAMES = [
-    ("10,000 nested arrays", "GWS-HOST-002", DEEP_ARRAY.decode()),
-    ("a lone surrogate as the message id", "GWS-HOST-003", (b"[" + HANDSHAKE + b',"id":"\\ud800"}]').decode()),
+    pytest.param("10,000 nested arrays", "GWS-HOST-002", DEEP_ARRAY.decode(), id="10,000 nested arrays"),
+    pytest.param(
+        "a lone surrogate as the message id",
+        "GWS-HOST-003",
+        (b"[" + HANDSHAKE + b',"id":"\\ud800"}]').decode(),
+        id="a lone surrogate as the message id",
+        marks=pytest.mark.gws_specific("lone surrogates refused, GWS-HOST-003"),
+    ),
 ]
 
 
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-HOST-002", "GWS-HOST-003")
-@pytest.mark.parametrize("what, requirement, frame", WEBSOCKET_FRAMES, ids=[f[0] for f in WEBSOCKET_FRAMES])
+@pytest.mark.parametrize("what, requirement, frame", WEBSOCKET_FRAMES)
 def test_a_hostile_websocket_frame_is_refused_with_a_close_code(
     what: str, requirement: str, frame: str, gws_settings: Settings
 ) -> None:
