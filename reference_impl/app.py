@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from reference_impl.bayeux import bayeux_routes
@@ -40,6 +41,7 @@ from reference_impl.http import (
     http_exception,
     unexpected_exception,
 )
+from reference_impl.limits import HeaderLimit
 from reference_impl.store import Store
 
 __all__ = ["create_app"]
@@ -144,7 +146,8 @@ def create_app(
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_exception, Exception: unexpected_exception},
-        middleware=active.middleware(),
+        # E96: the header limit goes first, unless a fault waives it.
+        middleware=[*([] if active.waives("header-limit") else [Middleware(HeaderLimit)]), *active.middleware()],
     )
     app.state.store = store
     app.state.bus = bus

@@ -25,16 +25,23 @@ Errors follow the Bayeux "code:args:message" form: 401 (no credentials), 402 (un
 advice reconnect "handshake", which every client library answers with a new handshake), 403 (topic not
 allowed for that user, or a publish: GWS clients only listen), 400 (malformed message).
 
+Hostile input (GWS-HOST, E94-E96). A body is read no further than ``max_body_bytes`` (413, before it is parsed
+or its sender authenticated); it is parsed by reference_impl/jsonio.py (too deep, a lone surrogate, not UTF-8:
+HTTP 400 with a ``400::`` reply on ``/meta/unknown``; over websocket, close code 1007, or 1009 past the size).
+One user holds at most ``max_sessions`` sessions: a handshake past it ends that user's oldest.
+
 Fault modes (reference_impl/faults.py) reach the protocol through three optional seams: ``filter_request``
 sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply, and
 ``around_batch(messages, answer)`` wraps the answering of each long-polling POST; ``subpaths=False`` leaves
-the sub-path routes out.
+the sub-path routes out; ``parse_json``, ``max_body_bytes=None`` and ``max_sessions=None`` switch the
+hostile-input defences off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import time
@@ -42,16 +49,19 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any
 
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reference_impl.events import EventBus, Subscription
+from reference_impl.jsonio import JsonInputError, SafeJSONResponse, parse
 
 __all__ = [
     "CONNECTION_TYPES",
     "DEFAULT_TIMEOUT_MS",
+    "MAX_BODY_BYTES",
+    "MAX_SESSIONS_PER_USER",
     "NOTIFICATIONS_PATH",
     "BayeuxServer",
     "bayeux_routes",
@@ -61,6 +71,10 @@ __all__ = [
 NOTIFICATIONS_PATH = "/api/v2/notifications"
 # The seed's captures advise 30 s; tests pass a short one.
 DEFAULT_TIMEOUT_MS = 30_000
+# E96: what a batch of Bayeux messages may weigh (the REST limit); more is refused before it is read or authenticated.
+MAX_BODY_BYTES = 1024 * 1024
+# E96 as well: one user's concurrent sessions; a new handshake past it ends that user's oldest session.
+MAX_SESSIONS_PER_USER = 50
 # Only what this module actually serves: a client must never be told to try callback-polling.
 CONNECTION_TYPES = ("websocket", "long-polling")
 # Server-generated message ids carry this prefix: clients number their own messages "0", "1", ... and
@@ -75,6 +89,7 @@ Send = Callable[[list[Message]], Awaitable[None]]
 RequestFilter = Callable[[Message], Message]
 ReplyFilter = Callable[[Message, Message], Message]
 BatchWrapper = Callable[[list[Any], Callable[[], Awaitable[list[Message]]]], Awaitable[list[Message]]]
+Parser = Callable[[bytes | str], Any]
 
 HANDSHAKE, CONNECT, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT = (
     "/meta/handshake",
@@ -166,6 +181,9 @@ class BayeuxServer:
         around_batch: BatchWrapper | None = None,
         subpaths: bool = True,
         check_owner: bool = True,
+        parse_json: Parser = parse,
+        max_body_bytes: int | None = MAX_BODY_BYTES,
+        max_sessions: int | None = MAX_SESSIONS_PER_USER,
     ) -> None:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
@@ -179,6 +197,9 @@ class BayeuxServer:
         self._filter_reply = filter_reply
         self._around_batch = around_batch
         self._check_owner = check_owner
+        self._parse = parse_json
+        self._max_body_bytes = max_body_bytes
+        self._max_sessions = max_sessions
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
         # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
@@ -203,6 +224,13 @@ class BayeuxServer:
     @property
     def client_count(self) -> int:
         return len(self._clients)
+
+    @property
+    def max_body_bytes(self) -> int | None:
+        return self._max_body_bytes
+
+    def parse_json(self, raw: bytes | str) -> Any:
+        return self._parse(raw)
 
     def drop_clients(self, user_id: str | None = None) -> int:
         """End every session (or every session of ``user_id``), as a restart would; returns how many.
@@ -295,6 +323,7 @@ class BayeuxServer:
                 supportedConnectionTypes=list(CONNECTION_TYPES),
                 advice={"reconnect": "none"},
             )
+        self._make_room(user_id)
         client = _Client(
             uuid.uuid4().hex,
             user_id,
@@ -312,6 +341,15 @@ class BayeuxServer:
             supportedConnectionTypes=list(CONNECTION_TYPES),
             advice=self._advice(),
         )
+
+    def _make_room(self, user_id: str) -> None:
+        """E96: past the per-user limit, the user's oldest session ends (its next connect answers 402 and its client
+        re-handshakes); refusing the new one instead would lock out a user whose crashed client never disconnected."""
+        if self._max_sessions is None:
+            return
+        own = [c for c in self._clients.values() if c.user_id == user_id]  # in handshake order
+        for client in own[: max(0, len(own) - self._max_sessions + 1)]:
+            self._end(client, ENDED_BY_SERVER)
 
     async def _connect(self, client: _Client | None, message: Message, *, deliver: bool) -> list[Message]:
         if client is None:
@@ -389,17 +427,38 @@ class BayeuxServer:
 
     async def _http(self, request: Request) -> Response:
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return PlainTextResponse("Bayeux requests are JSON arrays of messages", status_code=400)
+            body = self._parse(await self._body(request))
+        except _BodyRefused as refused:
+            return SafeJSONResponse([_failure({"channel": "/meta/unknown"}, refused.error)], status_code=refused.status)
+        except JsonInputError as exc:
+            error = f"400::Bayeux requests are JSON arrays of messages: {exc}"
+            return SafeJSONResponse([_failure({"channel": "/meta/unknown"}, error)], status_code=400)
         messages = body if isinstance(body, list) else [body]
         user_id = await self._authenticate(request)
         if user_id is None:
             replies = [_unauthenticated(m if isinstance(m, dict) else {"channel": "/meta/unknown"}) for m in messages]
-            return JSONResponse(replies, status_code=401, headers={"WWW-Authenticate": 'Basic realm="GWS"'})
+            return SafeJSONResponse(replies, status_code=401, headers={"WWW-Authenticate": 'Basic realm="GWS"'})
         if self._around_batch is None:
-            return JSONResponse(await self.process(user_id, messages, deliver=True))
-        return JSONResponse(await self._around_batch(messages, lambda: self.process(user_id, messages, deliver=True)))
+            return SafeJSONResponse(await self.process(user_id, messages, deliver=True))
+        answer = functools.partial(self.process, user_id, messages, deliver=True)
+        return SafeJSONResponse(await self._around_batch(messages, answer))
+
+    async def _body(self, request: Request) -> bytes:
+        """The request body, read no further than the limit (E96): a flood is refused before it is parsed or its
+        sender authenticated. A sender gone mid-body (a Content-Length lie) gets no reply and leaves no trace."""
+        limit = self._max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            raise _BodyRefused(413, f"413::Request body exceeds {limit} bytes")
+        raw = bytearray()
+        try:
+            async for chunk in request.stream():
+                raw.extend(chunk)
+                if limit is not None and len(raw) > limit:
+                    raise _BodyRefused(413, f"413::Request body exceeds {limit} bytes")
+        except ClientDisconnect:
+            raise _BodyRefused(400, "400::The client went away before the whole body arrived") from None
+        return bytes(raw)
 
     async def _websocket(self, websocket: WebSocket) -> None:
         user_id = await self._authenticate(websocket)
@@ -428,6 +487,13 @@ class BayeuxServer:
                     await send(events)
 
 
+class _BodyRefused(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
 class _WebSocketSession:
     """One websocket: batches are answered concurrently (a held connect must not block a subscribe)."""
 
@@ -445,10 +511,16 @@ class _WebSocketSession:
                 frame = await self._websocket.receive()
                 if frame["type"] == "websocket.disconnect":
                     return
+                payload = frame.get("text") or frame.get("bytes") or b""
+                limit = self._server.max_body_bytes
+                if limit is not None and len(payload) > limit:
+                    await self._websocket.close(code=1009, reason=f"frames are limited to {limit} bytes")
+                    return
                 try:
-                    body = json.loads(frame.get("text") or frame.get("bytes") or b"")
-                except ValueError:
-                    await self._websocket.close(code=1003, reason="Bayeux frames are JSON arrays of messages")
+                    body = self._server.parse_json(payload)
+                except JsonInputError as exc:
+                    # 1007: the payload is not what the frame type promises (E94, E95); the reason is bounded.
+                    await self._websocket.close(code=1007, reason=f"not a JSON array of messages: {exc}"[:120])
                     return
                 self._spawn(self._answer(body if isinstance(body, list) else [body]))
         except WebSocketDisconnect:
@@ -519,6 +591,9 @@ def bayeux_routes(
     around_batch: BatchWrapper | None = None,
     subpaths: bool = True,
     check_owner: bool = True,
+    parse_json: Parser = parse,
+    max_body_bytes: int | None = MAX_BODY_BYTES,
+    max_sessions: int | None = MAX_SESSIONS_PER_USER,
 ) -> list[BaseRoute]:
     """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
 
@@ -540,5 +615,8 @@ def bayeux_routes(
         around_batch=around_batch,
         subpaths=subpaths,
         check_owner=check_owner,
+        parse_json=parse_json,
+        max_body_bytes=max_body_bytes,
+        max_sessions=max_sessions,
     )
     return server.routes

@@ -9,6 +9,7 @@ tests all start servers through this one function.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+
+try:
+    # Imported with this module, not when a server starts: a module first imported inside a pytester inline run is
+    # dropped from sys.modules after it, and a re-imported httptools no longer matches its compiled parser's
+    # exceptions (an upgrade request then escapes as HttpParserUpgrade and the websocket is dropped).
+    from uvicorn.protocols.http import httptools_impl
+except ImportError:  # uvicorn without httptools: its own (h11) protocol
+    httptools_impl = None  # type: ignore[assignment]
 
 __all__ = ["EmbeddedServer", "serve_in_thread"]
 
@@ -54,6 +63,25 @@ class EmbeddedServer:
         self._thread.join(timeout=GRACEFUL_SHUTDOWN_S + 9)
 
 
+def _http_protocol() -> Any:
+    """uvicorn's httptools protocol, its refusal of a request it cannot parse (a raw NUL in the path, a 64 KB
+    request target, control bytes in a header) answered as a GWS error rather than text (GWS-HOST-006, E94);
+    uvicorn's own choice where httptools is not installed."""
+    if httptools_impl is None:
+        return "auto"
+
+    class JsonErrorsProtocol(httptools_impl.HttpToolsProtocol):
+        def send_400_response(self, msg: str) -> None:
+            body = json.dumps({"statusCode": 2, "statusMessage": msg}).encode()
+            head = [b"HTTP/1.1 400 Bad Request\r\n"]
+            head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+            head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body)]
+            self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", body]))
+            self.transport.close()
+
+    return JsonErrorsProtocol
+
+
 @contextlib.contextmanager
 def serve_in_thread(
     app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning", access_log: bool = False
@@ -79,6 +107,7 @@ def serve_in_thread(
         access_log=access_log,
         lifespan="off",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        http=_http_protocol(),
     )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread, so Ctrl-C stays with the caller.

@@ -13,8 +13,10 @@ no-op while no fault is active::
     Faults.unauthenticated(conn, store)          http: who a request without valid credentials is (None: nobody)
     Faults.waives(rule)                          http: the "role" and "owner" checks, allowed_topics' "topic-role";
                                                  request reading: "null-as-absent" (E81), "session-cookie" (E88),
-                                                 "latin-1-credentials" (E89); GET /users: "list-owner" (E97);
-                                                 bayeux (through bayeux_filters): "client-owner" (E98)
+                                                 "latin-1-credentials" (E89), "ascii-credentials" (E93); GET /users:
+                                                 "list-owner" (E97); JSON input (reference_impl/jsonio.py): "json-depth"
+                                                 (E94), "lone-surrogate" (E95); bayeux_filters: "client-owner" (E98),
+                                                 "bayeux-body-limit", "session-limit" (E96); app.create_app: "header-limit" (E96)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
@@ -47,6 +49,8 @@ from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
+
+from reference_impl import jsonio
 
 if TYPE_CHECKING:  # http imports this module; these are for the type checker only
     from reference_impl.events import EventBus
@@ -249,6 +253,13 @@ class Faults:
             filters["subpaths"] = False
         if self.waives("client-owner"):
             filters["check_owner"] = False
+        json_waived = self._waived & {"json-depth", "lone-surrogate"}
+        if json_waived:
+            filters["parse_json"] = functools.partial(jsonio.parse, waived=json_waived)
+        if "bayeux-body-limit" in self._waived:
+            filters["max_body_bytes"] = None
+        if "session-limit" in self._waived:
+            filters["max_sessions"] = None
         return filters
 
     def bayeux_request(self, message: Message) -> Message:
@@ -1339,3 +1350,92 @@ def _foreign_client_accepted(_: float | None) -> Hooks:
 )
 def _users_list_leaks_devices(_: float | None) -> Hooks:
     return Hooks(waives=frozenset({"list-owner"}))
+
+
+# == hostile input (GWS-HOST, E93-E96) =================================================================
+
+
+@_fault(
+    "credentials-undecodable-500",
+    SECURITY,
+    ["GWS-HOST-001"],
+    "An Authorization header holding raw non-ASCII bytes is an internal error (HTTP 500, statusCode 4) on the REST API "
+    "and the notifications endpoint, as the reference was before E93. Caught by the hostile-input battery's "
+    "credentials cases, sent as raw bytes.",
+)
+def _credentials_undecodable_500(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"ascii-credentials"}))
+
+
+@_fault(
+    "deep-json-500",
+    ERRORS,
+    ["GWS-HOST-002"],
+    "JSON nested deeper than the parser can recurse escapes as an internal error: HTTP 500 on the REST API and the "
+    "notifications endpoint, a websocket dropped without a close code. Caught by the hostile-input battery's "
+    "10,000-deep cases.",
+)
+def _deep_json_500(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"json-depth"}))
+
+
+@_fault(
+    "lone-surrogate-accepted",
+    ERRORS,
+    ["GWS-HOST-003"],
+    "JSON holding a lone UTF-16 surrogate escape is accepted and stored (a contact named \"\\udfff\"; a Bayeux "
+    "message id echoed), not refused with statusCode 2. Caught by the hostile-input battery's surrogate cases and "
+    "their read-back.",
+)
+def _lone_surrogate_accepted(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"lone-surrogate"}))
+
+
+@_fault(
+    "bayeux-no-body-limit",
+    SECURITY,
+    ["GWS-HOST-004"],
+    "The notifications endpoint reads and parses a request body of any size before it authenticates the sender (an "
+    "oversized unauthenticated body gets 401, not 413). Caught by the battery's oversized Bayeux body.",
+)
+def _bayeux_no_body_limit(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"bayeux-body-limit"}))
+
+
+@_fault(
+    "no-session-limit",
+    SECURITY,
+    ["GWS-HOST-005"],
+    "One user may hold any number of concurrent CometD sessions: every handshake succeeds and none ends the older "
+    "ones. Caught by the battery's session flood (101 handshakes of one user, then the first session's connect).",
+)
+def _no_session_limit(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"session-limit"}))
+
+
+def _crash_on_control_bytes(request: Request) -> Request:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for item in request.query_params.multi_items() for c in "".join(item)):
+        raise RuntimeError("a control byte in the query reached the handler")  # the fault: an unplanned 500
+    return request
+
+
+@_fault(
+    "control-bytes-500",
+    ERRORS,
+    ["GWS-HOST-006"],
+    "A REST request whose query holds a control byte (a percent-encoded NUL, a newline) is an internal error (HTTP "
+    "500). Caught by the hostile-input battery's control-byte cases.",
+)
+def _control_bytes_500(_: float | None) -> Hooks:
+    return Hooks(request=_crash_on_control_bytes)
+
+
+@_fault(
+    "no-header-limit",
+    SECURITY,
+    ["GWS-HOST-007"],
+    "A request's header section of any size or count is served (a 256 KB header, 10,000 headers), as uvicorn reads "
+    "it, instead of being refused with 431. Caught by the battery's oversized-header cases.",
+)
+def _no_header_limit(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"header-limit"}))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,18 +33,20 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance import contract
 from reference_impl.events import EventBus
 from reference_impl.faults import NO_FAULTS, Faults, faults_of
+from reference_impl.jsonio import JsonInputError, SafeJSONResponse, parse
 from reference_impl.store import Session, Store, User
 
 __all__ = [
     "API_PREFIX",
     "CSRF_HEADER",
+    "JSON_CHECKS",
     "MAX_BODY_BYTES",
     "ROLE_NAMES",
     "SESSION_COOKIE",
@@ -118,8 +119,8 @@ def found(objects: Mapping[str, T], key: str, what: str) -> T:
     return value
 
 
-def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(_error_body(error), status_code=error.http_status, headers=error.headers)
+def error_response(error: ApiError) -> Response:
+    return SafeJSONResponse(_error_body(error), status_code=error.http_status, headers=error.headers)
 
 
 def _error_body(error: ApiError) -> dict[str, Any]:
@@ -131,7 +132,7 @@ def _json_reply(
 ) -> Response:
     """A REST reply; the one path every JSON answer of ``endpoint`` takes (the faults' reply seam)."""
     status, body = faults_of(request).filter_reply(request, status, body)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return SafeJSONResponse(body, status_code=status, headers=headers)
 
 
 # -- the contract: one Operation per (method, path) of spec/openapi.yaml ------------------------------
@@ -282,6 +283,11 @@ def _basic_credentials(conn: HTTPConnection) -> tuple[str, str] | None:
     try:
         raw = base64.b64decode(encoded.strip(), validate=True)
     except binascii.Error:
+        return None
+    except ValueError:
+        # E93: raw non-ASCII bytes in the header (read as ISO-8859-1 text) are not base64: wrong credentials.
+        if faults_of(conn).waives("ascii-credentials"):
+            raise
         return None
     # E89: RFC 7617 leaves the charset open. UTF-8 first; bytes that are not UTF-8 are ISO-8859-1, what .NET's and
     # browsers' Basic helpers send. Latin-1 reads any bytes, so what is neither is a wrong password: a 401.
@@ -565,14 +571,7 @@ def _article(kind: str | None) -> str:
 
 
 async def _json_body(request: Request, *, required: bool) -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_BODY_BYTES} bytes")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw.extend(chunk)
-        if len(raw) > MAX_BODY_BYTES:
-            raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_BODY_BYTES} bytes")
+    raw = await read_limited(request, MAX_BODY_BYTES)
     if not raw.strip():
         if required:
             raise ApiError(StatusCode.MISSING_PARAMETER, "a JSON request body is required")
@@ -582,19 +581,43 @@ async def _json_body(request: Request, *, required: bool) -> dict[str, Any]:
         raise ApiError(
             StatusCode.INVALID_PARAMETER, f"Content-Type must be application/json, not '{media_type or 'none'}'"
         )
-    try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise ApiError(StatusCode.INVALID_PARAMETER, "request body is not UTF-8") from None
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"malformed JSON body: {str(exc)[:120]}") from None
+    body = parse_json(request, raw)
     if not isinstance(body, dict):
         raise ApiError(StatusCode.INVALID_PARAMETER, f"request body must be a JSON object, not {type(body).__name__}")
     return body
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+# The checks of reference_impl/jsonio.py a fault mode may switch off.
+JSON_CHECKS = ("json-depth", "lone-surrogate")
+
+
+def parse_json(conn: HTTPConnection, raw: bytes | str) -> Any:
+    """``raw`` as JSON (E94: not too deep; E95: no lone surrogate), else statusCode 2."""
+    faults = faults_of(conn)
+    try:
+        return parse(raw, waived={check for check in JSON_CHECKS if faults.waives(check)})
+    except JsonInputError as exc:
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"malformed JSON body: {exc}") from None
+
+
+async def read_limited(request: Request, limit: int, what: str = "request body") -> bytes:
+    """The body, refused (statusCode 2, E96) past ``limit`` bytes: declared or sent, before it is read whole.
+
+    A client that goes away mid-body (a Content-Length larger than what it sent) is not the server's error: no reply
+    can reach it, and nothing is logged.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"{what} exceeds {limit} bytes")
+    raw = bytearray()
+    try:
+        async for chunk in request.stream():
+            raw.extend(chunk)
+            if len(raw) > limit:
+                raise ApiError(StatusCode.INVALID_PARAMETER, f"{what} exceeds {limit} bytes")
+    except ClientDisconnect:
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"the client went away before the whole {what} arrived") from None
+    return bytes(raw)
 
 
 def _check_body(ctx: Context) -> None:

@@ -53,17 +53,17 @@ drive the sandbox of whoever runs it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from reference_impl.events import EventBus
 from reference_impl.handlers.multimedia import Multimedia, model_error, multimedia, publish
-from reference_impl.http import API_PREFIX, ApiError, StatusCode, error_response
+from reference_impl.http import API_PREFIX, ApiError, StatusCode, error_response, parse_json, read_limited
+from reference_impl.jsonio import SafeJSONResponse
 from reference_impl.model import ModelError, Notification
 from reference_impl.model.call import Telephony
 from reference_impl.model.chat import ChatSession, start_chat
@@ -186,20 +186,13 @@ def _agent(stimulus: Stimulus, body: Body, *, required: bool = False) -> str | N
 
 
 async def _json_object(request: Request) -> Body:
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw.extend(chunk)
-        if len(raw) > MAX_STIMULUS_BYTES:
-            raise ApiError(StatusCode.INVALID_PARAMETER, f"request body exceeds {MAX_STIMULUS_BYTES} bytes")
+    raw = await read_limited(request, MAX_STIMULUS_BYTES)
     if not raw.strip():
         return {}
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != "application/json":
         raise ApiError(StatusCode.INVALID_PARAMETER, f"Content-Type must be application/json, not '{media_type}'")
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"malformed JSON body: {str(exc)[:120]}") from None
+    body = parse_json(request, raw)
     if not isinstance(body, dict):
         raise ApiError(StatusCode.INVALID_PARAMETER, "request body must be a JSON object")
     return body
@@ -400,7 +393,7 @@ def _endpoint(stimulus: Stimulus, handler: Handler) -> Callable[[Request], Await
             result = await handler(stimulus, request, body)
         except ApiError as error:
             return error_response(error)
-        return JSONResponse({"statusCode": 0, **result})
+        return SafeJSONResponse({"statusCode": 0, **result})
 
     run.__name__ = handler.__name__
     return run

@@ -635,6 +635,65 @@ async def sees_users_list_leaks_devices(server: Server) -> bool:
     return any("devices" in u for u in others)
 
 
+# GWS-HOST (E93-E96): an unplanned 500 surfaces through ASGITransport as the exception itself.
+
+
+async def _crashes(call: Awaitable[httpx.Response]) -> bool:
+    try:
+        response = await call
+    except Exception:
+        return True
+    return response.status_code >= 500
+
+
+@probe("credentials-undecodable-500")
+async def sees_credentials_undecodable_500(server: Server) -> bool:
+    return await _crashes(server.client.get(API + "/me", headers={"Authorization": b"Basic \xff\xfe\xfd"}))
+
+
+@probe("deep-json-500")
+async def sees_deep_json_500(server: Server) -> bool:
+    deep = b"[" * 10_000 + b"]" * 10_000
+    return await _crashes(server.client.post(NOTIFICATIONS, content=deep, headers={"Content-Type": "application/json"}))
+
+
+@probe("lone-surrogate-accepted")
+async def sees_lone_surrogate_accepted(server: Server) -> bool:
+    handshake = b'[{"channel":"/meta/handshake","id":"\\ud800","supportedConnectionTypes":["long-polling"]}]'
+    response = await server.client.post(
+        NOTIFICATIONS, content=handshake, headers={"Content-Type": "application/json"}, auth=CREDENTIALS["agent1"]
+    )
+    return response.status_code == 200 and response.json()[0]["successful"] is True
+
+
+@probe("bayeux-no-body-limit")
+async def sees_bayeux_no_body_limit(server: Server) -> bool:
+    oversized = b"[" + b" " * (1024 * 1024) + b"]"
+    response = await server.client.post(NOTIFICATIONS, content=oversized, headers={"Content-Type": "application/json"})
+    return response.status_code != 413
+
+
+@probe("no-session-limit")
+async def sees_no_session_limit(server: Server) -> bool:
+    first = (await server.handshake("agent1"))["clientId"]
+    for _ in range(100):
+        await server.handshake("agent1")
+    connect = {"channel": "/meta/connect", "clientId": first, "id": "2", "advice": {"timeout": 0}}
+    (reply,) = await server.bayeux("agent1", {**connect, "connectionType": "long-polling"})
+    return reply["successful"] is True
+
+
+@probe("control-bytes-500")
+async def sees_control_bytes_500(server: Server) -> bool:
+    return await _crashes(server.client.get(API + "/me", params={"fields": "id\x00"}, auth=CREDENTIALS["agent1"]))
+
+
+@probe("no-header-limit")
+async def sees_no_header_limit(server: Server) -> bool:
+    response = await server.client.get(API + "/me", headers={"X-Probe": "a" * 256 * 1024}, auth=CREDENTIALS["agent1"])
+    return response.status_code == 200
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

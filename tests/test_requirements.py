@@ -27,7 +27,7 @@ SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "web-ser
 # Contract brief, "Requirement IDs": the areas and their order.
 BRIEF_AREAS = (
     "GEN", "AUTH", "PERM", "FEAT", "SET", "AGST", "USER", "SKILL", "DEV", "CONT", "CALL", "PWD", "PRES",
-    "IXN", "EMAIL", "CHAT", "ATT", "WB", "NOTIF", "COMETD", "REC", "ROUT",
+    "IXN", "EMAIL", "CHAT", "ATT", "WB", "NOTIF", "COMETD", "REC", "ROUT", "HOST",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
 KEYS = {"id", "level", "section", "text", "operations", "notifications", "errata", "feature", "clients"}

@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.types import Message
 
 from reference_impl.handlers.multimedia import own_interaction
-from reference_impl.http import ApiError, Context, StatusCode
+from reference_impl.http import ApiError, Context, StatusCode, read_limited
 from reference_impl.model.email import EmailInteraction
 
 __all__ = ["MAX_UPLOAD_BYTES", "StoredAttachment", "delete_attachment", "get_attachment", "upload_attachment"]
@@ -124,15 +124,7 @@ async def _uploaded_file(request: Request) -> tuple[str, str, bytes]:
 
 
 async def _limited_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"upload exceeds {MAX_UPLOAD_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_UPLOAD_BYTES:
-            raise ApiError(StatusCode.INVALID_PARAMETER, f"upload exceeds {MAX_UPLOAD_BYTES} bytes")
-    return bytes(body)
+    return await read_limited(request, MAX_UPLOAD_BYTES, "upload")
 
 
 def _replay(request: Request, body: bytes) -> Request:
