@@ -467,8 +467,9 @@ def _bayeux_preflight(settings: Any) -> str | None:
     from conformance.bayeux import probe
 
     if settings.origins.get("GWS_COMETD_URL", "default") == "default":
-        raise UsageError("a generic Bayeux target (--target-kind bayeux) needs its endpoint: --cometd-url URL or "
-                         "GWS_COMETD_URL")
+        raise UsageError(
+            "a generic Bayeux target (--target-kind bayeux) needs its endpoint: --cometd-url URL or GWS_COMETD_URL"
+        )
     url = settings.cometd_url
     try:
         response, reply = probe(settings, timeout_s=min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s))

@@ -20,11 +20,13 @@ AGENT_ACCOUNTS = "the configured agent accounts"
 # Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only,
 # and the CometD protocol tests in the ones that change an agent's state.
 _AGENT_MODULES = frozenset({"agent_state.py", "chat.py", "email.py", "voice.py"})
-_AGENT_TESTS = frozenset({
-    ("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined"),
-    ("test_cometd_clients.py", "test_a_wildcard_subscription_delivers_each_message_once"),
-    ("test_cometd_hijack.py", "test_another_users_client_id_is_refused_and_leaks_nothing"),
-})
+_AGENT_TESTS = frozenset(
+    {
+        ("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined"),
+        ("test_cometd_clients.py", "test_a_wildcard_subscription_delivers_each_message_once"),
+        ("test_cometd_hijack.py", "test_another_users_client_id_is_refused_and_leaks_nothing"),
+    }
+)
 
 
 def holds_agent_accounts(nodeid: str) -> bool:
@@ -48,4 +50,3 @@ def scheduler(config: Any, log: Any) -> Any:
             return AGENT_ACCOUNTS if holds_agent_accounts(nodeid) else nodeid
 
     return Scheduling(config, log)
-

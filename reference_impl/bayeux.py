@@ -562,8 +562,10 @@ def _message_channel(message: Any) -> str | None:
 def _channel_list(subscription: Any) -> list[str] | None:
     if isinstance(subscription, str) and subscription.startswith("/"):
         return [subscription]
-    if isinstance(subscription, list) and subscription and all(
-        isinstance(c, str) and c.startswith("/") for c in subscription
+    if (
+        isinstance(subscription, list)
+        and subscription
+        and all(isinstance(c, str) and c.startswith("/") for c in subscription)
     ):
         return list(subscription)
     return None

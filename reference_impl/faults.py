@@ -277,7 +277,6 @@ class Faults:
             answer = functools.partial(hook, messages, answer)
         return await answer()
 
-
     # HTTP ------------------------------------------------------------------------------------------
 
     def middleware(self) -> list[Middleware]:
@@ -466,9 +465,7 @@ def _object_id_missing(_: float | None) -> Hooks:
 def _rename_collection(request: Request, body: Body) -> Body:
     if request.method != "GET":
         return body
-    return {
-        ("items" if k not in ("uris", "statusCode") and isinstance(v, list) else k): v for k, v in body.items()
-    }
+    return {("items" if k not in ("uris", "statusCode") and isinstance(v, list) else k): v for k, v in body.items()}
 
 
 @_fault(
@@ -632,7 +629,6 @@ def _not_found_as_success(_: float | None) -> Hooks:
 )
 def _error_without_status_message(_: float | None) -> Hooks:
     return Hooks(reply=_on_error(range(1, 7), lambda status, body: (status, _without(body, "statusMessage"))))
-
 
 
 @_fault(
@@ -1290,7 +1286,9 @@ def _one_batch_per_client() -> BayeuxBatchHook:
     locks: dict[str, asyncio.Lock] = {}
 
     async def serialize(messages: list[Any], answer: Callable[[], Awaitable[list[Message]]]) -> list[Message]:
-        client_ids = {str(m["clientId"]) for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)}
+        client_ids = {
+            str(m["clientId"]) for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)
+        }
         if len(client_ids) != 1:
             return await answer()
         async with locks.setdefault(client_ids.pop(), asyncio.Lock()):
@@ -1383,7 +1381,7 @@ def _deep_json_500(_: float | None) -> Hooks:
     "lone-surrogate-accepted",
     ERRORS,
     ["GWS-HOST-003"],
-    "JSON holding a lone UTF-16 surrogate escape is accepted and stored (a contact named \"\\udfff\"; a Bayeux "
+    'JSON holding a lone UTF-16 surrogate escape is accepted and stored (a contact named "\\udfff"; a Bayeux '
     "message id echoed), not refused with statusCode 2. Caught by the hostile-input battery's surrogate cases and "
     "their read-back.",
 )

@@ -252,8 +252,9 @@ def test_diff_finds_the_regressions_and_the_fixes(embedded_run: Run, broken_run:
 def test_ctrl_c_stops_the_run_and_still_writes_the_reports(tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
     command = [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(tmp_path), "--progress", "plain"]
-    process = subprocess.Popen([*command, "--seed", SEED], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=clean)
+    process = subprocess.Popen(
+        [*command, "--seed", SEED], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean
+    )
     watchdog = threading.Timer(RUN_TIMEOUT_S, process.kill)  # a run that never shows progress fails, never hangs
     watchdog.start()
     try:

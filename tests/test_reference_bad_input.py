@@ -144,10 +144,25 @@ CASES = [
     ),
     # POST /me accepts any configured custom agent state: a name configured nowhere is unknown to every
     # caller, an administrator included (2, not 5; found by fuzzing).
-    Bad("unknown operationName on /me, as an administrator", "POST", "/me", 2, 400, "Explode",
-        body={"operationName": "Explode"}),
-    Bad("unknown operationName on /me, as an agent", "POST", "/me", 2, 400, "Explode",
-        body={"operationName": "Explode"}, who="agent1"),
+    Bad(
+        "unknown operationName on /me, as an administrator",
+        "POST",
+        "/me",
+        2,
+        400,
+        "Explode",
+        body={"operationName": "Explode"},
+    ),
+    Bad(
+        "unknown operationName on /me, as an agent",
+        "POST",
+        "/me",
+        2,
+        400,
+        "Explode",
+        body={"operationName": "Explode"},
+        who="agent1",
+    ),
     Bad(
         "operationName of the wrong type",
         "POST",

@@ -26,8 +26,29 @@ SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "web-ser
 
 # Contract brief, "Requirement IDs": the areas and their order.
 BRIEF_AREAS = (
-    "GEN", "AUTH", "PERM", "FEAT", "SET", "AGST", "USER", "SKILL", "DEV", "CONT", "CALL", "PWD", "PRES",
-    "IXN", "EMAIL", "CHAT", "ATT", "WB", "NOTIF", "COMETD", "REC", "ROUT", "HOST",
+    "GEN",
+    "AUTH",
+    "PERM",
+    "FEAT",
+    "SET",
+    "AGST",
+    "USER",
+    "SKILL",
+    "DEV",
+    "CONT",
+    "CALL",
+    "PWD",
+    "PRES",
+    "IXN",
+    "EMAIL",
+    "CHAT",
+    "ATT",
+    "WB",
+    "NOTIF",
+    "COMETD",
+    "REC",
+    "ROUT",
+    "HOST",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
 KEYS = {"id", "level", "section", "text", "operations", "notifications", "errata", "feature", "clients"}
@@ -72,7 +93,7 @@ def errata_entries() -> dict[str, str]:
     text = errata_text()
     headings = list(ERRATA_HEADING.finditer(text))
     return {
-        m.group(1): text[m.start(): headings[i + 1].start() if i + 1 < len(headings) else len(text)]
+        m.group(1): text[m.start() : headings[i + 1].start() if i + 1 < len(headings) else len(text)]
         for i, m in enumerate(headings)
     }
 
@@ -226,8 +247,11 @@ def test_text_is_one_sentence_about_the_server() -> None:
 
 
 def test_feature_names_a_feature_of_the_reference() -> None:
-    known = set(contract.load_document("schemas/feature.json")["properties"]["id"]["x-gws-known-values"]) \
-        if (contract.SPEC_ROOT / "schemas" / "feature.json").is_file() else {"api-multimedia", "api-voice"}
+    known = (
+        set(contract.load_document("schemas/feature.json")["properties"]["id"]["x-gws-known-values"])
+        if (contract.SPEC_ROOT / "schemas" / "feature.json").is_file()
+        else {"api-multimedia", "api-voice"}
+    )
     for r in requirements():
         if "feature" in r:
             assert r["feature"] in known, f"{r['id']}: unknown feature {r['feature']!r}"
@@ -258,7 +282,7 @@ def test_every_section_is_a_seed_heading() -> None:
 
 
 def test_seed_headings_ignore_code_blocks() -> None:
-    text = "Calls API\t82\n\nCalls API\n```\n\"call\": {}\n```\nFailure\n"
+    text = 'Calls API\t82\n\nCalls API\n```\n"call": {}\n```\nFailure\n'
     assert seed_headings(text) == {"Calls API\t82", "Calls API", "Failure"}
 
 
@@ -295,8 +319,11 @@ def test_every_contract_operation_is_named_by_a_requirement() -> None:
     for method, path, operation in contract_operations(openapi):
         if f"{method} {path}" not in named:
             missing.append(f"{method} {path}")
-        missing += [f"{method} {path}#{n}" for n in sorted(operation_names(openapi, operation))
-                    if f"{method} {path}#{n}" not in named_with_name]
+        missing += [
+            f"{method} {path}#{n}"
+            for n in sorted(operation_names(openapi, operation))
+            if f"{method} {path}#{n}" not in named_with_name
+        ]
     assert not missing, "operations no requirement names:\n" + "\n".join(missing)
 
 
@@ -314,14 +341,32 @@ def test_every_topic_kind_is_named_by_a_requirement() -> None:
 
 def test_operation_names_are_found_behind_references_and_combinators() -> None:
     openapi = {
-        "components": {"schemas": {
-            "Hold": {"properties": {"operationName": {"const": "Hold"}}},
-            "Both": {"allOf": [{"$ref": "#/components/schemas/Hold"},
-                               {"anyOf": [{"properties": {"operationName": {"const": "Retrieve"}}}]}]},
-        }},
+        "components": {
+            "schemas": {
+                "Hold": {"properties": {"operationName": {"const": "Hold"}}},
+                "Both": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Hold"},
+                        {"anyOf": [{"properties": {"operationName": {"const": "Retrieve"}}}]},
+                    ]
+                },
+            }
+        },
     }
-    operation = {"requestBody": {"content": {"application/json": {"schema": {"oneOf": [
-        {"$ref": "#/components/schemas/Both"}, {"properties": {"operationName": {"type": "string"}}}]}}}}}
+    operation = {
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Both"},
+                            {"properties": {"operationName": {"type": "string"}}},
+                        ]
+                    }
+                }
+            }
+        }
+    }
     assert operation_names(openapi, operation) == {"Hold", "Retrieve"}
     assert operation_names(openapi, {}) == set()
 
@@ -352,8 +397,8 @@ def test_every_erratum_is_cited_or_editorial() -> None:
     cited = {e for r in requirements() for e in r.get("errata", [])}
     for errata_id, entry in errata_entries().items():
         editorial = "(editorial)" in entry.split("\n", 1)[0]
-        assert (errata_id in cited) != editorial, (
-            f"{errata_id}: " + ("marked (editorial) but cited" if editorial else "cited by no requirement")
+        assert (errata_id in cited) != editorial, f"{errata_id}: " + (
+            "marked (editorial) but cited" if editorial else "cited by no requirement"
         )
 
 

@@ -30,6 +30,7 @@ OWN_TOPICS = ("/v2/me", "/v2/me/channels", "/v2/me/devices", "/v2/me/calls")
 CHANNELS, DEVICES = "/v2/me/channels", "/v2/me/devices"
 USERS_TOPIC = "/v2/users"
 
+
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-001", "GWS-COMETD-002", "GWS-COMETD-012")
 def test_handshake_reply_fields(gws_bayeux: Any) -> None:
@@ -258,8 +259,12 @@ def test_no_message_on_a_topic_the_client_left_or_never_joined(
     left.subscribe(CHANNELS, "GWS-COMETD-007")
     left.subscribe(DEVICES, "GWS-COMETD-007")
     reply = left.meta("/meta/unsubscribe", subscription=CHANNELS)
-    require(reply.get("successful") is True, f"/meta/unsubscribe from {CHANNELS} is not successful", f"{reply!r}",
-            "GWS-COMETD-009")
+    require(
+        reply.get("successful") is True,
+        f"/meta/unsubscribe from {CHANNELS} is not successful",
+        f"{reply!r}",
+        "GWS-COMETD-009",
+    )
     never = gws_bayeux("agent1")
     never.handshake()
     never.subscribe(DEVICES, "GWS-COMETD-007")
@@ -270,8 +275,10 @@ def test_no_message_on_a_topic_the_client_left_or_never_joined(
         # Then one on /v2/me/devices, which both do: one client's messages come in order, so once it is
         # here, a /v2/me/channels message would have come before it.
         device.dnd_on()
-        for session, what, rid in ((left, "unsubscribed from", "GWS-COMETD-009"), (never, "never subscribed to",
-                                                                                   "GWS-NOTIF-007")):
+        for session, what, rid in (
+            (left, "unsubscribed from", "GWS-COMETD-009"),
+            (never, "never subscribed to", "GWS-NOTIF-007"),
+        ):
             # Ready may bring a /v2/me/devices message of its own before its /v2/me/channels one: only the
             # DND message marks the end (a server that leaves doNotDisturb out is judged on all that came).
             received = session.receive_until(DEVICES, gws_settings.notification_timeout_s, _dnd_on)
