@@ -38,6 +38,7 @@ __all__ = [
     "FaultResult",
     "add_selftest_arguments",
     "client_habit_faults",
+    "hostile_input_faults",
     "run_selftest",
     "select_faults",
     "warned_on",
@@ -61,7 +62,17 @@ def client_habit_faults() -> tuple[str, ...]:
     return tuple(name for name, fault in REGISTRY.items() if relied_on & set(fault.requirements))
 
 
-SUBSETS = {"ci": lambda: CI_SUBSET, "clients": client_habit_faults}
+def hostile_input_faults() -> tuple[str, ...]:
+    """Every fault of hostile input and isolation: the HOST area, another user's clientId, what lists reveal."""
+    isolation = {"GWS-COMETD-021", "GWS-PERM-015"}
+    return tuple(
+        name
+        for name, fault in REGISTRY.items()
+        if any(rid.startswith("GWS-HOST-") or rid in isolation for rid in fault.requirements)
+    )
+
+
+SUBSETS = {"ci": lambda: CI_SUBSET, "clients": client_habit_faults, "hostile": hostile_input_faults}
 MATRIX_JSON = "kill-matrix.json"
 MATRIX_HTML = "kill-matrix.html"
 

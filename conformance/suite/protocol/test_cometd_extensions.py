@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conformance.bayeux import Bayeux
+from conformance.bayeux import Bayeux, Message
 from conformance.suite.scenarios.support import require
 
 # The subscription every Bayeux server grants (no GWS topic rule involved).
@@ -59,10 +59,29 @@ def test_ext_timestamp_and_client_advice_are_ignored(gws_bayeux: Callable[..., B
 HELD_CONNECT_MS = 4000
 
 
+# Each attempt is one held connect and one subscribe; a server that answers a client's requests one at a time
+# is caught unless its subscribe overtook the connect on the way in, which the barrier makes rare and the
+# second attempt rarer still.
+ATTEMPTS = 2
+
+
 @pytest.mark.bayeux
 @pytest.mark.requirement("GWS-COMETD-020", "GWS-COMETD-006")
 def test_a_subscribe_is_answered_while_the_connect_is_held(gws_bayeux: Callable[..., Bayeux]) -> None:
-    session = gws_bayeux("agent1")
+    for _ in range(ATTEMPTS):
+        subscribe, answered_while_held = _subscribe_while_the_connect_is_held(gws_bayeux("agent1"))
+        require(
+            subscribe.get("successful") is True and answered_while_held,
+            "a /meta/subscribe waits for the client's held /meta/connect",
+            f"subscribe reply {subscribe!r} came {'while' if answered_while_held else 'only after'} the connect "
+            f"(held up to {HELD_CONNECT_MS} ms) was pending; CometD clients subscribe on a second connection while "
+            "the first holds the connect (Bayeux: two requests at once)",
+            "GWS-COMETD-020",
+        )
+
+
+def _subscribe_while_the_connect_is_held(session: Bayeux) -> tuple[Message, bool]:
+    """The reply to a subscribe sent while the session's connect is held, and whether the connect was still held."""
     session.handshake()
     session.connect(advice={"timeout": 0})
     connect_sent = threading.Event()
@@ -82,6 +101,9 @@ def test_a_subscribe_is_answered_while_the_connect_is_held(gws_bayeux: Callable[
         connect = pool.submit(session.http.post, session.url, json=[held], extensions={"trace": trace})
         if not connect_sent.wait(HELD_CONNECT_MS / 1000):
             connect.result()  # the reason the connect never left (a transport error) is the suite's to report
+        # A barrier: one round trip of a request no session owns, so the server has taken in the connect sent
+        # before it by the time the subscribe goes out.
+        session.http.post(session.url, json=[{**held, "clientId": "no-such-client-barrier", "id": "barrier"}])
         require(
             not connect.done(),
             "an idle /meta/connect is answered at once instead of held",
@@ -94,11 +116,4 @@ def test_a_subscribe_is_answered_while_the_connect_is_held(gws_bayeux: Callable[
         session.send("/meta/disconnect")
         session.client_id = None
         connect.result()
-    require(
-        subscribe.get("successful") is True and answered_while_held,
-        "a /meta/subscribe waits for the client's held /meta/connect",
-        f"subscribe reply {subscribe!r} came {'while' if answered_while_held else 'only after'} the connect "
-        f"(held up to {HELD_CONNECT_MS} ms) was pending; CometD clients subscribe on a second connection while the "
-        "first holds the connect (Bayeux: two requests at once)",
-        "GWS-COMETD-020",
-    )
+    return subscribe, answered_while_held
