@@ -130,7 +130,9 @@ def open_page(url: str, *, width: int = 1280, height: int = 900) -> Iterator[Pag
     """Start chromium, open ``url`` in a fresh tab with console, log and network recorded, wait for load."""
     with tempfile.TemporaryDirectory(prefix="gws-chromium-") as profile:
         command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
             ws_url = _devtools_url(process)
             with connect(ws_url, max_size=None, open_timeout=STARTUP_TIMEOUT_S) as ws:
@@ -149,7 +151,7 @@ def open_page(url: str, *, width: int = 1280, height: int = 900) -> Iterator[Pag
                 page.settle()
                 yield page
         finally:
-            stop(process, grace_s=10)
+            stop(process, grace_s=10, group=True)
 
 
 def _devtools_url(process: subprocess.Popen[str]) -> str:
