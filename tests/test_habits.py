@@ -7,14 +7,12 @@ import copy
 from typing import Any
 
 import pytest
+from inbox_support import Feed
 from test_checks_http import fails, passes, reply
 
 from conformance import findings, habits
 from conformance.checks import CheckContext
-from conformance.cometd import NotificationListener
 from conformance.failures import Level, Violation
-from conformance.inbox import Inbox
-from conformance.notifications import validate_notification
 
 CALLS = "/v2/me/calls"
 INTERACTIONS = "/v2/me/interactions"
@@ -125,27 +123,12 @@ def test_breaches_come_must_first() -> None:
 # -- where the suite applies them: the inbox --------------------------------------------------------------
 
 
-class Feed:
-    """A listener that is never started: the test delivers its messages (as in test_inbox)."""
-
-    def __init__(self) -> None:
-        self.listener = NotificationListener(
-            "http://127.0.0.1:9/cometd",
-            "agent1",
-            "pw",
-            [CALLS, INTERACTIONS, CHANNELS, ME],
-            schema_check=validate_notification,
-        )
-
-    def deliver(self, topic: str, data: dict[str, Any]) -> None:
-        self.listener._record({"channel": topic, "data": data})
-
-    def inbox(self) -> Inbox:
-        return Inbox(self.listener, timeout_s=0.05, quiet_window_s=0.05)
+def new_feed() -> Feed:
+    return Feed(CALLS, INTERACTIONS, CHANNELS, ME)
 
 
 def test_the_inbox_fails_a_released_call_without_capabilities_on_its_rule_alone() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(CALLS, without(RELEASED, "call", "capabilities"))
     # The test's other requirements about call messages are not named: the failure is the habit's.
@@ -160,7 +143,7 @@ def test_the_inbox_fails_a_released_call_without_capabilities_on_its_rule_alone(
 
 
 def test_the_inbox_names_the_interaction_rule_before_the_schema_that_also_breaks() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(INTERACTIONS, without(REVOKED, "capabilities"))
     assert feed.listener.records()[0].schema_errors  # ChatRevoked requires capabilities too
@@ -170,7 +153,7 @@ def test_the_inbox_names_the_interaction_rule_before_the_schema_that_also_breaks
 
 
 def test_an_allowed_message_is_held_to_the_rule_too() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     inbox.allow(CALLS, lambda data: True)
     feed.deliver(CALLS, without(RELEASED, "call", "capabilities"))
@@ -179,7 +162,7 @@ def test_an_allowed_message_is_held_to_the_rule_too() -> None:
 
 
 def test_a_message_without_message_type_is_a_warning_and_the_scenario_goes_on() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(ME, {"notificationType": "PasswordChangeSuccessful"})
     feed.deliver(ME, {"notificationType": "PasswordChangeSuccessful"})
@@ -192,14 +175,14 @@ def test_a_message_without_message_type_is_a_warning_and_the_scenario_goes_on() 
 
 
 def test_a_late_message_never_names_a_habit_rule() -> None:
-    inbox = Feed().inbox()
+    inbox = new_feed().inbox()
     with findings.collecting(["GWS-CALL-032", "GWS-CALL-010"]), pytest.raises(Violation) as missing:
         inbox.expect(CALLS, description="the call Released")
     assert missing.value.requirement_ids == ("GWS-CALL-010",)
 
 
 def test_well_formed_messages_pass_without_a_word() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     for topic, data in ((CALLS, RELEASED), (INTERACTIONS, REVOKED), (CHANNELS, CHANNEL_READY), (ME, PASSWORD_OK)):
         feed.deliver(topic, data)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from inbox_support import Feed
 
 from conformance import findings
-from conformance.cometd import NotificationListener
 from conformance.failures import Violation
-from conformance.inbox import Inbox
-from conformance.notifications import validate_notification
 
 DEVICES = "/v2/me/devices"
 
@@ -22,23 +20,8 @@ def device(state: str, dnd: str = "Off") -> dict[str, Any]:
     }
 
 
-class Feed:
-    """A listener that is never started: the test delivers its messages."""
-
-    def __init__(self) -> None:
-        self.listener = NotificationListener(
-            "http://127.0.0.1:9/cometd",
-            "agent1",
-            "pw",
-            [DEVICES, "/v2/me/channels"],
-            schema_check=validate_notification,
-        )
-
-    def deliver(self, topic: str, data: dict[str, Any]) -> None:
-        self.listener._record({"channel": topic, "data": data})  # what the Bayeux loop does on arrival
-
-    def inbox(self, **options: Any) -> Inbox:
-        return Inbox(self.listener, timeout_s=0.05, quiet_window_s=0.05, **options)
+def new_feed() -> Feed:
+    return Feed(DEVICES, "/v2/me/channels")
 
 
 def state(wanted: str) -> Any:
@@ -46,7 +29,7 @@ def state(wanted: str) -> Any:
 
 
 def test_messages_before_the_inbox_opened_are_not_its_business() -> None:
-    feed = Feed()
+    feed = new_feed()
     feed.deliver(DEVICES, device("Ready"))
     inbox = feed.inbox()
     with findings.collecting(["GWS-AGST-007"]), pytest.raises(Violation) as missing:
@@ -56,7 +39,7 @@ def test_messages_before_the_inbox_opened_are_not_its_business() -> None:
 
 
 def test_expected_messages_are_claimed_in_order_and_nothing_else_may_arrive() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(DEVICES, device("Ready"))
     feed.deliver(DEVICES, device("NotReady"))
@@ -67,7 +50,7 @@ def test_expected_messages_are_claimed_in_order_and_nothing_else_may_arrive() ->
 
 
 def test_a_message_out_of_order_is_not_found_and_a_skipped_one_is_a_stray() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(DEVICES, device("NotReady"))
     feed.deliver(DEVICES, device("Ready"))
@@ -80,7 +63,7 @@ def test_a_message_out_of_order_is_not_found_and_a_skipped_one_is_a_stray() -> N
 
 
 def test_a_duplicate_fails_the_quiet_check() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(DEVICES, device("Ready"))
     feed.deliver(DEVICES, device("Ready"))
@@ -93,7 +76,7 @@ def test_a_duplicate_fails_the_quiet_check() -> None:
 
 
 def test_ignored_messages_and_unwatched_topics_do_not_count() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox(topics=[DEVICES], ignore=lambda data: data["devices"][0]["doNotDisturb"] == "On")
     feed.deliver(DEVICES, device("Ready", dnd="On"))
     feed.deliver("/v2/me/channels", {"channels": [{"channel": "email", "userState": {"state": "Ready"}}]})
@@ -101,7 +84,7 @@ def test_ignored_messages_and_unwatched_topics_do_not_count() -> None:
 
 
 def test_a_claimed_message_that_breaks_its_schema_fails_the_step() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(DEVICES, {"devices": [{"id": "d1", "deviceState": "Sleeping", "userState": {"state": "Ready"}}]})
     with findings.collecting(["GWS-DEV-013"]), pytest.raises(Violation) as broken:
@@ -111,7 +94,7 @@ def test_a_claimed_message_that_breaks_its_schema_fails_the_step() -> None:
 
 
 def test_a_check_between_steps_judges_at_once_and_the_last_check_catches_what_came_late() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(DEVICES, device("Ready"))
     inbox.expect(DEVICES, state("Ready"))
@@ -125,7 +108,7 @@ def test_a_check_between_steps_judges_at_once_and_the_last_check_catches_what_ca
 
 
 def test_a_stray_claimed_in_place_of_the_real_message_leaves_the_real_one_unclaimed() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     inbox.assert_quiet(window_s=0)  # the step's check ran before the stray arrived
     feed.deliver(DEVICES, device("NotReady"))  # the stray, before the step that causes NotReady
@@ -136,7 +119,7 @@ def test_a_stray_claimed_in_place_of_the_real_message_leaves_the_real_one_unclai
 
 
 def test_allowed_messages_count_as_claimed_within_their_range_only() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     feed.deliver(DEVICES, device("Ready", dnd="On"))  # before the range: a stray
     start = feed.listener.mark()
@@ -154,7 +137,7 @@ def test_allowed_messages_count_as_claimed_within_their_range_only() -> None:
 
 
 def test_an_open_allowance_takes_what_comes_later_and_still_judges_its_schema() -> None:
-    feed = Feed()
+    feed = new_feed()
     inbox = feed.inbox()
     inbox.allow(DEVICES, lambda data: data["devices"][0]["userState"]["state"] == "Ready")
     feed.deliver(DEVICES, device("Ready"))
@@ -168,7 +151,7 @@ def test_an_open_allowance_takes_what_comes_later_and_still_judges_its_schema() 
 
 
 def test_the_listener_tells_when_its_last_message_on_some_topics_arrived() -> None:
-    feed = Feed()
+    feed = new_feed()
     assert feed.listener.last_received_monotonic() is None
     feed.deliver(DEVICES, device("Ready"))
     on_devices = feed.listener.last_received_monotonic()
