@@ -1,15 +1,22 @@
 """Serve an ASGI app (by default the reference server) on 127.0.0.1 in a thread (reference_impl.embedded).
 
 Used by every test that needs a target on a real socket — the plugin and fuzz tests, the robustness
-tests' faulty servers.
+tests' faulty servers; ``run_suite`` runs the suite against one in a child process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from reference_impl.app import create_app
 from reference_impl.embedded import serve_in_thread
@@ -52,3 +59,38 @@ def serve(app: Any = None, **create_app_options: Any) -> Iterator[LiveTarget]:
     app = app if app is not None else create_app(**create_app_options)
     with serve_in_thread(app) as server:
         yield LiveTarget(server.origin, app)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# A run that hangs is a failure, not a stuck CI job.
+RUN_TIMEOUT_S = 600
+
+
+def run_suite(target: LiveTarget, tmp_path: Path, *selection: str, workers: int = 0, **settings: str) -> dict[str, Any]:
+    """The suite's ``selection`` run by pytest in a child process against ``target`` with the GWS_* ``settings``;
+    its results file, plus ``exit_code`` and the tail of its ``output``."""
+    results = tmp_path / f"results-{len(list(tmp_path.iterdir()))}.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
+    env.update(target.env(**settings))
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--gws-results",
+        str(results),
+        *(["-n", str(workers)] if workers else []),
+        *selection,
+    ]
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    if not results.exists():
+        pytest.fail(
+            f"the run wrote no results (exit {finished.returncode}):\n{finished.stdout[-4000:]}\n"
+            f"{finished.stderr[-4000:]}"
+        )
+    data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
+    data["exit_code"] = finished.returncode
+    data["output"] = finished.stdout[-6000:]
+    return data

@@ -19,46 +19,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_reference import LiveTarget, serve
+from live_reference import RUN_TIMEOUT_S, LiveTarget, serve
+from live_reference import run_suite as run_suite_in_child
 
 from reference_impl.app import create_app
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = "conformance/suite/scenarios"
 PART1 = [
     f"{SCENARIOS}/{name}.py"
     for name in ("agent_state", "provisioning", "passwords_presence", "permissions", "real_clients")
 ]
-# A run that hangs is a failure, not a stuck CI job.
-RUN_TIMEOUT_S = 600
 
 
 def run_suite(target: LiveTarget, tmp_path: Path, *selection: str, workers: int = 0) -> dict[str, Any]:
-    results = tmp_path / f"results-{len(list(tmp_path.iterdir()))}.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
-    env.update(target.env(GWS_STIMULUS="reference", GWS_QUIET_WINDOW_S="1", GWS_NOTIFICATION_TIMEOUT_S="5"))
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--gws-results",
-        str(results),
-        *(["-n", str(workers)] if workers else []),
+    return run_suite_in_child(
+        target,
+        tmp_path,
         *selection,
-    ]
-    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    if not results.exists():
-        pytest.fail(
-            f"the run wrote no results (exit {finished.returncode}):\n{finished.stdout[-4000:]}\n"
-            f"{finished.stderr[-4000:]}"
-        )
-    data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
-    data["exit_code"] = finished.returncode
-    data["output"] = finished.stdout[-6000:]
-    return data
+        workers=workers,
+        GWS_STIMULUS="reference",
+        GWS_QUIET_WINDOW_S="1",
+        GWS_NOTIFICATION_TIMEOUT_S="5",
+    )
 
 
 def outcomes(data: dict[str, Any]) -> dict[str, str]:

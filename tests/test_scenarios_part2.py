@@ -10,21 +10,16 @@ fails, naming the requirement the defect breaks.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from live_reference import LiveTarget, serve
+from live_reference import run_suite as run_suite_in_child
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = "conformance/suite/scenarios"
 PART2 = [f"{SCENARIOS}/{name}.py" for name in ("email", "chat", "voice")]
-RUN_TIMEOUT_S = 600  # a run that hangs is a failure, not a stuck CI job
 # Short windows keep the runs quick; the reference delivers within milliseconds.
 SPEED = {"GWS_QUIET_WINDOW_S": "0.5", "GWS_NOTIFICATION_TIMEOUT_S": "5"}
 
@@ -32,31 +27,9 @@ SPEED = {"GWS_QUIET_WINDOW_S": "0.5", "GWS_NOTIFICATION_TIMEOUT_S": "5"}
 def run_suite(
     target: LiveTarget, tmp_path: Path, *selection: str, stimulus: str = "reference", workers: int = 0, **settings: str
 ) -> dict[str, Any]:
-    results = tmp_path / f"results-{len(list(tmp_path.iterdir()))}.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
-    env.update(target.env(GWS_STIMULUS=stimulus, **{**SPEED, **settings}))
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--gws-results",
-        str(results),
-        *(["-n", str(workers)] if workers else []),
-        *selection,
-    ]
-    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    if not results.exists():
-        pytest.fail(
-            f"the run wrote no results (exit {finished.returncode}):\n{finished.stdout[-4000:]}\n"
-            f"{finished.stderr[-4000:]}"
-        )
-    data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
-    data["exit_code"] = finished.returncode
-    data["output"] = finished.stdout[-6000:]
-    return data
+    return run_suite_in_child(
+        target, tmp_path, *selection, workers=workers, **{"GWS_STIMULUS": stimulus, **SPEED, **settings}
+    )
 
 
 def outcomes(data: dict[str, Any]) -> dict[str, str]:
