@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from reference_impl import faults
+from reference_impl import faults, population
 from reference_impl.store import FixtureError, Store
 
 __all__ = ["add_serve_arguments", "main", "serve"]
@@ -42,12 +42,29 @@ def add_serve_arguments(serve_parser: argparse.ArgumentParser) -> None:
         "--csrf", action="store_true", help="require X-CSRF-TOKEN on requests authenticated by the session cookie alone"
     )
     serve_parser.add_argument(
+        "--agents",
+        type=_agent_count,
+        default=0,
+        metavar="N",
+        help="offer agent accounts agent1 .. agentN (password agentN-secret), adding those the file lacks",
+    )
+    serve_parser.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
         help="commit one deliberate violation (repeatable); '--fault list' prints them all",
     )
+
+
+def _agent_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of agents: {text!r}") from None
+    if not 0 <= count <= population.MAX_AGENTS:
+        raise argparse.ArgumentTypeError(f"agent count out of range 0..{population.MAX_AGENTS}: {count}")
+    return count
 
 
 def _port(text: str) -> int:
@@ -71,7 +88,7 @@ def serve(arguments: argparse.Namespace, prog: str = "gws-reference") -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        store = Store.from_file(arguments.data)
+        store = Store.from_file(arguments.data, agents=arguments.agents)
     except FixtureError as exc:
         print(f"{prog}: cannot load the contact center: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from conformance import contract
+from reference_impl import population
 from reference_impl.model.agent_state import AgentState, DeviceState
 from reference_impl.model.call import Telephony
 
@@ -204,7 +205,9 @@ class Store:
         self.reset()
 
     @classmethod
-    def from_file(cls, path: Path | str | None = None) -> Store:
+    def from_file(cls, path: Path | str | None = None, *, agents: int = 0) -> Store:
+        """The contact center in ``path`` (the default fixture if None), with at least ``agents`` agent
+        accounts: ``agent1`` .. ``agent<agents>``, the missing ones added by ``population.with_agents``."""
         source = Path(path) if path is not None else DEFAULT_FIXTURE
         try:
             document = contract.load_yaml(source.read_text(encoding="utf-8"))
@@ -215,7 +218,7 @@ class Store:
         if not isinstance(document, dict):
             raise FixtureError(f"{source}: expected a mapping at the top level")
         try:
-            return cls(document)
+            return cls(population.with_agents(document, agents) if agents else document)
         except FixtureError as exc:
             raise FixtureError(f"{source}: {exc}") from exc
         except (TypeError, ValueError, AttributeError, KeyError) as exc:

@@ -20,6 +20,8 @@ from reference_impl.cli import main
         (["serve", "--port", "http"], "not a port number"),
         (["serve", "--port", "70000"], "out of range"),
         (["serve", "--colour"], "unrecognized arguments"),
+        (["serve", "--agents", "many"], "not a number of agents"),
+        (["serve", "--agents", "-1"], "out of range"),
     ],
 )
 def test_bad_arguments(arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
