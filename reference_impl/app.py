@@ -41,7 +41,7 @@ from reference_impl.http import (
     http_exception,
     unexpected_exception,
 )
-from reference_impl.limits import HeaderLimit
+from reference_impl.limits import HeaderLimit, QueryLimit
 from reference_impl.store import Store
 
 __all__ = ["create_app"]
@@ -146,8 +146,12 @@ def create_app(
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_exception, Exception: unexpected_exception},
-        # E96: the header limit goes first, unless a fault waives it.
-        middleware=[*([] if active.waives("header-limit") else [Middleware(HeaderLimit)]), *active.middleware()],
+        # E96, E101: the header and query-string limits go first, unless a fault waives them.
+        middleware=[
+            *([] if active.waives("header-limit") else [Middleware(HeaderLimit)]),
+            *([] if active.waives("query-limit") else [Middleware(QueryLimit)]),
+            *active.middleware(),
+        ],
     )
     app.state.store = store
     app.state.bus = bus

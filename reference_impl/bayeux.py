@@ -33,8 +33,8 @@ One user holds at most ``max_sessions`` sessions: a handshake past it ends that 
 Fault modes (reference_impl/faults.py) reach the protocol through three optional seams: ``filter_request``
 sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply, and
 ``around_batch(messages, answer)`` wraps the answering of each long-polling POST; ``subpaths=False`` leaves
-the sub-path routes out; ``parse_json``, ``max_body_bytes=None`` and ``max_sessions=None`` switch the
-hostile-input defences off.
+the sub-path routes out; ``parse_json``, ``max_body_bytes=None``, ``max_sessions=None`` and
+``close_codes=False`` (an oversized websocket frame drops the socket, E101) switch the hostile-input defences off.
 """
 
 from __future__ import annotations
@@ -184,6 +184,7 @@ class BayeuxServer:
         parse_json: Parser = parse,
         max_body_bytes: int | None = MAX_BODY_BYTES,
         max_sessions: int | None = MAX_SESSIONS_PER_USER,
+        close_codes: bool = True,
     ) -> None:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
@@ -200,6 +201,7 @@ class BayeuxServer:
         self._parse = parse_json
         self._max_body_bytes = max_body_bytes
         self._max_sessions = max_sessions
+        self.close_codes = close_codes
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
         # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
@@ -514,6 +516,8 @@ class _WebSocketSession:
                 payload = frame.get("text") or frame.get("bytes") or b""
                 limit = self._server.max_body_bytes
                 if limit is not None and len(payload) > limit:
+                    if not self._server.close_codes:  # the fault: the socket dropped, no close frame (E101)
+                        raise RuntimeError(f"a websocket frame past {limit} bytes")
                     await self._websocket.close(code=1009, reason=f"frames are limited to {limit} bytes")
                     return
                 try:
@@ -596,6 +600,7 @@ def bayeux_routes(
     parse_json: Parser = parse,
     max_body_bytes: int | None = MAX_BODY_BYTES,
     max_sessions: int | None = MAX_SESSIONS_PER_USER,
+    close_codes: bool = True,
 ) -> list[BaseRoute]:
     """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
 
@@ -620,5 +625,6 @@ def bayeux_routes(
         parse_json=parse_json,
         max_body_bytes=max_body_bytes,
         max_sessions=max_sessions,
+        close_codes=close_codes,
     )
     return server.routes

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import h11
 import uvicorn
+from uvicorn.protocols.http import h11_impl
 
 try:
     # Imported with this module, not when a server starts: a module first imported inside a pytester inline run is
@@ -63,16 +66,52 @@ class EmbeddedServer:
         self._thread.join(timeout=GRACEFUL_SHUTDOWN_S + 9)
 
 
-def _http_protocol() -> Any:
-    """uvicorn's httptools protocol, its refusal of a request it cannot parse (a raw NUL in the path, a 64 KB
-    request target, control bytes in a header) answered as a GWS error rather than text (GWS-HOST-006, E94);
-    uvicorn's own choice where httptools is not installed."""
-    if httptools_impl is None:
-        return "auto"
+# uvicorn's log line for a request its parser cannot read (httptools_impl and h11_impl alike).
+INVALID_REQUEST = "Invalid HTTP request received."
+
+
+def _parse_error(msg: str) -> bytes:
+    return json.dumps({"statusCode": 2, "statusMessage": msg}).encode()
+
+
+class _ParseErrorsAtInfo(logging.Filter):
+    """uvicorn's line for an unreadable request, at INFO (E101): the JSON reply tells the client, the server is not
+    at fault, and the suite's embedded run provokes such requests on purpose. Every other record passes as is."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.msg == INVALID_REQUEST:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return self.logger.isEnabledFor(logging.INFO)
+        return True
+
+
+def _protocol_logger(logger: logging.Logger) -> logging.Logger:
+    """A child of uvicorn's logger (its handlers and level) that logs unreadable requests at INFO."""
+    child = logger.getChild("requests")
+    if not child.filters:
+        child.addFilter(_ParseErrorsAtInfo(child))
+    child.setLevel(logger.getEffectiveLevel())  # uvicorn reads the protocol logger's own level (its TRACE check)
+    return child
+
+
+def _http_protocol(parser: str = "httptools") -> Any:
+    """uvicorn's HTTP protocol, its refusal of a request it cannot parse (a raw NUL in the path, control bytes in a
+    header) answered as a GWS error rather than text (GWS-HOST-006, E94, E101): httptools' where it is installed
+    (unless ``parser`` is "h11"), h11's (uvicorn's fallback) otherwise."""
+    if httptools_impl is None or parser == "h11":
+        return _JsonErrorsH11Protocol
 
     class JsonErrorsProtocol(httptools_impl.HttpToolsProtocol):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.logger = _protocol_logger(self.logger)
+
         def send_400_response(self, msg: str) -> None:
-            body = json.dumps({"statusCode": 2, "statusMessage": msg}).encode()
+            body = _parse_error(msg)
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
             head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
             head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body)]
@@ -82,11 +121,37 @@ def _http_protocol() -> Any:
     return JsonErrorsProtocol
 
 
+class _JsonErrorsH11Protocol(h11_impl.H11Protocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger = _protocol_logger(self.logger)
+
+    def send_400_response(self, msg: str) -> None:
+        body = _parse_error(msg)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+            (b"connection", b"close"),
+        ]
+        event = h11.Response(status_code=400, headers=headers, reason=b"Bad Request")
+        for output in (self.conn.send(event), self.conn.send(h11.Data(data=body)), self.conn.send(h11.EndOfMessage())):
+            if output is not None:
+                self.transport.write(output)
+        self.transport.close()
+
+
 @contextlib.contextmanager
 def serve_in_thread(
-    app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning", access_log: bool = False
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+    parser: str = "httptools",
 ) -> Iterator[EmbeddedServer]:
-    """Serve ``app`` on ``host:port`` (0: a free port) until the block ends.
+    """Serve ``app`` on ``host:port`` (0: a free port) until the block ends; ``parser`` "h11" serves with uvicorn's
+    pure-Python fallback, as where httptools is not installed.
 
     Raises OSError when the address cannot be bound (port taken, address not local), before any
     thread starts.
@@ -107,7 +172,7 @@ def serve_in_thread(
         access_log=access_log,
         lifespan="off",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        http=_http_protocol(),
+        http=_http_protocol(parser),
     )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread, so Ctrl-C stays with the caller.

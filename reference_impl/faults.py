@@ -16,7 +16,8 @@ no-op while no fault is active::
                                                  "latin-1-credentials" (E89), "ascii-credentials" (E93); GET /users:
                                                  "list-owner" (E97); JSON input (reference_impl/jsonio.py): "json-depth"
                                                  (E94), "lone-surrogate" (E95); bayeux_filters: "client-owner" (E98),
-                                                 "bayeux-body-limit", "session-limit" (E96); app.create_app: "header-limit" (E96)
+                                                 "bayeux-body-limit", "session-limit" (E96), "websocket-close-code" (E101);
+                                                 app.create_app: "header-limit" (E96), "query-limit" (E101)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
@@ -260,6 +261,8 @@ class Faults:
             filters["max_body_bytes"] = None
         if "session-limit" in self._waived:
             filters["max_sessions"] = None
+        if "websocket-close-code" in self._waived:
+            filters["close_codes"] = False
         return filters
 
     def bayeux_request(self, message: Message) -> Message:
@@ -1437,3 +1440,28 @@ def _control_bytes_500(_: float | None) -> Hooks:
 )
 def _no_header_limit(_: float | None) -> Hooks:
     return Hooks(waives=frozenset({"header-limit"}))
+
+
+# == hostile input, continued (GWS-HOST-008, GWS-HOST-009, E101) =======================================
+
+
+@_fault(
+    "hostile-no-query-limit",
+    SECURITY,
+    ["GWS-HOST-008"],
+    "A request target's query string of any size is served (a 64 KB field list answered 200), as uvicorn reads it, "
+    "instead of being refused with 414 and a JSON statusCode. Caught by the battery's oversized query string.",
+)
+def _hostile_no_query_limit(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"query-limit"}))
+
+
+@_fault(
+    "hostile-websocket-drop",
+    PROTOCOL,
+    ["GWS-HOST-009"],
+    "A websocket frame past the size limit drops the socket without a close frame (no 1009; the server logs an "
+    "exception). Caught by the battery's oversized websocket frame.",
+)
+def _hostile_websocket_drop(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"websocket-close-code"}))

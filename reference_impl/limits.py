@@ -1,8 +1,9 @@
-"""The request header limit (GWS-HOST-007, E96): an ASGI middleware in front of every route.
+"""The request header and query-string limits (GWS-HOST-007, E96; GWS-HOST-008, E101): ASGI middleware in front of
+every route (the REST API, the notifications endpoint, the stimulus API).
 
-uvicorn (httptools) reads a header section of any size and count; what it has read is refused here, before any
-route sees it, with HTTP 431 and a GWS error. The memory uvicorn spent on it is spent, but nothing of the app runs
-for such a request, and a client learns at once what is wrong.
+uvicorn (httptools) reads a header section and a request target of any size; what it has read is refused here,
+before any route sees it, with HTTP 431 or 414 and a GWS error. The memory uvicorn spent on it is spent, but
+nothing of the app runs for such a request, and a client learns at once what is wrong.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference_impl.jsonio import SafeJSONResponse
 
-__all__ = ["MAX_HEADERS", "MAX_HEADER_BYTES", "HeaderLimit"]
+__all__ = ["MAX_HEADERS", "MAX_HEADER_BYTES", "MAX_QUERY_BYTES", "HeaderLimit", "QueryLimit"]
 
 # Browsers and client libraries send a few KB of headers (cookies included); 64 KB is far past any of them.
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 200
+# GWS runs on Jetty, whose default requestHeaderSize (8 KB, the request line included) refuses longer request
+# targets with 414; Tomcat's maxHttpHeaderSize is 8 KB too. GWS's longest query (a field list) is far below it.
+MAX_QUERY_BYTES = 8 * 1024
 
 
 class HeaderLimit:
@@ -33,4 +37,16 @@ class HeaderLimit:
                 }
                 await SafeJSONResponse(body, status_code=431)(scope, receive, send)
                 return
+        await self.app(scope, receive, send)
+
+
+class QueryLimit:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+            body = {"statusCode": 2, "statusMessage": f"the query string exceeds {MAX_QUERY_BYTES} bytes"}
+            await SafeJSONResponse(body, status_code=414)(scope, receive, send)
+            return
         await self.app(scope, receive, send)

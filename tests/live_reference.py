@@ -54,10 +54,11 @@ def suite_env(base_url: str, **overrides: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serve(app: Any = None, **create_app_options: Any) -> Iterator[LiveTarget]:
-    """Serve ``app`` (default: a fresh ``create_app(**create_app_options)``) until the block ends."""
+def serve(app: Any = None, *, parser: str = "httptools", **create_app_options: Any) -> Iterator[LiveTarget]:
+    """Serve ``app`` (default: a fresh ``create_app(**create_app_options)``) until the block ends; ``parser``: as
+    serve_in_thread's."""
     app = app if app is not None else create_app(**create_app_options)
-    with serve_in_thread(app) as server:
+    with serve_in_thread(app, parser=parser) as server:
         yield LiveTarget(server.origin, app)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from reference_support import BASE_URL, CREDENTIALS, DEVICE_ID, USER_ID
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from conformance import contract, habits
 from conformance.notifications import validate_notification
@@ -692,6 +694,34 @@ async def sees_control_bytes_500(server: Server) -> bool:
 async def sees_no_header_limit(server: Server) -> bool:
     response = await server.client.get(API + "/me", headers={"X-Probe": "a" * 256 * 1024}, auth=CREDENTIALS["agent1"])
     return response.status_code == 200
+
+
+@probe("hostile-no-query-limit")
+async def sees_hostile_no_query_limit(server: Server) -> bool:
+    response = await server.client.get(API + "/me", params={"_": "a" * 16 * 1024}, auth=CREDENTIALS["agent1"])
+    return response.status_code != 414
+
+
+@probe("hostile-websocket-drop")
+async def sees_hostile_websocket_drop(server: Server) -> bool:
+    """A frame past the limit: closed with 1009 by a clean server; the faulty one's exception drops the socket."""
+    user, password = CREDENTIALS["agent1"]
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def frame_past_the_limit() -> bool:
+        try:
+            with TestClient(server.app).websocket_connect(
+                NOTIFICATIONS, headers={"Authorization": f"Basic {token}"}
+            ) as ws:
+                ws.send_text("[" + " " * (1024 * 1024) + "]")
+                ws.receive_text()
+        except WebSocketDisconnect as closed:
+            return closed.code != 1009
+        except RuntimeError:
+            return True
+        return True
+
+    return await asyncio.to_thread(frame_past_the_limit)
 
 
 # -- the tests -------------------------------------------------------------------------------------------

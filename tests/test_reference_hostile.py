@@ -17,9 +17,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from reference_impl.bayeux import MAX_SESSIONS_PER_USER
+from reference_impl.embedded import INVALID_REQUEST
 from reference_impl.http import MAX_BODY_BYTES
 from reference_impl.jsonio import MAX_DEPTH
-from reference_impl.limits import MAX_HEADER_BYTES, MAX_HEADERS
+from reference_impl.limits import MAX_HEADER_BYTES, MAX_HEADERS, MAX_QUERY_BYTES
 
 DEADLINE_S = 10.0
 NOTIFICATIONS = "/api/v2/notifications"
@@ -276,3 +277,41 @@ def test_a_header_section_past_the_limit_is_refused_with_431(target: LiveTarget,
 def test_what_http_cannot_parse_is_answered_as_a_gws_error(target: LiveTarget, raw: bytes) -> None:
     reply = exchange(target, raw + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert reply.status == 400 and reply.json() == {"statusCode": 2, "statusMessage": "Invalid HTTP request received."}
+
+
+# E101 ------------------------------------------------------------------------------------------------------
+
+
+def test_a_query_string_past_the_limit_is_refused_with_414(target: LiveTarget) -> None:
+    header = (b"Authorization: " + basic("agent1"),)
+    # "_" is an undeclared parameter, ignored (E99): only the length decides.
+    past = exchange(target, request("GET", "/api/v2/me?_=" + "a" * (MAX_QUERY_BYTES - 1), headers=header))
+    assert past.status == 414 and past.json()["statusCode"] == 2  # type: ignore[index]
+    at = exchange(target, request("GET", "/api/v2/me?_=" + "a" * (MAX_QUERY_BYTES - 2), headers=header))
+    assert at.status == 200
+
+
+@pytest.fixture(scope="module")
+def h11_target() -> Iterator[LiveTarget]:
+    with serve(parser="h11") as live:
+        yield live
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"GET /api/v2/me\x00 HTTP/1.1", b"GET /api/v2/me HTTP/1.1\r\na header line without a colon"],
+    ids=["a raw NUL in the path", "a header line without a colon"],
+)
+def test_what_h11_cannot_parse_is_answered_as_a_gws_error(h11_target: LiveTarget, raw: bytes) -> None:
+    reply = exchange(h11_target, raw + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert reply.status == 400 and reply.json() == {"statusCode": 2, "statusMessage": INVALID_REQUEST}
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_an_unreadable_request_is_logged_at_info_not_warning(
+    target: LiveTarget, h11_target: LiveTarget, parser: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="uvicorn.error"):
+        exchange(h11_target if parser == "h11" else target, b"GET /api/v2/me\x00 HTTP/1.1\r\nHost: x\r\n\r\n")
+    levels = {r.levelname for r in caplog.records if r.getMessage() == INVALID_REQUEST}
+    assert levels == {"INFO"}

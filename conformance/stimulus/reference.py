@@ -14,10 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from conformance.client import tls_context
+from conformance.config import Settings
 from conformance.errors import SuiteError
 from conformance.stimulus import Party, Stimulus, StimulusAdapter, StimulusContext
 
-__all__ = ["ReferenceStimulus", "stimulus_url"]
+__all__ = ["ReferenceStimulus", "configured_url", "stimulus_url"]
 
 
 def stimulus_url(base_url: str) -> str:
@@ -26,12 +27,17 @@ def stimulus_url(base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/stimulus", "", ""))
 
 
+def configured_url(settings: Settings) -> str:
+    """Where the run's control API is: GWS_STIMULUS_URL, else beside the REST API."""
+    return os.environ.get("GWS_STIMULUS_URL") or stimulus_url(settings.base_url)
+
+
 class ReferenceStimulus(StimulusAdapter):
     name = "reference"
 
     def __init__(self, context: StimulusContext) -> None:
         super().__init__(context)
-        self.url = os.environ.get("GWS_STIMULUS_URL") or stimulus_url(context.settings.base_url)
+        self.url = configured_url(context.settings)
         self._http = httpx.Client(timeout=context.settings.request_timeout_s, verify=tls_context())
 
     def close(self) -> None:

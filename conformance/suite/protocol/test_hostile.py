@@ -1,71 +1,49 @@
-"""The hostile-input battery (GWS-HOST, errata E93-E96): raw requests an attacker sends, as data.
+"""The hostile-input battery (GWS-HOST, errata E93-E101): raw requests an attacker sends, as data (docs/hostile.md).
 
 Each case goes over a plain socket (conformance/hostile.py: httpx refuses to send raw non-ASCII header bytes, a
 Content-Length larger than the body, control bytes in the request target) to the configured target only, with
-bounded sizes and timeouts. A case must be answered with a client error — a 4xx with a JSON statusCode on the
-REST API, a Bayeux error reply at the notifications endpoint — or, where HTTP itself cannot carry the request, at
-least never with a 5xx; and the server must go on answering a normal request afterwards. A case that would write
-is read back: nothing of it may be stored.
+bounded sizes and timeouts. What a case must get back, and how state is read back around a case that could write:
+hostile_support.py. This module: the REST API, the notifications endpoint over long-polling, and the limits;
+websocket and session-addressed messages in test_hostile_websocket.py, the stimulus API in test_hostile_stimulus.py.
 
 The Bayeux cases speak only the protocol (marker ``bayeux``: they also judge a generic Bayeux server), except
-what GWS decided beyond Bayeux: credentials, lone surrogates, limits (``gws_specific``). ``--gws-profile deep``
-sends larger bodies.
+what GWS decided beyond Bayeux: credentials, lone surrogates, limits (``gws_specific``). ``--profile`` scales
+sizes, depth and counts, never the cases (hostile_support.PUSH).
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.sync.client import connect as websocket_connect
 
-from conformance.bayeux import probe
 from conformance.client import GwsClient, tls_context
 from conformance.config import Settings
 from conformance.fixtures.scenarios import NewUser
-from conformance.hostile import RawReply, Target, raw_request
+from conformance.suite.protocol.hostile_support import (
+    HANDSHAKE,
+    JSON,
+    NO_5XX,
+    PUSH,
+    UNAUTHORIZED,
+    Case,
+    agent_state,
+    bayeux_error,
+    bayeux_still_answering,
+    credentials,
+    deep_array,
+    deep_object,
+    evidence,
+    gws_error,
+    judge,
+    send,
+    still_answering,
+    unchanged,
+)
 from conformance.suite.scenarios.support import require, should
-
-DEEP = 10_000
-DEEP_ARRAY = b"[" * DEEP + b"]" * DEEP
-DEEP_OBJECT = b'{"a":' * DEEP + b"1" + b"}" * DEEP
-HANDSHAKE = b'{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]'
-JSON = b"Content-Type: application/json"
-# Bodies past any sensible limit of a server whose documents are a few attributes; "deep" pushes harder.
-OVERSIZED_BYTES = {"quick": 2 * 1024 * 1024, "default": 2 * 1024 * 1024, "deep": 8 * 1024 * 1024}
-# GWS-HOST-005 (E96): one user's sessions the suite opens; a server holding them all has no limit below it.
-SESSION_FLOOD = 101
-
-# What a case must get back.
-ERROR = "error"  # a 4xx with a JSON statusCode other than 0 (REST), a Bayeux error reply (notifications)
-UNAUTHORIZED = "401"  # HTTP 401: wrong credentials
-NO_5XX = "no-5xx"  # HTTP cannot carry it: any 4xx, or the connection closed, but never a 5xx
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    requirement: str
-    method: bytes = b"POST"
-    path: bytes = b""  # below the base URL (REST) or the notifications URL
-    body: bytes = b""
-    headers: tuple[bytes, ...] = (JSON,)
-    auth: str | None = "agent1"  # whose valid Basic credentials go with it; None: none (or the case's own header)
-    content_length: int | None = None  # declared when it is not the body's length
-    half_close: bool = False
-    expect: str = ERROR
-
-
-def credentials(value: bytes) -> tuple[bytes, ...]:
-    return (b"Authorization: Basic " + value,)
-
 
 BAD_CREDENTIALS = [
     ("raw non-ASCII bytes", b"\xff\xfe\xfd"),
@@ -89,13 +67,13 @@ REST_CASES = [
         )
         for what, v in BAD_CREDENTIALS
     ),
-    Case("10,000 nested arrays", "GWS-HOST-002", path=b"/me", body=DEEP_ARRAY),
-    Case("10,000 nested objects", "GWS-HOST-002", path=b"/me", body=DEEP_OBJECT),
+    Case("deeply nested arrays", "GWS-HOST-002", path=b"/me", body=deep_array),
+    Case("deeply nested objects", "GWS-HOST-002", path=b"/me", body=deep_object),
     Case(
-        "10,000 nested arrays, no credentials",
+        "deeply nested arrays, no credentials",
         "GWS-HOST-002",
         path=b"/me",
-        body=DEEP_ARRAY,
+        body=deep_array,
         auth=None,
         expect=UNAUTHORIZED,
     ),
@@ -115,7 +93,6 @@ REST_CASES = [
     Case("a raw NUL in the path", "GWS-HOST-006", b"GET", b"/me\x00", expect=NO_5XX),
     Case("a control byte in a header", "GWS-HOST-006", b"GET", b"/me", headers=(b"X-Probe: a\x01b",), expect=NO_5XX),
     Case("an unknown method", "GWS-HOST-006", b"BREW", b"/me", expect=NO_5XX),
-    Case("a 64 KB query string", "GWS-HOST-006", b"GET", b"/me?fields=" + b"a" * 65_536, expect=NO_5XX),
     Case("a 64 KB header", "GWS-HOST-006", b"GET", b"/me", headers=(b"X-Probe: " + b"a" * 65_536,), expect=NO_5XX),
     Case(
         "a Content-Length that is not a number",
@@ -136,9 +113,13 @@ REST_CASES = [
 ]
 
 BAYEUX_CASES = [
-    Case("10,000 nested arrays, no credentials", "GWS-HOST-002", body=DEEP_ARRAY, auth=None),
-    Case("10,000 nested arrays", "GWS-HOST-002", body=DEEP_ARRAY),
-    Case("a message 10,000 objects deep", "GWS-HOST-002", body=b"[" + HANDSHAKE + b',"ext":' + DEEP_OBJECT + b"}]"),
+    Case("deeply nested arrays, no credentials", "GWS-HOST-002", body=deep_array, auth=None),
+    Case("deeply nested arrays", "GWS-HOST-002", body=deep_array),
+    Case(
+        "a message nested deeply in its ext",
+        "GWS-HOST-002",
+        body=lambda push: b"[" + HANDSHAKE + b',"ext":' + deep_object(push) + b"}]",
+    ),
     Case("invalid UTF-8", "GWS-HOST-006", body=b'[{"channel":"/meta/handshake","id":"\xff\xfe"}]'),
     Case("a body that is not JSON", "GWS-HOST-006", body=b"\x00\x01\x02\x03"),
     Case(
@@ -173,129 +154,44 @@ GWS_BAYEUX_CASES = [
 ]
 
 
-def basic(settings: Settings, role: str | None) -> str | None:
-    """The Authorization value of ``role`` (None: no such account or no password, as on a generic Bayeux server)."""
-    account = settings.users.get(role) if role else None
-    if account is None or account.password is None:
-        return None
-    return "Basic " + base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
-
-
-def send(settings: Settings, url: str, case: Case) -> RawReply:
-    authorization = basic(settings, case.auth)
-    headers = case.headers if authorization is None else (*case.headers, f"Authorization: {authorization}".encode())
-    return raw_request(
-        Target(url),
-        case.method,
-        case.path,
-        headers=headers,
-        body=case.body,
-        content_length=case.content_length,
-        timeout_s=settings.request_timeout_s,
-        half_close=case.half_close,
-    )
-
-
-def evidence(case: Case, reply: RawReply) -> str:
-    return f"{case.method.decode()} {case.path[:80]!r} ({case.name}) -> {reply.describe()}"
-
-
-def judge(case: Case, reply: RawReply, is_error_body: Callable[[Any], bool]) -> None:
-    """The case's expectation: no 5xx (any case), then its own answer."""
-    require(
-        reply.status < 500,
-        f"a hostile request ({case.name}) gets a server error",
-        evidence(case, reply),
-        case.requirement,
-    )
-    if case.expect == NO_5XX:
-        return
-    require(
-        reply.status != 0, f"a hostile request ({case.name}) gets no answer", evidence(case, reply), case.requirement
-    )
-    if case.expect == UNAUTHORIZED:
-        require(
-            reply.status == 401,
-            f"undecodable or missing credentials ({case.name}) are not answered 401",
-            evidence(case, reply),
-            case.requirement,
-        )
-        return
-    require(
-        400 <= reply.status < 500 or (reply.status == 200 and is_error_body(reply.json())),
-        f"a hostile request ({case.name}) is not refused as a client error",
-        evidence(case, reply),
-        case.requirement,
-    )
-    if is_error_body is gws_error:
-        # A reply without an integer statusCode breaks the rule every reply answers to, whatever provoked it.
-        require(
-            status_code(reply.json()) is not None,
-            f"the refusal of a hostile request ({case.name}) carries no statusCode",
-            evidence(case, reply),
-            "GWS-GEN-001",
-        )
-    require(
-        is_error_body(reply.json()),
-        f"the refusal of a hostile request ({case.name}) carries no error reply",
-        evidence(case, reply),
-        case.requirement,
-    )
-
-
-def status_code(body: Any) -> int | None:
-    code = body.get("statusCode") if isinstance(body, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
-
-
-def gws_error(body: Any) -> bool:
-    return status_code(body) not in (None, 0)
-
-
-def bayeux_error(body: Any) -> bool:
-    messages = body if isinstance(body, list) else [body]
-    return bool(messages) and all(isinstance(m, dict) and m.get("successful") is False for m in messages)
-
-
-def still_answering(client: GwsClient, case: Case) -> None:
-    me = client.get("/me")
-    require(
-        me.status_code == 200,
-        f"after a hostile request ({case.name}) GET /me is not answered",
-        f"GET /me -> HTTP {me.status_code}: {me.text[:300]}",
-        "GWS-HOST-006",
-    )
-
-
-def bayeux_still_answering(settings: Settings, case: Case) -> None:
-    response, handshake = probe(settings, timeout_s=settings.request_timeout_s)
-    require(
-        response.status_code < 500 and handshake is not None,
-        f"after a hostile request ({case.name}) a handshake is not answered",
-        f"HTTP {response.status_code}: {response.text[:300]}",
-        "GWS-HOST-006",
-    )
-
-
 # -- REST ------------------------------------------------------------------------------------------------------
+
+
+AGENT1_STATE = "agent1's state (GET /me?subresources=*, GET /me/calls?fields=*)"
+
+
+def refused_without_trace(
+    case: Case, settings: Settings, agent1: GwsClient, exclusive: Callable[..., None], url: str | None = None
+) -> None:
+    """Send ``case`` as agent1, judge the answer, check the server still answers, and — for a case that could
+    write — read agent1's state back: it holds agent1 meanwhile, so no other test's change is taken for the case's."""
+    before = None
+    if case.writes:
+        exclusive("agent1")
+        before = agent_state(agent1)
+    judge(case, send(settings, url or settings.base_url, case), gws_error)
+    still_answering(agent1, case)
+    if before is not None:
+        unchanged(case, AGENT1_STATE, before, agent_state(agent1))
 
 
 @pytest.mark.requirement("GWS-HOST-001", "GWS-HOST-002", "GWS-HOST-003", "GWS-HOST-006", "GWS-GEN-001")
 @pytest.mark.parametrize("case", REST_CASES, ids=lambda case: case.name)
-def test_rest_refuses_hostile_input(case: Case, gws_settings: Settings, gws_agent1: GwsClient) -> None:
-    reply = send(gws_settings, gws_settings.base_url, case)
-    judge(case, reply, gws_error)
-    still_answering(gws_agent1, case)
+def test_rest_refuses_hostile_input(
+    case: Case, gws_settings: Settings, gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
+) -> None:
+    refused_without_trace(case, gws_settings, gws_agent1, gws_exclusive)
 
 
 @pytest.mark.requirement("GWS-HOST-006", "GWS-GEN-001")
-def test_rest_refuses_an_oversized_body(gws_settings: Settings, gws_agent1: GwsClient) -> None:
-    size = OVERSIZED_BYTES[gws_settings.fuzz.profile]
+def test_rest_refuses_an_oversized_body(
+    gws_settings: Settings, gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
+) -> None:
+    size = PUSH[gws_settings.fuzz.profile].body_bytes
     case = Case(
         f"a {size // 1024} KB body", "GWS-HOST-006", path=b"/me", body=b'{"operationName":"' + b"x" * size + b'"}'
     )
-    judge(case, send(gws_settings, gws_settings.base_url, case), gws_error)
-    still_answering(gws_agent1, case)
+    refused_without_trace(case, gws_settings, gws_agent1, gws_exclusive)
 
 
 @pytest.mark.requirement("GWS-HOST-003", "GWS-GEN-001")
@@ -321,17 +217,18 @@ def test_a_lone_surrogate_is_not_stored(gws_settings: Settings, gws_admin: GwsCl
             gws_admin.delete(uri, expect_json=False)
 
 
-HEADER_FLOODS = [
-    ("a 256 KB header", (b"X-Probe: " + b"a" * 256 * 1024,)),
-    ("10,000 headers", tuple(b"X-Probe-%d: a" % i for i in range(10_000))),
-]
+HEADER_FLOODS = {
+    "one oversized header": lambda size, _: (b"X-Probe: " + b"a" * size,),
+    "a header flood": lambda _, count: tuple(b"X-Probe-%d: a" % i for i in range(count)),
+}
 
 
 @pytest.mark.requirement("GWS-HOST-007", "GWS-HOST-006")
-@pytest.mark.parametrize("what, headers", HEADER_FLOODS, ids=[h[0] for h in HEADER_FLOODS])
-def test_an_oversized_header_section_is_refused(
-    what: str, headers: tuple[bytes, ...], gws_settings: Settings, gws_agent1: GwsClient
-) -> None:
+@pytest.mark.parametrize("what", HEADER_FLOODS)
+def test_an_oversized_header_section_is_refused(what: str, gws_settings: Settings, gws_agent1: GwsClient) -> None:
+    push = PUSH[gws_settings.fuzz.profile]
+    headers = HEADER_FLOODS[what](push.header_bytes, push.header_count)
+    what = f"{what} ({len(headers)} fields, {sum(map(len, headers)) // 1024} KB)"
     case = Case(what, "GWS-HOST-006", b"GET", b"/me", headers=headers, expect=NO_5XX)
     reply = send(gws_settings, gws_settings.base_url, case)
     judge(case, reply, gws_error)
@@ -340,6 +237,23 @@ def test_an_oversized_header_section_is_refused(
         f"a request with {what} is served",
         evidence(case, reply) + "; E96: a header section past the server's limit is refused (431)",
         "GWS-HOST-007",
+    )
+    still_answering(gws_agent1, case)
+
+
+@pytest.mark.requirement("GWS-HOST-008", "GWS-HOST-006", "GWS-GEN-001")
+def test_an_oversized_query_string_is_refused(gws_settings: Settings, gws_agent1: GwsClient) -> None:
+    # An undeclared parameter (a cache buster, as jQuery's ``_=``) is ignored (E99): only the length can refuse it.
+    size = PUSH[gws_settings.fuzz.profile].query_bytes
+    case = Case(f"a {size // 1024} KB query string", "GWS-HOST-006", b"GET", b"/me?_=" + b"a" * size, expect=NO_5XX)
+    reply = send(gws_settings, gws_settings.base_url, case)
+    judge(case, reply, gws_error)
+    should(
+        400 <= reply.status < 500 and gws_error(reply.json()),
+        f"a request with {case.name} is served, or refused without a JSON statusCode",
+        evidence(case, reply) + "; E101: a query string past the server's limit (Jetty's and Tomcat's default: "
+        "8 KB for the whole request line) is refused with a JSON error (414, statusCode 2)",
+        "GWS-HOST-008",
     )
     still_answering(gws_agent1, case)
 
@@ -380,7 +294,7 @@ def test_the_notifications_endpoint_refuses_gws_hostile_input(case: Case, gws_se
 @pytest.mark.gws_specific("the notifications body limit, GWS-HOST-004")
 @pytest.mark.requirement("GWS-HOST-004")
 def test_an_oversized_notifications_body_is_refused_before_authentication(gws_settings: Settings) -> None:
-    size = OVERSIZED_BYTES[gws_settings.fuzz.profile]
+    size = PUSH[gws_settings.fuzz.profile].body_bytes
     case = Case(
         f"a {size // 1024} KB body, no credentials",
         "GWS-HOST-004",
@@ -399,71 +313,15 @@ def test_an_oversized_notifications_body_is_refused_before_authentication(gws_se
     bayeux_still_answering(gws_settings, case)
 
 
-# -- the notifications endpoint (websocket) ---------------------------------------------------------------------
-
-WEBSOCKET_FRAMES = [
-    pytest.param("10,000 nested arrays", "GWS-HOST-002", DEEP_ARRAY.decode(), id="10,000 nested arrays"),
-    pytest.param(
-        "a lone surrogate as the message id",
-        "GWS-HOST-003",
-        (b"[" + HANDSHAKE + b',"id":"\\ud800"}]').decode(),
-        id="a lone surrogate as the message id",
-        marks=pytest.mark.gws_specific("lone surrogates refused, GWS-HOST-003"),
-    ),
-]
-
-
-@pytest.mark.bayeux
-@pytest.mark.requirement("GWS-HOST-002", "GWS-HOST-003")
-@pytest.mark.parametrize("what, requirement, frame", WEBSOCKET_FRAMES)
-def test_a_hostile_websocket_frame_is_refused_with_a_close_code(
-    what: str, requirement: str, frame: str, gws_settings: Settings
-) -> None:
-    url = gws_settings.cometd_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    authorization = basic(gws_settings, "agent1")
-    headers = {"Authorization": authorization} if authorization else {}
-    timeout = gws_settings.request_timeout_s
-    try:
-        socket = websocket_connect(url, additional_headers=headers, open_timeout=timeout, max_size=2**20)
-    except (InvalidStatus, InvalidHandshake, OSError) as exc:
-        pytest.skip(f"the notifications endpoint offers no websocket here: {exc}")
-    with socket:
-        socket.send(frame)
-        try:
-            answer: str | bytes | None = socket.recv(timeout=timeout)
-        except ConnectionClosed as closed:
-            answer = None
-            require(
-                closed.rcvd is not None,
-                f"a hostile websocket frame ({what}) drops the socket without a close frame",
-                f"closed: {closed!r}",
-                requirement,
-            )
-        except TimeoutError:
-            require(
-                False, f"a hostile websocket frame ({what}) is not answered", f"no answer in {timeout} s", requirement
-            )
-    if answer is not None:
-        try:
-            body = json.loads(answer)
-        except ValueError:
-            body = None
-        require(
-            bayeux_error(body),
-            f"a hostile websocket frame ({what}) is answered, not refused",
-            f"answer: {str(answer)[:300]}",
-            requirement,
-        )
-
-
 # -- limits -----------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.gws_specific("a per-user session limit, GWS-HOST-005")
 @pytest.mark.requirement("GWS-HOST-005")
 def test_one_users_sessions_are_limited(gws_new_user: Callable[..., NewUser], gws_settings: Settings) -> None:
-    """SESSION_FLOOD handshakes of one user, then the first session's connect: a server with a limit refused a
+    """The profile's count of handshakes (101 but in ``deep``) of one user, then the first session's connect: a server with a limit refused a
     handshake past it, or ended the oldest session (E96). The user is new, so no other test's session is in the way."""
+    flood = PUSH[gws_settings.fuzz.profile].sessions
     user = gws_new_user()
     timeout = httpx.Timeout(gws_settings.request_timeout_s)
     offer = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
@@ -487,7 +345,7 @@ def test_one_users_sessions_are_limited(gws_new_user: Callable[..., NewUser], gw
             return found[0] if found else {"unreadable": response.text[:300]}
 
         try:
-            for _ in range(SESSION_FLOOD):
+            for _ in range(flood):
                 reply = meta(offer)
                 if reply.get("successful") is True and isinstance(reply.get("clientId"), str):
                     client_ids.append(reply["clientId"])
@@ -497,7 +355,7 @@ def test_one_users_sessions_are_limited(gws_new_user: Callable[..., NewUser], gw
             first_alive = bool(client_ids) and meta({**connect, "clientId": client_ids[0]}).get("successful") is True
             should(
                 bool(refused) or not first_alive,
-                f"one user holds {SESSION_FLOOD} concurrent CometD sessions",
+                f"one user holds {flood} concurrent CometD sessions",
                 f"{len(client_ids)} handshakes succeeded and the first session still connects; E96: past a "
                 "per-user limit a handshake is refused or the oldest session ends",
                 "GWS-HOST-005",
