@@ -250,24 +250,39 @@ def _session_messages(push: Push) -> list[tuple[str, str, bytes]]:
 SESSION_CASE_NAMES = [name for name, _, _ in _session_messages(PUSH["quick"])]
 
 
+@dataclass
+class Witness:
+    """Agent1's witness session, subscribed to its devices, and the device whose DND change it must hear."""
+
+    session: Bayeux
+    device: Device
+    dnd: str  # the device's doNotDisturb now ("On", "Off")
+
+    def toggle_dnd(self) -> str:
+        self.dnd = "Off" if self.dnd == "On" else "On"
+        (self.device.dnd_on if self.dnd == "On" else self.device.dnd_off)()
+        return self.dnd
+
+
 @pytest.fixture
 def witness(
     gws_settings: Settings, gws_bayeux: Callable[..., Bayeux], gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
-) -> Iterator[tuple[Bayeux, Device]]:
-    """Agent1's witness session, subscribed to its devices, and the device whose DND change it must hear."""
+) -> Iterator[Witness]:
     gws_exclusive("agent1")  # agent1's DND changes: no scenario may be listening meanwhile
-    me = Me.read(gws_agent1)
-    if not me.device_ids:
+    devices = [d for d in Me.read(gws_agent1).user.get("devices", []) if isinstance(d, dict) and d.get("id")]
+    if not devices:
         not_applicable("agent1 has no device: a DND change is how the witness session's subscription is read back")
-    device = Device(gws_agent1, me.device_ids[0])
+    initial = "On" if devices[0].get("doNotDisturb") == "On" else "Off"
     session = gws_bayeux("agent1")
     session.handshake()
     session.subscribe(DEVICES, "GWS-COMETD-007")
     session.connect(advice={"timeout": 0})
+    witness = Witness(session, Device(gws_agent1, str(devices[0]["id"])), initial)
     try:
-        yield session, device
+        yield witness
     finally:
-        best_effort(device.dnd_off)
+        if witness.dnd != initial:
+            best_effort(witness.toggle_dnd)
 
 
 def _send_on_websocket(settings: Settings, case: Case, body: bytes) -> None:
@@ -281,11 +296,10 @@ def _send_on_websocket(settings: Settings, case: Case, body: bytes) -> None:
 @pytest.mark.requirement("GWS-HOST-002", "GWS-HOST-003", "GWS-HOST-006")
 @pytest.mark.parametrize("transport", ["long-polling", "websocket"])
 def test_a_session_keeps_its_state_through_hostile_messages(
-    transport: str, witness: tuple[Bayeux, Device], gws_settings: Settings
+    transport: str, witness: Witness, gws_settings: Settings
 ) -> None:
-    session, device = witness
+    session = witness.session
     push = PUSH[gws_settings.fuzz.profile]
-    dnd = "Off"
     for name, requirement, template in _session_messages(push):
         body = template.replace(CLIENT_ID.encode(), str(session.client_id).encode())
         case = Case(f"{name} ({transport})", requirement, body=body)
@@ -300,8 +314,7 @@ def test_a_session_keeps_its_state_through_hostile_messages(
             f"the witness session's next /meta/connect: {alive!r}",
             requirement,
         )
-        dnd = "On" if dnd == "Off" else "Off"
-        (device.dnd_on if dnd == "On" else device.dnd_off)()
+        dnd = witness.toggle_dnd()
         received = session.receive_until(DEVICES, gws_settings.notification_timeout_s, dnd_is(dnd))
         require(
             any(m.get("channel") == DEVICES and dnd_is(dnd)(m) for m in received),
