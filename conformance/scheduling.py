@@ -25,6 +25,11 @@ _AGENT_TESTS = frozenset(
         ("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined"),
         ("test_cometd_clients.py", "test_a_wildcard_subscription_delivers_each_message_once"),
         ("test_cometd_hijack.py", "test_another_users_client_id_is_refused_and_leaks_nothing"),
+        # The hostile battery's cases that could write hold agent1 to read its state back (E101).
+        ("test_hostile.py", "test_rest_refuses_hostile_input"),
+        ("test_hostile.py", "test_rest_refuses_an_oversized_body"),
+        ("test_hostile_stimulus.py", "test_the_stimulus_api_refuses_hostile_input"),
+        ("test_hostile_websocket.py", "test_a_session_keeps_its_state_through_hostile_messages"),
     }
 )
 
