@@ -17,8 +17,6 @@ from typing import Any
 import httpx
 import pytest
 from reference_support import BASE_URL, CREDENTIALS, DEVICE_ID, USER_ID
-from starlette.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
 
 from conformance import contract, habits
 from conformance.notifications import validate_notification
@@ -704,24 +702,41 @@ async def sees_hostile_no_query_limit(server: Server) -> bool:
 
 @probe("hostile-websocket-drop")
 async def sees_hostile_websocket_drop(server: Server) -> bool:
-    """A frame past the limit: closed with 1009 by a clean server; the faulty one's exception drops the socket."""
+    """A frame past the limit, straight through ASGI: a clean server closes with 1009; the faulty one's exception
+    leaves the socket to be dropped (what uvicorn does with an app that raises)."""
     user, password = CREDENTIALS["agent1"]
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    scope = {
+        "type": "websocket",
+        "path": NOTIFICATIONS,
+        "raw_path": NOTIFICATIONS.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Basic {token}".encode())],
+        "scheme": "ws",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+        "subprotocols": [],
+        "root_path": "",
+        "asgi": {"version": "3.0"},
+    }
+    incoming = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": "[" + " " * (1024 * 1024) + "]"},
+        {"type": "websocket.disconnect", "code": 1000},
+    ]
+    sent: list[dict[str, Any]] = []
 
-    def frame_past_the_limit() -> bool:
-        try:
-            with TestClient(server.app).websocket_connect(
-                NOTIFICATIONS, headers={"Authorization": f"Basic {token}"}
-            ) as ws:
-                ws.send_text("[" + " " * (1024 * 1024) + "]")
-                ws.receive_text()
-        except WebSocketDisconnect as closed:
-            return closed.code != 1009
-        except RuntimeError:
-            return True
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    try:
+        await server.app(scope, receive, send)
+    except RuntimeError:
         return True
-
-    return await asyncio.to_thread(frame_past_the_limit)
+    return not any(m["type"] == "websocket.close" and m.get("code") == 1009 for m in sent)
 
 
 # -- the tests -------------------------------------------------------------------------------------------
