@@ -17,7 +17,8 @@ no-op while no fault is active::
                                                  "list-owner" (E97); JSON input (reference_impl/jsonio.py): "json-depth"
                                                  (E94), "lone-surrogate" (E95); bayeux_filters: "client-owner" (E98),
                                                  "bayeux-body-limit", "session-limit" (E96); app.create_app: "header-limit" (E96),
-                                                 "csrf-check" (E103: tokens issued, never checked); a password
+                                                 "csrf-check" (E103: tokens issued, never checked); GET /interactions:
+                                                 "interaction-list-owner" (E97, GWS-AUTH-009); a password
                                                  change (handlers/users.py, bayeux_filters): "session-revocation" (E102)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
@@ -1468,3 +1469,15 @@ def _session_survives_password_change(_: float | None) -> Hooks:
 )
 def _session_csrf_not_checked(_: float | None) -> Hooks:
     return Hooks(waives=frozenset({"csrf-check"}))
+
+
+@_fault(
+    "session-interactions-listed-to-everyone",
+    SECURITY,
+    ["GWS-AUTH-009"],
+    "An agent's or supervisor's GET /interactions lists every active interaction of the contact center, with its "
+    "content under fields=*, although GET /interactions/{id} refuses that caller another agent's interaction. Caught "
+    "by the list-isolation check on an e-mail agent2 handles, listed as agent1 and as the supervisor.",
+)
+def _session_interactions_listed_to_everyone(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"interaction-list-owner"}))

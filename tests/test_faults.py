@@ -713,6 +713,15 @@ async def sees_session_csrf_not_checked(server: Server) -> bool:
     return "X-CSRF-TOKEN" in signed_in.headers and forged.json()["statusCode"] == 0
 
 
+@probe("session-interactions-listed-to-everyone")
+async def sees_session_interactions_listed_to_everyone(server: Server) -> bool:
+    assert (await server.post("agent2", "/me/channels/email", {"operationName": "Ready"}))["statusCode"] == 0
+    email = {"fromAddress": "c@example.test", "toAddress": "s@example.test", "subject": "probe"}
+    offered = await server.stimulate("/emails", {**email, "agentId": USER_ID["agent2"]})
+    listed = await server.get("agent1", "/interactions", fields="*")
+    return any(ix.get("id") == offered["interactionId"] for ix in listed.get("interactions", []))
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 
