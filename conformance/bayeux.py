@@ -20,13 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import websockets
+from websockets.sync.client import ClientConnection, connect
 
 from conformance.checks.http import is_json_media_type
 from conformance.client import tls_context
 from conformance.config import Settings
 from conformance.suite.scenarios.support import require, should
 
-__all__ = ["ADVICE", "HOLD_MS", "HOLD_TOLERANCE", "Bayeux", "Message", "probe"]
+__all__ = ["ADVICE", "HOLD_MS", "HOLD_TOLERANCE", "Bayeux", "Message", "basic_authorization", "open_websocket", "probe"]
 
 Message = dict[str, Any]
 
@@ -49,8 +51,7 @@ class Bayeux:
         headers = {"Content-Type": "application/json"}
         if role is not None and (settings.target_kind != "bayeux" or settings.users[role].password is not None):
             account = settings.credentials(role)
-            token = base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = basic_authorization(account.user, str(account.password))
         # A held connect lasts up to HOLD_MS: the read timeout leaves it room.
         self.http = httpx.Client(
             headers=headers, timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000), verify=tls_context()
@@ -64,6 +65,10 @@ class Bayeux:
 
     def close(self) -> None:
         self.http.close()
+
+    def sign_in(self, user: str, password: str) -> None:
+        """Send these Basic credentials from now on (a user the test created, a password that changed)."""
+        self.http.headers["Authorization"] = basic_authorization(user, password)
 
     def send(
         self, channel: str, *, path_suffix: str | None = None, **fields: Any
@@ -167,6 +172,26 @@ class Bayeux:
             if any(m.get("channel") == topic and matches(m) for m in received):
                 return received
         return received
+
+
+def basic_authorization(user: str, password: str) -> str:
+    """The Authorization header of Basic credentials (UTF-8, as the suite's client sends them)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def open_websocket(settings: Settings, headers: dict[str, str]) -> ClientConnection | None:
+    """A websocket to the notifications endpoint sending ``headers`` on the upgrade (credentials, a cookie); None
+    when the endpoint refuses it (websocket is a MAY of E77)."""
+    url = "ws" + settings.cometd_url.removeprefix("http")
+    try:
+        return connect(
+            url,
+            additional_headers=headers,
+            ssl=tls_context() if url.startswith("wss") else None,
+            open_timeout=settings.request_timeout_s,
+        )
+    except (websockets.InvalidHandshake, OSError):
+        return None
 
 
 def probe(settings: Settings, *, timeout_s: float) -> tuple[httpx.Response, Message | None]:

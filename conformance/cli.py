@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADAPTER",
         help="reference, manual, none or module:Class (GWS_STIMULUS; the embedded server: reference)",
     )
+    where.add_argument(
+        "--reference-csrf",
+        action="store_true",
+        help="the embedded reference server issues CSRF tokens and refuses a cookie-only POST, PUT or DELETE "
+        "without its session's token (gws-reference serve --csrf), so that the CSRF rules are judged (E103)",
+    )
     chosen = run.add_argument_group("selection")
     chosen.add_argument(
         "--area",
@@ -395,7 +401,10 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     )
     if faults and not embedded:
         raise UsageError("faults apply to the embedded reference server only")
-    with _embedded_target(arguments.stimulus, faults) if embedded else contextlib.nullcontext() as target:
+    csrf: bool = arguments.reference_csrf
+    if csrf and not embedded:
+        raise UsageError("--reference-csrf applies to the embedded reference server only")
+    with _embedded_target(arguments.stimulus, faults, csrf=csrf) if embedded else contextlib.nullcontext() as target:
         env = dict(os.environ)
         if target is not None:
             env.update(target.env)
@@ -507,15 +516,16 @@ def _check_stimulus(spec: str) -> None:
 
 
 @contextlib.contextmanager
-def _embedded_target(stimulus: str | None, faults: Sequence[str] = ()) -> Iterator[_Target]:
-    """The reference server with its stimulus API, on a free loopback port, for the duration of the run."""
+def _embedded_target(stimulus: str | None, faults: Sequence[str] = (), *, csrf: bool = False) -> Iterator[_Target]:
+    """The reference server with its stimulus API, on a free loopback port, for the duration of the run; ``csrf``:
+    in its CSRF mode (E103)."""
     from conformance.config import ROLES
     from reference_impl.app import create_app
     from reference_impl.embedded import serve_in_thread
     from reference_impl.store import Store
 
     store = Store.from_file()
-    app = create_app(store, stimulus=True, faults=faults)
+    app = create_app(store, stimulus=True, csrf=csrf, faults=faults)
     with serve_in_thread(app, "127.0.0.1", 0) as server:
         env = {"GWS_BASE_URL": server.base_url, "GWS_STIMULUS": stimulus or "reference"}
         for role in ROLES:
@@ -532,7 +542,8 @@ def _embedded_target(stimulus: str | None, faults: Sequence[str] = ()) -> Iterat
         # processes on two cores (load average 5), three runs of three.
         env["GWS_QUIET_WINDOW_S"] = os.environ.get("GWS_QUIET_WINDOW_S") or EMBEDDED_QUIET_WINDOW_S
         version = _version()
-        what = "embedded reference server" + (f" with fault {', '.join(faults)}" if faults else "")
+        what = "embedded reference server" + (" in CSRF mode" if csrf else "")
+        what += f" with fault {', '.join(faults)}" if faults else ""
         yield _Target(env, f"{server.base_url} ({what})", f"gws-reference {version} (embedded)")
 
 

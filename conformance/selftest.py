@@ -63,8 +63,9 @@ def client_habit_faults() -> tuple[str, ...]:
 
 
 def hostile_input_faults() -> tuple[str, ...]:
-    """Every fault of hostile input and isolation: the HOST area, another user's clientId, what lists reveal."""
-    isolation = {"GWS-COMETD-021", "GWS-PERM-015"}
+    """Every fault of hostile input, isolation and session security: the HOST area, another user's clientId, what
+    lists reveal, sessions a password change leaves open, CSRF tokens not checked."""
+    isolation = {"GWS-COMETD-021", "GWS-PERM-015", "GWS-AUTH-007", "GWS-AUTH-008", "GWS-AUTH-009"}
     return tuple(
         name
         for name, fault in REGISTRY.items()

@@ -30,11 +30,18 @@ or its sender authenticated); it is parsed by reference_impl/jsonio.py (too deep
 HTTP 400 with a ``400::`` reply on ``/meta/unknown``; over websocket, close code 1007, or 1009 past the size).
 One user holds at most ``max_sessions`` sessions: a handshake past it ends that user's oldest.
 
+Credentials that change (E102). ``revoke_clients(user_id)`` ends a user's sessions once they have delivered what was
+queued for them before (the outcome of the password change itself): the next or held connect carries it and then
+answers 402, a websocket gets it pushed; nothing published afterwards reaches them. Every websocket frame is
+authenticated again with what the upgrade carried, as every long-polling POST is: a socket opened with a password
+that changed since (or with a session cookie that ended) is closed (1008) instead of serving a new handshake.
+
 Fault modes (reference_impl/faults.py) reach the protocol through three optional seams: ``filter_request``
 sees every incoming message before it is answered, ``filter_reply(message, reply)`` every meta reply, and
 ``around_batch(messages, answer)`` wraps the answering of each long-polling POST; ``subpaths=False`` leaves
 the sub-path routes out; ``parse_json``, ``max_body_bytes=None``, ``max_sessions=None`` and
-``close_codes=False`` (an oversized websocket frame drops the socket, E101) switch the hostile-input defences off.
+``close_codes=False`` (an oversized websocket frame drops the socket, E101) switch the hostile-input defences off;
+``reauthenticate=False`` serves a websocket's frames on the credentials of its upgrade.
 """
 
 from __future__ import annotations
@@ -64,7 +71,6 @@ __all__ = [
     "MAX_SESSIONS_PER_USER",
     "NOTIFICATIONS_PATH",
     "BayeuxServer",
-    "bayeux_routes",
     "channel_matches",
 ]
 
@@ -185,7 +191,16 @@ class BayeuxServer:
         max_body_bytes: int | None = MAX_BODY_BYTES,
         max_sessions: int | None = MAX_SESSIONS_PER_USER,
         close_codes: bool = True,
+        reauthenticate: bool = True,
     ) -> None:
+        """``authenticate`` returns the user id of a request or websocket upgrade (Basic credentials or the session
+        cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to (e.g.
+        /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
+        ``filter_request``, ``filter_reply`` and ``around_batch``: the fault seams (module docstring);
+        ``subpaths=False`` serves nothing below the endpoint path (only a fault mode wants that: every CometD client
+        may post there); ``check_owner=False`` serves a clientId to any user (only a fault mode wants that either: it
+        hands sessions over); ``routes`` mounts the server at /api/v2/notifications (long-polling and websocket).
+        """
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
         self.timeout_ms = timeout_ms
@@ -202,6 +217,7 @@ class BayeuxServer:
         self._max_body_bytes = max_body_bytes
         self._max_sessions = max_sessions
         self.close_codes = close_codes
+        self.reauthenticate = reauthenticate
         self._clients: dict[str, _Client] = {}
         self._message_ids = itertools.count(1)
         # Every meta channel but connect (the only one that waits): channel -> handler(user, client, message).
@@ -244,6 +260,20 @@ class BayeuxServer:
             self._end(client, ENDED_BY_SERVER)
         return len(doomed)
 
+    def revoke_clients(self, user_id: str) -> int:
+        """E102: ``user_id``'s credentials changed. Each of its sessions still delivers what was queued for it before
+        (the outcome of the change itself) and then ends; nothing published from now on reaches it. Returns how many.
+        """
+        doomed = [c for c in self._clients.values() if c.user_id == user_id]
+        for client in doomed:
+            client.events.close(keep_queued=True)
+            if not len(client.events):
+                self._end(client, ENDED_BY_SERVER)
+        return len(doomed)
+
+    def authenticate(self, conn: HTTPConnection) -> Awaitable[str | None]:
+        return self._authenticate(conn)
+
     def _end(self, client: _Client, reason: str) -> None:
         client.ended = reason
         self._clients.pop(client.id, None)
@@ -259,7 +289,10 @@ class BayeuxServer:
         client_id = message.get("clientId")
         client = self._clients.get(client_id) if isinstance(client_id, str) else None
         # Another user's clientId is answered exactly like a made-up one: nothing leaks.
-        return client if client is not None and (client.user_id == user_id or not self._check_owner) else None
+        if client is None or (client.user_id != user_id and self._check_owner):
+            return None
+        # A revoked session (E102) is found only by the connect that takes what was left for it.
+        return None if client.events.closed and message.get("channel") != CONNECT else client
 
     def _advice(self) -> Message:
         return {"reconnect": "retry", "interval": 0, "timeout": self.timeout_ms}
@@ -370,6 +403,8 @@ class BayeuxServer:
         finally:
             client.holding -= 1
             client.last_seen = self._clock()
+        if client.ended is None and client.events.closed:
+            self._end(client, ENDED_BY_SERVER)  # revoked (E102): what was left went out with this connect
         if client.ended == ENDED_BY_SERVER:
             return [*events, _unknown_client(message)]
         if client.ended == ENDED_BY_DISCONNECT:
@@ -382,6 +417,8 @@ class BayeuxServer:
         while True:
             if client.ended is not None or wake.is_set():
                 return []
+            if client.events.closed:  # revoked (E102): what was queued before, on either transport, then the end
+                return self._take(client)
             events = self._take(client) if deliver else []
             remaining = deadline - loop.time()
             if events or remaining <= 0:
@@ -487,6 +524,8 @@ class BayeuxServer:
                 events = self._take(client)
                 if events:
                     await send(events)
+                if client.events.closed:  # revoked (E102): what was left went out; the session ends
+                    self._end(client, ENDED_BY_SERVER)
 
 
 class _BodyRefused(Exception):
@@ -526,13 +565,25 @@ class _WebSocketSession:
                     # 1007: the payload is not what the frame type promises (E94, E95); the reason is bounded.
                     await self._websocket.close(code=1007, reason=f"not a JSON array of messages: {exc}"[:120])
                     return
-                self._spawn(self._answer(body if isinstance(body, list) else [body]))
+                messages = body if isinstance(body, list) else [body]
+                if self._server.reauthenticate and await self._server.authenticate(self._websocket) != self._user_id:
+                    await self._refuse(messages)
+                    return
+                self._spawn(self._answer(messages))
         except WebSocketDisconnect:
             pass
         finally:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _refuse(self, messages: list[Any]) -> None:
+        """E102: the socket's credentials no longer authenticate anyone (a password changed, a session ended)."""
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self._send(
+                [_unauthenticated(m if isinstance(m, dict) else {"channel": "/meta/unknown"}) for m in messages]
+            )
+            await self._websocket.close(code=1008, reason="the credentials this socket was opened with are not valid")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
@@ -583,48 +634,3 @@ async def _first_of(waits: list[Coroutine[Any, Any, Any]], *, timeout: float) ->
     finally:
         for task in tasks:
             task.cancel()
-
-
-def bayeux_routes(
-    bus: EventBus,
-    authenticate: Authenticate,
-    *,
-    allowed_topics: AllowedTopics,
-    timeout_ms: int = DEFAULT_TIMEOUT_MS,
-    session_idle_ms: int | None = None,
-    filter_request: RequestFilter | None = None,
-    filter_reply: ReplyFilter | None = None,
-    around_batch: BatchWrapper | None = None,
-    subpaths: bool = True,
-    check_owner: bool = True,
-    parse_json: Parser = parse,
-    max_body_bytes: int | None = MAX_BODY_BYTES,
-    max_sessions: int | None = MAX_SESSIONS_PER_USER,
-    close_codes: bool = True,
-) -> list[BaseRoute]:
-    """Starlette routes serving CometD at /api/v2/notifications (long-polling and websocket).
-
-    ``authenticate`` returns the user id of a request or websocket upgrade (Basic credentials or the session
-    cookie: the app decides) or None; ``allowed_topics(user_id)`` the topics that user may subscribe to
-    (e.g. /v2/users only for supervisors and admins). ``timeout_ms`` is the advised (and held) connect timeout.
-    ``filter_request``, ``filter_reply`` and ``around_batch``: the fault seams (module docstring); ``subpaths=False``
-    serves nothing below the endpoint path (only a fault mode wants that: every CometD client may post there);
-    ``check_owner=False`` serves a clientId to any user (only a fault mode wants that either: it hands sessions over).
-    """
-    server = BayeuxServer(
-        bus,
-        authenticate,
-        allowed_topics=allowed_topics,
-        timeout_ms=timeout_ms,
-        session_idle_ms=session_idle_ms,
-        filter_request=filter_request,
-        filter_reply=filter_reply,
-        around_batch=around_batch,
-        subpaths=subpaths,
-        check_owner=check_owner,
-        parse_json=parse_json,
-        max_body_bytes=max_body_bytes,
-        max_sessions=max_sessions,
-        close_codes=close_codes,
-    )
-    return server.routes

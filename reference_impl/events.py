@@ -89,12 +89,14 @@ class Subscription:
             self._changed.clear()
             await self._changed.wait()
 
-    def close(self) -> None:
-        """Stop receiving; queued messages are discarded and waiters are released."""
+    def close(self, *, keep_queued: bool = False) -> None:
+        """Stop receiving; queued messages are discarded (unless ``keep_queued``: still drained) and waiters are
+        released."""
         if self._closed:
             return
         self._closed = True
-        self._queue.clear()
+        if not keep_queued:
+            self._queue.clear()
         self._bus._forget(self)
         self._changed.set()
 

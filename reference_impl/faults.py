@@ -17,14 +17,17 @@ no-op while no fault is active::
                                                  "list-owner" (E97); JSON input (reference_impl/jsonio.py): "json-depth"
                                                  (E94), "lone-surrogate" (E95); bayeux_filters: "client-owner" (E98),
                                                  "bayeux-body-limit", "session-limit" (E96), "websocket-close-code" (E101);
-                                                 app.create_app: "header-limit" (E96), "query-limit" (E101)
+                                                 app.create_app: "header-limit" (E96), "query-limit" (E101),
+                                                 "csrf-check" (E103: tokens issued, never checked); GET /interactions:
+                                                 "interaction-list-owner" (E97, GWS-AUTH-009); a password
+                                                 change (handlers/users.py, bayeux_filters): "session-revocation" (E102)
     Faults.run_handler(ctx, handler)             http.endpoint: the handler call (operations on the models)
     Faults.filter_reply(request, status, body)   http.endpoint: every JSON reply, success or error
     Faults.publish(bus, deliver, user, topic, d) events.EventBus.publish: every notification
     Faults.bayeux_request(message)               bayeux.BayeuxServer.process: every incoming Bayeux message
     Faults.bayeux_reply(message, reply)          bayeux.BayeuxServer.process: every meta reply
     Faults.bayeux_batch(messages, answer)        bayeux.BayeuxServer._http: the answering of each long-polling POST
-    Faults.bayeux_filters()                      app.create_app: also whether bayeux_routes serves sub-paths
+    Faults.bayeux_filters()                      app.create_app: also whether BayeuxServer serves sub-paths
     Faults.middleware()                          app.create_app: the headers of every reply under /api/v2
                                                  (REST and the notifications endpoint alike)
 
@@ -242,7 +245,7 @@ class Faults:
     # CometD ----------------------------------------------------------------------------------------
 
     def bayeux_filters(self) -> dict[str, Any]:
-        """The keyword arguments bayeux_routes takes (none when no fault touches the protocol)."""
+        """The keyword arguments BayeuxServer takes (none when no fault touches the protocol)."""
         filters: dict[str, Any] = {}
         if self._bayeux_requests:
             filters["filter_request"] = self.bayeux_request
@@ -263,6 +266,8 @@ class Faults:
             filters["max_sessions"] = None
         if "websocket-close-code" in self._waived:
             filters["close_codes"] = False
+        if "session-revocation" in self._waived:
+            filters["reauthenticate"] = False
         return filters
 
     def bayeux_request(self, message: Message) -> Message:
@@ -1465,3 +1470,45 @@ def _hostile_no_query_limit(_: float | None) -> Hooks:
 )
 def _hostile_websocket_drop(_: float | None) -> Hooks:
     return Hooks(waives=frozenset({"websocket-close-code"}))
+
+
+# == session security (GWS-AUTH-007..009, E102-E104) ==================================================
+
+
+@_fault(
+    "session-survives-password-change",
+    SECURITY,
+    ["GWS-AUTH-007"],
+    "A password change (ChangePassword, ResetPassword) ends none of the user's sessions, as the reference did before "
+    "E102: a cookie session opened with the old password keeps authenticating, a CometD clientId keeps receiving "
+    "(presented with the new password), and a websocket opened with the old password keeps serving handshakes. "
+    "Caught by the session check around a password change (cookie-only GET /me, the old clientId's connect, a "
+    "handshake on the old websocket).",
+)
+def _session_survives_password_change(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"session-revocation"}))
+
+
+@_fault(
+    "session-csrf-not-checked",
+    SECURITY,
+    ["GWS-AUTH-008"],
+    "The server issues CSRF tokens (X-CSRF-HEADER / X-CSRF-TOKEN on every safe read, as --csrf does) but performs a "
+    "POST, PUT or DELETE authenticated only by the session cookie without one, or with another session's: a forged "
+    "request from any page the user visits changes its state. Caught by the CSRF check (a cookie-only ChangePassword "
+    "without the token, then with another user's token: each must be refused and change nothing).",
+)
+def _session_csrf_not_checked(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"csrf-check"}))
+
+
+@_fault(
+    "session-interactions-listed-to-everyone",
+    SECURITY,
+    ["GWS-AUTH-009"],
+    "An agent's or supervisor's GET /interactions lists every active interaction of the contact center, with its "
+    "content under fields=*, although GET /interactions/{id} refuses that caller another agent's interaction. Caught "
+    "by the list-isolation check on an e-mail agent2 handles, listed as agent1 and as the supervisor.",
+)
+def _session_interactions_listed_to_everyone(_: float | None) -> Hooks:
+    return Hooks(waives=frozenset({"interaction-list-owner"}))

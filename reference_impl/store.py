@@ -302,12 +302,16 @@ class Store:
             del self.sessions[next(iter(self.sessions))]  # the oldest: dicts keep insertion order
         return session
 
+    def end_sessions(self, user_id: str) -> None:
+        """Every cookie session of the user ends: a request carrying only such a cookie is no longer authenticated."""
+        self.sessions = {key: session for key, session in self.sessions.items() if session.user_id != user_id}
+
     def delete_user(self, user_id: str) -> None:
         """Remove a user; its devices stay in the contact center, unassigned."""
         del self.users[user_id]
         for device in self.devices_of(user_id):
             device.user_id = None
-        self.sessions = {k: s for k, s in self.sessions.items() if s.user_id != user_id}
+        self.end_sessions(user_id)
         self.presence.pop(user_id, None)
 
     def delete_skill(self, skill_id: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any, Self
 
 import aiocometd_noloop as aiocometd
+import bayeux_live
 import httpx
 import pytest
 import websockets
@@ -279,6 +280,52 @@ async def test_disconnect_ends_the_session(live: LiveServer) -> None:
         [reply] = await bayeux.send({"channel": "/meta/disconnect"})
         assert reply["successful"] is True
         assert_unknown_client(only(await bayeux.connect(), "/meta/connect"))
+
+
+async def test_a_revoked_session_delivers_what_was_queued_before_and_then_is_unknown(live: LiveServer) -> None:
+    # E102: a password change revokes the user's sessions; the outcome queued before it still reaches them.
+    async with Bayeux(live, "agent1") as bayeux:
+        await bayeux.handshake()
+        await bayeux.subscribe("/v2/me/calls")
+        await bayeux.connect()
+        await publish(live, "agent1", {"marker": "before"})
+        assert live.bayeux.revoke_clients("agent1") == 1
+        await publish(live, "agent1", {"marker": "after"})
+        assert_unknown_client(await bayeux.subscribe("/v2/me"))  # only a connect may still take what was left
+        replies = await bayeux.connect()
+        assert [e["data"]["marker"] for e in events(replies)] == ["before"]
+        assert_unknown_client(only(replies, "/meta/connect"))
+        assert_unknown_client(only(await bayeux.connect(), "/meta/connect"))
+    assert live.bayeux.client_count == 0
+
+
+async def test_a_revoked_session_with_nothing_queued_ends_at_once(live: LiveServer) -> None:
+    async with Bayeux(live, "agent1") as bayeux, Bayeux(live, "agent2") as other:
+        await bayeux.handshake()
+        await other.handshake()
+        assert live.bayeux.revoke_clients("agent1") == 1
+        assert live.bayeux.client_count == 1  # agent2's session is not agent1's
+        assert_unknown_client(only(await bayeux.connect(), "/meta/connect"))
+        assert only(await other.connect(), "/meta/connect")["successful"] is True
+
+
+async def test_a_websocket_whose_credentials_changed_is_refused_and_closed(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # E102: every frame is authenticated again with what the upgrade carried, as every long-polling POST is.
+    url = live.url.replace("http://", "ws://")
+    async with websockets.connect(url, additional_headers={"Authorization": basic("agent1")}) as ws:
+        handshake = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["websocket"]}
+        await ws.send(json.dumps([{**handshake, "id": "1"}]))
+        [reply] = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE_S))
+        assert reply["successful"] is True
+        monkeypatch.setitem(bayeux_live.PASSWORDS, "agent1", "changed-pw")
+        await ws.send(json.dumps([{**handshake, "id": "2"}]))
+        [refused] = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE_S))
+        assert refused["successful"] is False and refused["error"].startswith("401:") and refused["id"] == "2"
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), DEADLINE_S)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
 # topics ------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 from live_reference import serve
 
-from conformance.cli import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK
+from conformance.cli import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from conformance.reporting.allure_labels import FUZZ_EPIC
 from conformance.results import RESULTS_SCHEMA
 
@@ -156,6 +156,24 @@ def test_the_report_shows_contract_coverage(embedded_run: Run) -> None:
     assert "operations exercised" in html
     hits = html.count('class="op hit"')
     assert hits > 30
+
+
+CSRF_TEST = "scenarios/sessions.py::test_a_cookie_only_request_needs_its_own_sessions_csrf_token"
+
+
+def test_reference_csrf_judges_the_csrf_rules(embedded_run: Run, tmp_path: Path) -> None:
+    # Without the option the embedded reference issues no CSRF token: the rule is not applicable (E103).
+    plain = {t["nodeid"]: t["outcome"] for t in embedded_run.results()["tests"]}
+    assert plain[CSRF_TEST] == "not_applicable"
+    run = _run(tmp_path, "--reference-csrf", "--requirement", "GWS-AUTH-008", "-n", "0")
+    outcomes = {t["nodeid"]: t["outcome"] for t in run.results()["tests"]}
+    assert run.code == EXIT_OK and outcomes == {CSRF_TEST: "passed"}, run.out[-3000:]
+    assert "in CSRF mode" in run.out
+
+
+def test_reference_csrf_needs_the_embedded_reference(tmp_path: Path) -> None:
+    run = _run(tmp_path, "--reference-csrf", "--target", "http://127.0.0.1:9/api/v2")
+    assert run.code == EXIT_USAGE and run.err.strip().count("\n") == 0 and "--reference-csrf" in run.err, run.err
 
 
 # -- a broken target fails, and the report says what broke and how to repeat it ------------------------------

@@ -739,6 +739,34 @@ async def sees_hostile_websocket_drop(server: Server) -> bool:
     return not any(m["type"] == "websocket.close" and m.get("code") == 1009 for m in sent)
 
 
+# Session security (E102, E103).
+
+
+@probe("session-survives-password-change")
+async def sees_session_survives_password_change(server: Server) -> bool:
+    await server.client.get(API + "/me", auth=CREDENTIALS["agent3"])  # the Basic sign-in opens a cookie session
+    cookie = f"GWS_SESSIONID={server.client.cookies['GWS_SESSIONID']}"
+    reset = {"operationName": "ResetPassword", "newPassword": base64.b64encode(b"Changed-3").decode()}
+    assert (await server.post("admin", f"/users/{USER_ID['agent3']}", reset))["statusCode"] == 0
+    return (await server.client.get(API + "/me", headers={"Cookie": cookie})).status_code == 200
+
+
+@probe("session-csrf-not-checked")
+async def sees_session_csrf_not_checked(server: Server) -> bool:
+    signed_in = await server.client.get(API + "/me", auth=CREDENTIALS["agent1"])
+    forged = await server.client.post(API + "/me", json={"operationName": "NotReady"})  # the cookie alone, no token
+    return "X-CSRF-TOKEN" in signed_in.headers and forged.json()["statusCode"] == 0
+
+
+@probe("session-interactions-listed-to-everyone")
+async def sees_session_interactions_listed_to_everyone(server: Server) -> bool:
+    assert (await server.post("agent2", "/me/channels/email", {"operationName": "Ready"}))["statusCode"] == 0
+    email = {"fromAddress": "c@example.test", "toAddress": "s@example.test", "subject": "probe"}
+    offered = await server.stimulate("/emails", {**email, "agentId": USER_ID["agent2"]})
+    listed = await server.get("agent1", "/interactions", fields="*")
+    return any(ix.get("id") == offered["interactionId"] for ix in listed.get("interactions", []))
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

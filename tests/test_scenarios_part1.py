@@ -27,7 +27,7 @@ from reference_impl.app import create_app
 SCENARIOS = "conformance/suite/scenarios"
 PART1 = [
     f"{SCENARIOS}/{name}.py"
-    for name in ("agent_state", "provisioning", "passwords_presence", "permissions", "real_clients")
+    for name in ("agent_state", "provisioning", "passwords_presence", "permissions", "real_clients", "sessions")
 ]
 
 
@@ -83,6 +83,8 @@ def test_part1_scenarios_pass_against_the_reference(reference: LiveTarget, tmp_p
         "GWS-GEN-029",
         "GWS-AUTH-005",
         "GWS-AUTH-006",
+        "GWS-AUTH-007",
+        "GWS-AUTH-008",  # judged: the reference runs with --csrf here
     } <= tested
     warned = {n: o for n, o in outcomes(data).items() if o == "warning"}
     assert not warned, warned

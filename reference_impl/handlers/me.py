@@ -180,7 +180,7 @@ def end_contact_center_session(ctx: Context) -> JSONResponse:
     for user_id, topic, data in notifications:
         ctx.publish(user_id, topic, data)
 
-    store.sessions = {key: session for key, session in store.sessions.items() if session.user_id != user.id}
+    store.end_sessions(user.id)
     ctx.request.state.session = None  # nothing to renew on this reply
     response = JSONResponse({"statusCode": 0})
     response.delete_cookie(SESSION_COOKIE, path="/")

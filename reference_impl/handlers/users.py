@@ -6,6 +6,11 @@ a request that is well formed is answered statusCode 0, and the outcome (success
 /v2/me for a user changing its own password and on /v2/users, to every supervisor and admin, for a
 change made through /users/{id}. Only a malformed request (missing attribute, not base64) is refused
 in the HTTP reply itself.
+
+A password that changes (ChangePassword, ResetPassword, PUT /users/{id} with a password) ends the user's sessions
+(E102): every cookie session, and every CometD session once it has delivered what was queued for it before (the
+outcome of the change itself). Basic credentials are checked on every request, so only the new password opens new
+ones.
 """
 
 from __future__ import annotations
@@ -147,6 +152,7 @@ async def update_user(ctx: Context) -> dict[str, Any]:
     roles = _roles(ctx)
     if password is not None:
         user.password = password
+        _credentials_changed(ctx, user)
     if first_name is not None:
         user.first_name = first_name
     if last_name is not None:
@@ -223,6 +229,7 @@ def change_password(ctx: Context, user: User, *, notify: Notify = _notify_me) ->
         user.password = new_password
         user.change_password_on_first_login = False
         notify(ctx, user, SUCCESS)
+        _credentials_changed(ctx, user)
 
 
 def _reset_password(ctx: Context, user: User) -> None:
@@ -234,6 +241,18 @@ def _reset_password(ctx: Context, user: User) -> None:
     # "...login first time after user's creation or changing of user's password by an administrator".
     user.change_password_on_first_login = True
     _notify_users(ctx, user, SUCCESS)
+    _credentials_changed(ctx, user)
+
+
+def _credentials_changed(ctx: Context, user: User) -> None:
+    """E102: whoever holds a session opened with the old password (a cookie, a clientId, a websocket) loses it.
+    After the outcome is published: the user's CometD sessions deliver it before they end."""
+    if ctx.faults.waives("session-revocation"):
+        return
+    ctx.store.end_sessions(user.id)
+    if ctx.request.state.session is not None and ctx.request.state.session.user_id == user.id:
+        ctx.request.state.session = None  # the caller's own cookie session ended with the others: none to renew
+    ctx.request.app.state.bayeux.revoke_clients(user.id)
 
 
 # -- /users/{id}/skills -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ listener (the bystander inbox) must have received nothing of agent1's.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import time
@@ -20,11 +19,11 @@ from typing import Any
 
 import pytest
 import websockets
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from conformance.api import Device
-from conformance.bayeux import Bayeux, Message
-from conformance.client import GwsClient, tls_context
+from conformance.bayeux import Bayeux, Message, basic_authorization, open_websocket
+from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.inbox import Inbox
 from conformance.outcomes import not_applicable
@@ -106,18 +105,11 @@ class _WebSocketHijacker(_Hijacker):
 
 def _websocket(settings: Settings, role: str) -> ClientConnection:
     account = settings.credentials(role)
-    token = base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
-    url = "ws" + settings.cometd_url.removeprefix("http")
-    try:
-        return connect(
-            url,
-            additional_headers={"Authorization": f"Basic {token}"},
-            ssl=tls_context() if url.startswith("wss") else None,
-            open_timeout=settings.request_timeout_s,
-        )
-    except (websockets.InvalidHandshake, OSError) as refused:
+    socket = open_websocket(settings, {"Authorization": basic_authorization(account.user, str(account.password))})
+    if socket is None:
         # Websocket is a MAY of E77: a server without it has nothing to hijack on it.
-        not_applicable(f"the notifications endpoint does not accept a websocket from {role}: {refused}")
+        not_applicable(f"the notifications endpoint does not accept a websocket from {role}")
+    return socket
 
 
 def _judge_refusal(channel: str, transport: str, reply: Message | None) -> None:

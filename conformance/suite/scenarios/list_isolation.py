@@ -1,16 +1,22 @@
 """Cross-user data through list operations (E97): a list never reveals what the object's own GET refuses.
 
-The list operations of spec/openapi.yaml whose objects are read one by one under an owner's scope
-(``x-gws-scope: own`` on ``GET <list>/{id}``) and that other roles than the administrator may call: GET /users
-and GET /devices. For an agent and a supervisor, every object the administrator sees is tried with the
-caller's own GET of it; each refused one (statusCode 5 or 6) is a stranger's. Then each combination of the
-list's ``fields`` (none, ``*``, a list naming every member) and ``subresources`` (none, ``*``, each
-subresource alone, all of them by name) is asked, and a stranger's entry is judged against the refusal:
+Every list operation of spec/openapi.yaml outside /me that other roles than the administrator may call with
+``fields`` or ``subresources`` and whose objects they may also ask for one by one (``GET <list>/{id}``): GET
+/users, /devices, /contacts, /features and /interactions. For an agent and a supervisor, every object the
+administrator lists is tried with the caller's own GET of it; each refused one (statusCode 5 or 6) is a
+stranger's, and the target's own refusals are the measure (a target that grants them all is not applicable).
+Then each combination of the list's ``fields`` (none, ``*``, a list naming every member) and, for GET /users,
+``subresources`` (none, ``*``, each subresource alone, all of them by name) is asked, and a stranger's entry is
+judged against the refusal:
 
 - GET /users (GWS-PERM-015): the entry may carry the user's own attributes (the directory E97 grants), never
   a subresource member (devices, skills, settings...) nor any id or phone number of the stranger's devices
   and skills, wherever in the reply it would be;
-- GET /devices (GWS-DEV-002): a stranger's device is not listed at all (neither its id nor its uri).
+- GET /devices (GWS-DEV-002), GET /contacts, /features, /interactions (GWS-AUTH-009): a stranger's object is
+  not listed at all (neither its id nor its uri, anywhere in the reply).
+
+Only a stimulus makes an interaction another agent handles: an e-mail offered to agent2 (held for the test),
+accepted, listed, then ended; the interaction test needs the stimulus and api-multimedia.
 
 The subresources are what the administrator's ``GET /users/{id}?subresources=*`` adds to the plain GET, so
 a target's own subresource names are tried too; the tokens judged are the administrator's view of them.
@@ -19,6 +25,7 @@ a target's own subresource names are tried too; the tokens judged are the admini
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,19 +34,32 @@ from typing import Any
 import pytest
 
 from conformance import contract
-from conformance.api import ANY, Admin, Device, Reply, Session
+from conformance.api import ANY, Admin, Agent, Channel, Interaction, Raw, Reply, check, check_response
 from conformance.client import Exchange, GwsClient
+from conformance.config import Settings
 from conformance.discovery import Discovery
 from conformance.outcomes import not_applicable
+from conformance.stimulus import Party, StimulusAdapter
+from conformance.suite.scenarios.email import SUPPORT
+from conformance.suite.scenarios.lifecycle import best_effort
 from conformance.suite.scenarios.support import require
 
 CALLERS = {"agent": "agent1", "supervisor": "supervisor"}
 # Each list operation, the requirement that judges its replies, and the collection its objects come under.
-LIST_RULES = {"GET /users": ("GWS-PERM-015", "users"), "GET /devices": ("GWS-DEV-002", "devices")}
+LIST_RULES = {
+    "GET /users": ("GWS-PERM-015", "users"),
+    "GET /devices": ("GWS-DEV-002", "devices"),
+    "GET /contacts": ("GWS-AUTH-009", "contacts"),
+    "GET /features": ("GWS-AUTH-009", "features"),
+    "GET /interactions": ("GWS-AUTH-009", "interactions"),
+}
+# Lists whose strangers' objects only a stimulus makes: judged by a test of their own.
+STIMULATED = {"GET /interactions"}
 
 
-def owner_scoped_lists() -> set[str]:
-    """The GET list operations other roles than admin may call whose items' GET is scoped to their owner."""
+def agent_lists() -> set[str]:
+    """The GET list operations outside /me other roles than admin may call with fields or subresources, whose
+    objects they may also ask for one by one (GET <list>/{id})."""
     paths = contract.load_document("openapi.yaml")["paths"]
     found = set()
     for path, item in paths.items():
@@ -47,8 +67,8 @@ def owner_scoped_lists() -> set[str]:
         if listing is None or one is None or path.startswith("/me"):
             continue
         names = {p.get("$ref", "").rsplit("/", 1)[-1] for p in listing.get("parameters", [])}
-        roles = set(listing.get("x-gws-roles", []))
-        if names & {"fields", "subresources"} and roles - {"admin"} and one.get("x-gws-scope") == "own":
+        others = set(listing.get("x-gws-roles", [])) & set(one.get("x-gws-roles", [])) - {"admin"}
+        if names & {"fields", "subresources"} and others:
             found.add(f"GET {path}")
     return found
 
@@ -71,7 +91,7 @@ class Directory:
 
     subresources: list[str]
     user_tokens: dict[str, set[str]] = field(default_factory=dict)  # user id -> its devices' and skills' ids...
-    device_tokens: dict[str, set[str]] = field(default_factory=dict)  # device id -> its id and uri
+    objects: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # list -> object id -> its id and uri
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +113,9 @@ def directory(gws_clients: Any, gws_discovery: Discovery) -> Iterator[Directory]
         for user in everyone:
             subresources = {name: user.get(name) for name in found.subresources if name in user}
             found.user_tokens[str(user.get("id"))] = _tokens(subresources)
-        for device in admin.list_devices(fields="*").items("devices"):
-            found.device_tokens[str(device.get("id"))] = {str(device.get(k)) for k in ("id", "uri") if device.get(k)}
+        for op, (_, collection) in LIST_RULES.items():
+            if op != "GET /users" and op not in STIMULATED:
+                found.objects[op] = _identities(_list(op, admin.client, {"fields": "*"}).items(collection))
         yield found
     finally:
         admin.delete_user(user_id, expect=ANY)
@@ -113,9 +134,17 @@ def _tokens(subresources: dict[str, Any]) -> set[str]:
     return tokens
 
 
+def _identities(objects: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Object id -> what names it in a reply (its id and uri)."""
+    return {str(obj["id"]): {str(obj[k]) for k in ("id", "uri") if obj.get(k)} for obj in objects if obj.get("id")}
+
+
+MEMBERS = {"GET /devices": ["phoneNumber"], "GET /contacts": ["name"], "GET /features": ["name"]}
+
+
 def _combinations(op: str, directory: Directory) -> list[dict[str, str | None]]:
-    members = ["id", "uri", "userName", *directory.subresources] if op == "GET /users" else ["id", "uri", "phoneNumber"]
-    fields: list[str | None] = [None, "*", ",".join(members)]
+    extra = [*directory.subresources, "userName"] if op == "GET /users" else MEMBERS.get(op, [])
+    fields: list[str | None] = [None, "*", ",".join(["id", "uri", *extra])]
     if op != "GET /users":
         return [{"fields": f} for f in fields]
     names = directory.subresources
@@ -123,27 +152,30 @@ def _combinations(op: str, directory: Directory) -> list[dict[str, str | None]]:
     return [{"fields": f, "subresources": s} for f, s in itertools.product(fields, subresources)]
 
 
-def _strangers(op: str, client: GwsClient, directory: Directory) -> dict[str, set[str]]:
+def _strangers(op: str, client: GwsClient, objects: dict[str, set[str]]) -> dict[str, set[str]]:
     """The objects whose own GET the caller is refused (5 or 6), with the tokens that would reveal them."""
-    if op == "GET /users":
-        session = Session(client)
-        return {u: t for u, t in directory.user_tokens.items() if session.get_user(u, expect=ANY).status_code in (5, 6)}
-    return {d: t for d, t in directory.device_tokens.items() if Device(client, d).get(expect=ANY).status_code in (5, 6)}
+    one = f"{op}/{{id}}"
+    return {key: tokens for key, tokens in objects.items() if Raw(client).send(one, {"id": key}).status_code in (5, 6)}
 
 
 def _cases() -> Iterator[Any]:
     for op, (rule, _) in sorted(LIST_RULES.items()):
         for caller in sorted(CALLERS):
-            yield pytest.param(op, caller, id=f"{op}-{caller}", marks=pytest.mark.requirement(rule))
+            if op not in STIMULATED:
+                yield pytest.param(op, caller, id=f"{op}-{caller}", marks=pytest.mark.requirement(rule))
 
 
 @pytest.mark.parametrize(("op", "caller"), list(_cases()))
 def test_a_list_reveals_nothing_the_objects_own_get_refuses(
     op: str, caller: str, directory: Directory, gws_clients: Any
 ) -> None:
+    objects = directory.user_tokens if op == "GET /users" else directory.objects[op]
+    _judge_list(op, caller, gws_clients.for_role(CALLERS[caller]), objects, directory)
+
+
+def _judge_list(op: str, caller: str, client: GwsClient, objects: dict[str, set[str]], directory: Directory) -> None:
     rule, collection = LIST_RULES[op]
-    client = gws_clients.for_role(CALLERS[caller])
-    strangers = _strangers(op, client, directory)
+    strangers = _strangers(op, client, objects)
     if not strangers:
         # Whether that may be is GWS-PERM-002's matter; with nothing refused, no list can reveal more.
         not_applicable(f"the {caller}'s own GET grants every object {op} lists: nothing to compare the list with")
@@ -153,10 +185,10 @@ def test_a_list_reveals_nothing_the_objects_own_get_refuses(
         reply: Reply = _list(op, client, params)
         for entry in reply.items(collection) or [{"uri": u} for u in reply.uris()]:
             leaks += _judge(op, entry, strangers, directory, params)
-        if op == "GET /devices":
+        if op != "GET /users":
             seen = set(_strings(reply.body))
             asked = f"fields={params['fields']}" if params["fields"] else "no parameters"
-            leaks += [f"{asked}: another user's device {d} listed" for d, tokens in strangers.items() if tokens & seen]
+            leaks += [f"{asked}: {collection[:-1]} {key} listed" for key, tokens in strangers.items() if tokens & seen]
         if leaks and not evidence:
             evidence.append(reply.exchange)
     require(
@@ -169,10 +201,15 @@ def test_a_list_reveals_nothing_the_objects_own_get_refuses(
 
 
 def _list(op: str, client: GwsClient, params: dict[str, str | None]) -> Reply:
-    session = Session(client)
-    if op == "GET /users":
-        return session.list_users(fields=params["fields"], subresources=params.get("subresources"), expect=ANY)
-    return session.list_devices(fields=params["fields"], expect=ANY)
+    """The list as the caller gets it, through the checks every reply passes; the reply to a field list is not held
+    to the list's schema (its objects carry what was asked, E32)."""
+    response = client.get(op.partition(" ")[2], params={k: v for k, v in params.items() if v is not None})
+    reply = Reply(op, response)
+    if params.get("fields") in (None, "*"):
+        check(reply)
+    else:
+        check_response(reply.response)
+    return reply
 
 
 def _judge(
@@ -189,3 +226,62 @@ def _judge(
         return []
     asked = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None) or "no parameters"
     return [f"{asked}: user {user_id} carries {', '.join(members) or 'no subresource member'} and {tokens}"]
+
+
+# -- GET /interactions: an e-mail another agent handles --------------------------------------------------
+
+
+@pytest.mark.feature("api-multimedia")
+@pytest.mark.needs_stimulus
+@pytest.mark.requirement("GWS-AUTH-009")
+@pytest.mark.parametrize("caller", sorted(CALLERS))
+def test_an_interaction_list_reveals_nothing_its_get_refuses(
+    caller: str,
+    directory: Directory,
+    gws_clients: Any,
+    gws_stimulus: StimulusAdapter,
+    gws_exclusive: Any,
+    gws_settings: Settings,
+) -> None:
+    gws_exclusive("agent2")  # the e-mail's handler: Ready on e-mail only while it is offered
+    handler = gws_clients.for_role("agent2")
+    interaction_id = _email_handled_by(handler, gws_stimulus, gws_settings)
+    try:
+        admin = gws_clients.for_role("admin")
+        listed = _identities(_list("GET /interactions", admin, {"fields": "*"}).items("interactions"))
+        require(
+            interaction_id in listed,
+            "an administrator's GET /interactions does not list an active interaction",
+            f"interaction {interaction_id}, accepted by agent2, is not among {sorted(listed)}",
+            "GWS-IXN-003",
+        )
+        objects = {interaction_id: listed[interaction_id]}
+        _judge_list("GET /interactions", caller, gws_clients.for_role(CALLERS[caller]), objects, directory)
+    finally:
+        best_effort(Interaction(handler, interaction_id).stop_processing)
+
+
+def _email_handled_by(handler: GwsClient, stimulus: StimulusAdapter, settings: Settings) -> str:
+    """A customer's e-mail offered to the handler (Ready on e-mail for that moment only) and accepted: its id."""
+    user = Agent(handler).get_me().get("user", {})
+    email = Channel(handler, "email")
+    email.ready()
+    try:
+        caused = stimulus.inbound_email(
+            from_address=f"customer-{uuid.uuid4().hex[:8]}@example.test",
+            to_address=SUPPORT,
+            subject=f"list isolation {uuid.uuid4().hex[:8]}",
+            agent=Party(str(user.get("userName")), str(user.get("id"))),
+        )
+    finally:
+        best_effort(email.not_ready)
+    interaction_id = caused.get("interactionId")
+    if not isinstance(interaction_id, str):
+        not_applicable("the stimulus names no interaction id for the e-mail it caused")
+    # Accepted once the invitation has reached the handler (at once on the reference, within the wait elsewhere).
+    deadline = time.monotonic() + (caused.wait_s or settings.notification_timeout_s)
+    while not Interaction(handler, interaction_id).accept(expect=ANY).ok:
+        if time.monotonic() > deadline:
+            not_applicable(f"agent2 could not accept the e-mail {interaction_id} offered to it")
+        time.sleep(0.2)
+    return interaction_id

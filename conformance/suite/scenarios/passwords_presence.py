@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from conformance.api import ANY, Admin, Agent, Session
+from conformance.bayeux import Bayeux
 from conformance.client import GwsClient, Recorder
 from conformance.cometd import ListenerError, NotificationListener
 from conformance.config import Settings
@@ -443,19 +444,51 @@ def test_end_contact_center_session_invalidates_the_http_session(
     client = user.client()
     agent = Agent(client)
     agent.get_me()  # the Basic sign-in that opens the session (E88)
-    with cookie_only(gws_settings, gws_recorder, client) as browser:
-        if not client.cookies or not me_as_sent(browser).ok:
-            not_applicable(
-                "the server opens no cookie session (a request with only its cookie is not served; GWS-AUTH-005 "
-                "judges that)"
+    notifications = Bayeux(gws_settings, None)  # a browser's CometD client: the session cookie and nothing else
+    try:
+        with cookie_only(gws_settings, gws_recorder, client) as browser:
+            if not client.cookies or not me_as_sent(browser).ok:
+                not_applicable(
+                    "the server opens no cookie session (a request with only its cookie is not served; GWS-AUTH-005 "
+                    "judges that)"
+                )
+            notifications.http.cookies.update(client.cookies)
+            on_cookie = _cookie_handshake(notifications)
+            agent.end_contact_center_session()
+            after = me_as_sent(browser)
+        require(
+            after.response.status_code == 401 or after.status_code not in (0, None),
+            "a request with only the session cookie is served after EndContactCenterSession",
+            f"HTTP {after.response.status_code}, statusCode {after.status_code}: EndContactCenterSession invalidates "
+            "the HTTP session, so its cookie no longer authenticates.",
+            "GWS-PRES-005",
+            evidence=[after.exchange],
+        )
+        if on_cookie:
+            # E104: the CometD session that rode on the cookie ends with the HTTP session.
+            response, replies = notifications.send(
+                "/meta/connect", connectionType="long-polling", advice={"timeout": 0}
             )
-        agent.end_contact_center_session()
-        after = me_as_sent(browser)
-    require(
-        after.response.status_code == 401 or after.status_code not in (0, None),
-        "a request with only the session cookie is served after EndContactCenterSession",
-        f"HTTP {after.response.status_code}, statusCode {after.status_code}: EndContactCenterSession invalidates "
-        "the HTTP session, so its cookie no longer authenticates.",
-        "GWS-PRES-005",
-        evidence=[after.exchange],
+            reply = next((m for m in replies if m.get("channel") == "/meta/connect"), None)
+            require(
+                response.status_code == 401 or (reply is not None and reply.get("successful") is False),
+                "a CometD session on the session cookie is still served after EndContactCenterSession",
+                f"HTTP {response.status_code}, reply {reply!r}: a /meta/connect carrying only the invalidated cookie "
+                "is refused (401, or its clientId unknown), as every REST request with it is (E104).",
+                "GWS-PRES-005",
+            )
+    finally:
+        notifications.close()
+
+
+def _cookie_handshake(session: Bayeux) -> bool:
+    """A CometD session opened with the session cookie alone (False: the endpoint does not take the cookie)."""
+    _, replies = session.send(
+        "/meta/handshake", version="1.0", minimumVersion="1.0", supportedConnectionTypes=["long-polling"]
     )
+    reply = next((m for m in replies if m.get("channel") == "/meta/handshake"), {})
+    if reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
+        return False
+    session.client_id = reply["clientId"]
+    _, replies = session.send("/meta/connect", connectionType="long-polling", advice={"timeout": 0})
+    return any(m.get("channel") == "/meta/connect" and m.get("successful") is True for m in replies)
