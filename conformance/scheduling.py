@@ -30,6 +30,8 @@ _AGENT_TESTS = frozenset(
         ("test_hostile.py", "test_rest_refuses_an_oversized_body"),
         ("test_hostile_stimulus.py", "test_the_stimulus_api_refuses_hostile_input"),
         ("test_hostile_websocket.py", "test_a_session_keeps_its_state_through_hostile_messages"),
+        # An e-mail agent2 handles proves what GET /interactions may list (E97).
+        ("list_isolation.py", "test_an_interaction_list_reveals_nothing_its_get_refuses"),
     }
 )
 
