@@ -10,7 +10,7 @@ message must report. Every message a session receives is reduced to the same (to
   no delivery a client waits for);
 - still owed when the run ends (after a drain period): ``lost`` (GWS-LOAD-001);
 - a state the stream already reported, with nothing owed: ``duplicated`` (GWS-LOAD-001);
-- matched while an earlier required message of the same stream is still owed: ``reordered`` (GWS-LOAD-002);
+- an earlier state of a stream arriving after a later one: ``reordered`` (GWS-LOAD-002);
 - naming another agent's device or phone number: ``misrouted`` (GWS-NOTIF-005);
 - breaking its kind's JSON Schema: ``schema_invalid`` (GWS-NOTIF-002, conformance.notifications);
 - anything else nobody was owed: ``unexpected`` (reported only: a server may say more than asked).
@@ -97,6 +97,7 @@ class Expectation:
     seq: int = 0
     waiter: Any = None  # anything with set(): told when the message arrives (an agent waiting for it)
     data: Any = None  # the message's data, once received
+    overtaken_by: str | None = None  # the state of a later message of its stream that arrived first
 
     def matches(self, sig: Signature, known_streams: set[str]) -> bool:
         if sig.topic != self.topic or sig.state != self.state:
@@ -279,9 +280,13 @@ class Ledger(Totals):
         if not match.required:
             record.learned.add(match.topic)
         stream = sig.stream if match.stream is None else match.stream
-        earlier = [e for e in record.owed if e.required and e.stream == stream and e.seq < match.seq]
-        if earlier:
-            self.note("reordered", f"{agent} {stream}: {sig.state} before {earlier[0].state}")
+        # A later state arrived while earlier ones of its stream are owed: they are overtaken, and counted
+        # reordered when they do arrive (one that never does is lost, not reordered).
+        for earlier in record.owed:
+            if earlier.required and earlier.stream == stream and earlier.seq < match.seq:
+                earlier.overtaken_by = sig.state
+        if match.overtaken_by is not None:
+            self.note("reordered", f"{agent} {stream}: {sig.state} after {match.overtaken_by}")
         record.seen[sig.stream].append(sig.state)
         latency_ms = (received_at - match.sent_at) * 1000
         if latency_ms > self.deadline_s * 1000:

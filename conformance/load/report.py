@@ -10,13 +10,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.load import plots
 from conformance.load.ledger import COUNTERS
-from conformance.load.run import Measured
 from conformance.load.verdict import Criterion
 from conformance.reporting.html_assets import CSS
+
+if TYPE_CHECKING:  # run imports Locust, which patches the process with gevent: not for a reader of reports
+    from conformance.load.run import Measured
 
 __all__ = ["HTML_FILE", "JSON_FILE", "JUNIT_FILE", "build_document", "write_reports"]
 
