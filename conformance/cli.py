@@ -374,7 +374,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 def _load(argv: Sequence[str]) -> int:
     """The load run in a process of its own (python -m conformance.load): Locust patches the standard library
     with gevent, which must happen before ssl, socket and threading are imported, as they are here."""
-    process = subprocess.Popen([sys.executable, "-m", "conformance.load", *argv])
+    process = subprocess.Popen([sys.executable, "-P", "-m", "conformance.load", *argv])
     try:
         return process.wait()
     except KeyboardInterrupt:

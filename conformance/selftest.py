@@ -275,7 +275,7 @@ def _judge_load_fault(fault: Fault, directory: Path, started: float) -> FaultRes
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "conformance.load", *LOAD_RUN, "--fault", fault.name]
+    command = [sys.executable, "-P", "-m", "conformance.load", *LOAD_RUN, "--fault", fault.name]
     code = subprocess.run([*command, "--report-dir", str(directory)], check=False).returncode
     _stop_if_interrupted(code)
     document_file = directory / "load.json"
