@@ -164,11 +164,12 @@ def _summary(document: dict[str, Any], criteria: Sequence[Any], paths: dict[str,
         f"{delivery['p50']} ms, p99 {delivery['p99']} ms; REST {rest.get('requests', 0)} requests, p99 "
         f"{rest.get('p99_ms')} ms"
     )
-    print("  " + " · ".join(f"{c.name} {c.value if c.value is not None else '-'}" for c in criteria))
+    print("  " + " · ".join(f"{c.name} {c.value:g}" if c.value is not None else f"{c.name} -" for c in criteria))
     for criterion in criteria:
         if not criterion.passed:
             ids = ", ".join(criterion.requirements) or "objective"
-            print(f"  FAIL {criterion.name} = {criterion.value} (limit {criterion.limit:g}) [{ids}]")
+            value = "-" if criterion.value is None else f"{criterion.value:g}"
+            print(f"  FAIL {criterion.name} = {value} (limit {criterion.limit:g}) [{ids}]")
             for example in document["examples"].get(criterion.name, [])[:3]:
                 print(f"    {example}")
     if document.get("reference_rss_mb"):

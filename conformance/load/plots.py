@@ -28,7 +28,7 @@ def _nice(top: float) -> float:
 
 
 def _label(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    return f"{value:.3g}"
 
 
 def _frame(title: str, x_max: float, y_max: float, x_unit: str, y_unit: str) -> list[str]:

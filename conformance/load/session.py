@@ -63,6 +63,7 @@ class Session:
         self._token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._http = requests.Session()
         self._http.auth = self._auth
+        self._http.trust_env = False
         self._ws: ClientConnection | None = None
         self._client_id: str | None = None
         self._topics: Sequence[str] = ()
