@@ -7,7 +7,8 @@ For each agent count and transport, one ``gws-conformance load`` run (a child pr
 own child process, started with ``--agents N``) with the default mix and think time, then one line each:
 counters (lost, duplicated, reordered, misrouted, late, schema-invalid), notifications delivered, delivery
 latency p50/p95/p99 (REST request sent -> message received, measured in the load process), REST p99, the
-most CometD sessions open, the reference's largest RSS, and the verdict. Each run's reports stay in
+most CometD sessions open, the reference's largest RSS, the mean CPU of the load generator and of the reference
+(100 = one core: a generator near it measures itself), and the verdict. Each run's reports stay in
 ``--report-dir`` (default: a temporary folder). The load generator and the server share the machine's
 cores: on two cores the generator's own CPU is part of every latency printed.
 """
@@ -59,7 +60,8 @@ def main() -> None:
     print(
         f"{'agents':>6} {'transport':<12} {'delivered':>9} "
         + " ".join(f"{c[:6]:>6}" for c in COUNTERS)
-        + f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'REST p99':>8} {'sessions':>8} {'RSS MB':>7}  verdict  (s)"
+        + f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'REST p99':>8} {'sessions':>8} {'RSS MB':>7} {'gen CPU':>7} {'ref CPU':>7}"
+        "  verdict  (s)"
     )
     for agents in arguments.agents:
         for transport in arguments.transports:
@@ -69,11 +71,13 @@ def main() -> None:
             delivery = document["delivery_ms"]
             sessions = max((row.get("sessions", 0) for row in document["timeline"]), default=0)
             rss = (document.get("reference_rss_mb") or {}).get("max", "-")
+            cpu = (document.get("generator_cpu_percent") or {}).get("mean", "-")
+            server_cpu = (document.get("reference_cpu_percent") or {}).get("mean", "-")
             print(
                 f"{agents:>6} {transport:<12} {document['delivered']:>9} "
                 + " ".join(f"{document['counters'][c]:>6}" for c in COUNTERS)
                 + f" {delivery['p50']!s:>7} {delivery['p95']!s:>7} {delivery['p99']!s:>7}"
-                f" {document['rest']['total']['p99_ms']!s:>8} {sessions:>8.0f} {rss!s:>7}  "
+                f" {document['rest']['total']['p99_ms']!s:>8} {sessions:>8.0f} {rss!s:>7} {cpu!s:>7} {server_cpu!s:>7}  "
                 f"{'pass' if document['passed'] else 'FAIL':<7}  {elapsed:.0f}",
                 flush=True,
             )

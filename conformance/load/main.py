@@ -115,7 +115,7 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
         except target.TargetRefused as exc:
             _complain(f"{exc}: load runs sign in as agent1..agentN with password agent<N>-secret")
             return EXIT_USAGE
-        rss = reference.rss_bytes if reference is not None else (lambda: None)
+        server = reference.gauges if reference is not None else dict
         _say(
             f"target {description}; {options.agents} agents over {options.transport}, {options.duration_s:g} s, "
             f"mix {','.join(f'{k}={v}' for k, v in options.mix.items())}; reports in {arguments.report_dir}/"
@@ -126,7 +126,7 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
                     options,
                     base_url,
                     cometd_url,
-                    rss,
+                    server,
                     _say,
                     bind_host=arguments.master_bind_host,
                     bind_port=arguments.master_port,
@@ -136,7 +136,7 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
                 _complain(str(exc))
                 return EXIT_TARGET
         else:
-            measured = run.run_local(options, base_url, cometd_url, rss, _say)
+            measured = run.run_local(options, base_url, cometd_url, server, _say)
     finally:
         if reference is not None:
             reference.stop()

@@ -47,6 +47,8 @@ def build_document(measured: Measured, criteria: Sequence[Criterion], context: M
             }
         )
     rss = [g["rss_mb"] for g in measured.gauges.values() if "rss_mb" in g]
+    cpu = [g["generator_cpu"] for g in measured.gauges.values() if "generator_cpu" in g]
+    server_cpu = [g["server_cpu"] for g in measured.gauges.values() if "server_cpu" in g]
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "passed": all(c.passed for c in criteria),
@@ -67,9 +69,16 @@ def build_document(measured: Measured, criteria: Sequence[Criterion], context: M
         "rest_violations": dict(totals.rest_violations),
         "rest_warnings": dict(totals.rest_warnings),
         "reference_rss_mb": {"max": round(max(rss), 1), "last": round(rss[-1], 1)} if rss else None,
+        # The master's own CPU in a distributed run (workers measure their deliveries, not their CPU here).
+        "generator_cpu_percent": _mean_max(cpu),
+        "reference_cpu_percent": _mean_max(server_cpu),
         "examples": {k: v for k, v in totals.examples.items() if v},
         "timeline": timeline,
     }
+
+
+def _mean_max(values: Sequence[float]) -> dict[str, float] | None:
+    return {"mean": round(sum(values) / len(values), 1), "max": round(max(values), 1)} if values else None
 
 
 def write_reports(directory: Path, document: Mapping[str, Any]) -> dict[str, Path]:
@@ -175,6 +184,12 @@ def render_html(document: Mapping[str, Any]) -> str:
         plots.histogram("Delivery latency histogram", [(b, n) for b, n in document["delivery_histogram"]], "ms"),
         plots.lines("CometD sessions open", {"sessions": points("sessions")}, "s", "sessions"),
         plots.lines("Reference server memory (RSS)", {"RSS": points("rss_mb")}, "s", "MB"),
+        plots.lines(
+            "CPU (100 = one core)",
+            {"load generator": points("generator_cpu"), "reference server": points("server_cpu")},
+            "s",
+            "%",
+        ),
     ]
     rest_rows = "".join(
         f"<tr><td><code>{_e(name)}</code></td>"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
+import psutil
 from locust.env import Environment
 
 from conformance.load.agent import AgentUser, Swarm
@@ -85,10 +86,15 @@ def _rest_figures(environment: Environment) -> dict[str, Any]:
     return {"total": figures(stats.total), "operations": dict(sorted(per_name.items())), "errors": errors[:20]}
 
 
-def _sample(gauges: dict[int, dict[str, float]], sessions: Callable[[], int], rss: Callable[[], int | None]) -> None:
+def _sample(
+    gauges: dict[int, dict[str, float]], sessions: Callable[[], int], server: Callable[[], dict[str, float]]
+) -> None:
+    """Each second: sessions open, the embedded server's RSS and CPU, and this process's CPU (a load generator near 100% of
+    a core measures itself, not the server: its latencies then say so)."""
+    me = psutil.Process()
+    me.cpu_percent()
     while True:
-        value = rss()
-        gauges[int(time.time())] = {"sessions": float(sessions()), **({"rss_mb": value / 2**20} if value else {})}
+        gauges[int(time.time())] = {"sessions": float(sessions()), "generator_cpu": me.cpu_percent(), **server()}
         gevent.sleep(1.0)
 
 
@@ -102,14 +108,18 @@ def _drain(swarm: Swarm) -> None:
 
 
 def run_local(
-    options: LoadOptions, base_url: str, cometd_url: str, rss: Callable[[], int | None], progress: Callable[[str], None]
+    options: LoadOptions,
+    base_url: str,
+    cometd_url: str,
+    server: Callable[[], dict[str, float]],
+    progress: Callable[[str], None],
 ) -> Measured:
     environment = Environment(user_classes=[AgentUser])
     swarm = Swarm(base_url, cometd_url, options, Ledger(options.thresholds.deadline_s))
     environment.gws = swarm  # type: ignore[attr-defined]
     runner = environment.create_local_runner()
     gauges: dict[int, dict[str, float]] = {}
-    sampler = gevent.spawn(_sample, gauges, lambda: swarm.sessions_open, rss)
+    sampler = gevent.spawn(_sample, gauges, lambda: swarm.sessions_open, server)
     started = time.time()
     runner.start(options.agents, spawn_rate=options.spawn_rate)
     _hold(options, progress, lambda: swarm.sessions_open, swarm.ledger)
@@ -135,7 +145,7 @@ def run_master(
     options: LoadOptions,
     base_url: str,
     cometd_url: str,
-    rss: Callable[[], int | None],
+    server: Callable[[], dict[str, float]],
     progress: Callable[[str], None],
     *,
     bind_host: str,
@@ -175,7 +185,7 @@ def run_master(
     runner.send_message("gws-setup", setup)
     _wait_for(lambda: len(ready) >= expect_workers, WORKER_WAIT_S)
     gauges: dict[int, dict[str, float]] = {}
-    sampler = gevent.spawn(_sample, gauges, lambda: sum(sessions.values()), rss)
+    sampler = gevent.spawn(_sample, gauges, lambda: sum(sessions.values()), server)
     started = time.time()
     runner.start(options.agents, spawn_rate=options.spawn_rate)
     _hold(options, progress, lambda: sum(sessions.values()), totals)
@@ -207,8 +217,9 @@ def run_worker(master_host: str, master_port: int) -> None:
         runner.send_message("gws-drained", {"gws": swarm.ledger.delta()})
 
     def on_report(client_id: str, data: dict[str, Any]) -> None:
+        # Deltas may travel by any report: each part of the ledger is sent once, whichever carries it.
         swarm = state.get("swarm")
-        if swarm is not None and not swarm.draining:
+        if swarm is not None:
             data["gws"] = swarm.ledger.delta()
             data["gws_sessions"] = swarm.sessions_open
 

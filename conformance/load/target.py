@@ -40,6 +40,7 @@ class EmbeddedReference:
     faults: Sequence[str] = ()
     process: subprocess.Popen[str] | None = None
     base_url: str = ""
+    _ps: psutil.Process | None = None
 
     def start(self) -> str:
         command = [sys.executable, "-m", "reference_impl", "serve", "--port", "0", "--agents", str(self.agents)]
@@ -58,13 +59,16 @@ class EmbeddedReference:
         threading.Thread(target=_discard, args=(self.process.stdout,), daemon=True).start()
         return self.base_url
 
-    def rss_bytes(self) -> int | None:
+    def gauges(self) -> dict[str, float]:
+        """The server's memory (RSS, MB) and CPU since the previous call (100 = one core)."""
         if self.process is None or self.process.poll() is not None:
-            return None
+            return {}
         try:
-            return int(psutil.Process(self.process.pid).memory_info().rss)
+            if self._ps is None:
+                self._ps = psutil.Process(self.process.pid)
+            return {"rss_mb": self._ps.memory_info().rss / 2**20, "server_cpu": self._ps.cpu_percent()}
         except psutil.Error:
-            return None
+            return {}
 
     def stop(self) -> None:
         if self.process is None:
