@@ -46,7 +46,6 @@ class Swarm:
     users: dict[int, Any] = field(default_factory=dict)  # agent number -> its AgentUser, while it runs
     sessions_open: int = 0
     draining: bool = False  # the run is ending: no new work, what is owed may still arrive
-    reopened: int = 0
     judge: RestJudge | None = None
 
     def __post_init__(self) -> None:
@@ -134,7 +133,6 @@ class AgentUser(User):
 
     def on_stop(self) -> None:
         if self.session is not None:
-            self.swarm.reopened += self.session.reopened
             self.session.close()
             self.swarm.sessions_open -= 1
             self.session = None

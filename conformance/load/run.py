@@ -46,7 +46,6 @@ class Measured:
     rest: dict[str, Any] = field(default_factory=dict)  # Locust's figures: total and per operation
     gauges: dict[int, dict[str, float]] = field(default_factory=dict)  # second -> sessions, rss_mb
     workers: int = 1
-    reopened: int = 0
 
 
 def _options_dict(options: LoadOptions) -> dict[str, Any]:
@@ -126,7 +125,7 @@ def run_local(
     _drain(swarm)
     runner.quit()
     sampler.kill()
-    return Measured(swarm.ledger, started, time.time(), _rest_figures(environment), gauges, 1, swarm.reopened)
+    return Measured(swarm.ledger, started, time.time(), _rest_figures(environment), gauges, 1)
 
 
 def _hold(options: LoadOptions, progress: Callable[[str], None], sessions: Callable[[], int], totals: Totals) -> None:

@@ -20,7 +20,11 @@ __all__ = ["CRITERIA", "Criterion", "judge"]
 CRITERIA: dict[str, tuple[str, tuple[str, ...], str]] = {
     "lost": ("max_lost", ("GWS-LOAD-001", "GWS-GEN-020"), "owed notifications never received"),
     "duplicated": ("max_duplicated", ("GWS-LOAD-001",), "notifications received more than once"),
-    "reordered": ("max_reordered", ("GWS-LOAD-002",), "notifications received before an earlier one of their stream"),
+    "reordered": (
+        "max_reordered",
+        ("GWS-LOAD-002",),
+        "an earlier state of a call, device or channel received after a later one",
+    ),
     "misrouted": ("max_misrouted", ("GWS-NOTIF-005",), "notifications about another agent's device or call"),
     "late": ("max_late", ("GWS-GEN-020",), "notifications received after the deadline"),
     "schema_invalid": ("max_schema_invalid", ("GWS-NOTIF-002",), "notifications breaking their kind's schema"),
