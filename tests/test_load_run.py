@@ -2,7 +2,8 @@
 
 Each run is a child process (``python -m conformance.load``: Locust patches its process with gevent), a
 few agents for a few seconds: a clean run passes with every notification accounted for; the reference
-committing a fault of delivery under load fails the verdict on the counter of its rule; a master with two
+committing a fault of delivery (under load, or the suite's misrouting and schema faults) fails the verdict on
+the counter of its rule; a master with two
 workers merges their ledgers; bad input ends in one line and its exit code. The faults are run one
 message in a hundred instead of a thousand (their VALUE): the same code, a tenth of the messages, so that
 a few seconds of load are sure to reach it. About 60 s of CPU in all, spread by pytest-xdist.
@@ -62,16 +63,17 @@ def test_a_clean_run_accounts_for_every_notification_and_writes_the_reports(tmp_
 @pytest.mark.parametrize(
     ("fault", "counter", "rule"),
     [
-        ("load-drop-one-in-thousand", "lost", "GWS-LOAD-001"),
-        ("load-duplicate-one-in-thousand", "duplicated", "GWS-LOAD-001"),
-        ("load-reorder-one-in-thousand", "reordered", "GWS-LOAD-002"),
+        ("load-drop-one-in-thousand=100", "lost", "GWS-LOAD-001"),
+        ("load-duplicate-one-in-thousand=100", "duplicated", "GWS-LOAD-001"),
+        ("load-reorder-one-in-thousand=100", "reordered", "GWS-LOAD-002"),
+        # The suite's own faults of routing and shape are caught under load too.
+        ("notification-other-user", "misrouted", "GWS-NOTIF-005"),
+        ("notification-schema-invalid", "schema_invalid", "GWS-NOTIF-002"),
     ],
 )
-def test_one_message_wrong_in_a_hundred_fails_the_verdict_on_its_rule(
-    fault: str, counter: str, rule: str, tmp_path: Path
-) -> None:
+def test_a_fault_of_delivery_fails_the_verdict_on_its_rule(fault: str, counter: str, rule: str, tmp_path: Path) -> None:
     code, output, document = load(
-        "--agents", "6", "--duration", "4", *FAST, "--p99-ms", "60000", "--fault", f"{fault}=100", report_dir=tmp_path
+        "--agents", "6", "--duration", "4", *FAST, "--p99-ms", "60000", "--fault", fault, report_dir=tmp_path
     )
     assert code == 1, output
     assert document["counters"][counter] >= 1, document["counters"]
