@@ -2,11 +2,11 @@
 
 Each run is a child process (``python -m conformance.load``: Locust patches its process with gevent), a
 few agents for a few seconds: a clean run passes with every notification accounted for; the reference
-committing a fault of delivery (under load, or the suite's misrouting and schema faults) fails the verdict on
-the counter of its rule; a master with two
-workers merges their ledgers; bad input ends in one line and its exit code. The faults are run one
-message in a hundred instead of a thousand (their VALUE): the same code, a tenth of the messages, so that
-a few seconds of load are sure to reach it. About 60 s of CPU in all, spread by pytest-xdist.
+committing a fault of delivery (under load, or the suite's misrouting and schema faults) fails the verdict
+on the counter of its rule; a master with two workers merges their ledgers; bad input ends in one line and
+its exit code. The load- faults run one message in a hundred instead of a thousand (their VALUE): the same
+code, a tenth of the messages, so that a few seconds of load are sure to reach it. About 35 s of CPU in
+all; 65 s on two busy pytest-xdist workers.
 """
 
 from __future__ import annotations
