@@ -7,6 +7,7 @@
     gws-conformance report DIR [--baseline FILE]
     gws-conformance selftest [--fault NAME ...] [--subset ci] [--report-dir DIR] [-n N]
     gws-conformance serve [--host H] [--port P] [--stimulus] ...        (same as gws-reference serve)
+    gws-conformance load [--agents N] [--duration S] [--transport T] ...  (conformance.load.main)
 
 ``run`` without a target starts the reference server (with its stimulus API) on a free loopback port
 and runs everything against it. With one, it first asks the target one question (GET /me, within
@@ -202,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_selftest_arguments(selftest)
 
+    load = commands.add_parser(
+        "load",
+        help="simulated agents under load (Locust), every notification judged (conformance.load)",
+        description="Simulated agents on Locust, each with a CometD session and a mix of agent work; every "
+        "notification is judged (lost, duplicated, reordered, misrouted, late, schema-invalid) and the run gets a "
+        "verdict and reports. Without --target the embedded reference server is started with --agents N.",
+    )
+    from conformance.load.arguments import add_load_arguments
+
+    add_load_arguments(load)
+
     serve = commands.add_parser("serve", help="serve the reference server (same as gws-reference serve)")
     from reference_impl.cli import add_serve_arguments
 
@@ -213,7 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     arguments = build_parser().parse_args(argv)
+    if arguments.command == "load":
+        return _load(argv[argv.index("load") + 1 :])
     handlers = {
         "run": _run,
         "requirements": _requirements,
@@ -360,6 +375,16 @@ def _serve(arguments: argparse.Namespace) -> int:
     from reference_impl.cli import serve
 
     return serve(arguments, prog=f"{PROG} serve")
+
+
+def _load(argv: Sequence[str]) -> int:
+    """The load run in a process of its own (python -m conformance.load): Locust patches the standard library
+    with gevent, which must happen before ssl, socket and threading are imported, as they are here."""
+    process = subprocess.Popen([sys.executable, "-P", "-m", "conformance.load", *argv])
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return process.wait()
 
 
 # -- run --------------------------------------------------------------------------------------------------

@@ -1512,3 +1512,90 @@ def _session_csrf_not_checked(_: float | None) -> Hooks:
 )
 def _session_interactions_listed_to_everyone(_: float | None) -> Hooks:
     return Hooks(waives=frozenset({"interaction-list-owner"}))
+
+
+# == delivery under load (gws-conformance load, issue 13) =================================================
+# One message in a thousand goes wrong: never seen by the suite's scenarios (a few hundred messages a run),
+# always by a load run (thousands). They count only messages someone is listening for, so that the period
+# is the same whichever users happen to have sessions. VALUE: the period (one message in VALUE).
+
+LOAD_PERIOD = 1000.0
+
+
+def _every_nth(period: float | None) -> Callable[[EventBus, str], bool]:
+    """True for every ``period``-th message published to a user with a CometD session."""
+    every = max(1, int(LOAD_PERIOD if period is None else period))
+    count = 0
+
+    def due(bus: EventBus, user_id: str) -> bool:
+        nonlocal count
+        if not bus.subscriber_count(user_id):
+            return False
+        count += 1
+        return count % every == 0
+
+    return due
+
+
+@_fault(
+    "load-drop-one-in-thousand",
+    NOTIFICATIONS,
+    ["GWS-LOAD-001"],
+    "Every 1000th notification published to a user with a CometD session is never delivered (VALUE: one in "
+    "VALUE). Caught by gws-conformance load: the message its agent is owed is counted lost.",
+    default=LOAD_PERIOD,
+)
+def _load_drop_one_in_thousand(period: float | None) -> Hooks:
+    due = _every_nth(period)
+
+    def hook(bus: EventBus, deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+        if not due(bus, user_id):
+            deliver(user_id, topic, data)
+
+    return Hooks(publish=hook)
+
+
+@_fault(
+    "load-duplicate-one-in-thousand",
+    NOTIFICATIONS,
+    ["GWS-LOAD-001"],
+    "Every 1000th notification published to a user with a CometD session is delivered twice (VALUE: one in "
+    "VALUE). Caught by gws-conformance load: the second copy reports a state its stream already reported, "
+    "with nothing owed, and is counted duplicated.",
+    default=LOAD_PERIOD,
+)
+def _load_duplicate_one_in_thousand(period: float | None) -> Hooks:
+    due = _every_nth(period)
+
+    def hook(bus: EventBus, deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+        deliver(user_id, topic, data)
+        if due(bus, user_id):
+            deliver(user_id, topic, copy.deepcopy(data))
+
+    return Hooks(publish=hook)
+
+
+@_fault(
+    "load-reorder-one-in-thousand",
+    NOTIFICATIONS,
+    ["GWS-LOAD-002"],
+    "Every 1000th notification published to a user with a CometD session is held back and delivered just after "
+    "the next message to that user on the same topic (VALUE: one in VALUE). Caught by gws-conformance load: the "
+    "later state arrives while the earlier one is still owed and is counted reordered.",
+    default=LOAD_PERIOD,
+)
+def _load_reorder_one_in_thousand(period: float | None) -> Hooks:
+    due = _every_nth(period)
+    held: dict[tuple[str, str], Body] = {}
+
+    def hook(bus: EventBus, deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+        now_due = due(bus, user_id)
+        earlier = held.pop((user_id, topic), None)
+        if earlier is None and now_due:
+            held[(user_id, topic)] = data
+            return
+        deliver(user_id, topic, data)
+        if earlier is not None:
+            deliver(user_id, topic, earlier)
+
+    return Hooks(publish=hook)

@@ -164,7 +164,13 @@ def b64(text: str) -> str:
 Probe = Callable[[Server], Awaitable[bool]]
 PROBES: dict[str, Probe] = {}
 # The fault as probed, when not just its name.
-SPECS = {"notification-late": "notification-late=0.2"}
+SPECS = {
+    "notification-late": "notification-late=0.2",
+    # One message in a thousand, probed as one in five: the same code, a tenth of a second.
+    "load-drop-one-in-thousand": "load-drop-one-in-thousand=5",
+    "load-duplicate-one-in-thousand": "load-duplicate-one-in-thousand=5",
+    "load-reorder-one-in-thousand": "load-reorder-one-in-thousand=5",
+}
 
 
 def probe(name: str) -> Callable[[Probe], Probe]:
@@ -765,6 +771,36 @@ async def sees_session_interactions_listed_to_everyone(server: Server) -> bool:
     offered = await server.stimulate("/emails", {**email, "agentId": USER_ID["agent2"]})
     listed = await server.get("agent1", "/interactions", fields="*")
     return any(ix.get("id") == offered["interactionId"] for ix in listed.get("interactions", []))
+
+
+async def channel_states(server: Server, toggles: int) -> list[str]:
+    """agent1 goes Ready and NotReady in turn ``toggles`` times: the voice states its channel messages report."""
+    inbox = server.listen("agent1")
+    for index in range(toggles):
+        assert (await server.post("agent1", "/me", {"operationName": ("Ready", "NotReady")[index % 2]}))[
+            "statusCode"
+        ] == 0
+    return [
+        next(c["userState"]["state"] for c in m["channels"] if c["channel"] == "voice")
+        for m in inbox.take("/v2/me/channels")
+    ]
+
+
+@probe("load-drop-one-in-thousand")
+async def sees_load_drop(server: Server) -> bool:
+    return len(await channel_states(server, 12)) < 12
+
+
+@probe("load-duplicate-one-in-thousand")
+async def sees_load_duplicate(server: Server) -> bool:
+    return len(await channel_states(server, 12)) > 12
+
+
+@probe("load-reorder-one-in-thousand")
+async def sees_load_reorder(server: Server) -> bool:
+    # The last message held back may still wait for a next one: only the order of what arrived is compared.
+    states = await channel_states(server, 12)
+    return len(states) >= 10 and states != (["Ready", "NotReady"] * 6)[: len(states)]
 
 
 # -- the tests -------------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ BRIEF_AREAS = (
     "REC",
     "ROUT",
     "HOST",
+    "LOAD",
 )
 LEVELS = ("MUST", "SHOULD", "MAY")
 KEYS = {"id", "level", "section", "text", "operations", "notifications", "errata", "feature", "clients"}

@@ -41,6 +41,7 @@ __all__ = [
     "body",
     "check",
     "check_response",
+    "checks_of",
     "operation",
     "reply_schema",
 ]
@@ -226,12 +227,7 @@ class Raw(Resource):
 def check(reply: Reply, *, credentials_valid: bool = True) -> None:
     """Run the registered HTTP checks on ``reply``: MUST findings raise, SHOULD findings are kept."""
     ref = reply.operation
-    names = list(_BASE_CHECKS)
-    collection = _COLLECTIONS.get(ref)
-    if collection is not None:
-        names.append("collection_shape")  # before the schema: it names the list rule that broke
-    # Before the schema too: a call whose capabilities is not an array fails the rule clients rely on.
-    names += ["call_capabilities", "response_matches_schema"]
+    names, collection = checks_of(ref)
     ctx = CheckContext(
         operation=ref,
         schema_ref=reply_schema(ref) if reply.ok and reply.response.is_json else None,
@@ -240,6 +236,17 @@ def check(reply: Reply, *, credentials_valid: bool = True) -> None:
         requirement_ids=findings.requirement_ids(),
     )
     _judge(ctx, reply.response, names)
+
+
+def checks_of(ref: str) -> tuple[list[str], str | None]:
+    """The registered checks a reply of operation ``ref`` passes, and the array a list GET names (or None)."""
+    names = list(_BASE_CHECKS)
+    collection = _COLLECTIONS.get(ref)
+    if collection is not None:
+        names.append("collection_shape")  # before the schema: it names the list rule that broke
+    # Before the schema too: a call whose capabilities is not an array fails the rule clients rely on.
+    names += ["call_capabilities", "response_matches_schema"]
+    return names, collection
 
 
 def check_response(response: Response, *, credentials_valid: bool = True) -> None:

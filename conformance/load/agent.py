@@ -1,0 +1,311 @@
+"""The simulated agent: one Locust user per agent account, with its CometD session and a weighted mix of work.
+
+Agents are numbered per process so that workers never share an account: the k-th user a process starts is
+agent ``index + 1 + workers * k`` (``index`` its worker index, 0 alone). Users come in pairs on one process
+(k even calls k + 1), so both ends of a call are judged by one ledger and its latencies by one clock. The
+caller dials, waits for the call to be answered, holds, retrieves and hangs up; the callee answers every
+call that rings (from its session, as an agent desktop does) and otherwise only changes state. Every
+operation registers what each party is owed before its request is sent (conformance.load.ledger) and the
+agent waits for its own notification, within the deadline, before its next step.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from locust import User, between, task
+
+from conformance.load.ledger import Expectation, Ledger
+from conformance.load.options import LoadOptions
+from conformance.load.rest import RestJudge
+from conformance.load.session import Session, SessionError
+from conformance.notifications import validate_notification
+
+__all__ = ["AgentUser", "Swarm"]
+
+
+@dataclass
+class Swarm:
+    """What the users of one process share: the target, the options, the ledger, who is who."""
+
+    base_url: str
+    cometd_url: str
+    options: LoadOptions
+    ledger: Ledger
+    worker_index: int = 0
+    workers: int = 1
+    started: int = 0  # users started in this process so far
+    numbers: dict[int, str] = field(default_factory=dict)  # agent number -> its phone number, once known
+    users: dict[int, Any] = field(default_factory=dict)  # agent number -> its AgentUser, while it runs
+    sessions_open: int = 0
+    draining: bool = False  # the run is ending: no new work, what is owed may still arrive
+    judge: RestJudge | None = None
+
+    def __post_init__(self) -> None:
+        self.judge = RestJudge(self.ledger, self.options.check_every)
+
+    def next_agent(self) -> tuple[int, int]:
+        """(agent number, position k in this process)."""
+        k = self.started
+        self.started += 1
+        return self.worker_index + 1 + self.workers * k, k
+
+    def transport_for(self, number: int) -> str:
+        if self.options.transport != "mixed":
+            return self.options.transport
+        return "websocket" if number % 2 else "long-polling"
+
+
+class AgentUser(User):
+    """One agent: its REST calls, its CometD session, its state as it last heard it."""
+
+    abstract = False
+    wait_time = between(0.5, 1.5)
+    host = "http://127.0.0.1"  # unused: every request names its full URL; Locust wants a host to start
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.swarm: Swarm = environment.gws
+        self.number, position = self.swarm.next_agent()
+        self.name = f"agent{self.number}"
+        self.password = f"agent{self.number}-secret"
+        self.partner = self._partner(position)
+        self.caller = position % 2 == 0
+        self.session: Session | None = None
+        self.device_id = ""
+        self.phone = ""
+        self.state = "NotReady"
+        self.dnd = "Off"
+        self.answered = Event()
+        low, high = self.swarm.options.wait_s
+        self.wait_time = lambda: random.uniform(low, high)  # type: ignore[method-assign]
+        import requests
+
+        self.http = requests.Session()
+        self.http.auth = (self.name, self.password)
+        self.http.trust_env = False  # no proxy look-up in the environment on every request (a tenth of the CPU)
+
+    def _partner(self, position: int) -> int | None:
+        partner_k = position + 1 if position % 2 == 0 else position - 1
+        number = self.swarm.worker_index + 1 + self.swarm.workers * partner_k
+        return number if number <= self.swarm.options.agents else None
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.swarm.ledger
+
+    # -- life cycle --------------------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        devices = self._rest("GET /me/devices", "GET", "/me/devices?fields=*")
+        device = (devices.get("devices") or [{}])[0]
+        self.device_id, self.phone = str(device.get("id", "")), str(device.get("phoneNumber", ""))
+        self.dnd = str(device.get("doNotDisturb") or "Off")
+        channels = self._rest("GET /me/channels", "GET", "/me/channels?fields=*")
+        voice: dict[str, Any] = next((c for c in channels.get("channels") or [] if c.get("channel") == "voice"), {})
+        self.state = str((voice.get("userState") or {}).get("state") or "NotReady")
+        self.ledger.own(self.name, [self.device_id, self.phone])
+        self.session = Session(
+            self.swarm.cometd_url,
+            self.name,
+            self.password,
+            self.swarm.transport_for(self.number),
+            self._on_message,
+            self._on_session_event,
+            timeout_s=self.swarm.options.thresholds.deadline_s,
+        )
+        try:
+            self.session.open()
+        except SessionError as exc:
+            self._fire("cometd open", 0.0, exc)
+            self.stop()
+            return
+        self.swarm.sessions_open += 1
+        self.swarm.numbers[self.number] = self.phone
+        self.swarm.users[self.number] = self
+
+    def on_stop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.swarm.sessions_open -= 1
+            self.session = None
+        self.swarm.numbers.pop(self.number, None)
+        self.swarm.users.pop(self.number, None)
+        self.http.close()
+
+    # -- the mix -----------------------------------------------------------------------------------------
+
+    @task
+    def work(self) -> None:
+        if self.swarm.draining:
+            return
+        mix = self.swarm.options.mix
+        choices = {"state": self.change_state}
+        if self.caller:
+            choices["dnd"] = self.toggle_dnd
+            if self.partner is not None and self.partner in self.swarm.numbers:
+                choices["call"] = self.call_partner
+        names = [n for n in choices if mix.get(n, 0) > 0] or ["state"]
+        chosen = random.choices(names, weights=[max(mix.get(n, 0), 1) for n in names])[0]
+        choices[chosen]()
+
+    def change_state(self) -> None:
+        target = "NotReady" if self.state == "Ready" else "Ready"
+        sent = time.monotonic()
+        owed = [
+            self._expect(self.name, "/v2/me/channels", "channels", target, sent),
+            self._expect(self.name, "/v2/me/devices", f"device:{self.device_id}", f"{target}/{self.dnd}", sent, False),
+        ]
+        if self._operate(f"POST /me#{target}", "/me", target, owed):
+            self.state = target
+            self._wait(owed[0])
+
+    def toggle_dnd(self) -> None:
+        target = "Off" if self.dnd == "On" else "On"
+        sent = time.monotonic()
+        owed = [self._expect(self.name, "/v2/me/devices", f"device:{self.device_id}", f"{self.state}/{target}", sent)]
+        name = f"DoNotDisturb{target}"
+        if self._operate(f"POST /devices/{{id}}#{name}", f"/devices/{self.device_id}", name, owed):
+            self.dnd = target
+            self._wait(owed[0])
+
+    def call_partner(self) -> None:
+        partner = f"agent{self.partner}"
+        number = self.swarm.numbers.get(self.partner or 0)
+        if not number:
+            return
+        self.answered.clear()
+        sent = time.monotonic()
+        dialing = self._expect(self.name, "/v2/me/calls", None, "Dialing", sent, party=number)
+        ringing = self._expect(partner, "/v2/me/calls", None, "Ringing", sent, party=self.phone)
+        path = f"/devices/{self.device_id}/calls"
+        extra = {"destination": {"phoneNumber": number}}
+        if not self._operate(
+            "POST /devices/{id}/calls#Dial", path, "Dial", [dialing, ringing], extra
+        ) or not self._wait(dialing):
+            return
+        call = (dialing.data or {}).get("call") or {}
+        uri, stream = str(call.get("uri", "")), f"call:{call.get('callUuid') or call.get('id')}"
+        if not self.answered.wait(self.swarm.options.thresholds.deadline_s):
+            self._hang_up(uri, stream, partner)
+            return
+        for step, state in (("Hold", "Held"), ("Retrieve", "Established")):
+            owed = [self._expect(self.name, "/v2/me/calls", stream, state, time.monotonic())]
+            if not self._operate(f"POST /me/calls/{{id}}#{step}", uri, step, owed) or not self._wait(owed[0]):
+                break
+        self._hang_up(uri, stream, partner)
+
+    def _hang_up(self, uri: str, stream: str, partner: str) -> None:
+        sent = time.monotonic()
+        owed = [
+            self._expect(self.name, "/v2/me/calls", stream, "Released", sent),
+            self._expect(partner, "/v2/me/calls", stream, "Released", sent),
+        ]
+        if self._operate("POST /me/calls/{id}#Hangup", uri, "Hangup", owed):
+            self._wait(owed[0])
+
+    def _answer(self, data: Any) -> None:
+        """The callee's desktop: a call rings, the agent answers; both ends are owed Established."""
+        call = data.get("call") or {}
+        uri, stream = str(call.get("uri", "")), f"call:{call.get('callUuid') or call.get('id')}"
+        caller = f"agent{self.partner}"
+        sent = time.monotonic()
+        mine = self._expect(self.name, "/v2/me/calls", stream, "Established", sent)
+        theirs = self._expect(caller, "/v2/me/calls", stream, "Established", sent)
+        partner_user = self.swarm.users.get(self.partner or 0)
+        if partner_user is not None:
+            theirs.waiter = partner_user.answered
+        self._operate("POST /me/calls/{id}#Answer", uri, "Answer", [mine, theirs])
+
+    # -- notifications -----------------------------------------------------------------------------------
+
+    def _on_message(self, topic: str, data: Any, received: float) -> None:
+        errors = list(_schema_errors(topic, json.dumps(data, sort_keys=True)))
+        match = self.ledger.receive(self.name, topic, data, errors, received)
+        if match is not None and match.state == "Ringing" and not self.caller:
+            gevent.spawn(self._answer, data)
+
+    def _on_session_event(self, what: str, seconds: float, error: BaseException | None) -> None:
+        self._fire(what, seconds, error)
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def _expect(
+        self,
+        agent: str,
+        topic: str,
+        stream: str | None,
+        state: str,
+        sent: float,
+        required: bool = True,
+        *,
+        party: str | None = None,
+    ) -> Expectation:
+        expectation = self.ledger.expect(agent, topic, stream, state, sent, required=required, party=party)
+        if agent == self.name:
+            expectation.waiter = Event()
+        return expectation
+
+    def _wait(self, expectation: Expectation) -> bool:
+        waiter = expectation.waiter
+        return bool(waiter is not None and waiter.wait(self.swarm.options.thresholds.deadline_s))
+
+    def _operate(
+        self, operation: str, path: str, name: str, owed: list[Expectation], extra: dict[str, Any] | None = None
+    ) -> bool:
+        """POST ``name``; a refused operation owes nothing (GWS-NOTIF-008), so its expectations are withdrawn."""
+        body = self._rest(operation, "POST", path, {"operationName": name, **(extra or {})})
+        if body.get("statusCode") == 0:
+            return True
+        for expectation in owed:
+            self.ledger.withdraw(expectation)
+        return False
+
+    def _rest(self, operation: str, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        url = path if path.startswith("http") else self.swarm.base_url + path
+        started = time.perf_counter()
+        error: BaseException | None = None
+        body: Any = None
+        response = None
+        try:
+            response = self.http.request(method, url, json=json, timeout=self.swarm.options.thresholds.deadline_s)
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        except Exception as exc:
+            error = exc
+        elapsed = time.perf_counter() - started
+        if response is not None:
+            assert self.swarm.judge is not None
+            self.swarm.judge.judge(operation, self.name, response, body, elapsed)
+            code = body.get("statusCode") if isinstance(body, dict) else None
+            if code != 0:
+                error = RuntimeError(f"HTTP {response.status_code} statusCode {code}")
+        self._fire(operation, elapsed, error, len(response.content) if response is not None else 0)
+        return body if isinstance(body, dict) else {}
+
+    def _fire(self, name: str, seconds: float, error: BaseException | None, length: int = 0) -> None:
+        request_type, _, rest = name.partition(" ")
+        self.environment.events.request.fire(
+            request_type=request_type,
+            name=rest or name,
+            response_time=seconds * 1000,
+            response_length=length,
+            exception=error,
+            context={},
+        )
+
+
+@functools.lru_cache(maxsize=8192)
+def _schema_errors(topic: str, canonical: str) -> tuple[str, ...]:
+    """validate_notification, once per distinct message: an agent's channel and device messages repeat the same
+    few states all run long, and validating each again was most of the load generator's CPU."""
+    return tuple(validate_notification(topic, json.loads(canonical)))

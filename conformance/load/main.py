@@ -1,0 +1,177 @@
+"""``gws-conformance load``: a Locust run of simulated agents against a GWS server, judged and reported.
+
+    gws-conformance load [--agents N] [--duration S] [--transport T] [--mix W] [--target URL] [--fault F]
+    gws-conformance load --master --expect-workers 2 ...      gws-conformance load --worker HOST
+
+Exit codes as ``run``: 0 every criterion within its threshold, 1 one is not, 2 usage or configuration,
+3 the target (or the workers) cannot be reached, 4 the load generator itself broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from conformance.load.arguments import add_load_arguments
+from conformance.load.options import LoadOptions, OptionsError, parse_mix, read_thresholds
+
+__all__ = ["main"]
+
+PROG = "gws-conformance load"
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_TARGET, EXIT_SUITE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+# Embedded runs: agents beyond --agents so that a worker handed one user more than its share still has an
+# account (Locust balances users over workers to one).
+SPARE_AGENTS_PER_WORKER = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", flush=True)
+
+
+def _complain(message: str) -> None:
+    print(f"{PROG}: " + " ".join(message.split()), file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = _Parser(prog=PROG, description="Simulated agents under load, every notification judged.")
+    add_load_arguments(parser)
+    arguments = parser.parse_args(argv)
+    try:
+        return _load(arguments, argv)
+    except OptionsError as exc:
+        _complain(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _complain("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception:
+        _complain("the load generator broke: " + traceback.format_exc().strip().splitlines()[-1])
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_SUITE
+
+
+def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
+    import logging
+
+    from conformance.load import run, target
+    from conformance.load.report import build_document, write_reports
+    from conformance.load.verdict import judge
+
+    # Locust logs every spawn and stop at INFO; the command says what matters itself.
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(name)s: %(message)s")
+    if arguments.worker is not None:
+        _say(f"worker of the master at {arguments.worker}:{arguments.master_port}")
+        run.run_worker(arguments.worker, arguments.master_port)
+        return EXIT_OK
+    thresholds = read_thresholds(
+        arguments.config, {"p99_delivery_ms": arguments.p99_ms, "deadline_s": arguments.deadline}
+    )
+    options = LoadOptions(
+        agents=arguments.agents,
+        spawn_rate=arguments.spawn_rate,
+        duration_s=arguments.duration,
+        mix=parse_mix(arguments.mix),
+        transport=arguments.transport,
+        wait_s=arguments.wait,
+        check_every=arguments.check_every,
+        thresholds=thresholds,
+    )
+    if arguments.fault and arguments.target:
+        raise OptionsError("--fault applies to the embedded reference server only")
+    reference = None
+    workers = arguments.expect_workers if arguments.master else 1
+    if arguments.target is None:
+        from reference_impl.faults import Faults, UnknownFault
+
+        try:
+            Faults.parse(arguments.fault)
+        except UnknownFault as exc:
+            raise OptionsError(str(exc)) from None
+        reference = target.EmbeddedReference(arguments.agents + SPARE_AGENTS_PER_WORKER * workers, arguments.fault)
+        base_url = reference.start()
+        description = f"{base_url} (embedded reference" + (
+            f", fault {', '.join(arguments.fault)})" if arguments.fault else ")"
+        )
+    else:
+        base_url = arguments.target.rstrip("/")
+        description = base_url
+    cometd_url = arguments.cometd_url or f"{base_url}/notifications"
+    try:
+        try:
+            target.preflight(base_url, "agent1", "agent1-secret")
+        except target.TargetDown as exc:
+            _complain(str(exc))
+            return EXIT_TARGET
+        except target.TargetRefused as exc:
+            _complain(f"{exc}: load runs sign in as agent1..agentN with password agent<N>-secret")
+            return EXIT_USAGE
+        server = reference.gauges if reference is not None else dict
+        _say(
+            f"target {description}; {options.agents} agents over {options.transport}, {options.duration_s:g} s, "
+            f"mix {','.join(f'{k}={v}' for k, v in options.mix.items())}; reports in {arguments.report_dir}/"
+        )
+        if arguments.master:
+            try:
+                measured = run.run_master(
+                    options,
+                    base_url,
+                    cometd_url,
+                    server,
+                    _say,
+                    bind_host=arguments.master_bind_host,
+                    bind_port=arguments.master_port,
+                    expect_workers=workers,
+                )
+            except run.WorkersMissing as exc:
+                _complain(str(exc))
+                return EXIT_TARGET
+        else:
+            measured = run.run_local(options, base_url, cometd_url, server, _say)
+    finally:
+        if reference is not None:
+            reference.stop()
+    criteria = judge(measured.totals, options.thresholds)
+    context: dict[str, Any] = {
+        "target": description,
+        "agents": options.agents,
+        "transport": options.transport,
+        "mix": dict(options.mix),
+        "thresholds": dataclasses.asdict(options.thresholds),
+        "command": shlex.join(["gws-conformance", "load", *argv]),
+    }
+    document = build_document(measured, criteria, context)
+    paths = write_reports(arguments.report_dir, document)
+    _summary(document, criteria, paths)
+    return EXIT_OK if document["passed"] else EXIT_FAILURES
+
+
+def _summary(document: dict[str, Any], criteria: Sequence[Any], paths: dict[str, Any]) -> None:
+    verdict = "PASSED" if document["passed"] else "FAILED"
+    delivery = document["delivery_ms"]
+    rest = document["rest"].get("total", {})
+    _say(
+        f"{verdict} — {document['delivered']} notifications delivered of {document['owed']} owed; delivery p50 "
+        f"{delivery['p50']} ms, p99 {delivery['p99']} ms; REST {rest.get('requests', 0)} requests, p99 "
+        f"{rest.get('p99_ms')} ms"
+    )
+    print("  " + " · ".join(f"{c.name} {c.value:g}" if c.value is not None else f"{c.name} -" for c in criteria))
+    for criterion in criteria:
+        if not criterion.passed:
+            ids = ", ".join(criterion.requirements) or "objective"
+            value = "-" if criterion.value is None else f"{criterion.value:g}"
+            print(f"  FAIL {criterion.name} = {value} (limit {criterion.limit:g}) [{ids}]")
+            for example in document["examples"].get(criterion.name, [])[:3]:
+                print(f"    {example}")
+    if document.get("reference_rss_mb"):
+        print(f"  reference RSS max {document['reference_rss_mb']['max']} MB")
+    print(f"  reports: {paths['html']} · {paths['json']} · {paths['junit']}")
