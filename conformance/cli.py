@@ -7,6 +7,7 @@
     gws-conformance report DIR [--baseline FILE]
     gws-conformance selftest [--fault NAME ...] [--subset ci] [--report-dir DIR] [-n N]
     gws-conformance serve [--host H] [--port P] [--stimulus] ...        (same as gws-reference serve)
+    gws-conformance validate FILE.har [FILE.har ...] [--base-path /api/v2] [--report-dir DIR]
 
 ``run`` without a target starts the reference server (with its stimulus API) on a free loopback port
 and runs everything against it. With one, it first asks the target one question (GET /me, within
@@ -196,6 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_selftest_arguments(selftest)
 
+    # -- passive conformance (issue 12): judging recorded traffic
+    validate = commands.add_parser(
+        "validate",
+        help="judge recorded traffic (HAR files) with the suite's rules and write the same reports as run",
+        description="Judge every GWS exchange of HAR 1.2 files (REST replies, Bayeux messages, their sequence); exit "
+        "codes as for run.",
+    )
+    from conformance.passive.command import add_validate_arguments
+
+    add_validate_arguments(validate)
+
     serve = commands.add_parser("serve", help="serve the reference server (same as gws-reference serve)")
     from reference_impl.cli import add_serve_arguments
 
@@ -215,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "selftest": _selftest,
         "serve": _serve,
+        "validate": _validate,
     }
     try:
         return handlers[arguments.command](arguments)
@@ -354,6 +367,18 @@ def _serve(arguments: argparse.Namespace) -> int:
     from reference_impl.cli import serve
 
     return serve(arguments, prog=f"{PROG} serve")
+
+
+def _validate(arguments: argparse.Namespace) -> int:
+    from conformance.passive.command import PassiveInputError, validate
+
+    command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
+    try:
+        files, elapsed = validate(arguments, _say, command)
+    except PassiveInputError as exc:
+        raise UsageError(str(exc)) from None
+    _print_summary(files.report, files, elapsed)
+    return _exit_code(files.report)
 
 
 # -- run --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ _AGENT_TESTS = frozenset(
         ("test_cometd.py", "test_no_message_on_a_topic_the_client_left_or_never_joined"),
         ("test_cometd_clients.py", "test_a_wildcard_subscription_delivers_each_message_once"),
         ("test_cometd_hijack.py", "test_another_users_client_id_is_refused_and_leaks_nothing"),
+        ("test_sequence.py", "test_a_whole_call_keeps_the_sequence_rules"),
     }
 )
 

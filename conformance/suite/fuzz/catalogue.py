@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance import contract
 
-__all__ = ["Operation", "operations", "request_breaches"]
+__all__ = ["Operation", "body_problems", "operations", "request_breaches"]
 
 METHODS = ("get", "put", "post", "delete", "patch")
 OPENAPI = "openapi.yaml"
@@ -238,8 +238,33 @@ def request_breaches(operation: Operation, url: str, content_type: str | None, b
         document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return [*problems, "the body is not well-formed JSON"]
-    problems += [f"body {line}" for line in contract.validate(operation.body_ref, document)]
+    problems += [f"body {line}" for line in body_problems(operation.body_ref, document)]
     return problems
+
+
+def body_problems(body_ref: str, document: Any) -> list[str]:
+    """How a JSON body breaks the schema at ``body_ref``, read as OpenAPI's discriminator says: a body that
+    names an operationName the mapping knows is judged against that variant alone, so one wrong attribute
+    is one problem, not a "valid under none of" line per variant (or a line from each of them)."""
+    file, _, pointer = body_ref.partition("#")
+    schema, ref = _deref(_node(file, pointer), body_ref)
+    discriminator = schema.get("discriminator") if isinstance(schema, dict) else None
+    if not isinstance(discriminator, dict) or not isinstance(document, dict):
+        return contract.validate(body_ref, document)
+    member = str(discriminator.get("propertyName", "operationName"))
+    mapping = discriminator.get("mapping", {})
+    name = document.get(member)
+    if member not in document:
+        return [f"$: {member} is missing"]
+    if isinstance(name, str) and name in mapping:
+        target_file, _, target_pointer = str(mapping[name]).partition("#")
+        here = ref.partition("#")[0]
+        variant_file = posixpath.normpath(posixpath.join(posixpath.dirname(here), target_file)) if target_file else here
+        return contract.validate(f"{variant_file}#{target_pointer}", document)
+    open_variants = len(schema.get("oneOf", ())) > len(mapping)
+    if open_variants:
+        return contract.validate(body_ref, document)  # a name of the server's own (a custom agent state)
+    return [f"$.{member}: {name!r} is not an operation this resource takes (known: {', '.join(mapping)})"]
 
 
 def _reject_constant(name: str) -> Any:
