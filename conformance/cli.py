@@ -8,6 +8,7 @@
     gws-conformance selftest [--fault NAME ...] [--subset ci] [--report-dir DIR] [-n N]
     gws-conformance serve [--host H] [--port P] [--stimulus] ...        (same as gws-reference serve)
     gws-conformance validate FILE.har [FILE.har ...] [--base-path /api/v2] [--report-dir DIR]
+    gws-conformance proxy --upstream URL [--listen HOST:PORT] [--report-dir DIR] [--report-every S]
 
 ``run`` without a target starts the reference server (with its stimulus API) on a free loopback port
 and runs everything against it. With one, it first asks the target one question (GET /me, within
@@ -204,9 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Judge every GWS exchange of HAR 1.2 files (REST replies, Bayeux messages, their sequence); exit "
         "codes as for run.",
     )
-    from conformance.passive.command import add_validate_arguments
+    from conformance.passive.command import add_proxy_arguments, add_validate_arguments
 
     add_validate_arguments(validate)
+    proxy = commands.add_parser(
+        "proxy",
+        help="a recording proxy in front of a GWS server that judges the traffic of real clients as it passes",
+        description="Forward REST, long-polling and websocket traffic to --upstream unchanged (but for the server's own "
+        "address in replies), judge every exchange as validate does, and write the reports every --report-every "
+        "seconds and on Ctrl-C; exit codes as for run.",
+    )
+    add_proxy_arguments(proxy)
 
     serve = commands.add_parser("serve", help="serve the reference server (same as gws-reference serve)")
     from reference_impl.cli import add_serve_arguments
@@ -228,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "selftest": _selftest,
         "serve": _serve,
         "validate": _validate,
+        "proxy": _proxy,
     }
     try:
         return handlers[arguments.command](arguments)
@@ -370,15 +380,18 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 
 def _validate(arguments: argparse.Namespace) -> int:
-    from conformance.passive.command import PassiveInputError, validate
+    from conformance.passive.command import PassiveInputError, proxy, validate
 
     command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
     try:
-        files, elapsed = validate(arguments, _say, command)
+        files, elapsed = (proxy if arguments.command == "proxy" else validate)(arguments, _say, command)
     except PassiveInputError as exc:
         raise UsageError(str(exc)) from None
     _print_summary(files.report, files, elapsed)
     return _exit_code(files.report)
+
+
+_proxy = _validate  # the same judge, reports and exit codes; only where the traffic comes from differs
 
 
 # -- run --------------------------------------------------------------------------------------------------

@@ -30,7 +30,17 @@ from conformance.client import Exchange, RecordedRequest, RecordedResponse, Reda
 from conformance.client import _parse_json as parse_json  # how the suite reads every reply
 from conformance.results import _tool_version
 
-__all__ = ["Entry", "Frame", "HarError", "basic_user", "har_document", "har_entry", "read_har", "read_hars"]
+__all__ = [
+    "Entry",
+    "Frame",
+    "HarError",
+    "basic_user",
+    "entry_from_har",
+    "har_document",
+    "har_entry",
+    "read_har",
+    "read_hars",
+]
 
 
 class HarError(Exception):
@@ -83,18 +93,19 @@ def read_har(path: Path, redactor: Redactor) -> list[Entry]:
     found = []
     for index, raw in enumerate(log["entries"]):
         try:
-            found.append(_entry(f"{path.name}#{index}", raw, redactor))
+            found.append(entry_from_har(f"{path.name}#{index}", raw, redactor))
         except (KeyError, TypeError, ValueError) as exc:
             raise HarError(f"{path}: entry {index} is not a HAR 1.2 entry ({type(exc).__name__}: {exc})") from None
     return found
 
 
-def _entry(source: str, raw: Mapping[str, Any], redactor: Redactor) -> Entry:
+def entry_from_har(source: str, raw: Mapping[str, Any], redactor: Redactor, seq: int = 0) -> Entry:
+    """One HAR entry (a dict as in the file) as the judge reads it; raises KeyError, TypeError or ValueError when it
+    is not a HAR 1.2 entry."""
     request, reply = raw["request"], raw.get("response") or {}
     started = _time(raw["startedDateTime"])
     request_headers = _headers(request.get("headers", ()))
-    post = request.get("postData") or {}
-    request_body = post["text"].encode("utf-8") if isinstance(post.get("text"), str) else None
+    request_body = _content(request.get("postData") or {}, absent=None)
     user = basic_user(_header(request_headers, "authorization"))
     # A password in the URL or a body is learnt by the redactor when recorded; the Authorization header is
     # replaced outright.
@@ -119,7 +130,7 @@ def _entry(source: str, raw: Mapping[str, Any], redactor: Redactor) -> Entry:
         error = str(reply.get("_error") or "no response recorded")
     elapsed = max(float(raw.get("time") or 0), 0.0) / 1000
     exchange = Exchange(
-        seq=0,
+        seq=seq,
         timestamp=started,
         elapsed_s=elapsed,
         role="",
@@ -161,10 +172,12 @@ def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     return next((value for key, value in headers if key.lower() == name), None)
 
 
-def _content(content: Mapping[str, Any]) -> bytes | None:
+def _content(content: Mapping[str, Any], absent: bytes | None = b"") -> bytes | None:
+    """A response's content or a request's postData as bytes. ``encoding: base64`` is HAR 1.2's for content; a
+    recording proxy that keeps a binary request body exactly (this one) writes it on postData too."""
     text = content.get("text")
     if not isinstance(text, str):
-        return b"" if content.get("size") == 0 else None
+        return absent if content.get("size") == 0 else None
     if content.get("encoding") == "base64":
         try:
             return base64.b64decode(text, validate=True)
@@ -249,7 +262,7 @@ def har_entry(
     }
     if request_body:
         mime = _header(request_headers, "content-type") or ""
-        entry["request"]["postData"] = {"mimeType": mime, **_body_fields(request_body)}
+        entry["request"]["postData"] = {"mimeType": mime, "params": [], **_body_fields(request_body)}
     recorded_frames = [
         {"type": "send" if f.sent else "receive", "time": f.at.timestamp(), "opcode": f.opcode, "data": f.data}
         for f in frames

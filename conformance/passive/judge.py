@@ -12,6 +12,7 @@ evidence and how often it happened. So ``validate`` and ``proxy`` write the repo
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,16 +22,18 @@ from urllib.parse import unquote, urlsplit
 from conformance.failures import Level, Violation
 from conformance.outcomes import Outcome
 from conformance.passive.bayeux import BayeuxJudge
-from conformance.passive.har import Entry
+from conformance.passive.har import Entry, Frame
 from conformance.passive.rest import judge_rest
 from conformance.passive.verdict import Verdict
 from conformance.results import RunResults, TestResult, failure_details
 
-__all__ = ["DEFAULT_BASE_PATH", "Judge", "Tally"]
+__all__ = ["DEFAULT_BASE_PATH", "Judge", "Tally", "WebsocketState"]
 
 DEFAULT_BASE_PATH = "/api/v2"
 NODE_PREFIX = "passive::"
 MAX_FINDINGS_SHOWN = 12
+# The registry's checks name the operation at the end of a title: "Reply has no statusCode [GET /me]".
+_OPERATION_SUFFIX = re.compile(r" \[([A-Z]+ [^\]]+)\]$")
 
 
 @dataclass
@@ -61,6 +64,18 @@ class Tally:
 
 
 @dataclass
+class WebsocketState:
+    """What the judge knows of one websocket while its frames come: the client's last messages, its session."""
+
+    seq: int
+    where: str
+    user: str | None
+    sent: list[Any] = field(default_factory=list)
+    client_id: str | None = None
+    frames: int = 0
+
+
+@dataclass
 class _Rule:
     requirements: tuple[str, ...]
     judged: int = 0
@@ -82,12 +97,11 @@ class Judge:
 
     def judge(self, entry: Entry) -> None:
         self.tally.entries += 1
-        path = unquote(urlsplit(entry.exchange.request.url).path)
-        if not path.startswith(self.base_path + "/"):
+        kind = self._kind(entry.exchange.request.url)
+        if kind == "other":
             self.tally.not_gws += 1
             return
-        notifications = self.base_path + "/notifications"
-        if path == notifications or path.startswith(notifications + "/"):
+        if kind == "bayeux":
             self.tally.bayeux += 1
             self._judge_bayeux(entry)
             return
@@ -100,7 +114,7 @@ class Judge:
             self.tally.operations[judgement.operation] += 1
         if judgement.request_problems:
             shown = "; ".join(judgement.request_problems[:3])
-            label = judgement.operation or f"{entry.exchange.request.method} {path}"
+            label = judgement.operation or f"{entry.exchange.request.method} {entry.exchange.request.url}"
             self.tally.invalid_requests.append(f"#{entry.exchange.seq} ({entry.source}) {label}: {shown}")
         self._add(judgement.verdicts)
 
@@ -130,38 +144,48 @@ class Judge:
         )
 
     def _judge_frames(self, entry: Entry, where: str) -> None:
-        sent: list[Any] = []
-        client_id: str | None = None
-        for number, frame in enumerate(entry.frames):
-            self.tally.websocket_frames += 1
-            messages = _messages(frame.data.encode("utf-8"))
-            if frame.sent:
-                sent = messages
-                client_id = next(
-                    (m["clientId"] for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)),
-                    client_id,
-                )
-                continue
-            verdicts = self._bayeux.judge_batch(
-                sent,
-                messages,
-                seq=entry.exchange.seq,
-                where=f"{where} (websocket frame {number})",
-                user=entry.exchange.user,
-                http_evidence=None,
-                client_id=client_id,
-            )
-            client_id = next(
-                (
-                    m["clientId"]
-                    for m in messages
-                    if isinstance(m, dict)
-                    and m.get("channel") == "/meta/handshake"
-                    and isinstance(m.get("clientId"), str)
-                ),
-                client_id,
-            )
-            self._add(verdicts)
+        state = WebsocketState(entry.exchange.seq, where, entry.exchange.user)
+        for frame in entry.frames:
+            self.judge_frame(state, frame)
+
+    def open_websocket(self, seq: int, url: str, user: str | None) -> WebsocketState | None:
+        """A websocket whose frames come one by one (the proxy); None when it is no GWS notifications endpoint."""
+        self.tally.entries += 1
+        if self._kind(url) != "bayeux":
+            self.tally.not_gws += 1
+            return None
+        self.tally.bayeux += 1
+        return WebsocketState(seq, f"GET {url}", user)
+
+    def judge_frame(self, state: WebsocketState, frame: Frame) -> None:
+        """One websocket frame: a client's messages are remembered, the server's judged against them."""
+        self.tally.websocket_frames += 1
+        number, state.frames = state.frames, state.frames + 1
+        messages = _messages(frame.data.encode("utf-8"))
+        if frame.sent:
+            state.sent = messages
+            state.client_id = _client_id(messages) or state.client_id
+            return
+        verdicts = self._bayeux.judge_batch(
+            state.sent,
+            messages,
+            seq=state.seq,
+            where=f"{state.where} (websocket frame {number})",
+            user=state.user,
+            http_evidence=None,
+            client_id=state.client_id,
+        )
+        handshaken = [m for m in messages if isinstance(m, dict) and m.get("channel") == "/meta/handshake"]
+        state.client_id = _client_id(handshaken) or state.client_id
+        self._add(verdicts)
+
+    def _kind(self, url: str) -> str:
+        """ "bayeux", "rest" or "other" (not under the base path)."""
+        path = unquote(urlsplit(url).path)
+        if not path.startswith(self.base_path + "/"):
+            return "other"
+        notifications = self.base_path + "/notifications"
+        return "bayeux" if path == notifications or path.startswith(notifications + "/") else "rest"
 
     def _add(self, verdicts: Iterable[Verdict]) -> None:
         for verdict in verdicts:
@@ -169,7 +193,8 @@ class Judge:
             rule.requirements = tuple(dict.fromkeys((*rule.requirements, *verdict.requirements)))
             rule.judged += 1
             if verdict.violation is not None:
-                key = (verdict.violation.check, verdict.violation.title)
+                # One finding per problem, whatever operation showed it: the operations are listed in it.
+                key = (verdict.violation.check, _OPERATION_SUFFIX.sub("", verdict.violation.title))
                 rule.findings.setdefault(key, []).append(verdict.violation)
 
     # -- results --------------------------------------------------------------------------------------------
@@ -234,10 +259,16 @@ def _merged(name: str, rule: _Rule) -> Violation | None:
 
 def _counted(group: list[Violation]) -> Violation:
     first = group[0]
+    operations = list(dict.fromkeys(m.group(1) for v in group if (m := _OPERATION_SUFFIX.search(v.title))))
     times = f" (×{len(group)})" if len(group) > 1 else ""
+    where = ""
+    if len(operations) > 1:
+        shown = ", ".join(operations[:MAX_FINDINGS_SHOWN]) + (" …" if len(operations) > MAX_FINDINGS_SHOWN else "")
+        where = f"\nSeen in {len(operations)} operations: {shown}."
+    title = first.title if len(operations) <= 1 else _OPERATION_SUFFIX.sub("", first.title)
     return Violation(
-        title=first.title + times,
-        message=first.message,
+        title=title + times,
+        message=first.message + where,
         requirement_ids=first.requirement_ids,
         level=first.level,
         evidence=first.evidence,
@@ -253,6 +284,10 @@ def _messages(body: bytes | None) -> list[Any]:
     except ValueError:
         return []
     return _listed(document)
+
+
+def _client_id(messages: Iterable[Any]) -> str | None:
+    return next((m["clientId"] for m in messages if isinstance(m, dict) and isinstance(m.get("clientId"), str)), None)
 
 
 def _listed(document: Any) -> list[Any]:

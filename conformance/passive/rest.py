@@ -57,7 +57,9 @@ def judge_rest(entry: Entry, base_path: str) -> RestJudgement:
         else None,
         collection=operation.collection if operation is not None else None,
         client_input_invalid=invalid,
-        credentials_valid=bool(request.header("authorization") or request.header("cookie")),
+        # A 401 is the server saying the credentials are missing or wrong; traffic cannot know better (E12).
+        credentials_valid=bool(request.header("authorization") or request.header("cookie"))
+        and response.status_code != 401,
     )
     names = [name for name in CHECKS if _applies(name, operation, invalid, response.status_code_field, ctx)]
     found = {violation.check: violation for violation in run_checks(ctx, response, names)}
