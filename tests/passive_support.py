@@ -91,6 +91,7 @@ def record_call_session(origin: str) -> dict[str, Any]:
         agent2.get(f"{base}/me", params={"subresources": "*"})
         agent1.get(f"{base}/me")
         device = agent1.get(f"{base}/me/devices").json()["uris"][0]
+        agent1.get(f"{base}/me/devices", params={"fields": "id,phoneNumber"})  # a field list: partial objects (E32)
         agent1.post(f"{base}/me", json={}, headers=JSON)  # no operationName: refused with statusCode 1
         agent1.post(f"{device}/calls", json={"operationName": "Dial", "destination": "5002"}, headers=JSON)
         ids = iter(range(4, 100))
@@ -226,6 +227,12 @@ def unsubscribed_topic(har: dict[str, Any]) -> None:
     entry["request"]["postData"]["text"] = json.dumps(sent)
 
 
+def field_list_wrong_type(har: dict[str, Any]) -> None:
+    entry, body = _first(har, "/api/v2/me/devices?fields=id")
+    body["devices"][0]["phoneNumber"] = 5001
+    _set_body(entry, body)
+
+
 # file name -> (edit, the rule the judge must break, a requirement it must name)
 VIOLATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "no-status-code.har": (no_status_code, "status_code_present", "GWS-GEN-001"),
@@ -237,6 +244,7 @@ VIOLATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "duplicate-message.har": (duplicate_message, "no_duplicate_message", "GWS-GEN-032"),
     "meta-id-not-echoed.har": (meta_id_not_echoed, "meta_reply_id", "GWS-COMETD-012"),
     "unsubscribed-topic.har": (unsubscribed_topic, "subscribed_topics", "GWS-NOTIF-007"),
+    "field-list-wrong-type.har": (field_list_wrong_type, "response_matches_schema", "GWS-GEN-007"),
 }
 
 

@@ -81,6 +81,13 @@ def test_a_fresh_recording_of_the_reference_is_conformant(tmp_path: Path) -> Non
     assert code == 0, [t for t in results["tests"] if t["outcome"] != "passed"]
 
 
+def test_a_field_list_reply_is_judged_on_the_members_asked_for(tmp_path: Path) -> None:
+    # clean.har asks GET /me/devices?fields=id,phoneNumber: objects without the members a device requires pass.
+    _, results = validate(tmp_path, DATA / "field-list-wrong-type.har")
+    test = next(t for t in results["tests"] if t["nodeid"] == "passive::response_matches_schema")
+    assert "$.devices[0].phoneNumber: 5001 is not of type 'string'" in test["message"] + test["findings"][0]["message"]
+
+
 def test_secrets_of_the_recording_reach_no_report(tmp_path: Path) -> None:
     validate(tmp_path, DATA / "no-status-code.har")
     token = base64.b64encode(b"agent1:agent1-secret").decode()
@@ -141,7 +148,7 @@ def test_websocket_frames_are_judged_message_by_message(tmp_path: Path) -> None:
 def test_an_entry_whose_body_the_recording_lacks_is_counted_not_judged(tmp_path: Path) -> None:
     har = json.loads((DATA / "no-status-code.har").read_text())
     for entry in har["log"]["entries"]:
-        if "/me/devices" in entry["request"]["url"]:
+        if entry["request"]["url"].endswith("/me/devices"):
             entry["response"]["content"] = {"size": 57, "mimeType": "application/json"}  # no text: not saved
     judge = judged(tmp_path, har)
     assert judge.tally.not_recorded == 1

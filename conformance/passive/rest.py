@@ -8,21 +8,20 @@ server's: it is counted, and it makes the rules about refusing bad input apply (
 the server's answer could not have been about something else than the input (statusCode 3, 5 and 6 may come
 first, E14).
 
-A reply to a field list (``fields=a,b``) is not a whole object, so its schema's ``required`` members do not bind
-it (E32): ``response_matches_schema`` is not judged on it.
+A reply to a field list (``fields=a,b``) holds partial objects, so their schema's ``required`` members do not bind
+it (E32): ``response_matches_schema`` judges each object on the members asked for (CheckContext.field_schemas).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
 
 from conformance.checks import CHECKS, CheckContext, run_checks
 from conformance.checks.capabilities import CALL_READS
 from conformance.passive.har import Entry
 from conformance.passive.verdict import Verdict
 from conformance.reporting.coverage import operation_key
-from conformance.suite.fuzz.catalogue import Operation, operations, request_breaches
+from conformance.suite.fuzz.catalogue import Operation, field_list, operations, request_breaches
 
 __all__ = ["RestJudgement", "judge_rest"]
 
@@ -49,12 +48,11 @@ def judge_rest(entry: Entry, base_path: str) -> RestJudgement:
     if operation is not None:
         problems = request_breaches(operation, request.url, request.header("content-type"), entry.request_body)
     invalid = bool(problems)
-    partial = _field_list(request.url)
+    fields = field_list(request.url)
     ctx = CheckContext(
         operation=key,
-        schema_ref=operation.reply_schema(response.status_code)
-        if operation is not None and response.is_json and not partial
-        else None,
+        schema_ref=operation.reply_schema(response.status_code) if operation is not None and response.is_json else None,
+        field_schemas=operation.field_schemas(fields) if operation is not None and fields else None,
         collection=operation.collection if operation is not None else None,
         client_input_invalid=invalid,
         # A 401 is the server saying the credentials are missing or wrong; traffic cannot know better (E12).
@@ -79,9 +77,3 @@ def _applies(name: str, operation: Operation | None, invalid: bool, code: int | 
     if name == "negative_input_rejected":
         return invalid and code not in _BEFORE_INPUT
     return True
-
-
-def _field_list(url: str) -> bool:
-    """Whether the request asks for a list of fields (not ``*``): its reply holds partial objects (E32)."""
-    values = [value for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True) if name == "fields"]
-    return any(value.strip() != "*" for value in values)
