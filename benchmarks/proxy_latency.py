@@ -88,7 +88,7 @@ def main() -> None:
                     f"{name:<16} {statistics.median(direct) * 1000:>11.3f} ms {statistics.median(proxied) * 1000:>12.3f} ms "
                     f"{added * 1000:>6.3f} ms {p90(direct) * 1000:>8.3f} ms {p90(proxied) * 1000:>9.3f} ms"
                 )
-            print(f"judged {proxy.judge.tally.line()}")
+            print(f"judged {proxy.judged().tally.line()}")
             print(f"added median latency per exchange (worst kind): {max(added_all) * 1000:.3f} ms")
 
 

@@ -59,7 +59,7 @@ def browse(*faults: str) -> tuple[str, Judge, dict[str, Any]]:
         with serve_in_thread(proxy) as front, open_page(f"{front.origin}/page/index.html") as page:
             outcome = page.evaluate("window.done")
             har = har_from_cdp(page)
-    return str(outcome), proxy.judge, har
+    return str(outcome), proxy.judged(), har
 
 
 def verdicts(judge: Judge) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -61,7 +61,7 @@ def test_rest_replies_change_only_by_the_upstream_address(through: tuple[str, st
     # Nothing that names no address is touched, byte for byte.
     direct, proxied = (httpx.get(f"{o}/api/v2/me/calls/no-such-call", auth=AGENT1) for o in (upstream, here))
     assert (proxied.status_code, proxied.content) == (direct.status_code, direct.content)
-    assert proxy.judge.tally.rest == 3 and set(outcomes(proxy.judge).values()) == {"passed"}
+    assert proxy.judged().tally.rest == 3 and set(outcomes(proxy.judged()).values()) == {"passed"}
 
 
 def test_a_binary_attachment_goes_both_ways_unchanged(through: tuple[str, str, Proxy]) -> None:
@@ -82,13 +82,13 @@ def test_a_binary_attachment_goes_both_ways_unchanged(through: tuple[str, str, P
     assert direct.content == BINARY  # the upload reached the server byte for byte
     recorded = [e for e in proxy.entries if e["request"]["url"] == uploaded["uri"]]
     assert recorded[0]["response"]["content"]["encoding"] == "base64"
-    assert set(outcomes(proxy.judge).values()) == {"passed"}, proxy.judge.results().tests
+    assert set(outcomes(proxy.judged()).values()) == {"passed"}, proxy.judged().results().tests
 
 
 def test_the_recording_validates_to_the_findings_judged_live(through: tuple[str, str, Proxy], tmp_path: Path) -> None:
     _, here, proxy = through
     record_call_session(here)  # REST and long-polling, a whole call between two agents
-    live = outcomes(proxy.judge)
+    live = outcomes(proxy.judged())
     assert {"notification_schema", "call_leg_states", "meta_reply_id"} <= set(live)
     assert set(live.values()) == {"passed"}
     recording = tmp_path / "recording.har"
@@ -96,7 +96,7 @@ def test_the_recording_validates_to_the_findings_judged_live(through: tuple[str,
     again = Judge()
     again.judge_all(read_hars([recording]))
     assert outcomes(again) == live
-    assert again.tally.line() == proxy.judge.tally.line()
+    assert again.tally.line() == proxy.judged().tally.line()
 
 
 @pytest.mark.skipif(NODE is None or not (JS_DIR / "node_modules" / "cometd").is_dir(), reason="needs tests/js")
@@ -123,11 +123,11 @@ def test_the_cometd_javascript_client_works_through_the_proxy(transport: str) ->
                 timeout=30,
             )
     assert result.returncode == 0 and result.stdout.startswith("OK:"), f"{result.stdout} {result.stderr}"
-    judged = outcomes(proxy.judge)
+    judged = outcomes(proxy.judged())
     # The test server publishes a bare marker, no GWS message: the judge says so, for the message it carried.
     assert judged["notification_schema"] == "failed" and judged["meta_reply_id"] == "passed"
     if transport == "websocket":
-        assert proxy.judge.tally.websocket_frames >= 6
+        assert proxy.judged().tally.websocket_frames >= 6
         (socket,) = [e for e in proxy.entries if e.get("_webSocketMessages")]
         assert any("marker" in frame["data"] for frame in socket["_webSocketMessages"])
 
@@ -137,7 +137,7 @@ def test_a_broken_server_is_reported_with_the_exchange(tmp_path: Path) -> None:
         proxy = Proxy(target.origin, Judge())
         with serve_in_thread(proxy) as server:
             httpx.get(f"{server.origin}/api/v2/me", auth=AGENT1)
-    test = proxy.judge.results().tests["passive::status_code_present"]
+    test = proxy.judged().results().tests["passive::status_code_present"]
     assert str(test.outcome) == "failed" and "GWS-GEN-001" in test.violated
     assert test.evidence[0]["request"]["url"].endswith("/api/v2/me")
 

@@ -122,9 +122,8 @@ def proxy(arguments: argparse.Namespace, say: Callable[[str], None], command: st
     target = f"traffic through the proxy to {app.upstream}"
 
     def write() -> ReportFiles:
-        with app.lock:
-            results = judge.results()
-            recording = har_document(list(app.entries), creator="gws-conformance proxy")
+        results = app.judged().results()
+        recording = har_document(list(app.entries), creator="gws-conformance proxy")
         arguments.report_dir.mkdir(parents=True, exist_ok=True)
         (arguments.report_dir / RECORDING_FILE).write_text(json.dumps(recording, indent=1) + "\n", encoding="utf-8")
         return write_passive_reports(results, arguments.report_dir, target=target, command=command)
@@ -150,6 +149,7 @@ def proxy(arguments: argparse.Namespace, say: Callable[[str], None], command: st
     finally:
         signal.signal(signal.SIGTERM, previous)
         server_context.__exit__(None, None, None)
+    app.judged()
     if judge.tally.rest + judge.tally.bayeux == 0:
         raise PassiveInputError(f"no GWS exchange went through the proxy ({judge.tally.entries} entries)")
     files = write()

@@ -10,7 +10,8 @@ changes by a byte: bodies are forwarded as read (compressed ones included, and t
 attachments as they are, headers but the hop-by-hop ones as they came.
 
 Each exchange becomes a HAR entry as the client saw it (what a browser's own HAR holds) and goes to the passive
-judge (conformance.passive.judge); a websocket is judged frame by frame as its frames pass. ``Proxy`` is an ASGI
+judge (conformance.passive.judge), a websocket frame by frame, in the order they passed; the judging itself waits
+until a verdict is asked for (``Proxy.judged``), so it never stands between a client and its reply. ``Proxy`` is an ASGI
 app: ``gws-conformance proxy`` serves it (conformance.passive.command) and writes the reports while it runs.
 """
 
@@ -20,7 +21,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +54,7 @@ HOP_BY_HOP = frozenset(
 )
 # A held /meta/connect lasts the server's advised timeout (30 s for GWS) and more.
 UPSTREAM_TIMEOUT_S = 120.0
+_TIMEOUTS = httpx.Timeout(UPSTREAM_TIMEOUT_S).as_dict()
 
 
 class Proxy:
@@ -62,7 +65,10 @@ class Proxy:
         self.upstream = f"{parts.scheme}://{parts.netloc}"
         self.judge = judge
         self.entries: list[dict[str, Any]] = []
-        self.lock = threading.Lock()  # the judge and the recording are read by the thread that writes reports
+        # Judging (schema validation: about a millisecond an exchange) waits here, off the exchange's path, until
+        # someone asks for the verdict (``judged``): the periodic reports, Ctrl-C. deque appends are thread-safe.
+        self._pending: deque[Callable[[], None]] = deque()
+        self._judging = threading.Lock()
         self._redactor = Redactor()
         self._upstream: httpx.AsyncHTTPTransport | None = None
 
@@ -84,7 +90,7 @@ class Proxy:
         # The header bytes as received: a value that is no ASCII (raw credentials) goes through as it came.
         raw_headers = [(n, v) for n, v in scope.get("headers", ()) if n.decode("latin-1").lower() not in HOP_BY_HOP]
         request = httpx.Request(scope["method"], target, headers=raw_headers, content=forwarded_body)
-        request.extensions["timeout"] = httpx.Timeout(UPSTREAM_TIMEOUT_S).as_dict()
+        request.extensions["timeout"] = _TIMEOUTS
         try:
             # The transport, not a client: no cookie jar, no redirects, no decoding; each client's own headers and
             # the upstream's own bytes go through as they are.
@@ -126,13 +132,21 @@ class Proxy:
             self._upstream = httpx.AsyncHTTPTransport()
         return self._upstream
 
+    def judged(self) -> Judge:
+        """The judge, once everything recorded so far has been judged (in the order it happened)."""
+        with self._judging:
+            while self._pending:
+                self._pending.popleft()()
+        return self.judge
+
     def _record(self, raw: dict[str, Any], *, judged: bool = False) -> None:
-        """Keep the entry; judge it unless its frames were judged as they passed."""
-        with self.lock:
-            self.entries.append(raw)
-            if not judged:
-                entry = entry_from_har(f"proxy#{len(self.entries) - 1}", raw, self._redactor, seq=len(self.entries))
-                self.judge.judge(entry)
+        """Keep the entry; judge it later unless its frames are judged one by one."""
+        self.entries.append(raw)
+        if not judged:
+            seq = len(self.entries)
+            self._pending.append(
+                lambda: self.judge.judge(entry_from_har(f"proxy#{seq - 1}", raw, self._redactor, seq=seq))
+            )
 
     # -- websocket --------------------------------------------------------------------------------------
 
@@ -160,13 +174,10 @@ class Proxy:
             return
         frames: list[Frame] = []
         await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
-        with self.lock:
-            state = self.judge.open_websocket(
-                len(self.entries) + 1,
-                here + scope["raw_path"].decode("latin-1"),
-                basic_user(_header(request_headers, "authorization")),
-            )
-        judged = _LiveFrames(self, state)
+        judged = _LiveFrames(self)
+        seq, url = len(self.entries) + 1, here + scope["raw_path"].decode("latin-1")
+        user = basic_user(_header(request_headers, "authorization"))
+        self._pending.append(lambda: judged.open(self.judge.open_websocket(seq, url, user)))
         async with upstream:
             outward = asyncio.create_task(self._client_to_upstream(receive, upstream, frames, here, judged))
             inward = asyncio.create_task(self._upstream_to_client(upstream, send, frames, here, judged))
@@ -229,22 +240,27 @@ class Proxy:
 
 
 class _LiveFrames:
-    """Feeds a websocket's frames to the judge as they pass."""
+    """A websocket's frames for the judge, one by one, in the order they passed."""
 
-    def __init__(self, proxy: Proxy, state: WebsocketState | None) -> None:
+    def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
+        self.state: WebsocketState | None = None
+
+    def open(self, state: WebsocketState | None) -> None:
         self.state = state
 
     def sent(self, data: str) -> None:
-        self._judge(Frame(True, datetime.now(UTC), 1, data))
+        self._later(Frame(True, datetime.now(UTC), 1, data))
 
     def received(self, data: str) -> None:
-        self._judge(Frame(False, datetime.now(UTC), 1, data))
+        self._later(Frame(False, datetime.now(UTC), 1, data))
+
+    def _later(self, frame: Frame) -> None:
+        self.proxy._pending.append(lambda: self._judge(frame))
 
     def _judge(self, frame: Frame) -> None:
         if self.state is not None:
-            with self.proxy.lock:
-                self.proxy.judge.judge_frame(self.state, frame)
+            self.proxy.judge.judge_frame(self.state, frame)
 
 
 def _origin(scope: dict[str, Any]) -> str:
