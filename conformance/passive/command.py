@@ -31,6 +31,10 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the API's base path in the recorded URLs (default: %(default)s); other URLs are not GWS traffic",
     )
+    _report_dir_argument(parser)
+
+
+def _report_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report-dir",
         type=Path,
@@ -87,13 +91,7 @@ def add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help="where the proxy listens (default: %(default)s)"
     )
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        metavar="DIR",
-        help="where the reports go (default: %(default)s)",
-    )
+    _report_dir_argument(parser)
     parser.add_argument(
         "--report-every",
         type=float,
