@@ -99,6 +99,54 @@ def test_the_recording_validates_to_the_findings_judged_live(through: tuple[str,
     assert again.tally.line() == proxy.judged().tally.line()
 
 
+def test_a_chat_session_is_judged_message_by_message(through: tuple[str, str, Proxy]) -> None:
+    upstream, here, proxy = through
+    api, bayeux = f"{here}/api/v2", f"{here}/api/v2/notifications"
+    with httpx.Client(auth=AGENT1, timeout=10) as agent:
+        (shook,) = agent.post(
+            bayeux,
+            json=[
+                {
+                    "channel": "/meta/handshake",
+                    "id": "1",
+                    "version": "1.0",
+                    "supportedConnectionTypes": ["long-polling"],
+                }
+            ],
+        ).json()
+        client = shook["clientId"]
+        agent.post(
+            bayeux,
+            json=[{"channel": "/meta/subscribe", "id": "2", "clientId": client, "subscription": "/v2/me/interactions"}],
+        )
+        me = agent.get(f"{api}/me").json()["user"]["id"]
+        assert agent.post(f"{api}/me/channels/chat", json={"operationName": "Ready"}).json()["statusCode"] == 0
+        chat = httpx.post(f"{upstream}/stimulus/chats", json={"nickname": "Cus", "agentId": me}).json()
+        chat_id = chat["interactionId"]
+        agent.post(f"{api}/me/interactions/{chat_id}", json={"operationName": "Accept"})
+        httpx.post(f"{upstream}/stimulus/chats/{chat_id}/messages", json={"text": "hello"})
+        states = []
+        for number in range(3, 12):
+            connect = {
+                "channel": "/meta/connect",
+                "id": str(number),
+                "clientId": client,
+                "connectionType": "long-polling",
+                "advice": {"timeout": 0 if number == 3 else 500},
+            }
+            states += [
+                m["data"].get("state")
+                for m in agent.post(bayeux, json=[connect]).json()
+                if m.get("channel") == "/v2/me/interactions"
+            ]
+            if states.count("Accepted") >= 2:
+                break
+    assert states[:1] == ["Invited"] and states.count("Accepted") >= 2, states  # ChatAccepted, ChatNotification
+    judged = outcomes(proxy.judged())
+    assert judged["notification_schema"] == "passed" and judged["client_habit.GWS-IXN-024"] == "passed", judged
+    assert set(judged.values()) == {"passed"}, judged
+
+
 @pytest.mark.skipif(NODE is None or not (JS_DIR / "node_modules" / "cometd").is_dir(), reason="needs tests/js")
 @pytest.mark.parametrize("transport", ["long-polling", "websocket"])
 def test_the_cometd_javascript_client_works_through_the_proxy(transport: str) -> None:

@@ -38,6 +38,7 @@ LABEL_REQUIREMENT = "GWS-COMETD-018"
 CALL_LEG_REQUIREMENT = "GWS-GEN-031"
 DUPLICATE_REQUIREMENT = "GWS-GEN-032"
 CALLS = "/v2/me/calls"
+INTERACTIONS = "/v2/me/interactions"
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class _Session:
     subscriptions: set[str] = field(default_factory=set)
     delivered: dict[tuple[str, str], MessageEvidence] = field(default_factory=dict)
     call_states: dict[str, str] = field(default_factory=dict)  # call id -> last state
-    interaction_states: dict[str, str] = field(default_factory=dict)  # for ChatAccepted / ChatNotification
+    interaction_states: dict[str, str] = field(default_factory=dict)  # id -> last state (ChatAccepted or Notification)
 
 
 class BayeuxJudge:
@@ -189,11 +190,8 @@ class BayeuxJudge:
             return verdicts  # a publish reply, or nothing further to read
         session = self._session(session_id, user)
         if channel in contract.topics():
-            previous = (
-                session.interaction_states.get(str(data.get("interaction", {}).get("id")))
-                if isinstance(data.get("interaction"), dict)
-                else None
-            )
+            # An interaction message is the interaction itself (id, state at the top of data).
+            previous = session.interaction_states.get(str(data.get("id"))) if channel == INTERACTIONS else None
             requirements = (SCHEMA_REQUIREMENT,)
             problems = validate_notification(channel, data, previous_state=previous)
             verdicts.append(
@@ -202,7 +200,8 @@ class BayeuxJudge:
                 )
             )
             verdicts += _habits(channel, data, support)
-            _remember_interaction(session, data)
+            if channel == INTERACTIONS and isinstance(data.get("state"), str):
+                session.interaction_states[str(data.get("id"))] = data["state"]
         if session_id is not None and session.handshake_seen:
             verdicts.append(self._subscribed(channel, session, support))
         if session_id is not None:
@@ -264,12 +263,6 @@ def _call_leg(session: _Session, data: Mapping[str, Any], support: list[Evidence
     if previous == "Released" and state != "Released":
         problems = [f"call {call_id!r} was reported Released, then {state} on the same leg"]
     return [_verdict("call_leg_states", (CALL_LEG_REQUIREMENT,), problems, "A released call comes back", support)]
-
-
-def _remember_interaction(session: _Session, data: Mapping[str, Any]) -> None:
-    interaction = data.get("interaction")
-    if isinstance(interaction, dict) and isinstance(interaction.get("state"), str):
-        session.interaction_states[str(interaction.get("id"))] = interaction["state"]
 
 
 def _habits(channel: str, data: Mapping[str, Any], support: list[Evidence]) -> list[Verdict]:
