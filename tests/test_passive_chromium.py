@@ -52,11 +52,12 @@ def with_page(reference: Any) -> Callable[..., Any]:
     return app
 
 
-def browse(*faults: str) -> tuple[str, Judge, dict[str, Any]]:
+def browse(*faults: str, transport: str = "long-polling") -> tuple[str, Judge, dict[str, Any]]:
     """The page's outcome, the proxy's judge, and Chromium's HAR of the session."""
     with serve_in_thread(with_page(create_app(faults=faults))) as upstream:
         proxy = Proxy(upstream.origin, Judge())
-        with serve_in_thread(proxy) as front, open_page(f"{front.origin}/page/index.html") as page:
+        url = f"/page/index.html?transport={transport}"
+        with serve_in_thread(proxy) as front, open_page(front.origin + url) as page:
             outcome = page.evaluate("window.done")
             har = har_from_cdp(page)
     return str(outcome), proxy.judged(), har
@@ -78,11 +79,14 @@ def validated(har: dict[str, Any], tmp_path: Path) -> Judge:
     return judge
 
 
-def test_a_browser_session_through_the_proxy_is_conformant_and_its_har_agrees(tmp_path: Path) -> None:
-    outcome, live, har = browse()
+@pytest.mark.parametrize("transport", ["long-polling", "websocket"])
+def test_a_browser_session_through_the_proxy_is_conformant_and_its_har_agrees(tmp_path: Path, transport: str) -> None:
+    outcome, live, har = browse(transport=transport)
     assert outcome.startswith("OK:"), outcome
-    # GET /me, GET /me/devices, Dial, Answer, Hangup; handshake, subscribe, connects; the page and the client library
-    assert live.tally.rest == 5 and live.tally.bayeux >= 4 and live.tally.not_gws >= 2
+    # GET /me twice, GET /me/devices, Dial, Answer, Hangup; the Bayeux traffic; the page and the client library
+    assert live.tally.rest == 6 and live.tally.bayeux >= 1 and live.tally.not_gws >= 2
+    if transport == "websocket":
+        assert live.tally.websocket_frames >= 6 and any(e.get("_webSocketMessages") for e in har["log"]["entries"])
     live_verdicts = verdicts(live)
     assert {o for o, _ in live_verdicts.values()} == {"passed"}, live_verdicts
     assert {"passive::notification_schema", "passive::call_leg_states", "passive::meta_reply_id"} <= set(live_verdicts)
