@@ -8,6 +8,8 @@
     gws-conformance selftest [--fault NAME ...] [--subset ci] [--report-dir DIR] [-n N]
     gws-conformance serve [--host H] [--port P] [--stimulus] ...        (same as gws-reference serve)
     gws-conformance load [--agents N] [--duration S] [--transport T] ...  (conformance.load.main)
+    gws-conformance validate FILE.har [FILE.har ...] [--base-path /api/v2] [--report-dir DIR]
+    gws-conformance proxy --upstream URL [--listen HOST:PORT] [--report-dir DIR] [--report-every S]
 
 ``run`` without a target starts the reference server (with its stimulus API) on a free loopback port
 and runs everything against it. With one, it first asks the target one question (GET /me, within
@@ -213,6 +215,24 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.load.arguments import add_load_arguments
 
     add_load_arguments(load)
+    # -- passive conformance (issue 12): judging recorded traffic
+    validate = commands.add_parser(
+        "validate",
+        help="judge recorded traffic (HAR files) with the suite's rules and write the same reports as run",
+        description="Judge every GWS exchange of HAR 1.2 files (REST replies, Bayeux messages, their sequence); exit "
+        "codes as for run.",
+    )
+    from conformance.passive.command import add_proxy_arguments, add_validate_arguments
+
+    add_validate_arguments(validate)
+    proxy = commands.add_parser(
+        "proxy",
+        help="a recording proxy in front of a GWS server that judges the traffic of real clients as it passes",
+        description="Forward REST, long-polling and websocket traffic to --upstream unchanged (but for the server's own "
+        "address in replies), judge every exchange as validate does, and write the reports every --report-every "
+        "seconds and on Ctrl-C; exit codes as for run.",
+    )
+    add_proxy_arguments(proxy)
 
     serve = commands.add_parser("serve", help="serve the reference server (same as gws-reference serve)")
     from reference_impl.cli import add_serve_arguments
@@ -236,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "selftest": _selftest,
         "serve": _serve,
+        "validate": _validate,
+        "proxy": _proxy,
     }
     try:
         return handlers[arguments.command](arguments)
@@ -385,6 +407,21 @@ def _load(argv: Sequence[str]) -> int:
         return process.wait()
     except KeyboardInterrupt:
         return process.wait()
+
+
+def _validate(arguments: argparse.Namespace) -> int:
+    from conformance.passive.command import PassiveInputError, proxy, validate
+
+    command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
+    try:
+        files, elapsed = (proxy if arguments.command == "proxy" else validate)(arguments, _say, command)
+    except PassiveInputError as exc:
+        raise UsageError(str(exc)) from None
+    _print_summary(files.report, files, elapsed)
+    return _exit_code(files.report)
+
+
+_proxy = _validate  # the same judge, reports and exit codes; only where the traffic comes from differs
 
 
 # -- run --------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ _AGENT_TESTS = frozenset(
         ("test_hostile_websocket.py", "test_a_session_keeps_its_state_through_hostile_messages"),
         # An e-mail agent2 handles proves what GET /interactions may list (E97).
         ("list_isolation.py", "test_an_interaction_list_reveals_nothing_its_get_refuses"),
+        ("test_sequence.py", "test_a_whole_call_keeps_the_sequence_rules"),
     }
 )
 

@@ -1599,3 +1599,43 @@ def _load_reorder_one_in_thousand(period: float | None) -> Hooks:
             deliver(user_id, topic, earlier)
 
     return Hooks(publish=hook)
+
+
+# == passive conformance: what a session's traffic proves (issue 12) ===================================
+
+
+def _revive_released(deliver: Deliver, user_id: str, topic: str, data: Body) -> None:
+    deliver(user_id, topic, data)
+    call = data.get("call")
+    if topic == CALLS and isinstance(call, dict) and call.get("state") == "Released":
+        revived = copy.deepcopy(data)
+        revived["call"]["state"] = "Established"
+        deliver(user_id, topic, revived)
+
+
+@_fault(
+    "call-revived-after-release",
+    MACHINES,
+    ["GWS-GEN-031"],
+    "Every Released call message on /v2/me/calls is followed by one showing the same call Established again (REST "
+    "reads stay right). Caught by the sequence check that judges a whole call's messages (test_sequence.py).",
+)
+def _call_revived_after_release(_: float | None) -> Hooks:
+    return Hooks(publish=_topic_hook(_revive_released))
+
+
+async def _redeliver(messages: list[Any], answer: Callable[[], Awaitable[list[Message]]]) -> list[Message]:
+    replies = await answer()
+    events = [r for r in replies if not str(r.get("channel", "")).startswith("/meta/") and "data" in r]
+    return [*replies, *copy.deepcopy(events)]
+
+
+@_fault(
+    "message-redelivered",
+    PROTOCOL,
+    ["GWS-GEN-032"],
+    "Every topic message a long-polling reply carries comes twice in that reply, with the same id. Caught by the "
+    "sequence check that judges a whole call's messages (test_sequence.py).",
+)
+def _message_redelivered(_: float | None) -> Hooks:
+    return Hooks(bayeux_batch=_redeliver)

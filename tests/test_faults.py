@@ -803,6 +803,31 @@ async def sees_load_reorder(server: Server) -> bool:
     return len(states) >= 10 and states != (["Ready", "NotReady"] * 6)[: len(states)]
 
 
+# passive conformance: sequence rules (issue 12)
+
+
+@probe("call-revived-after-release")
+async def sees_call_revived_after_release(server: Server) -> bool:
+    inbox = server.listen("agent2")
+    mine = await established_call(server)
+    assert (await server.post("agent1", f"/me/calls/{mine}", {"operationName": "Hangup"}))["statusCode"] == 0
+    states = [data["call"]["state"] for data in inbox.take("/v2/me/calls")]
+    return "Released" in states and states[states.index("Released") + 1 :] != []
+
+
+@probe("message-redelivered")
+async def sees_message_redelivered(server: Server) -> bool:
+    client = (await server.handshake("agent2"))["clientId"]
+    await server.bayeux(
+        "agent2", {"channel": "/meta/subscribe", "id": "2", "clientId": client, "subscription": "/v2/me/calls"}
+    )
+    await ringing_call(server)
+    connect = {"channel": "/meta/connect", "id": "3", "clientId": client, "connectionType": "long-polling"}
+    replies = await server.bayeux("agent2", {**connect, "advice": {"timeout": 0}})
+    ids = [m.get("id") for m in replies if m.get("channel") == "/v2/me/calls"]
+    return len(ids) != len(set(ids))
+
+
 # -- the tests -------------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ suite misuses raises ``SuiteError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,6 +80,10 @@ class CheckContext:
     client_input_invalid: bool = False  # the request carried deliberately invalid data
     credentials_valid: bool = True  # False when sent without or with wrong credentials
     requirement_ids: tuple[str, ...] = ()  # what the caller's test proves beyond the check itself
+    # A reply to a field list (fields=id,state) holds partial objects (E32): the objects of ``collection`` are judged
+    # on the members asked for, each against its schema (field -> schema ref; None: the object schema has no such
+    # member, so it is not judged), never against the whole object's required members.
+    field_schemas: Mapping[str, str | None] | None = None
 
 
 Check = Callable[[CheckContext, "Response"], None]

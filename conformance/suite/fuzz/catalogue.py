@@ -13,14 +13,14 @@ from __future__ import annotations
 import functools
 import json
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance import contract
 
-__all__ = ["Operation", "operations", "request_breaches"]
+__all__ = ["Operation", "body_problems", "field_list", "operations", "request_breaches"]
 
 METHODS = ("get", "put", "post", "delete", "patch")
 OPENAPI = "openapi.yaml"
@@ -70,6 +70,7 @@ class Operation:
     responses: Mapping[str, str | None]  # HTTP status -> reply schema ref (None: no JSON content)
     collection: str | None  # a list GET: the array its objects come in ("users"), else None
     links: tuple[str, ...] = field(default=())  # operationIds this operation's replies link to
+    items: str | None = None  # a list GET: the schema of the objects its collection holds ("schemas/call.json#")
 
     @property
     def label(self) -> str:
@@ -86,6 +87,22 @@ class Operation:
             if key in self.responses:
                 return self.responses[key]
         return None
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The member names the collection's objects have in their schema (empty: no list, or none named)."""
+        if self.items is None:
+            return ()
+        file, _, pointer = self.items.partition("#")
+        return tuple(_node(file, pointer).get("properties", {}))
+
+    def field_schemas(self, fields: Iterable[str]) -> dict[str, str | None]:
+        """For a field list (``fields=id,state``): each field's schema in the collection's objects, None where their
+        schema names no such member (E32: a reply to a list is judged on the members asked for, each by its own
+        property schema)."""
+        members = self.members
+        file, _, pointer = (self.items or "").partition("#")
+        return {name: f"{file}#{pointer}{_pointer('properties', name)}" if name in members else None for name in fields}
 
     def roles_for(self, operation_name: Any) -> frozenset[str]:
         """The roles that may send ``operation_name`` here (the operation's roles when it names no variant)."""
@@ -164,6 +181,7 @@ def _operation(path: str, method: str, item: Mapping[str, Any], item_ref: str) -
         responses=responses,
         collection=_collection(method, responses.get("200")),
         links=links,
+        items=_items(responses.get("200"), _collection(method, responses.get("200"))),
     )
 
 
@@ -206,6 +224,30 @@ def _collection(method: str, schema_ref: str | None) -> str | None:
     return None
 
 
+def _items(schema_ref: str | None, collection: str | None) -> str | None:
+    """The schema of the objects a list reply's ``collection`` array holds (None: not a list reply)."""
+    if schema_ref is None or collection is None:
+        return None
+    file, _, pointer = schema_ref.partition("#")
+    schema, ref = _deref(_node(file, pointer), schema_ref)
+    for index, option in enumerate(schema.get("oneOf", []) if isinstance(schema, dict) else []):
+        option, option_ref = _deref(option, f"{ref}{_pointer('oneOf', str(index))}")
+        array = option.get("properties", {}).get(collection) if isinstance(option, dict) else None
+        if isinstance(array, dict) and isinstance(array.get("items"), dict):
+            _, items_ref = _deref(array["items"], f"{option_ref}{_pointer('properties', collection, 'items')}")
+            return items_ref
+    return None
+
+
+def field_list(url: str) -> list[str]:
+    """The fields a request asks for by name (``fields=id,state``; empty for ``*`` or none): its reply holds partial
+    objects (E32)."""
+    values = [value for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True) if name == "fields"]
+    if not values or any(value.strip() == "*" for value in values):
+        return []
+    return [field.strip() for value in values for field in value.split(",") if field.strip()]
+
+
 # -- judging a request as sent ------------------------------------------------------------------------
 
 
@@ -238,8 +280,33 @@ def request_breaches(operation: Operation, url: str, content_type: str | None, b
         document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return [*problems, "the body is not well-formed JSON"]
-    problems += [f"body {line}" for line in contract.validate(operation.body_ref, document)]
+    problems += [f"body {line}" for line in body_problems(operation.body_ref, document)]
     return problems
+
+
+def body_problems(body_ref: str, document: Any) -> list[str]:
+    """How a JSON body breaks the schema at ``body_ref``, read as OpenAPI's discriminator says: a body that
+    names an operationName the mapping knows is judged against that variant alone, so one wrong attribute
+    is one problem, not a "valid under none of" line per variant (or a line from each of them)."""
+    file, _, pointer = body_ref.partition("#")
+    schema, ref = _deref(_node(file, pointer), body_ref)
+    discriminator = schema.get("discriminator") if isinstance(schema, dict) else None
+    if not isinstance(discriminator, dict) or not isinstance(document, dict):
+        return contract.validate(body_ref, document)
+    member = str(discriminator.get("propertyName", "operationName"))
+    mapping = discriminator.get("mapping", {})
+    name = document.get(member)
+    if member not in document:
+        return [f"$: {member} is missing"]
+    if isinstance(name, str) and name in mapping:
+        target_file, _, target_pointer = str(mapping[name]).partition("#")
+        here = ref.partition("#")[0]
+        variant_file = posixpath.normpath(posixpath.join(posixpath.dirname(here), target_file)) if target_file else here
+        return contract.validate(f"{variant_file}#{target_pointer}", document)
+    open_variants = len(schema.get("oneOf", ())) > len(mapping)
+    if open_variants:
+        return contract.validate(body_ref, document)  # a name of the server's own (a custom agent state)
+    return [f"$.{member}: {name!r} is not an operation this resource takes (known: {', '.join(mapping)})"]
 
 
 def _reject_constant(name: str) -> Any:

@@ -37,7 +37,7 @@ from conformance.contract import SPEC_ROOT
 from conformance.errors import SuiteError, TargetError
 from conformance.failures import Level, Violation
 from conformance.suite.fuzz.bindings import Guard, World
-from conformance.suite.fuzz.catalogue import Operation, request_breaches
+from conformance.suite.fuzz.catalogue import Operation, field_list, operations, request_breaches
 
 __all__ = ["FuzzFindings", "Judgement", "case_seed", "load_schema", "run_cases", "send_case"]
 
@@ -142,18 +142,21 @@ def judge(
     invalid = bool(breaches)
     operation_name = case.body.get("operationName") if isinstance(case.body, Mapping) else None
     label = operation.label + (f"#{operation_name}" if isinstance(operation_name, str) else "")
+    fields = field_list(recorded.url)
     ctx = CheckContext(
         operation=label,
         schema_ref=operation.reply_schema(response.status_code) if response.is_json else None,
         collection=operation.collection,
         client_input_invalid=invalid,
+        field_schemas=operation.field_schemas(fields) if fields else None,
     )
     names = [name for name in CHECKS if _applies(name, operation, role, operation_name, invalid, path_bound)]
     findings = run_checks(ctx, response, names)
     if invalid and findings:
         note = "The request breaks the contract: " + "; ".join(breaches[:3])
         findings = [_annotated(v, note) for v in findings]
-    findings += _schema_conformance(case, response, label)
+    if not fields:  # schemathesis judges whole objects; a reply to a field list has partial ones (E32)
+        findings += _schema_conformance(case, response, label)
     return Judgement(findings, invalid)
 
 
@@ -336,16 +339,25 @@ def strategies(schema_operation: Any, mode: GenerationMode, bound: Mapping[str, 
     if not bound or mode is GenerationMode.POSITIVE:
         made.append(schema_operation.as_strategy(generation_mode=mode))
     if mode is GenerationMode.POSITIVE:
-        return [strategy.map(_whole_objects) for strategy in made]
+        return [strategy.map(_field_lists) for strategy in made]
     return made
 
 
-def _whole_objects(case: Any) -> Any:
-    """Positive data asks for ``fields=*`` or no fields at all, never a field list.
+def _field_lists(case: Any) -> Any:
+    """Positive data asks for ``fields=*``, no fields at all, or a list of the collection's own member names.
 
-    A field list is a MAY (E32) that lets a server leave out members the object schemas require;
-    the contract cannot say which members such a partial object keeps, so the fuzzer does not ask.
+    A generated value that names nothing the objects have becomes a list of some of their members (which ones is
+    drawn from the value, so a seed repeats it); the reply is then judged on the members asked for (E32,
+    ``CheckContext.field_schemas``). An operation whose objects name no members gets ``*``.
     """
-    if isinstance(case.query, dict) and case.query.get("fields") not in (None, "*"):
+    if not isinstance(case.query, dict) or case.query.get("fields") in (None, "*"):
+        return case
+    operation = operations().get(f"{case.method.upper()} {case.path}")
+    names = operation.members if operation is not None else ()
+    if not names:
         case.query["fields"] = "*"
+        return case
+    draw = zlib.crc32(str(case.query["fields"]).encode())
+    chosen = [name for bit, name in enumerate(names) if draw >> (bit % 32) & 1] or names[: 1 + draw % len(names)]
+    case.query["fields"] = ",".join(chosen)
     return case

@@ -1,0 +1,99 @@
+"""What a session's traffic proves as a whole, judged by the same rules ``gws-conformance validate`` applies.
+
+A scenario expects the messages of one operation; the sequence rules hold across a whole session: a call leg
+never comes back after Released (GWS-GEN-031), no message reaches a session twice (GWS-GEN-032). Here a raw
+CometD session of the callee hears a whole call (Dial, Answer, Hangup), and every reply of every long-polling
+exchange goes through the passive judge (conformance.passive.bayeux) as a recording of it would.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from conformance.api import Call, Device
+from conformance.bayeux import HOLD_MS
+from conformance.client import GwsClient
+from conformance.config import Settings
+from conformance.outcomes import not_applicable
+from conformance.passive.bayeux import CALL_LEG_REQUIREMENT, DUPLICATE_REQUIREMENT, BayeuxJudge
+from conformance.suite.scenarios.lifecycle import best_effort
+from conformance.suite.scenarios.support import Me, require, should
+
+CALLS = "/v2/me/calls"
+JUDGED_RULES = ("call_leg_states", "no_duplicate_message")
+
+
+@pytest.mark.feature("api-voice")
+@pytest.mark.requirement(CALL_LEG_REQUIREMENT, DUPLICATE_REQUIREMENT)
+def test_a_whole_call_keeps_the_sequence_rules(
+    gws_bayeux: Any, gws_exclusive: Any, gws_agent1: GwsClient, gws_agent2: GwsClient, gws_settings: Settings
+) -> None:
+    gws_exclusive("agent1", "agent2")
+    caller, callee = Me.read(gws_agent1), Me.read(gws_agent2)
+    if not caller.device_ids or not callee.device_ids:
+        not_applicable("agent1 and agent2 need a device each to call each other")
+    phone = str(callee.device(callee.device_ids[0]).get("phoneNumber", ""))
+    session = gws_bayeux("agent2")
+    session.handshake()
+    session.subscribe(CALLS, "GWS-COMETD-007")
+    judge = BayeuxJudge()
+    heard: list[dict[str, Any]] = []
+
+    def hear(state: str | None, window_s: float) -> dict[str, Any] | None:
+        """Connect until the callee's call is heard in ``state`` (None: for the whole window), judging every batch."""
+        deadline = time.monotonic() + window_s
+        while time.monotonic() < deadline:
+            response, replies = session.send(
+                "/meta/connect", connectionType="long-polling", advice={"timeout": HOLD_MS}
+            )
+            sent = [{"channel": "/meta/connect", "id": session.last_id, "clientId": session.client_id}]
+            verdicts = judge.judge_batch(
+                sent,
+                replies,
+                seq=len(heard),
+                where=f"POST {response.request.url}",
+                user="agent2",
+                http_evidence=None,
+                client_id=session.client_id,
+            )
+            for verdict in verdicts:
+                if verdict.rule in JUDGED_RULES and verdict.violation is not None:
+                    judged = should if verdict.violation.is_warning else require  # the catalogue's level
+                    judged(False, verdict.violation.title, verdict.violation.message, *verdict.requirements)
+            calls = [
+                m["data"]["call"] for m in replies if m.get("channel") == CALLS and isinstance(m.get("data"), dict)
+            ]
+            heard.extend(calls)
+            found = [c for c in calls if isinstance(c, dict) and c.get("state") == state]
+            if state is not None and found:
+                return found[0]
+        return None
+
+    session.connect(advice={"timeout": 0})
+    device = Device(gws_agent1, caller.device_ids[0])
+    try:
+        device.dial(phone)
+        ringing = hear("Ringing", gws_settings.notification_timeout_s)
+        require(ringing is not None, "agent2 never hears its call Ringing", f"heard {heard!r}", "GWS-CALL-011")
+        assert ringing is not None
+        Call(gws_agent2, str(ringing["id"])).answer()
+        require(
+            hear("Established", gws_settings.notification_timeout_s) is not None,
+            "agent2 never hears its call Established",
+            f"heard {heard!r}",
+            "GWS-CALL-014",
+        )
+        Call(gws_agent2, str(ringing["id"])).hangup()
+        require(
+            hear("Released", gws_settings.notification_timeout_s) is not None,
+            "agent2 never hears its call Released",
+            f"heard {heard!r}",
+            "GWS-CALL-015",
+        )
+        hear(None, max(gws_settings.quiet_window_s, HOLD_MS / 1000))  # what comes after Released is judged too
+    finally:
+        for call in {str(c.get("id")) for c in heard if isinstance(c, dict) and c.get("state") != "Released"}:
+            best_effort(Call(gws_agent2, call).hangup)
