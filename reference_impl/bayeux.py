@@ -56,13 +56,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any
 
-from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reference_impl.events import EventBus, Subscription
 from reference_impl.jsonio import JsonInputError, SafeJSONResponse, parse
+from reference_impl.limits import BodyIncomplete, BodyTooLarge, read_body
 
 __all__ = [
     "CONNECTION_TYPES",
@@ -485,19 +486,12 @@ class BayeuxServer:
     async def _body(self, request: Request) -> bytes:
         """The request body, read no further than the limit (E96): a flood is refused before it is parsed or its
         sender authenticated. A sender gone mid-body (a Content-Length lie) gets no reply and leaves no trace."""
-        limit = self._max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if limit is not None and declared.isdigit() and int(declared) > limit:
-            raise _BodyRefused(413, f"413::Request body exceeds {limit} bytes")
-        raw = bytearray()
         try:
-            async for chunk in request.stream():
-                raw.extend(chunk)
-                if limit is not None and len(raw) > limit:
-                    raise _BodyRefused(413, f"413::Request body exceeds {limit} bytes")
-        except ClientDisconnect:
+            return await read_body(request, self._max_body_bytes)
+        except BodyTooLarge as refused:
+            raise _BodyRefused(413, f"413::Request body exceeds {refused.limit} bytes") from None
+        except BodyIncomplete:
             raise _BodyRefused(400, "400::The client went away before the whole body arrived") from None
-        return bytes(raw)
 
     async def _websocket(self, websocket: WebSocket) -> None:
         user_id = await self._authenticate(websocket)

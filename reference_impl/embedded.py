@@ -8,6 +8,7 @@ tests all start servers through this one function.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -110,6 +111,14 @@ def _http_protocol(parser: str = "httptools") -> Any:
             super().__init__(*args, **kwargs)
             self.logger = _protocol_logger(self.logger)
 
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            self._lingering = _LingeringTransport(transport, self)
+            super().connection_made(self._lingering)  # type: ignore[arg-type]
+
+        def data_received(self, data: bytes) -> None:
+            if not self._lingering.lingering:  # after the reply's end, what comes is thrown away unparsed
+                super().data_received(data)
+
         def send_400_response(self, msg: str) -> None:
             body = _parse_error(msg)
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
@@ -119,6 +128,42 @@ def _http_protocol(parser: str = "httptools") -> Any:
             self.transport.close()
 
     return JsonErrorsProtocol
+
+
+# RFC 9112, section 9.6: a server that closes a connection with request bytes unread makes its kernel reset it, and
+# across a network the reset can overtake the reply, which the client then never reads. uvicorn closes right after a
+# reply to a request that asked to (Connection: close), even when it answered before the body was in: the refusal of
+# an oversized body (E96), which a client 50 ms away saw as "the connection ended without a reply". So the closing
+# lingers: the reply's end is marked (FIN), what the client still sends is read and thrown away (uvicorn's parser
+# drops the body of an answered request), and the connection closes when the client closes its side or after
+# LINGER_S, whichever comes first.
+LINGER_S = 2.0
+
+
+class _LingeringTransport:
+    """The connection's transport as uvicorn's protocol sees it; ``close`` lingers while a request body is unread."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: Any) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self.lingering = False
+
+    def close(self) -> None:
+        cycle = getattr(self._protocol, "cycle", None)
+        unread = cycle is not None and cycle.more_body and cycle.response_complete
+        if self.lingering or not unread or self._transport.is_closing() or not self._transport.can_write_eof():
+            self._transport.close()
+            return
+        self.lingering = True
+        self._transport.write_eof()
+        self._transport.resume_reading()  # uvicorn paused it while the body piled up unread
+        asyncio.get_running_loop().call_later(LINGER_S, self._transport.close)
+
+    def is_closing(self) -> bool:
+        return self.lingering or self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class _JsonErrorsH11Protocol(h11_impl.H11Protocol):

@@ -33,7 +33,7 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -41,6 +41,7 @@ from conformance import contract
 from reference_impl.events import EventBus
 from reference_impl.faults import NO_FAULTS, Faults, faults_of
 from reference_impl.jsonio import JsonInputError, SafeJSONResponse, parse
+from reference_impl.limits import BodyIncomplete, BodyTooLarge, read_body
 from reference_impl.store import Session, Store, User
 
 __all__ = [
@@ -607,18 +608,12 @@ async def read_limited(request: Request, limit: int, what: str = "request body")
     A client that goes away mid-body (a Content-Length larger than what it sent) is not the server's error: no reply
     can reach it, and nothing is logged.
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError(StatusCode.INVALID_PARAMETER, f"{what} exceeds {limit} bytes")
-    raw = bytearray()
     try:
-        async for chunk in request.stream():
-            raw.extend(chunk)
-            if len(raw) > limit:
-                raise ApiError(StatusCode.INVALID_PARAMETER, f"{what} exceeds {limit} bytes")
-    except ClientDisconnect:
+        return await read_body(request, limit)
+    except BodyTooLarge:
+        raise ApiError(StatusCode.INVALID_PARAMETER, f"{what} exceeds {limit} bytes") from None
+    except BodyIncomplete:
         raise ApiError(StatusCode.INVALID_PARAMETER, f"the client went away before the whole {what} arrived") from None
-    return bytes(raw)
 
 
 def _check_body(ctx: Context) -> None:

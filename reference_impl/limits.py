@@ -1,5 +1,6 @@
 """The request header and query-string limits (GWS-HOST-007, E96; GWS-HOST-008, E101): ASGI middleware in front of
-every route (the REST API, the notifications endpoint, the stimulus API).
+every route (the REST API, the notifications endpoint, the stimulus API); and the body limit every route that reads
+a body applies (``read_body``, E96).
 
 uvicorn (httptools) reads a header section and a request target of any size; what it has read is refused here,
 before any route sees it, with HTTP 431 or 414 and a GWS error. The memory uvicorn spent on it is spent, but
@@ -8,11 +9,21 @@ nothing of the app runs for such a request, and a client learns at once what is 
 
 from __future__ import annotations
 
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference_impl.jsonio import SafeJSONResponse
 
-__all__ = ["MAX_HEADERS", "MAX_HEADER_BYTES", "MAX_QUERY_BYTES", "HeaderLimit", "QueryLimit"]
+__all__ = [
+    "MAX_HEADERS",
+    "MAX_HEADER_BYTES",
+    "MAX_QUERY_BYTES",
+    "BodyIncomplete",
+    "BodyTooLarge",
+    "HeaderLimit",
+    "QueryLimit",
+    "read_body",
+]
 
 # Browsers and client libraries send a few KB of headers (cookies included); 64 KB is far past any of them.
 MAX_HEADER_BYTES = 64 * 1024
@@ -50,3 +61,32 @@ class QueryLimit:
             await SafeJSONResponse(body, status_code=414)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    """The body is (or declares itself) larger than the route's limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"exceeds {limit} bytes")
+        self.limit = limit
+
+
+class BodyIncomplete(Exception):
+    """The sender went away before its whole body arrived (a Content-Length larger than what it sent)."""
+
+
+async def read_body(request: Request, limit: int | None) -> bytes:
+    """The body, no further than ``limit`` bytes (None: no limit): past it, refused before it is read whole or parsed
+    (what the sender goes on sending is thrown away as it comes: reference_impl/embedded.py lingers)."""
+    declared = request.headers.get("content-length", "")
+    if limit is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    raw = bytearray()
+    try:
+        async for chunk in request.stream():
+            raw.extend(chunk)
+            if limit is not None and len(raw) > limit:
+                raise BodyTooLarge(limit)
+    except ClientDisconnect:
+        raise BodyIncomplete from None
+    return bytes(raw)
