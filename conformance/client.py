@@ -9,6 +9,17 @@ was sent, what came back, and a curl command that repeats it.
 Secrets are removed when an exchange is *recorded*, not when it is printed: nothing kept in a
 Recorder holds a password, an Authorization header, a cookie value or a CSRF token.
 
+A connection the target (or a middlebox) closed while it sat idle in the pool is the one network failure
+that is nobody's fault: the client sent its request just as the server's keep-alive timer expired, and
+the close was still on its way (the wider the round trip, the wider that window; at 50 ms a run met it
+on one request in a few hundred). RFC 9112 section 9.3.1 lets a client retry such a request
+automatically when it is idempotent; the suite retries once, and only a safe method (GET, HEAD,
+OPTIONS; see ``RETRIED_METHODS`` for why not PUT and DELETE), only on a *reused* connection, only when
+the close came before any response head. A fresh connection closed without an answer was seen by the
+server (nothing else closes a connection a moment old), so it is the target's failure and never
+retried; so is a second close in a row. The attempt given up is recorded like any other exchange, its
+error saying it was retried, so the evidence shows both.
+
 The client is synchronous on purpose: tests, scenarios and schemathesis calls run synchronously
 in pytest, and one code path per user keeps the CSRF/cookie state in one place. The CometD
 listeners run their own event loop; the Recorder is thread-safe so they can share it.
@@ -54,6 +65,16 @@ __all__ = [
 ]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+# Retried once after a stale keep-alive connection. HTTP calls PUT and DELETE idempotent too, but in GWS they
+# change state that is announced by notifications: had the first attempt reached the server after all, the
+# retry would be answered as a second change (a duplicated message, a "not found"), which the suite would
+# then judge as the server's fault. Safe methods change nothing, whoever saw them.
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Seconds a pooled connection may sit idle before the client drops it rather than reuses it: below the 5 s
+# keep-alive timeout of uvicorn and Apache httpd (the shortest common default; Jetty, nginx and load balancers
+# keep 30-75 s) by more than any round trip the suite expects, so that a request, POST included, seldom meets a
+# connection the server is closing. The retry above covers what this leaves.
+KEEPALIVE_EXPIRY_S = 4.0
 DEFAULT_CSRF_HEADER = "X-CSRF-TOKEN"
 # Evidence stays readable and reports stay small; the size of what was cut is noted.
 MAX_RECORDED_BODY = 64 * 1024
@@ -450,6 +471,7 @@ class GwsClient:
             # A redirect is an answer worth judging, not something to follow silently.
             follow_redirects=False,
             headers={"Accept": "application/json"},
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
 
     def __enter__(self) -> GwsClient:
@@ -521,23 +543,10 @@ class GwsClient:
             )
         request.read()  # the exact bytes, multipart included, go into the record
         try:
-            raw = self._http.send(request, stream=True)
-            try:
-                content_bytes = self._read_within_deadline(raw, attempt.started)
-            finally:
-                raw.close()
-        except _DeadlineExceeded:
-            message = f"TargetTimeout: the answer took longer than {self.settings.request_timeout_s} s"
-            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
-        except httpx.TimeoutException as exc:
-            message = f"TargetTimeout: no answer within {self.settings.request_timeout_s} s ({type(exc).__name__})"
-            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
-        except httpx.NetworkError as exc:  # refused, reset, lost
-            message = f"TargetUnreachable: {type(exc).__name__}: {exc}"
-            self._fail(TargetUnreachable, message, self._recorded_request(request), attempt)
-        except httpx.HTTPError as exc:  # protocol, decoding, redirect-loop and scheme errors
-            message = f"TargetProtocolError: {type(exc).__name__}: {exc}"
-            self._fail(TargetProtocolError, message, self._recorded_request(request), attempt)
+            raw, content_bytes = self._send(request, attempt, retry=True)
+        except _StaleConnection:  # the pool's connection had been closed under the request: once more, anew
+            attempt = _Attempt(self.recorder.next_seq(), datetime.now(UTC), time.monotonic())
+            raw, content_bytes = self._send(request, attempt, retry=False)
 
         self._capture_csrf(raw.headers)  # first, so a newly named token header is redacted below
         json_body, is_json = _parse_json(content_bytes)
@@ -552,6 +561,43 @@ class GwsClient:
         if error is not None:
             raise TargetProtocolError(exchange.error or error, exchange)
         return Response(exchange, raw.status_code, raw.headers, content_bytes, json_body, is_json)
+
+    def _send(self, request: httpx.Request, attempt: _Attempt, *, retry: bool) -> tuple[httpx.Response, bytes]:
+        """The answer and its body. Raises _StaleConnection when ``retry`` and the request met a stale pooled
+        connection and may be sent again (the attempt is recorded as retried); a TargetError after recording
+        any other failure."""
+        trace = _ConnectionTrace()
+        request.extensions["trace"] = trace
+        try:
+            raw = self._http.send(request, stream=True)
+            try:
+                return raw, self._read_within_deadline(raw, attempt.started)
+            finally:
+                raw.close()
+        except _DeadlineExceeded:
+            message = f"TargetTimeout: the answer took longer than {self.settings.request_timeout_s} s"
+            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
+        except httpx.TimeoutException as exc:
+            message = f"TargetTimeout: no answer within {self.settings.request_timeout_s} s ({type(exc).__name__})"
+            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # refused, reset, lost, closed unanswered
+            # A peer that closed without answering is a protocol error, as before this retry existed.
+            kind: type[TargetError] = TargetUnreachable if isinstance(exc, httpx.NetworkError) else TargetProtocolError
+            message = f"{kind.__name__}: {type(exc).__name__}: {exc}"
+            stale = trace.stale_connection(exc)
+            if stale and retry and request.method in RETRIED_METHODS:
+                note = "; retried on a new connection (a reused keep-alive connection closed before any answer)"
+                self._record(self._recorded_request(request), None, attempt, message + note)
+                raise _StaleConnection from None
+            if stale:
+                message += (
+                    " (on a reused keep-alive connection, before any answer: the target may never have seen it; "
+                    + (f"{request.method} is not retried)" if retry else "already retried once)")
+                )
+            self._fail(kind, message, self._recorded_request(request), attempt)
+        except httpx.HTTPError as exc:  # protocol, decoding, redirect-loop and scheme errors
+            message = f"TargetProtocolError: {type(exc).__name__}: {exc}"
+            self._fail(TargetProtocolError, message, self._recorded_request(request), attempt)
 
     def _read_within_deadline(self, raw: httpx.Response, started: float) -> bytes:
         # httpx's timeouts bound each read; a server dripping bytes would never trip them, so the
@@ -622,6 +668,34 @@ class GwsClient:
         exchange = self._record(request, None, attempt, message)
         # "from None": the httpx exception is summarised in the message; callers never see httpx types.
         raise kind(exchange.error or message, exchange) from None
+
+
+class _StaleConnection(Exception):
+    """The request met a pooled connection closed under it, and may be sent once more."""
+
+
+class _ConnectionTrace:
+    """httpcore's trace of one attempt: whether it opened a connection, and how far the answer came."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.answer_began = False
+
+    def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        if event == "connection.connect_tcp.started":
+            self.connected = True
+        elif event in ("http11.receive_response_headers.complete", "http2.receive_response_headers.complete"):
+            self.answer_began = True
+
+    def stale_connection(self, exc: httpx.HTTPError) -> bool:
+        """The attempt went out on a pooled connection that was closed (or reset) before any answer came."""
+        if self.connected or self.answer_began:
+            return False
+        if isinstance(exc, httpx.RemoteProtocolError):
+            # h11's words for a close while it still waited for the status line; any other protocol error is
+            # something the server sent.
+            return "without sending a response" in str(exc)
+        return isinstance(exc, httpx.ReadError | httpx.WriteError)
 
 
 @dataclass(frozen=True)
