@@ -825,6 +825,7 @@ def _echo_tail(log: Path, lines: int = 15) -> None:
 
 
 def _print_summary(report: Any, files: Any, elapsed: float) -> None:
+    from conformance.delivery import describe
     from conformance.reporting.model import OUTCOME_LABELS
 
     counts = report.outcome_counts()
@@ -836,6 +837,8 @@ def _print_summary(report: Any, files: Any, elapsed: float) -> None:
         f"  MUST {must.text()} ({must.passed}/{must.judged} judged) · SHOULD {should.text()} "
         f"({should.passed}/{should.judged}) · tests: {tests or 'none'} · {elapsed:.1f} s"
     )
+    for line in describe(report.results.get("delivery")):
+        print(f"  {line}")
     for group in report.groups("failed")[:10]:
         test = group.first
         ids = ", ".join(test.violated or test.requirements)

@@ -28,6 +28,7 @@ listeners run their own event loop; the Recorder is thread-safe so they can shar
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import json
 import re
@@ -78,6 +79,8 @@ KEEPALIVE_EXPIRY_S = 4.0
 DEFAULT_CSRF_HEADER = "X-CSRF-TOKEN"
 # Evidence stays readable and reports stay small; the size of what was cut is noted.
 MAX_RECORDED_BODY = 64 * 1024
+# State changes the recorder remembers (start, end), to find the one a notification followed: a few scenarios' worth.
+RECENT_CHANGES = 256
 # Free-text scrubbing of known secret values: shorter values would mangle ordinary words.
 MIN_SCRUBBED_SECRET = 4
 
@@ -343,6 +346,7 @@ class Recorder:
         self._records: list[Any] = []
         self._last_seq = 0
         self._last_change: float | None = None
+        self._changes: collections.deque[tuple[float, float]] = collections.deque(maxlen=RECENT_CHANGES)
 
     def next_seq(self) -> int:
         """The next position; taken when a request is sent (or a message received), so order is real order."""
@@ -356,11 +360,20 @@ class Recorder:
             bisect.insort(self._records, record, key=lambda r: r.seq)
             if isinstance(record, Exchange) and record.request.method in UNSAFE_METHODS:
                 self._last_change = time.monotonic()
+                self._changes.append((self._last_change - record.elapsed_s, self._last_change))
 
     def note_change(self) -> None:
         """Something the recorder does not see may have changed the target's state now (a stimulus)."""
         with self._lock:
             self._last_change = time.monotonic()
+            self._changes.append((self._last_change, self._last_change))
+
+    def change_before(self, moment: float) -> float | None:
+        """When (time.monotonic) the latest change that started before ``moment`` ended: what a notification
+        received at ``moment`` most likely followed (conformance.delivery); None when none is remembered."""
+        with self._lock:
+            started_before = [end for start, end in self._changes if start <= moment]
+        return started_before[-1] if started_before else None
 
     @property
     def last_change_monotonic(self) -> float | None:

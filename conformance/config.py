@@ -119,7 +119,10 @@ VARIABLES: tuple[Variable, ...] = (
         "GWS_QUIET_WINDOW_S",
         "quiet_window_s",
         "2",
-        "Seconds a topic must stay silent to prove that no (further) message comes.",
+        "Seconds a topic must stay silent to prove that no (further) message comes. Unset, each window is sized "
+        "from the delivery latency measured during the run (conformance/delivery.py; this value until enough "
+        "is measured); set, it is used as is.",
+        default_doc="measured (`2` until measured)",
     ),
     Variable(
         "GWS_FUZZ_PROFILE", "fuzz.profile", "default", "Fuzzing budget: `quick` (a PR gate), `default` or `deep`."
@@ -194,6 +197,8 @@ class Settings:
     csrf: CsrfMode
     target_kind: TargetKind = "gws"
     config_file: Path | None = None
+    # False: GWS_QUIET_WINDOW_S was not given, and windows are sized from measured delivery (conformance.delivery).
+    quiet_window_fixed: bool = True
     # Where each value came from (variable -> "environment" | file path | "default"), for the report.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -228,6 +233,7 @@ class Settings:
             "request_timeout_s": self.request_timeout_s,
             "notification_timeout_s": self.notification_timeout_s,
             "quiet_window_s": self.quiet_window_s,
+            "quiet_window_fixed": self.quiet_window_fixed,
             "fuzz": {"profile": self.fuzz.profile, "max_examples": self.fuzz.max_examples},
             "seed": self.seed,
             "csrf": self.csrf,
@@ -445,6 +451,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         csrf=cast(CsrfMode, loader.get("GWS_CSRF", _parse_choice(("auto", "on", "off")), "auto")),
         target_kind=cast(TargetKind, loader.get("GWS_TARGET_KIND", _parse_choice(TARGET_KINDS), "gws")),
         config_file=config_file,
+        quiet_window_fixed=loader.origins.get("GWS_QUIET_WINDOW_S") != "default",
         origins=MappingProxyType(loader.origins),
         **users,
     )

@@ -337,7 +337,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    if not active(item.config) or hasattr(report, "wasxfail"):
+    if not active(item.config):
+        return report
+    clock = gws_session(item.config).existing("delivery")
+    if clock is not None and (measured := clock.drain()) is not None:
+        report.gws_delivery = measured  # travels to the controller with the report (pytest-xdist)
+    if hasattr(report, "wasxfail"):
         return report
     exc = call.excinfo.value if call.excinfo is not None else None
     outcome = classify(exc)
@@ -392,6 +397,9 @@ class ResultsCollector:
         self.results = results
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        measured = getattr(report, "gws_delivery", None)
+        if isinstance(measured, dict):
+            self.results.delivery.append(measured)
         data = getattr(report, "gws", None)
         if isinstance(data, dict):
             self.results.add(_result(report, data))

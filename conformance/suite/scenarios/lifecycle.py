@@ -206,7 +206,7 @@ def quiet(*parties: Party, window_s: float | None = None) -> None:
     inboxes = [p.inbox for p in parties if p.inbox is not None]
     if not inboxes:
         return
-    window = window_s if window_s is not None else inboxes[0].quiet_window_s
+    window = window_s if window_s is not None else inboxes[0].spend_window()
     deadline = time.monotonic() + window
     for inbox in inboxes:
         inbox.assert_quiet(window_s=max(deadline - time.monotonic(), 0.0))
