@@ -59,6 +59,9 @@ PREFLIGHT_TIMEOUT_S = 5.0
 # Preflight asks as the first of these accounts that has a password (agents exist on every target).
 PREFLIGHT_ROLES = ("agent1", "admin", "supervisor", "agent2", "agent3")
 EMBEDDED_QUIET_WINDOW_S = "0.15"
+# Agent accounts the embedded reference offers: agent1..agent3 for the tests that name them, and three more
+# for each of two workers' scenarios, which then run side by side (conformance.scheduling).
+EMBEDDED_AGENTS = 9
 # Beyond this many workers a run gets no faster: the tests that hold the agent accounts run in turn on
 # one worker (conformance.scheduling), and every worker costs a start-up and sessions on the target.
 MAX_DEFAULT_WORKERS = 4
@@ -368,7 +371,7 @@ class _Target:
 
 def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     """``faults``: the embedded reference server commits these (reference_impl/faults.py; selftest)."""
-    from conformance.config import ROLES, load_settings
+    from conformance.config import ROLES, insecure_warning, load_settings
     from conformance.errors import ConfigError
 
     areas = _checked_areas(arguments.area)
@@ -422,6 +425,8 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
             server = _preflight(settings, ROLES)
         description = target.description if target is not None else _describe_target(settings)
         _say(f"target {description}; stimulus {settings.stimulus}")
+        if (warning := insecure_warning(env)) is not None:
+            _complain(warning)
         _say(
             f"profile {settings.fuzz.profile}, seed {settings.seed} (repeat with --seed {settings.seed}), "
             f"workers {arguments.workers}; reports in {report_dir}/"
@@ -514,11 +519,12 @@ def _embedded_target(stimulus: str | None, faults: Sequence[str] = ()) -> Iterat
     from reference_impl.embedded import serve_in_thread
     from reference_impl.store import Store
 
-    store = Store.from_file()
+    store = Store.from_file(agents=EMBEDDED_AGENTS)
     app = create_app(store, stimulus=True, faults=faults)
     with serve_in_thread(app, "127.0.0.1", 0) as server:
         env = {"GWS_BASE_URL": server.base_url, "GWS_STIMULUS": stimulus or "reference"}
-        for role in ROLES:
+        env["GWS_AGENTS"] = str(EMBEDDED_AGENTS)
+        for role in (*ROLES, *(f"agent{n}" for n in range(4, EMBEDDED_AGENTS + 1))):
             user = store.user_by_name(role)
             if user is not None:
                 env[f"GWS_{role.upper()}_USER"] = user.user_name

@@ -31,6 +31,7 @@ import bisect
 import collections
 import functools
 import json
+import os
 import re
 import shlex
 import ssl
@@ -45,7 +46,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from conformance.config import REDACTED, Credentials, Settings, redact_url
+from conformance.config import REDACTED, Credentials, Settings, is_insecure, redact_url
 from conformance.errors import (
     SuiteError,
     TargetError,
@@ -438,13 +439,24 @@ class Response:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@functools.cache
 def tls_context() -> ssl.SSLContext:
-    """httpx's default TLS context, made once: every httpx client of the suite passes it as ``verify``.
+    """The TLS context every client of the suite uses (httpx's ``verify``, the listeners' ``ssl``), made once.
 
-    Loading the CA bundle costs ~20 ms per client, and a run makes hundreds of clients (one per user
-    session), which was seconds of CPU in every run.
+    httpx's default (certifi, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), unless ``GWS_CA_BUNDLE`` names the CA
+    certificates to trust (a private CA) or ``GWS_INSECURE`` turns verification off (the run then says so
+    loudly: conformance.config.insecure_warning). Read from the environment, which the CLI hands its test
+    processes, so that no caller needs the settings to make a client. Loading the CA bundle costs ~20 ms per
+    client, and a run makes hundreds of clients (one per user session): hence once.
     """
+    return _tls_context(os.environ.get("GWS_CA_BUNDLE") or None, is_insecure(os.environ))
+
+
+@functools.cache
+def _tls_context(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext:
+    if insecure:
+        return httpx.create_ssl_context(verify=False)
+    if ca_bundle is not None:
+        return ssl.create_default_context(cafile=ca_bundle)
     return httpx.create_ssl_context()
 
 

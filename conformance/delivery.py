@@ -46,6 +46,10 @@ SAFETY_FACTOR = 3.0
 FLOOR_S = 0.3
 CEILING_S = 5.0
 MIN_SAMPLES = 5
+# Once an expected message on a topic has not come within the notification timeout, later expectations on that
+# topic wait this many quiet windows (at least FAILED_TOPIC_WAIT_MIN_S): the run has failed already.
+FAILED_TOPIC_WAIT_FACTOR = 3.0
+FAILED_TOPIC_WAIT_MIN_S = 1.0
 RECENT = 200
 # Latencies shipped with each test's report are rounded: the distribution, not the microseconds, matters.
 _DIGITS = 4
@@ -65,6 +69,8 @@ class DeliveryClock:
         self._change_before = change_before
         self._lock = threading.Lock()
         self._recent: deque[float] = deque(maxlen=RECENT)
+        self._missed: set[str] = set()  # topics on which an expected message never came, failing a test
+        self._suspects: set[str] = set()  # ... in the running test
         self._pending: dict[str, list[Any]] = {"latency_s": [], "windows_s": [], "late": []}
 
     def observe(self, received_monotonic: float) -> None:
@@ -76,6 +82,31 @@ class DeliveryClock:
         with self._lock:
             self._recent.append(latency)
             self._pending["latency_s"].append(round(latency, _DIGITS))
+
+    def expect_timeout_s(self, topic: str, full_s: float) -> float:
+        """How long to wait for an expected message on ``topic``: the full timeout, unless a message expected
+        on that topic already failed to come in this run — the run has failed on it, and a target that drops
+        a topic's messages should not cost a full timeout per scenario (fail fast). A message later than
+        FAILED_TOPIC_WAIT_FACTOR windows there fails its scenario too, saying why it waited less."""
+        with self._lock:
+            missed = topic in self._missed
+        return (
+            min(full_s, max(FAILED_TOPIC_WAIT_FACTOR * self.window_s(), FAILED_TOPIC_WAIT_MIN_S)) if missed else full_s
+        )
+
+    def missed(self, topic: str) -> None:
+        """An expected message on ``topic`` did not come within its timeout (counts once ``test_ended(failed=True)``:
+        a scenario may take a missing message as a SHOULD broken and go on, and a run that has not failed
+        must never wait less)."""
+        with self._lock:
+            self._suspects.add(topic)
+
+    def test_ended(self, *, failed: bool) -> None:
+        """The running test ended: its missing messages shorten later waits only if it failed."""
+        with self._lock:
+            if failed:
+                self._missed |= self._suspects
+            self._suspects.clear()
 
     def window_s(self) -> float:
         """The quiet window to use now."""

@@ -172,18 +172,28 @@ class Inbox:
     ) -> NotificationRecord:
         """Claim the next message on ``topic`` that satisfies ``predicate``; fail the step if none comes."""
         after = self._cursor.get(topic, self.mark) if in_order else self.mark
+        full_s = timeout_s or self.timeout_s
+        waited_s = self.clock.expect_timeout_s(topic, full_s) if self.clock is not None else full_s
         try:
             record = self.listener.expect(
                 topic,
                 lambda data: self._unclaimed(data) and predicate(data),
-                timeout_s=timeout_s or self.timeout_s,
+                timeout_s=waited_s,
                 after=after,
                 description=description,
             )
         except ExpectationFailed as missing:
+            if self.clock is not None:
+                self.clock.missed(topic)
+            shortened = (
+                f"\n(waited {waited_s:g} s, not {full_s:g} s: an earlier expectation on {topic} in this run had "
+                "already timed out)"
+                if waited_s < full_s
+                else ""
+            )
             raise Violation(
                 title=f"{self.user}: no {description} on {topic}",
-                message=str(missing),
+                message=str(missing) + shortened,
                 requirement_ids=_ids_for(topic, None),
                 level=Level.MUST,
                 evidence=[NotificationEvidence(r) for r in missing.received[-20:]],
