@@ -45,7 +45,7 @@ __all__ = ["CEILING_S", "FLOOR_S", "MIN_SAMPLES", "SAFETY_FACTOR", "DeliveryCloc
 SAFETY_FACTOR = 3.0
 FLOOR_S = 0.3
 CEILING_S = 5.0
-MIN_SAMPLES = 5
+MIN_SAMPLES = 3
 # Once an expected message on a topic has not come within the notification timeout, later expectations on that
 # topic wait this many quiet windows (at least FAILED_TOPIC_WAIT_MIN_S): the run has failed already.
 FAILED_TOPIC_WAIT_FACTOR = 3.0

@@ -97,3 +97,51 @@ def test_a_message_after_the_previous_holders_window_closed_is_named_as_late(tmp
     assert (
         len(late) == 1 and "/v2/me/devices" in late[0] and "'n': 1" in late[0] and "after the quiet window" in late[0]
     )
+
+
+def test_after_a_test_failed_on_a_missing_message_later_waits_on_that_topic_are_short() -> None:
+    clock = clock_after([0.01] * MIN_SAMPLES)
+    clock.missed("/v2/me/calls")
+    clock.test_ended(failed=False)  # a SHOULD taken from a missing message: nothing is shortened
+    assert clock.expect_timeout_s("/v2/me/calls", 10.0) == 10.0
+    clock.missed("/v2/me/calls")
+    clock.test_ended(failed=True)
+    assert clock.expect_timeout_s("/v2/me/calls", 10.0) == pytest.approx(max(3 * FLOOR_S, 1.0))
+    assert clock.expect_timeout_s("/v2/me/devices", 10.0) == 10.0  # other topics keep the full timeout
+    assert clock.expect_timeout_s("/v2/me/calls", 0.5) == 0.5  # never longer than asked
+
+
+def test_an_inbox_says_when_it_waited_less_than_the_full_timeout() -> None:
+    from conformance.failures import Violation
+    from conformance.inbox import Inbox
+
+    clock = clock_after([0.01] * MIN_SAMPLES)
+    clock.missed("/v2/me/devices")
+    clock.test_ended(failed=True)
+    inbox = Inbox(_listener(), timeout_s=5.0, clock=clock)
+    started = time.monotonic()
+    with pytest.raises(Violation) as failure:
+        inbox.expect("/v2/me/devices", description="the devices Ready")
+    assert time.monotonic() - started < 2.5
+    assert "waited 1 s, not 5 s: an earlier expectation on /v2/me/devices" in failure.value.message
+
+
+def test_a_failed_scenarios_cleanup_waits_briefly_for_what_a_broken_target_may_never_send() -> None:
+    from typing import Any, cast
+
+    from conformance.inbox import Inbox
+    from conformance.suite.scenarios.lifecycle import FAILED_CLEANUP_WAIT_S, Cast, Party
+
+    def scene_with_inbox() -> tuple[Cast, Inbox]:
+        inbox = Inbox(_listener(), timeout_s=10.0)
+        scene = Cast(cast(Any, None), lambda *roles, **options: None, cast(Any, None), cast(Any, None))
+        party = Party("agent1", cast(Any, None), cast(Any, None), cast(Any, None), inbox.listener, inbox)
+        scene.parties.append(party)
+        return scene, inbox
+
+    passed, inbox = scene_with_inbox()
+    passed.cleanup(failed=False)
+    assert inbox.timeout_s == 10.0
+    failed, inbox = scene_with_inbox()
+    failed.cleanup(failed=True)
+    assert inbox.timeout_s == FAILED_CLEANUP_WAIT_S
