@@ -54,6 +54,7 @@ from conformance.errors import (
     TargetTimeout,
     TargetUnreachable,
 )
+from conformance.keepalive import KEEPALIVE_EXPIRY_S, RETRIED_METHODS, ConnectionTrace, StaleConnection
 
 __all__ = [
     "Exchange",
@@ -67,16 +68,6 @@ __all__ = [
 ]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-# Retried once after a stale keep-alive connection. HTTP calls PUT and DELETE idempotent too, but in GWS they
-# change state that is announced by notifications: had the first attempt reached the server after all, the
-# retry would be answered as a second change (a duplicated message, a "not found"), which the suite would
-# then judge as the server's fault. Safe methods change nothing, whoever saw them.
-RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Seconds a pooled connection may sit idle before the client drops it rather than reuses it: below the 5 s
-# keep-alive timeout of uvicorn and Apache httpd (the shortest common default; Jetty, nginx and load balancers
-# keep 30-75 s) by more than any round trip the suite expects, so that a request, POST included, seldom meets a
-# connection the server is closing. The retry above covers what this leaves.
-KEEPALIVE_EXPIRY_S = 4.0
 DEFAULT_CSRF_HEADER = "X-CSRF-TOKEN"
 # Evidence stays readable and reports stay small; the size of what was cut is noted.
 MAX_RECORDED_BODY = 64 * 1024
@@ -569,7 +560,7 @@ class GwsClient:
         request.read()  # the exact bytes, multipart included, go into the record
         try:
             raw, content_bytes = self._send(request, attempt, retry=True)
-        except _StaleConnection:  # the pool's connection had been closed under the request: once more, anew
+        except StaleConnection:  # the pool's connection had been closed under the request: once more, anew
             attempt = _Attempt(self.recorder.next_seq(), datetime.now(UTC), time.monotonic())
             raw, content_bytes = self._send(request, attempt, retry=False)
 
@@ -588,10 +579,10 @@ class GwsClient:
         return Response(exchange, raw.status_code, raw.headers, content_bytes, json_body, is_json)
 
     def _send(self, request: httpx.Request, attempt: _Attempt, *, retry: bool) -> tuple[httpx.Response, bytes]:
-        """The answer and its body. Raises _StaleConnection when ``retry`` and the request met a stale pooled
+        """The answer and its body. Raises StaleConnection when ``retry`` and the request met a stale pooled
         connection and may be sent again (the attempt is recorded as retried); a TargetError after recording
         any other failure."""
-        trace = _ConnectionTrace()
+        trace = ConnectionTrace()
         request.extensions["trace"] = trace
         try:
             raw = self._http.send(request, stream=True)
@@ -613,7 +604,7 @@ class GwsClient:
             if stale and retry and request.method in RETRIED_METHODS:
                 note = "; retried on a new connection (a reused keep-alive connection closed before any answer)"
                 self._record(self._recorded_request(request), None, attempt, message + note)
-                raise _StaleConnection from None
+                raise StaleConnection from None
             if stale:
                 message += (
                     " (on a reused keep-alive connection, before any answer: the target may never have seen it; "
@@ -693,34 +684,6 @@ class GwsClient:
         exchange = self._record(request, None, attempt, message)
         # "from None": the httpx exception is summarised in the message; callers never see httpx types.
         raise kind(exchange.error or message, exchange) from None
-
-
-class _StaleConnection(Exception):
-    """The request met a pooled connection closed under it, and may be sent once more."""
-
-
-class _ConnectionTrace:
-    """httpcore's trace of one attempt: whether it opened a connection, and how far the answer came."""
-
-    def __init__(self) -> None:
-        self.connected = False
-        self.answer_began = False
-
-    def __call__(self, event: str, info: Mapping[str, Any]) -> None:
-        if event == "connection.connect_tcp.started":
-            self.connected = True
-        elif event in ("http11.receive_response_headers.complete", "http2.receive_response_headers.complete"):
-            self.answer_began = True
-
-    def stale_connection(self, exc: httpx.HTTPError) -> bool:
-        """The attempt went out on a pooled connection that was closed (or reset) before any answer came."""
-        if self.connected or self.answer_began:
-            return False
-        if isinstance(exc, httpx.RemoteProtocolError):
-            # h11's words for a close while it still waited for the status line; any other protocol error is
-            # something the server sent.
-            return "without sending a response" in str(exc)
-        return isinstance(exc, httpx.ReadError | httpx.WriteError)
 
 
 @dataclass(frozen=True)
