@@ -27,16 +27,16 @@ class ScriptedServer:
         self.script = [list(actions) for actions in script]
         self.requests: list[tuple[int, bytes]] = []  # (connection number, request line) as received
         self._socket = socket.create_server(("127.0.0.1", 0))
-        self._socket.settimeout(5)
+        self._socket.settimeout(0.1)  # accept wakes up to see whether the test is over
+        self._stop = threading.Event()
         self.port = int(self._socket.getsockname()[1])
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
         for number, actions in enumerate(self.script):
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
+            connection = self._accept()
+            if connection is None:
                 return
             with connection:
                 for action in actions:
@@ -48,7 +48,20 @@ class ScriptedServer:
                         break
                     connection.sendall(ANSWER)
 
+    def _accept(self) -> socket.socket | None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return None
+            connection.settimeout(5)
+            return connection
+        return None
+
     def close(self) -> None:
+        self._stop.set()
         self._socket.close()
         self._thread.join(timeout=5)
 
