@@ -416,6 +416,8 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         except ConfigError as exc:
             raise UsageError("configuration: " + "; ".join(exc.problems)) from None
         _check_stimulus(settings.stimulus)
+        if (warning := insecure_warning(env)) is not None:
+            _complain(warning)  # before the first request to the target
         arguments.workers = _default_workers(arguments.workers, settings.stimulus)
         if target is not None:
             server = target.server
@@ -425,8 +427,6 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
             server = _preflight(settings, ROLES)
         description = target.description if target is not None else _describe_target(settings)
         _say(f"target {description}; stimulus {settings.stimulus}")
-        if (warning := insecure_warning(env)) is not None:
-            _complain(warning)
         _say(
             f"profile {settings.fuzz.profile}, seed {settings.seed} (repeat with --seed {settings.seed}), "
             f"workers {arguments.workers}; reports in {report_dir}/"
