@@ -62,6 +62,9 @@ PREFLIGHT_TIMEOUT_S = 5.0
 # Preflight asks as the first of these accounts that has a password (agents exist on every target).
 PREFLIGHT_ROLES = ("agent1", "admin", "supervisor", "agent2", "agent3")
 EMBEDDED_QUIET_WINDOW_S = "0.15"
+# Agent accounts the embedded reference offers: agent1..agent3 for the tests that name them, and three more
+# for each of two workers' scenarios, which then run side by side (conformance.scheduling).
+EMBEDDED_AGENTS = 9
 # Beyond this many workers a run gets no faster: the tests that hold the agent accounts run in turn on
 # one worker (conformance.scheduling), and every worker costs a start-up and sessions on the target.
 MAX_DEFAULT_WORKERS = 4
@@ -436,7 +439,7 @@ class _Target:
 
 def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     """``faults``: the embedded reference server commits these (reference_impl/faults.py; selftest)."""
-    from conformance.config import ROLES, load_settings
+    from conformance.config import ROLES, insecure_warning, load_settings
     from conformance.errors import ConfigError
 
     areas = _checked_areas(arguments.area)
@@ -484,6 +487,8 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         except ConfigError as exc:
             raise UsageError("configuration: " + "; ".join(exc.problems)) from None
         _check_stimulus(settings.stimulus)
+        if (warning := insecure_warning(env)) is not None:
+            _complain(warning)  # before the first request to the target
         arguments.workers = _default_workers(arguments.workers, settings.stimulus)
         if target is not None:
             server = target.server
@@ -586,11 +591,12 @@ def _embedded_target(stimulus: str | None, faults: Sequence[str] = (), *, csrf: 
     from reference_impl.embedded import serve_in_thread
     from reference_impl.store import Store
 
-    store = Store.from_file()
+    store = Store.from_file(agents=EMBEDDED_AGENTS)
     app = create_app(store, stimulus=True, csrf=csrf, faults=faults)
     with serve_in_thread(app, "127.0.0.1", 0) as server:
         env = {"GWS_BASE_URL": server.base_url, "GWS_STIMULUS": stimulus or "reference"}
-        for role in ROLES:
+        env["GWS_AGENTS"] = str(EMBEDDED_AGENTS)
+        for role in (*ROLES, *(f"agent{n}" for n in range(4, EMBEDDED_AGENTS + 1))):
             user = store.user_by_name(role)
             if user is not None:
                 env[f"GWS_{role.upper()}_USER"] = user.user_name
@@ -898,6 +904,7 @@ def _echo_tail(log: Path, lines: int = 15) -> None:
 
 
 def _print_summary(report: Any, files: Any, elapsed: float) -> None:
+    from conformance.delivery import describe
     from conformance.reporting.model import OUTCOME_LABELS
 
     counts = report.outcome_counts()
@@ -909,6 +916,8 @@ def _print_summary(report: Any, files: Any, elapsed: float) -> None:
         f"  MUST {must.text()} ({must.passed}/{must.judged} judged) · SHOULD {should.text()} "
         f"({should.passed}/{should.judged}) · tests: {tests or 'none'} · {elapsed:.1f} s"
     )
+    for line in describe(report.results.get("delivery")):
+        print(f"  {line}")
     for group in report.groups("failed")[:10]:
         test = group.first
         ids = ", ".join(test.violated or test.requirements)

@@ -9,6 +9,17 @@ was sent, what came back, and a curl command that repeats it.
 Secrets are removed when an exchange is *recorded*, not when it is printed: nothing kept in a
 Recorder holds a password, an Authorization header, a cookie value or a CSRF token.
 
+A connection the target (or a middlebox) closed while it sat idle in the pool is the one network failure
+that is nobody's fault: the client sent its request just as the server's keep-alive timer expired, and
+the close was still on its way (the wider the round trip, the wider that window; at 50 ms a run met it
+on one request in a few hundred). RFC 9112 section 9.3.1 lets a client retry such a request
+automatically when it is idempotent; the suite retries once, and only a safe method (GET, HEAD,
+OPTIONS; see ``RETRIED_METHODS`` for why not PUT and DELETE), only on a *reused* connection, only when
+the close came before any response head. A fresh connection closed without an answer was seen by the
+server (nothing else closes a connection a moment old), so it is the target's failure and never
+retried; so is a second close in a row. The attempt given up is recorded like any other exchange, its
+error saying it was retried, so the evidence shows both.
+
 The client is synchronous on purpose: tests, scenarios and schemathesis calls run synchronously
 in pytest, and one code path per user keeps the CSRF/cookie state in one place. The CometD
 listeners run their own event loop; the Recorder is thread-safe so they can share it.
@@ -17,8 +28,10 @@ listeners run their own event loop; the Recorder is thread-safe so they can shar
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import json
+import os
 import re
 import shlex
 import ssl
@@ -33,7 +46,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from conformance.config import REDACTED, Credentials, Settings, redact_url
+from conformance.config import REDACTED, Credentials, Settings, is_insecure, redact_url
 from conformance.errors import (
     SuiteError,
     TargetError,
@@ -41,6 +54,7 @@ from conformance.errors import (
     TargetTimeout,
     TargetUnreachable,
 )
+from conformance.keepalive import KEEPALIVE_EXPIRY_S, RETRIED_METHODS, ConnectionTrace, StaleConnection
 
 __all__ = [
     "Exchange",
@@ -57,6 +71,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 DEFAULT_CSRF_HEADER = "X-CSRF-TOKEN"
 # Evidence stays readable and reports stay small; the size of what was cut is noted.
 MAX_RECORDED_BODY = 64 * 1024
+# State changes the recorder remembers (start, end), to find the one a notification followed: a few scenarios' worth.
+RECENT_CHANGES = 256
 # Free-text scrubbing of known secret values: shorter values would mangle ordinary words.
 MIN_SCRUBBED_SECRET = 4
 
@@ -322,6 +338,7 @@ class Recorder:
         self._records: list[Any] = []
         self._last_seq = 0
         self._last_change: float | None = None
+        self._changes: collections.deque[tuple[float, float]] = collections.deque(maxlen=RECENT_CHANGES)
 
     def next_seq(self) -> int:
         """The next position; taken when a request is sent (or a message received), so order is real order."""
@@ -335,11 +352,20 @@ class Recorder:
             bisect.insort(self._records, record, key=lambda r: r.seq)
             if isinstance(record, Exchange) and record.request.method in UNSAFE_METHODS:
                 self._last_change = time.monotonic()
+                self._changes.append((self._last_change - record.elapsed_s, self._last_change))
 
     def note_change(self) -> None:
         """Something the recorder does not see may have changed the target's state now (a stimulus)."""
         with self._lock:
             self._last_change = time.monotonic()
+            self._changes.append((self._last_change, self._last_change))
+
+    def change_before(self, moment: float) -> float | None:
+        """When (time.monotonic) the latest change that started before ``moment`` ended: what a notification
+        received at ``moment`` most likely followed (conformance.delivery); None when none is remembered."""
+        with self._lock:
+            started_before = [end for start, end in self._changes if start <= moment]
+        return started_before[-1] if started_before else None
 
     @property
     def last_change_monotonic(self) -> float | None:
@@ -404,13 +430,24 @@ class Response:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@functools.cache
 def tls_context() -> ssl.SSLContext:
-    """httpx's default TLS context, made once: every httpx client of the suite passes it as ``verify``.
+    """The TLS context every client of the suite uses (httpx's ``verify``, the listeners' ``ssl``), made once.
 
-    Loading the CA bundle costs ~20 ms per client, and a run makes hundreds of clients (one per user
-    session), which was seconds of CPU in every run.
+    httpx's default (certifi, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), unless ``GWS_CA_BUNDLE`` names the CA
+    certificates to trust (a private CA) or ``GWS_INSECURE`` turns verification off (the run then says so
+    loudly: conformance.config.insecure_warning). Read from the environment, which the CLI hands its test
+    processes, so that no caller needs the settings to make a client. Loading the CA bundle costs ~20 ms per
+    client, and a run makes hundreds of clients (one per user session): hence once.
     """
+    return _tls_context(os.environ.get("GWS_CA_BUNDLE") or None, is_insecure(os.environ))
+
+
+@functools.cache
+def _tls_context(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext:
+    if insecure:
+        return httpx.create_ssl_context(verify=False)
+    if ca_bundle is not None:
+        return ssl.create_default_context(cafile=ca_bundle)
     return httpx.create_ssl_context()
 
 
@@ -450,6 +487,7 @@ class GwsClient:
             # A redirect is an answer worth judging, not something to follow silently.
             follow_redirects=False,
             headers={"Accept": "application/json"},
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
 
     def __enter__(self) -> GwsClient:
@@ -521,23 +559,10 @@ class GwsClient:
             )
         request.read()  # the exact bytes, multipart included, go into the record
         try:
-            raw = self._http.send(request, stream=True)
-            try:
-                content_bytes = self._read_within_deadline(raw, attempt.started)
-            finally:
-                raw.close()
-        except _DeadlineExceeded:
-            message = f"TargetTimeout: the answer took longer than {self.settings.request_timeout_s} s"
-            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
-        except httpx.TimeoutException as exc:
-            message = f"TargetTimeout: no answer within {self.settings.request_timeout_s} s ({type(exc).__name__})"
-            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
-        except httpx.NetworkError as exc:  # refused, reset, lost
-            message = f"TargetUnreachable: {type(exc).__name__}: {exc}"
-            self._fail(TargetUnreachable, message, self._recorded_request(request), attempt)
-        except httpx.HTTPError as exc:  # protocol, decoding, redirect-loop and scheme errors
-            message = f"TargetProtocolError: {type(exc).__name__}: {exc}"
-            self._fail(TargetProtocolError, message, self._recorded_request(request), attempt)
+            raw, content_bytes = self._send(request, attempt, retry=True)
+        except StaleConnection:  # the pool's connection had been closed under the request: once more, anew
+            attempt = _Attempt(self.recorder.next_seq(), datetime.now(UTC), time.monotonic())
+            raw, content_bytes = self._send(request, attempt, retry=False)
 
         self._capture_csrf(raw.headers)  # first, so a newly named token header is redacted below
         json_body, is_json = _parse_json(content_bytes)
@@ -552,6 +577,43 @@ class GwsClient:
         if error is not None:
             raise TargetProtocolError(exchange.error or error, exchange)
         return Response(exchange, raw.status_code, raw.headers, content_bytes, json_body, is_json)
+
+    def _send(self, request: httpx.Request, attempt: _Attempt, *, retry: bool) -> tuple[httpx.Response, bytes]:
+        """The answer and its body. Raises StaleConnection when ``retry`` and the request met a stale pooled
+        connection and may be sent again (the attempt is recorded as retried); a TargetError after recording
+        any other failure."""
+        trace = ConnectionTrace()
+        request.extensions["trace"] = trace
+        try:
+            raw = self._http.send(request, stream=True)
+            try:
+                return raw, self._read_within_deadline(raw, attempt.started)
+            finally:
+                raw.close()
+        except _DeadlineExceeded:
+            message = f"TargetTimeout: the answer took longer than {self.settings.request_timeout_s} s"
+            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
+        except httpx.TimeoutException as exc:
+            message = f"TargetTimeout: no answer within {self.settings.request_timeout_s} s ({type(exc).__name__})"
+            self._fail(TargetTimeout, message, self._recorded_request(request), attempt)
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # refused, reset, lost, closed unanswered
+            # A peer that closed without answering is a protocol error, as before this retry existed.
+            kind: type[TargetError] = TargetUnreachable if isinstance(exc, httpx.NetworkError) else TargetProtocolError
+            message = f"{kind.__name__}: {type(exc).__name__}: {exc}"
+            stale = trace.stale_connection(exc)
+            if stale and retry and request.method in RETRIED_METHODS:
+                note = "; retried on a new connection (a reused keep-alive connection closed before any answer)"
+                self._record(self._recorded_request(request), None, attempt, message + note)
+                raise StaleConnection from None
+            if stale:
+                message += (
+                    " (on a reused keep-alive connection, before any answer: the target may never have seen it; "
+                    + (f"{request.method} is not retried)" if retry else "already retried once)")
+                )
+            self._fail(kind, message, self._recorded_request(request), attempt)
+        except httpx.HTTPError as exc:  # protocol, decoding, redirect-loop and scheme errors
+            message = f"TargetProtocolError: {type(exc).__name__}: {exc}"
+            self._fail(TargetProtocolError, message, self._recorded_request(request), attempt)
 
     def _read_within_deadline(self, raw: httpx.Response, started: float) -> bytes:
         # httpx's timeouts bound each read; a server dripping bytes would never trip them, so the

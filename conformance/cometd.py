@@ -32,6 +32,8 @@ import aiocometd_noloop as aiocometd
 import aiohttp
 from aiocometd_noloop.exceptions import AiocometdException, ClientError, ServerError
 
+from conformance.client import tls_context
+
 __all__ = [
     "ExpectationFailed",
     "ListenerError",
@@ -328,6 +330,7 @@ class NotificationListener:
                 connection_types=[_CONNECTION_TYPES[self.connection_type]],
                 connection_timeout=self._connect_timeout_s,
                 extensions=[_BasicAuthHeader(self.user, self._password), habits],
+                ssl=tls_context() if self.url.lower().startswith("https") else None,
             )
             try:
                 await client.open()

@@ -31,6 +31,8 @@ __all__ = [
     "FuzzBudget",
     "Settings",
     "Variable",
+    "insecure_warning",
+    "is_insecure",
     "load_settings",
     "redact_url",
     "settings_table_markdown",
@@ -47,6 +49,10 @@ STIMULUS_KEYWORDS = ("reference", "manual", "none")
 REDACTED = "***"
 
 _STIMULUS_PLUGIN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+# Agent accounts of the pool beyond the three named roles: agent4, agent5, ...
+_POOL_ROLE = re.compile(r"^agent([1-9]\d*)$")
+_POOL_TOML_KEY = re.compile(r"^users\.agent[1-9]\d*\.(user|password)$")
+MAX_POOL = 999
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,14 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     *(variable for role in ROLES for variable in _user_variables(role)),
     Variable(
+        "GWS_AGENTS",
+        "agents",
+        "3",
+        "How many agent accounts the target offers the suite: agent1 .. agentN. Beyond the third, each is read "
+        "from `GWS_AGENT<k>_USER` (default `agent<k>`) and `GWS_AGENT<k>_PASSWORD` (TOML `[users.agent<k>]`); "
+        "scenarios then take free accounts from the pool and run side by side on different workers.",
+    ),
+    Variable(
         "GWS_STIMULUS",
         "stimulus",
         "none",
@@ -119,7 +133,10 @@ VARIABLES: tuple[Variable, ...] = (
         "GWS_QUIET_WINDOW_S",
         "quiet_window_s",
         "2",
-        "Seconds a topic must stay silent to prove that no (further) message comes.",
+        "Seconds a topic must stay silent to prove that no (further) message comes. Unset, each window is sized "
+        "from the delivery latency measured during the run (conformance/delivery.py; this value until enough "
+        "is measured); set, it is used as is.",
+        default_doc="measured (`2` until measured)",
     ),
     Variable(
         "GWS_FUZZ_PROFILE", "fuzz.profile", "default", "Fuzzing budget: `quick` (a PR gate), `default` or `deep`."
@@ -137,6 +154,23 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         "Random seed of the fuzzer; every run prints the one it used.",
         default_doc="random, printed",
+    ),
+    Variable(
+        "GWS_CA_BUNDLE",
+        None,
+        None,
+        "PEM file of the CA certificates that sign the target's TLS certificate (a private CA); without it, "
+        "httpx's defaults (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else certifi). `HTTPS_PROXY` and `NO_PROXY` work "
+        "as for any httpx client.",
+        default_doc="unset",
+    ),
+    Variable(
+        "GWS_INSECURE",
+        None,
+        None,
+        "`1` turns TLS certificate verification off (a test server with a self-signed certificate); every run "
+        "then says so in a warning. Never for a verdict anyone relies on.",
+        default_doc="unset (verify)",
     ),
     Variable(
         "GWS_CSRF",
@@ -161,7 +195,7 @@ class Credentials:
     @property
     def password_env(self) -> str | None:
         """The variable that holds this password, so evidence can point at it instead of showing it."""
-        return f"GWS_{self.role.upper()}_PASSWORD" if self.role in ROLES else None
+        return f"GWS_{self.role.upper()}_PASSWORD" if self.role in ROLES or _POOL_ROLE.match(self.role) else None
 
 
 @dataclass(frozen=True)
@@ -194,6 +228,10 @@ class Settings:
     csrf: CsrfMode
     target_kind: TargetKind = "gws"
     config_file: Path | None = None
+    # False: GWS_QUIET_WINDOW_S was not given, and windows are sized from measured delivery (conformance.delivery).
+    quiet_window_fixed: bool = True
+    # Agent accounts beyond agent1..agent3 (GWS_AGENTS): agent4 .. agentN.
+    extra_agents: tuple[Credentials, ...] = ()
     # Where each value came from (variable -> "environment" | file path | "default"), for the report.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -203,13 +241,21 @@ class Settings:
 
     @property
     def users(self) -> dict[str, Credentials]:
-        return {role: getattr(self, role) for role in ROLES}
+        """Every configured account by role: the named roles, then the pool's agents beyond the third."""
+        named = {role: getattr(self, role) for role in ROLES}
+        return {**named, **{c.role: c for c in self.extra_agents}}
+
+    @property
+    def agent_pool(self) -> tuple[str, ...]:
+        """The agent roles the suite may act as: agent1 .. agentN (GWS_AGENTS)."""
+        return ("agent1", "agent2", "agent3", *(c.role for c in self.extra_agents))
 
     def credentials(self, role: str) -> Credentials:
         """The account for ``role``; a ConfigError names the variable when its password is not set."""
-        if role not in ROLES:
-            raise ConfigError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
-        found: Credentials = getattr(self, role)
+        users = self.users
+        if role not in users:
+            raise ConfigError(f"unknown role {role!r}: expected one of {', '.join(ROLES)} or a pool agent")
+        found = users[role]
         if found.password is None:
             raise ConfigError(f"GWS_{role.upper()}_PASSWORD is not set: this test acts as {role}")
         return found
@@ -228,6 +274,7 @@ class Settings:
             "request_timeout_s": self.request_timeout_s,
             "notification_timeout_s": self.notification_timeout_s,
             "quiet_window_s": self.quiet_window_s,
+            "quiet_window_fixed": self.quiet_window_fixed,
             "fuzz": {"profile": self.fuzz.profile, "max_examples": self.fuzz.max_examples},
             "seed": self.seed,
             "csrf": self.csrf,
@@ -238,6 +285,25 @@ class Settings:
     def secret_values(self) -> tuple[str, ...]:
         """Every configured password, for recorders that scrub free text."""
         return tuple(c.password for c in self.users.values() if c.password)
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def is_insecure(env: Mapping[str, str]) -> bool:
+    """Whether GWS_INSECURE turns TLS verification off."""
+    return env.get("GWS_INSECURE", "").strip().lower() in _TRUE
+
+
+def insecure_warning(env: Mapping[str, str]) -> str | None:
+    """The warning every run with GWS_INSECURE prints; None when certificates are verified."""
+    if not is_insecure(env):
+        return None
+    return (
+        "WARNING: GWS_INSECURE is set: TLS certificates are NOT verified; whoever sits between the suite and "
+        "the target can read and change everything, credentials included"
+    )
 
 
 def redact_url(url: str) -> str:
@@ -416,6 +482,8 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
     if config_file is not None:
         file_values = _flatten(_read_toml(config_file))
         for key in sorted(set(file_values) - set(_TOML_KEYS)):
+            if _POOL_TOML_KEY.match(key):
+                continue  # [users.agent<k>] of the pool: read with GWS_AGENTS
             problems.append(f"{config_file}: unknown key {key!r} (known keys: {', '.join(_TOML_KEYS)})")
 
     loader = _Loader(env, file_values, str(config_file))
@@ -427,6 +495,16 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         user = loader.get(f"GWS_{upper}_USER", _parse_text, role)
         password = loader.get(f"GWS_{upper}_PASSWORD", _parse_text, cast(str | None, None))
         users[role] = Credentials(role=role, user=user, password=password)
+    ca_bundle = env.get("GWS_CA_BUNDLE", "")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        problems.append(f"GWS_CA_BUNDLE={ca_bundle!r} (environment): no such file")
+    if env.get("GWS_INSECURE", "").strip().lower() not in (*_TRUE, *_FALSE):
+        problems.append(f"GWS_INSECURE={env['GWS_INSECURE']!r} (environment): expected 1 or 0")
+    pool_size = loader.get("GWS_AGENTS", _parse_pool_size, 3)
+    for key in sorted(k for k in file_values if _POOL_TOML_KEY.match(k) and k not in _TOML_KEYS):
+        if int(key.split(".")[1].removeprefix("agent")) > pool_size:
+            problems.append(f"{config_file}: unknown key {key!r} (the pool has {pool_size} agents: GWS_AGENTS)")
+    extra_agents = _pool_agents(loader, pool_size)
     profile = loader.get("GWS_FUZZ_PROFILE", _parse_choice(tuple(FUZZ_PROFILES)), "default")
     max_examples = loader.get("GWS_FUZZ_MAX_EXAMPLES", _parse_positive_int, FUZZ_PROFILES[profile])
     seed = loader.get("GWS_SEED", _parse_int, cast(int | None, None))
@@ -445,6 +523,8 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         csrf=cast(CsrfMode, loader.get("GWS_CSRF", _parse_choice(("auto", "on", "off")), "auto")),
         target_kind=cast(TargetKind, loader.get("GWS_TARGET_KIND", _parse_choice(TARGET_KINDS), "gws")),
         config_file=config_file,
+        quiet_window_fixed=loader.origins.get("GWS_QUIET_WINDOW_S") != "default",
+        extra_agents=extra_agents,
         origins=MappingProxyType(loader.origins),
         **users,
     )
@@ -452,6 +532,30 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _parse_pool_size(raw: _Raw) -> int:
+    value = _parse_int(raw)
+    if not 3 <= value <= MAX_POOL:
+        raise ValueError(f"must be 3..{MAX_POOL} (agent1..agent3 are always there)")
+    return value
+
+
+def _pool_agents(loader: _Loader, count: int) -> tuple[Credentials, ...]:
+    """agent4 .. agent<count>: user and password from GWS_AGENT<k>_* over [users.agent<k>], like the named roles."""
+    found = []
+    for number in range(4, count + 1):
+        role = f"agent{number}"
+        values = {}
+        for part in ("user", "password"):
+            env_name = f"GWS_{role.upper()}_{part.upper()}"
+            value = loader.env.get(env_name) or loader.file_values.get(f"users.{role}.{part}")
+            if value is not None and not isinstance(value, str):
+                loader.problems.append(f"{env_name}: expected a string")
+                value = None
+            values[part] = value
+        found.append(Credentials(role=role, user=values["user"] or role, password=values["password"]))
+    return tuple(found)
 
 
 def settings_table_markdown() -> str:

@@ -40,6 +40,7 @@ from typing import Any
 from conformance import contract, findings, habits
 from conformance.cometd import ExpectationFailed, NotificationListener, NotificationRecord, QuietnessBroken
 from conformance.config import Settings
+from conformance.delivery import DeliveryClock
 from conformance.failures import Level, Violation
 from conformance.notifications import classify
 
@@ -105,14 +106,19 @@ class Inbox:
         ignore: Predicate | None = None,
         timeout_s: float | None = None,
         quiet_window_s: float | None = None,
+        clock: DeliveryClock | None = None,
     ) -> None:
         """``topics``: the topics watched (default: all the listener subscribed); ``ignore``: messages
-        that belong to someone else's business (e.g. /v2/users messages about other users)."""
+        that belong to someone else's business (e.g. /v2/users messages about other users); ``clock``: the
+        run's measured delivery, which each expected message feeds and which sizes the quiet window (unless
+        ``quiet_window_s`` is given)."""
         self.listener = listener
         self.topics = tuple(topics if topics is not None else listener.topics)
         self.ignore = ignore
         self.timeout_s = timeout_s or (settings.notification_timeout_s if settings else 10.0)
-        self.quiet_window_s = quiet_window_s or (settings.quiet_window_s if settings else 2.0)
+        self._quiet_window_s = quiet_window_s
+        self._configured_window_s = settings.quiet_window_s if settings else 2.0
+        self.clock = clock
         self.mark = listener.mark()
         self._claimed: list[NotificationRecord] = []
         self._cursor: dict[str, int] = {}
@@ -121,6 +127,19 @@ class Inbox:
     @property
     def user(self) -> str:
         return self.listener.user
+
+    @property
+    def quiet_window_s(self) -> float:
+        """The window a quiet check would wait now: as given, else sized by the clock, else as configured."""
+        if self._quiet_window_s:
+            return self._quiet_window_s
+        return self.clock.window_s() if self.clock is not None else self._configured_window_s
+
+    def spend_window(self) -> float:
+        """``quiet_window_s``, recorded as spent by the clock (the report's distribution of windows)."""
+        if self._quiet_window_s or self.clock is None:
+            return self.quiet_window_s
+        return self.clock.spend()
 
     def _unclaimed(self, data: dict[str, Any]) -> bool:
         if any(record.data is data for record in self._claimed):
@@ -153,18 +172,28 @@ class Inbox:
     ) -> NotificationRecord:
         """Claim the next message on ``topic`` that satisfies ``predicate``; fail the step if none comes."""
         after = self._cursor.get(topic, self.mark) if in_order else self.mark
+        full_s = timeout_s or self.timeout_s
+        waited_s = self.clock.expect_timeout_s(topic, full_s) if self.clock is not None else full_s
         try:
             record = self.listener.expect(
                 topic,
                 lambda data: self._unclaimed(data) and predicate(data),
-                timeout_s=timeout_s or self.timeout_s,
+                timeout_s=waited_s,
                 after=after,
                 description=description,
             )
         except ExpectationFailed as missing:
+            if self.clock is not None:
+                self.clock.missed(topic)
+            shortened = (
+                f"\n(waited {waited_s:g} s, not {full_s:g} s: an earlier expectation on {topic} in this run had "
+                "already timed out)"
+                if waited_s < full_s
+                else ""
+            )
             raise Violation(
                 title=f"{self.user}: no {description} on {topic}",
-                message=str(missing),
+                message=str(missing) + shortened,
                 requirement_ids=_ids_for(topic, None),
                 level=Level.MUST,
                 evidence=[NotificationEvidence(r) for r in missing.received[-20:]],
@@ -172,6 +201,8 @@ class Inbox:
             ) from None
         self._claimed.append(record)
         self._cursor[topic] = record.index + 1
+        if self.clock is not None:
+            self.clock.observe(record.monotonic)
         _judge(record)
         return record
 
@@ -181,7 +212,7 @@ class Inbox:
 
     def assert_quiet(self, topics: Iterable[str] | None = None, *, window_s: float | None = None) -> None:
         """Nothing unclaimed arrived on the watched topics since the inbox opened, nor within the window."""
-        deadline = time.monotonic() + (window_s if window_s is not None else self.quiet_window_s)
+        deadline = time.monotonic() + (window_s if window_s is not None else self.spend_window())
         for topic in topics if topics is not None else self.topics:
             try:
                 self.listener.assert_quiet(

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from conformance.config import Settings
+from conformance.config import Settings, insecure_warning
 from conformance.errors import SuiteError
 from conformance.fixtures import close_session, gws_session
 from conformance.outcomes import STATUS, Outcome, classify, needs_stimulus, not_applicable
@@ -249,7 +249,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None  # another --dist the user chose is theirs
     from conformance.scheduling import scheduler
 
-    return scheduler(config, log)
+    settings = gws_session(config).settings_or_error
+    pool_size = len(settings.agent_pool) if isinstance(settings, Settings) else 3
+    return scheduler(config, log, pool_size)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -276,6 +278,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         f"gws: target {target.get('base_url')} (CometD {target.get('cometd_url')}), stimulus {target.get('stimulus')}",
         f"gws: seed {results.seed} ({how}; repeat this run with --gws-seed {results.seed}), "
         f"fuzz profile {fuzz.get('profile')} ({fuzz.get('max_examples')} examples per operation)",
+        *([f"gws: {warning}"] if (warning := insecure_warning(os.environ)) else []),
     ]
 
 
@@ -337,10 +340,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    if not active(item.config) or hasattr(report, "wasxfail"):
+    if not active(item.config):
+        return report
+    clock = gws_session(item.config).existing("delivery")
+    if clock is not None and (measured := clock.drain()) is not None:
+        report.gws_delivery = measured  # travels to the controller with the report (pytest-xdist)
+    if hasattr(report, "wasxfail"):
         return report
     exc = call.excinfo.value if call.excinfo is not None else None
     outcome = classify(exc)
+    if clock is not None and report.when == "call":
+        clock.test_ended(failed=outcome in (Outcome.FAILED, Outcome.ERROR))
     if outcome is Outcome.PASSED and report.when != "call":
         return report  # a setup or teardown that went fine decides nothing
     details = failure_details(exc, outcome, report.longreprtext or None)
@@ -392,6 +402,9 @@ class ResultsCollector:
         self.results = results
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        measured = getattr(report, "gws_delivery", None)
+        if isinstance(measured, dict):
+            self.results.delivery.append(measured)
         data = getattr(report, "gws", None)
         if isinstance(data, dict):
             self.results.add(_result(report, data))

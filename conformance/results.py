@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import contract
+from conformance.delivery import summarise
 from conformance.errors import TargetError
 from conformance.failures import Violation
 from conformance.outcomes import Outcome
@@ -161,6 +162,8 @@ class RunResults:
     profile: str | None = None
     selection: dict[str, list[str]] = field(default_factory=lambda: {"areas": [], "requirements": []})
     tests: dict[str, TestResult] = field(default_factory=dict)
+    # What each test measured of notification delivery (DeliveryClock.drain), summarised when written.
+    delivery: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, result: TestResult) -> None:
         self.tests[result.nodeid] = merge_phase(self.tests.get(result.nodeid), result)
@@ -208,6 +211,7 @@ class RunResults:
                 "tested": len(catalogue) - len(untested),
                 "untested": untested,
             },
+            "delivery": summarise(self.delivery),
             "tests": [r.to_dict() for r in self.tests.values()],
         }
 

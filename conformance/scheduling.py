@@ -6,6 +6,11 @@ conformance.fixtures.scenarios) and waits out the messages its predecessor cause
 workers, they would only queue for the same locks while the worker they block could be fuzzing. So
 they form one unit of work, run in turn by one worker, and every other test is scheduled alone.
 
+With a pool of more agent accounts than three (GWS_AGENTS), the e-mail, chat and voice scenarios take
+whichever agents are free (``Cast.take``, conformance.casting): each is then a unit of its own, so
+scenarios on disjoint accounts run at the same time on different workers. The other agent tests name
+agent1..agent3 directly and stay one unit.
+
 A scheduler sees test IDs only, so the rule reads them. A test it places wrongly still runs correctly
 under its locks, only later; tests/test_scheduling.py holds the rule to the fixtures the tests use.
 """
@@ -14,9 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler"]
+__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler", "scope"]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
+# Modules whose every test takes its agents through a scenario's cast (Cast.take): from a pool, when there is one.
+_RECAST_MODULES = frozenset({"chat.py", "email.py", "voice.py"})
+NAMED_AGENTS = 3
 # Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only,
 # and the CometD protocol tests in the ones that change an agent's state.
 _AGENT_MODULES = frozenset({"agent_state.py", "chat.py", "email.py", "voice.py"})
@@ -49,12 +57,20 @@ def holds_agent_accounts(nodeid: str) -> bool:
     return module == "test_fuzz.py" and name.endswith(" as agent]")
 
 
-def scheduler(config: Any, log: Any) -> Any:
-    """pytest-xdist's scope scheduling with the agent-account tests as one scope."""
+def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
+    """The unit of work ``nodeid`` belongs to, given ``pool_size`` agent accounts."""
+    if not holds_agent_accounts(nodeid):
+        return nodeid
+    module = nodeid.partition("::")[0].rsplit("/", 1)[-1]
+    return nodeid if pool_size > NAMED_AGENTS and module in _RECAST_MODULES else AGENT_ACCOUNTS
+
+
+def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
+    """pytest-xdist's scope scheduling with the agent-account tests as one scope (``scope``)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return AGENT_ACCOUNTS if holds_agent_accounts(nodeid) else nodeid
+            return scope(nodeid, pool_size)
 
     return Scheduling(config, log)

@@ -267,3 +267,13 @@ def test_serve_refuses_a_taken_port(capsys: pytest.CaptureFixture[str]) -> None:
         port = sock.getsockname()[1]
         assert main(["serve", "--port", str(port)]) == EXIT_USAGE
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_gws_insecure_is_announced_before_the_target_is_asked_anything(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GWS_INSECURE", "1")
+    returned = main(["run", "--target", f"https://127.0.0.1:{_free_port()}/api/v2"])
+    err = capsys.readouterr().err.splitlines()
+    assert returned == EXIT_TARGET
+    assert "GWS_INSECURE is set: TLS certificates are NOT verified" in err[0] and "unreachable" in err[1]

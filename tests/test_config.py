@@ -201,3 +201,19 @@ def test_table_defaults_are_the_loaded_defaults() -> None:
     assert str(settings["request_timeout_s"]).rstrip("0").rstrip(".") == next(
         v.default for v in VARIABLES if v.env == "GWS_REQUEST_TIMEOUT_S"
     )
+
+
+def test_a_pool_of_agents_beyond_the_third_comes_from_gws_agents(tmp_path: Path) -> None:
+    config = tmp_path / "gws.toml"
+    config.write_text('agents = 5\n[users.agent5]\nuser = "eve"\npassword = "toml-secret-5"\n', encoding="utf-8")
+    settings = load_settings(env={"GWS_AGENT4_PASSWORD": "env-secret-4"}, config_file=config)
+    assert settings.agent_pool == ("agent1", "agent2", "agent3", "agent4", "agent5")
+    assert settings.credentials("agent4").user == "agent4" and settings.credentials("agent5").user == "eve"
+    assert settings.credentials("agent5").password == "toml-secret-5"
+    assert settings.users["agent4"].password_env == "GWS_AGENT4_PASSWORD"
+    assert "env-secret-4" in settings.secret_values() and "env-secret-4" not in repr(settings)
+    assert load_settings(env={}).agent_pool == ("agent1", "agent2", "agent3")
+    with pytest.raises(ConfigError, match="GWS_AGENTS='2'"):
+        load_settings(env={"GWS_AGENTS": "2"})
+    with pytest.raises(ConfigError, match="unknown role 'agent4'"):
+        load_settings(env={}).credentials("agent4")

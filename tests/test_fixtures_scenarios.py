@@ -197,3 +197,19 @@ def test_settle_ignores_other_users_business_on_the_users_topic() -> None:
     started = time.monotonic()
     settle([listener], None, 5.0)
     assert time.monotonic() - started < 1.0
+
+
+def test_a_recast_scenario_takes_free_agents_of_the_pool_and_never_waits_while_holding(tmp_path: Path) -> None:
+    env = {"GWS_AGENTS": "6", **{f"GWS_AGENT{n}_PASSWORD": f"pw-{n}" for n in range(1, 7)}}
+    settings = load_settings(env=env)
+    locks = AccountLocks(settings, directory=tmp_path)
+    pool = settings.agent_pool
+    with locks.hold_cast(["agent1", "agent2", "supervisor"], pool) as (first, _):
+        assert first == {"agent1": "agent4", "agent2": "agent5"}  # beyond the named three first
+        with locks.hold_cast(["agent1", "agent2"], pool) as (second, _):
+            assert second == {"agent1": "agent6", "agent2": "agent1"}  # disjoint: side by side
+            with pytest.raises(SuiteError, match="stayed in use"):
+                with locks.hold_cast(["agent1", "agent2", "agent3"], pool, timeout_s=0.2):
+                    pass  # two agents left (agent2, agent3): the attempt lets them go again
+            with locks.hold("agent2", "agent3", timeout_s=0.2):  # nothing was left held by the failed attempt
+                pass

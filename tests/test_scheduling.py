@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 
-from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
 # a two-worker run, and prints what each test does and where the scheduler puts it.
@@ -79,3 +79,12 @@ def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
     assert holds_agent_accounts("conformance/suite/fuzz/test_fuzz.py::test_stateful_links[links as agent]")
     assert not holds_agent_accounts("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]")
     assert not holds_agent_accounts("scenarios/permissions.py::test_permission_matrix[POST /users as agent1]")
+
+
+def test_with_a_pool_the_cast_scenarios_are_units_of_their_own_and_the_named_agent_tests_stay_one() -> None:
+    voice, email = "scenarios/voice.py::test_dial_answer_hangup", "scenarios/email.py::test_email_revoked"
+    named = "scenarios/agent_state.py::test_do_not_disturb_on_me"
+    assert scope(voice) == scope(email) == scope(named) == AGENT_ACCOUNTS  # three accounts: as before pools
+    assert scope(voice, 9) == voice and scope(email, 9) == email
+    assert scope(named, 9) == AGENT_ACCOUNTS
+    assert scope("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]", 9).endswith("supervisor]")

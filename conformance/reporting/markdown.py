@@ -6,6 +6,7 @@ first one's curl command, what breaks real clients, and what the baseline did. T
 
 from __future__ import annotations
 
+from conformance.delivery import describe
 from conformance.reporting.model import OUTCOME_LABELS, Report
 
 __all__ = ["render_markdown"]
@@ -71,6 +72,10 @@ def render_markdown(report: Report, html_name: str = "report.html") -> str:
     counts = report.outcome_counts()
     shown = ", ".join(f"{counts[o]} {OUTCOME_LABELS[o].lower()}" for o in _TEST_ORDER if counts.get(o))
     lines += [f"**Tests:** {len(report.tests)} — {shown or 'none ran'}", ""]
+    if delivery := describe(results.get("delivery")):
+        lines += [f"**Timing:** {'; '.join(line for line in delivery if not line.startswith('LATE'))}", ""]
+        lines += [f"- ⚠ {_cell(line)}" for line in delivery if line.startswith("LATE")]
+        lines += [""] if any(line.startswith("LATE") for line in delivery) else []
     coverage = report.coverage
     if coverage.journal_found:
         lines += [

@@ -469,7 +469,7 @@ def test_email_reject_offers_it_to_another_agent(cast: Cast, gws_stimulus: Stimu
     The other configured agents are held and made NotReady on e-mail, so that the one Ready agent left
     is the one routing must choose (a target with more agents Ready on e-mail may choose another).
     """
-    a, b, *others = cast.take("agent2", "agent3", "agent1", "supervisor")
+    a, b, *others = cast.take("agent2", "agent3", "agent1", "supervisor", whole_pool=True)
     for other in others:
         Channel(other.client, "email").not_ready(expect=ANY)
     mail = Mail(cast, gws_stimulus, a, b)
@@ -492,7 +492,7 @@ def test_email_offered_only_while_ready(cast: Cast, gws_stimulus: StimulusAdapte
     The other configured agents are held and NotReady on e-mail throughout (a target with more agents
     Ready on e-mail may give the e-mail to one of those instead).
     """
-    a, *others = cast.take("agent2", "agent3", "agent1", "supervisor")
+    a, *others = cast.take("agent2", "agent3", "agent1", "supervisor", whole_pool=True)
     for party in (a, *others):
         Channel(party.client, "email").not_ready(expect=ANY)
     mail = Mail(cast, gws_stimulus, a, *others, ready=False)

@@ -32,6 +32,7 @@ from conformance import findings
 from conformance.api import Agent, Reply
 from conformance.client import GwsClient
 from conformance.cometd import NotificationListener
+from conformance.config import Settings
 from conformance.errors import GwsConformanceError, SuiteError
 from conformance.failures import Level, Violation
 from conformance.inbox import Inbox
@@ -57,6 +58,8 @@ __all__ = [
 # changed, no message.
 REFUSAL = ("GWS-GEN-010", "GWS-GEN-013", "GWS-NOTIF-008")
 NOT_IN_CAPABILITIES = 2
+# What a cleanup waits for a message after its scenario failed (Cast.cleanup).
+FAILED_CLEANUP_WAIT_S = 1.0
 
 ClientFor = Callable[[str], GwsClient]
 Hold = Callable[..., None]
@@ -121,14 +124,20 @@ class Cast:
     hold: Hold
     open_inbox: OpenInbox
     listener_for: Callable[[str], NotificationListener]
+    pool: tuple[str, ...] = ("agent1", "agent2", "agent3")  # the agent roles of the pool (Settings.agent_pool)
     cleanups: list[Callable[[], object]] = field(default_factory=list)
     _parties: list[Party] = field(default_factory=list)
 
-    def take(self, *roles: str) -> tuple[Party, ...]:
-        """Lock the accounts (all at once, once per scenario), then read who they are."""
+    def take(self, *roles: str, whole_pool: bool = False) -> tuple[Party, ...]:
+        """Lock the accounts (all at once, once per scenario), then read who they are. The agent roles are played
+        by whichever agents of the pool are free (conformance.casting). ``whole_pool``: the scenario's messages
+        may go to any agent (routing), so every agent of the pool is held, and those beyond ``roles`` join the
+        cast after them."""
         if self._parties:
             raise SuiteError("Cast.take: a scenario takes all its accounts in one call (no lock-order deadlock)")
-        self.hold(*roles)
+        self.hold(*roles, recast=True, whole_pool=whole_pool)
+        if whole_pool:
+            roles = tuple(dict.fromkeys((*roles, *self.pool)))
         for role in roles:
             client = self.client_for(role)
             self._parties.append(Party(role, client, Me.read(client), self.open_inbox, self.listener_for(role)))
@@ -138,9 +147,15 @@ class Cast:
         """Run ``action`` when the scenario ends, passed or failed (last registered runs first)."""
         self.cleanups.append(action)
 
-    def cleanup(self) -> None:
+    def cleanup(self, *, failed: bool = False) -> None:
         """Run the cleanups. The messages they cause are waited out by the next holder of the accounts
-        (``gws_exclusive``), which then knows when this scenario last changed anything."""
+        (``gws_exclusive``), which then knows when this scenario last changed anything. ``failed``: the scenario
+        failed, so the target may never send what a cleanup waits for (fail fast): each such wait is cut to
+        FAILED_CLEANUP_WAIT_S; the next holder's settling still waits out whatever does come."""
+        if failed:
+            for party in self._parties:
+                if party.inbox is not None:
+                    party.inbox.timeout_s = min(party.inbox.timeout_s, FAILED_CLEANUP_WAIT_S)
         for action in reversed(self.cleanups):
             best_effort(action)
         self.cleanups.clear()
@@ -156,14 +171,17 @@ def cast_fixture() -> Any:
     version sees one function made a fixture twice."""
 
     def cast(
+        request: pytest.FixtureRequest,
         gws_client: ClientFor,
         gws_exclusive: Hold,
         gws_inbox: OpenInbox,
         gws_listener: Callable[[str], NotificationListener],
+        gws_settings: Settings,
     ) -> Iterator[Cast]:
-        scene = Cast(gws_client, gws_exclusive, gws_inbox, gws_listener)
+        scene = Cast(gws_client, gws_exclusive, gws_inbox, gws_listener, gws_settings.agent_pool)
         yield scene
-        scene.cleanup()
+        outcome = dict(request.node.user_properties).get("gws_outcome")  # the plugin's verdict on the call
+        scene.cleanup(failed=outcome in ("failed", "error"))
 
     return pytest.fixture(cast)
 
@@ -206,7 +224,7 @@ def quiet(*parties: Party, window_s: float | None = None) -> None:
     inboxes = [p.inbox for p in parties if p.inbox is not None]
     if not inboxes:
         return
-    window = window_s if window_s is not None else inboxes[0].quiet_window_s
+    window = window_s if window_s is not None else inboxes[0].spend_window()
     deadline = time.monotonic() + window
     for inbox in inboxes:
         inbox.assert_quiet(window_s=max(deadline - time.monotonic(), 0.0))

@@ -51,7 +51,7 @@ def _logs_in(settings: Settings, recorder: Recorder, user_name: str, password: s
 
 
 def _me_inbox(user: NewUser, discovery: Discovery, settings: Settings) -> Inbox:
-    return Inbox(user.listener("agent", discovery.assigned_features()), settings, topics=[ME])
+    return Inbox(user.listener("agent", discovery.assigned_features()), settings, topics=[ME], clock=user.clock)
 
 
 def _users_inbox(open_inbox: Callable[..., Inbox], role: str, user_id: str) -> Inbox:
@@ -378,7 +378,9 @@ def test_contact_center_session(
     user = gws_new_user()
     number = _phone_number()
     device_id = str(Admin(gws_admin).create_user_device(user.id, number)["id"])
-    inbox = Inbox(user.listener("agent", gws_discovery.assigned_features()), gws_settings, topics=[DEVICES])
+    inbox = Inbox(
+        user.listener("agent", gws_discovery.assigned_features()), gws_settings, topics=[DEVICES], clock=user.clock
+    )
     agent = Agent(user.client())
     require(
         [d.get("id") for d in agent.list_my_devices(fields="*").items("devices")] == [device_id],

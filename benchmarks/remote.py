@@ -1,0 +1,149 @@
+"""How long ``gws-conformance run`` takes against a remote target, across round-trip times (a benchmark, not a test).
+
+    python benchmarks/remote.py [--rtt 0,20,50,100] [--profile quick,default] [--repeat N] [--seed N]
+                                [-n WORKERS] [--agents N] [--fault NAME] [--embedded]
+
+Starts ``gws-reference serve --stimulus`` as a separate process on loopback, and for each round-trip time
+puts tests/delay_proxy.py in front of it (0: no proxy, the server directly), then runs the suite against it
+as a vendor would (a child process, the suite's own settings for a remote target, reports in a temporary
+directory). Prints per run: wall-clock seconds, the exit code, the HTTP requests the suite sent, the quiet
+windows it spent (count and seconds) and the notification delivery latency it measured (results.json,
+``delivery``). ``--embedded`` also times the embedded run for comparison. ``--fault NAME`` makes the
+reference commit a fault (time to a verdict against a broken target). Loopback only; the machine's load is
+printed, since other work on the same cores slows every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from delay_proxy import delay_proxy  # noqa: E402  (a test helper, shared with tests/test_remote.py)
+
+SERVING = re.compile(r"serving the GWS API at (http://[^\s/]+)/api/v2")
+PASSWORDS = {"admin": "admin-secret", "supervisor": "supervisor-secret"}  # fixtures/contact-center.yaml
+
+
+@contextlib.contextmanager
+def reference(agents: int, faults: list[str]) -> Iterator[str]:
+    """A separate reference server; yields its origin (http://127.0.0.1:PORT)."""
+    command = [sys.executable, "-m", "reference_impl", "serve", "--stimulus", "--port", "0"]
+    command += ["--agents", str(agents)] if agents else []
+    for fault in faults:
+        command += ["--fault", fault]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = SERVING.search(line)
+        if found is None:
+            raise RuntimeError(f"the reference did not start: {line!r}")
+        # Its access log goes on: read and dropped, or the full pipe would stop the server mid-run.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield found.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def suite_env(base_url: str | None, agents: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GWS_")}
+    if base_url is not None:
+        env["GWS_BASE_URL"] = base_url
+        env["GWS_STIMULUS"] = "reference"
+        for role, password in PASSWORDS.items():
+            env[f"GWS_{role.upper()}_PASSWORD"] = password
+        for n in range(1, max(agents, 3) + 1):
+            env[f"GWS_AGENT{n}_PASSWORD"] = f"agent{n}-secret"
+    return env
+
+
+def one_run(base_url: str | None, profile: str, workers: str, seed: str, agents: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="gws-remote-") as reports:
+        command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile, "-n", workers]
+        command += ["--seed", seed, "--report-dir", reports, "--progress", "plain"]
+        started = time.monotonic()
+        result = subprocess.run(
+            command, cwd=ROOT, env=suite_env(base_url, agents), capture_output=True, text=True, check=False
+        )
+        elapsed = time.monotonic() - started
+        if result.returncode not in (0, 1):
+            sys.stderr.write(result.stdout[-2000:] + result.stderr[-2000:])
+        figures: dict[str, Any] = {"wall_s": elapsed, "exit": result.returncode, "requests": 0, "delivery": None}
+        results = Path(reports, "results.json")
+        if results.exists():
+            data = json.loads(results.read_text(encoding="utf-8"))
+            figures["delivery"] = data.get("delivery")
+            figures["failed"] = [t["nodeid"] for t in data["tests"] if t["outcome"] in ("failed", "error")]
+        for journal in Path(reports, "journal").glob("*.jsonl"):
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                figures["requests"] += json.loads(line).get("http_count", 0)
+    return figures
+
+
+def show(label: str, figures: dict[str, Any]) -> None:
+    delivery = figures["delivery"] or {}
+    windows, latency = delivery.get("windows_s", {}), delivery.get("latency_s", {})
+    waited = f"{windows.get('count', 0)} quiet windows, {windows.get('total', 0):.1f} s"
+    if windows.get("count"):
+        waited += f" (median {windows['median']:g} s)"
+    measured = (
+        f"latency median {1000 * latency['median']:.0f} ms max {1000 * latency['max']:.0f} ms"
+        if latency.get("count")
+        else "no latency measured"
+    )
+    late = len(delivery.get("late_messages", []))
+    failed = figures.get("failed") or []
+    print(
+        f"{label}: {figures['wall_s']:6.1f} s, exit {figures['exit']}, {figures['requests']} requests, {waited}, "
+        f"{measured}, {late} late" + (f"; failed: {', '.join(failed[:3])}" if failed else ""),
+        flush=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rtt", default="0,50", help="round-trip times in ms, comma-separated (default: 0,50)")
+    parser.add_argument("--profile", default="quick", help="profiles, comma-separated (default: quick)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration")
+    parser.add_argument("--seed", default="20260105", help="fuzzing seed (each repeat adds 1)")
+    parser.add_argument("-n", dest="workers", default="2", help="pytest-xdist workers (default: 2)")
+    parser.add_argument("--agents", type=int, default=0, help="the reference offers agent1..agentN (--agents)")
+    parser.add_argument("--fault", action="append", default=[], help="the reference commits this fault")
+    parser.add_argument("--embedded", action="store_true", help="time the embedded run too")
+    arguments = parser.parse_args()
+    load = os.getloadavg()
+    print(f"cpus {os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    profiles = arguments.profile.split(",")
+    for repeat in range(arguments.repeat):
+        seed = str(int(arguments.seed) + repeat)
+        for profile in profiles:
+            if arguments.embedded:
+                show(f"embedded      {profile:<7} seed {seed}", one_run(None, profile, arguments.workers, seed, 0))
+            with reference(arguments.agents, arguments.fault) as origin:
+                host, _, port = origin.removeprefix("http://").rpartition(":")
+                for rtt in (int(ms) for ms in arguments.rtt.split(",")):
+                    with contextlib.ExitStack() as stack:
+                        target = origin
+                        if rtt:
+                            target = stack.enter_context(delay_proxy(host, int(port), rtt / 1000)).origin
+                        figures = one_run(f"{target}/api/v2", profile, arguments.workers, seed, arguments.agents)
+                    show(f"remote {rtt:3d} ms {profile:<7} seed {seed}", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

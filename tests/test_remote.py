@@ -1,0 +1,40 @@
+"""The suite across a network: a correct server stays CONFORMANT when every round trip takes 50 ms more.
+
+The reference is served here and reached through tests/delay_proxy.py, with the suite's own settings for a
+remote target (no shortened windows): a selection of scenarios that wait for notifications, change state
+and read it back, including the one that met a keep-alive connection closed under it (issue 15).
+Wall time is measured by benchmarks/remote.py, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from delay_proxy import delay_proxy
+from live_reference import LiveTarget, run_suite, serve
+
+SCENARIOS = "conformance/suite/scenarios"
+SELECTION = (
+    f"{SCENARIOS}/email.py::test_email_offered_only_while_ready",
+    f"{SCENARIOS}/agent_state.py::test_ready_and_not_ready_on_all_channels",
+    f"{SCENARIOS}/voice.py::test_dial_answer_hangup",
+    f"{SCENARIOS}/chat.py",
+)
+RTT_S = 0.05
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[LiveTarget]:
+    with serve(stimulus=True) as target:
+        host, _, port = target.origin.removeprefix("http://").rpartition(":")
+        with delay_proxy(host, int(port), RTT_S) as proxy:
+            yield LiveTarget(proxy.origin, target.app)
+
+
+def test_a_correct_server_is_conformant_over_a_50_ms_round_trip(remote: LiveTarget, tmp_path: Path) -> None:
+    data = run_suite(remote, tmp_path, *SELECTION, workers=2, GWS_STIMULUS="reference")
+    outcomes = {test["nodeid"]: test["outcome"] for test in data["tests"]}
+    assert data["exit_code"] == 0 and set(outcomes.values()) == {"passed"}, f"{outcomes}\n{data['output']}"
+    assert len(outcomes) >= 6
