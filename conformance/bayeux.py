@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,17 @@ from conformance.client import tls_context
 from conformance.config import Settings
 from conformance.suite.scenarios.support import require, should
 
-__all__ = ["ADVICE", "HOLD_MS", "HOLD_TOLERANCE", "Bayeux", "Message", "basic_authorization", "open_websocket", "probe"]
+__all__ = [
+    "ADVICE",
+    "HOLD_MS",
+    "HOLD_TOLERANCE",
+    "Bayeux",
+    "Message",
+    "WebSocketSession",
+    "basic_authorization",
+    "open_websocket",
+    "probe",
+]
 
 Message = dict[str, Any]
 
@@ -192,6 +203,58 @@ def open_websocket(settings: Settings, headers: dict[str, str]) -> ClientConnect
         )
     except (websockets.InvalidHandshake, OSError):
         return None
+
+
+class WebSocketSession:
+    """Bayeux messages over one websocket, spoken by hand; every message that comes back is kept in ``received``,
+    replies and pushed messages alike. ``closed``: the server closed the socket."""
+
+    def __init__(self, socket: ClientConnection, timeout_s: float, id_prefix: str = "ws") -> None:
+        self.socket = socket
+        self.timeout_s = timeout_s
+        self.received: list[Message] = []
+        self.closed = False
+        self._ids = itertools.count(1)
+        self._id_prefix = id_prefix
+
+    def request(self, channel: str, **fields: Any) -> Message | None:
+        """The reply to one message on ``channel`` (None: the socket closed, or no reply within the timeout)."""
+        message_id = f"{self._id_prefix}-{next(self._ids)}"
+        try:
+            self.socket.send(json.dumps([{"channel": channel, "id": message_id, **fields}]))
+        except websockets.ConnectionClosed:
+            self.closed = True
+            return None
+        deadline = time.monotonic() + self.timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            messages = self._receive(remaining)
+            if messages is None:
+                return None
+            paired = [m for m in messages if m.get("channel") == channel and m.get("id") == message_id]
+            if paired:
+                return paired[-1]
+        return None
+
+    def pushed(self, window_s: float) -> list[Message]:
+        """Every non-meta message received so far, after reading what arrives within ``window_s``."""
+        deadline = time.monotonic() + window_s
+        while not self.closed and (remaining := deadline - time.monotonic()) > 0:
+            if self._receive(remaining) is None:
+                break
+        return [m for m in self.received if not str(m.get("channel", "")).startswith("/meta/")]
+
+    def _receive(self, timeout_s: float) -> list[Message] | None:
+        """The messages of the next frame (None: none within ``timeout_s``, unreadable, or the socket closed)."""
+        try:
+            body = json.loads(self.socket.recv(timeout=timeout_s))
+        except websockets.ConnectionClosed:
+            self.closed = True
+            return None
+        except (TimeoutError, ValueError):
+            return None
+        messages = [m for m in (body if isinstance(body, list) else [body]) if isinstance(m, dict)]
+        self.received += messages
+        return messages
 
 
 def probe(settings: Settings, *, timeout_s: float) -> tuple[httpx.Response, Message | None]:

@@ -163,13 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"parallel workers (pytest-xdist): a number, 0 for one process, or 'auto' (default: one per core, at "
         f"most {MAX_DEFAULT_WORKERS}; 0 with the manual stimulus)",
     )
-    how.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        metavar="DIR",
-        help="where the reports go (default: %(default)s)",
-    )
+    from conformance.reporting import add_report_dir_argument  # reporting's imports wait for a command that writes
+
+    add_report_dir_argument(how)
     how.add_argument(
         "--baseline",
         type=Path,

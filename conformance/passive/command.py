@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from conformance.passive.har import HarError, read_hars
 from conformance.passive.judge import DEFAULT_BASE_PATH, Judge
 from conformance.passive.report import write_passive_reports
-from conformance.reporting import ReportFiles
+from conformance.reporting import ReportFiles, add_report_dir_argument
 
 __all__ = ["PassiveInputError", "add_proxy_arguments", "add_validate_arguments", "proxy", "validate"]
 
@@ -31,17 +31,7 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the API's base path in the recorded URLs (default: %(default)s); other URLs are not GWS traffic",
     )
-    _report_dir_argument(parser)
-
-
-def _report_dir_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        metavar="DIR",
-        help="where the reports go (default: %(default)s)",
-    )
+    add_report_dir_argument(parser)
 
 
 def validate(
@@ -91,7 +81,7 @@ def add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help="where the proxy listens (default: %(default)s)"
     )
-    _report_dir_argument(parser)
+    add_report_dir_argument(parser)
     parser.add_argument(
         "--report-every",
         type=float,

@@ -14,6 +14,7 @@ from what is in DIR.
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from conformance.reporting.html import render_html
 from conformance.reporting.markdown import render_markdown
 from conformance.reporting.model import Report, build_report, load_journal
 
-__all__ = ["ReportFiles", "write_reports"]
+__all__ = ["ReportFiles", "add_report_dir_argument", "write_reports"]
 
 RESULTS_FILE = "results.json"
 HTML_FILE = "report.html"
@@ -34,6 +35,17 @@ ALLURE_DIR = "allure-results"
 JOURNAL_DIR = "journal"
 RUN_FILE = "run.json"
 PYTEST_OUTPUT_FILE = "pytest-output.txt"
+
+
+def add_report_dir_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--report-dir``, as every command that writes the conformance reports takes it (run, validate, proxy)."""
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where the reports go (default: %(default)s)",
+    )
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,14 @@ listener (the bystander inbox) must have received nothing of agent1's.
 
 from __future__ import annotations
 
-import itertools
-import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import websockets
 from websockets.sync.client import ClientConnection
 
 from conformance.api import Device
-from conformance.bayeux import Bayeux, Message, basic_authorization, open_websocket
+from conformance.bayeux import Bayeux, Message, WebSocketSession, basic_authorization, open_websocket
 from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.inbox import Inbox
@@ -81,26 +77,11 @@ class _LongPollingHijacker(_Hijacker):
 class _WebSocketHijacker(_Hijacker):
     def __init__(self, socket: ClientConnection, client_id: str, timeout_s: float) -> None:
         super().__init__("websocket", client_id)
-        self.socket = socket
-        self.timeout_s = timeout_s
-        self._ids = itertools.count(1)
+        self.session = WebSocketSession(socket, timeout_s, id_prefix="hijack")
+        self.received = self.session.received  # one list: every message the socket brought
 
     def meta(self, channel: str, **fields: Any) -> Message | None:
-        message_id = f"hijack-{next(self._ids)}"
-        message = {"channel": channel, "id": message_id, "clientId": self.client_id, **fields}
-        self.socket.send(json.dumps([message]))
-        deadline = time.monotonic() + self.timeout_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                body = json.loads(self.socket.recv(timeout=remaining))
-            except (TimeoutError, ValueError, websockets.ConnectionClosed):
-                return None
-            messages = [m for m in (body if isinstance(body, list) else [body]) if isinstance(m, dict)]
-            self.received += messages
-            paired = [m for m in messages if m.get("channel") == channel and m.get("id") == message_id]
-            if paired:
-                return paired[-1]
-        return None
+        return self.session.request(channel, clientId=self.client_id, **fields)
 
 
 def _websocket(settings: Settings, role: str) -> ClientConnection:

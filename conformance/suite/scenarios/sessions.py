@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import websockets
 from websockets.sync.client import ClientConnection
 
 from conformance.api import ANY, Admin, Agent, Reply, b64, check
-from conformance.bayeux import Bayeux, Message, basic_authorization, open_websocket
+from conformance.bayeux import Bayeux, Message, WebSocketSession, basic_authorization, open_websocket
 from conformance.client import GwsClient, Recorder
 from conformance.config import Credentials, Settings
 from conformance.fixtures.scenarios import NewUser
@@ -67,43 +65,18 @@ def _password_error(message: Message) -> bool:
 # -- a websocket session, spoken by hand ----------------------------------------------------------------------
 
 
-class _Socket:
-    """A CometD session over one websocket; keeps every message that came back, replies and pushes alike."""
+class _Socket(WebSocketSession):
+    """A CometD session of one user over a websocket: its clientId sent with every message after the handshake."""
 
     def __init__(self, socket: ClientConnection, timeout_s: float) -> None:
-        self.socket = socket
-        self.timeout_s = timeout_s
-        self.received: list[Message] = []
-        self.closed = False
+        super().__init__(socket, timeout_s)
         self.client_id: str | None = None
-        self._ids = iter(range(1, 1_000_000))
 
     def meta(self, channel: str, **fields: Any) -> Message | None:
         """The reply to one message on ``channel`` (None: the socket closed, or no reply within the timeout)."""
-        message_id = f"ws-{next(self._ids)}"
-        message = {"channel": channel, "id": message_id, **fields}
         if self.client_id is not None and channel != "/meta/handshake":
-            message["clientId"] = self.client_id
-        try:
-            self.socket.send(json.dumps([message]))
-        except websockets.ConnectionClosed:
-            self.closed = True
-            return None
-        deadline = time.monotonic() + self.timeout_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                body = json.loads(self.socket.recv(timeout=remaining))
-            except websockets.ConnectionClosed:
-                self.closed = True
-                return None
-            except (TimeoutError, ValueError):
-                return None
-            messages = [m for m in (body if isinstance(body, list) else [body]) if isinstance(m, dict)]
-            self.received += messages
-            paired = [m for m in messages if m.get("channel") == channel and m.get("id") == message_id]
-            if paired:
-                return paired[-1]
-        return None
+            fields = {"clientId": self.client_id, **fields}
+        return self.request(channel, **fields)
 
     def open(self) -> bool:
         """Handshake, subscribe to /v2/me and connect (so that the server pushes): True when all succeeded."""
@@ -115,20 +88,6 @@ class _Socket:
         subscribed = self.meta("/meta/subscribe", subscription=ME)
         connected = self.meta("/meta/connect", connectionType="websocket", advice={"timeout": 0})
         return all(r is not None and r.get("successful") is True for r in (subscribed, connected))
-
-    def pushed(self, window_s: float) -> list[Message]:
-        """Every non-meta message received so far, after reading what arrives within ``window_s``."""
-        deadline = time.monotonic() + window_s
-        while not self.closed and (remaining := deadline - time.monotonic()) > 0:
-            try:
-                body = json.loads(self.socket.recv(timeout=remaining))
-            except websockets.ConnectionClosed:
-                self.closed = True
-            except (TimeoutError, ValueError):
-                break
-            else:
-                self.received += [m for m in (body if isinstance(body, list) else [body]) if isinstance(m, dict)]
-        return [m for m in self.received if not str(m.get("channel", "")).startswith("/meta/")]
 
 
 # -- GWS-AUTH-007: a password change ends the sessions of the old password ----------------------------------
