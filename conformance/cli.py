@@ -931,10 +931,10 @@ def _print_summary(report: Any, files: Any, elapsed: float) -> None:
         for entry in b.stale:
             print(f"    stale (now passes, remove it): {entry.label} — {entry.reason}")
     directory = files.html.parent
-    print(
-        f"  reports: {files.html} · {directory / 'summary.md'} · {directory / 'junit.xml'} · "
-        f"{directory / 'results.json'} · {directory / 'allure-results'}/"
-    )
+    written = [files.html, directory / "summary.md", directory / "junit.xml", directory / "results.json"]
+    allure = directory / "allure-results"  # run writes it; validate and proxy judge no pytest run, so never do
+    listed = " · ".join(str(path) for path in written) + (f" · {allure}/" if allure.is_dir() else "")
+    print(f"  reports: {listed}")
 
 
 if __name__ == "__main__":

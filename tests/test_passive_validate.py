@@ -50,6 +50,7 @@ def test_the_clean_recording_is_conformant_with_every_report(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "CONFORMANT" in out and "1 not GWS (ignored)" in out
+    assert "report.html" in out and "allure-results" not in out  # only what validate wrote is named
     assert set(outcomes(results).values()) == {"passed"}
     # The rules of both sides were applied: REST checks, Bayeux messages, the sequence rules.
     assert {"status_code_present", "notification_schema", "meta_reply_id", "call_leg_states"} <= set(outcomes(results))
