@@ -13,7 +13,8 @@ from html import escape
 __all__ = ["histogram", "lines"]
 
 WIDTH, HEIGHT = 560, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 34
+# TOP leaves the y unit a line of its own above the highest tick label.
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 26, 34
 COLOURS = ("#0a58ca", "#c62828", "#1a7f37", "#8a5a00", "#6f42c1")
 
 
@@ -28,7 +29,8 @@ def _nice(top: float) -> float:
 
 
 def _label(value: float) -> str:
-    return f"{value:.3g}"
+    # Whole numbers from 100 up as a reader writes them (1,000, not 1e+03); fractions to three figures.
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _frame(title: str, x_max: float, y_max: float, x_unit: str, y_unit: str) -> list[str]:
@@ -48,7 +50,7 @@ def _frame(title: str, x_max: float, y_max: float, x_unit: str, y_unit: str) -> 
             f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{_label(x_max * i / 4)}</text>'
         )
     parts.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 4}" text-anchor="end">{escape(x_unit)}</text>')
-    parts.append(f'<text x="4" y="{TOP - 3}" >{escape(y_unit)}</text></g>')
+    parts.append(f'<text x="4" y="{TOP - 12}" >{escape(y_unit)}</text></g>')
     return parts
 
 
