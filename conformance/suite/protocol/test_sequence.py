@@ -72,27 +72,21 @@ def test_a_whole_call_keeps_the_sequence_rules(
                 return found[0]
         return None
 
+    def expect(state: str, rule: str) -> dict[str, Any]:
+        found = hear(state, gws_settings.notification_timeout_s)
+        require(found is not None, f"agent2 never hears its call {state}", f"heard {heard!r}", rule)
+        assert found is not None
+        return found
+
     session.connect(advice={"timeout": 0})
     device = Device(gws_agent1, caller.device_ids[0])
     try:
         device.dial(phone)
-        ringing = hear("Ringing", gws_settings.notification_timeout_s)
-        require(ringing is not None, "agent2 never hears its call Ringing", f"heard {heard!r}", "GWS-CALL-011")
-        assert ringing is not None
-        Call(gws_agent2, str(ringing["id"])).answer()
-        require(
-            hear("Established", gws_settings.notification_timeout_s) is not None,
-            "agent2 never hears its call Established",
-            f"heard {heard!r}",
-            "GWS-CALL-014",
-        )
-        Call(gws_agent2, str(ringing["id"])).hangup()
-        require(
-            hear("Released", gws_settings.notification_timeout_s) is not None,
-            "agent2 never hears its call Released",
-            f"heard {heard!r}",
-            "GWS-CALL-015",
-        )
+        ringing = Call(gws_agent2, str(expect("Ringing", "GWS-CALL-011")["id"]))
+        ringing.answer()
+        expect("Established", "GWS-CALL-014")
+        ringing.hangup()
+        expect("Released", "GWS-CALL-015")
         hear(None, max(gws_settings.quiet_window_s, HOLD_MS / 1000))  # what comes after Released is judged too
     finally:
         for call in {str(c.get("id")) for c in heard if isinstance(c, dict) and c.get("state") != "Released"}:
