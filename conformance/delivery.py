@@ -34,6 +34,7 @@ a slow target's run take hours.
 
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 from collections import deque
@@ -53,6 +54,11 @@ FAILED_TOPIC_WAIT_MIN_S = 1.0
 RECENT = 200
 # Latencies shipped with each test's report are rounded: the distribution, not the microseconds, matters.
 _DIGITS = 4
+# The report's histogram: bins a quarter of a decade wide (1, 1.8, 3.2, 5.6, 10 ms ...), since latencies span
+# orders of magnitude (a loopback target in a millisecond, a far one in hundreds); 0 ms (a message that came
+# before its request's response) falls in the lowest.
+_BINS_PER_DECADE = 4
+_LOWEST_BIN_MS = 0.1
 
 
 class DeliveryClock:
@@ -150,7 +156,28 @@ def summarise(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
         "windows_s": {**_distribution(windows), "total": round(sum(windows), 3)},
         "late_messages": [text for part in parts for text in part.get("late", ())],
         "sizing": {"safety_factor": SAFETY_FACTOR, "floor_s": FLOOR_S, "ceiling_s": CEILING_S},
+        "latency_histogram_ms": _histogram_ms(latencies),
     }
+
+
+def _histogram_ms(latencies_s: list[float]) -> list[list[float]]:
+    """[bin upper bound in ms, count] for every bin from the lowest to the highest latency (empty bins too)."""
+    if not latencies_s:
+        return []
+
+    def index(seconds: float) -> int:
+        ms = max(seconds * 1000, _LOWEST_BIN_MS)
+        return math.ceil(round(math.log10(ms / _LOWEST_BIN_MS) * _BINS_PER_DECADE, 9))
+
+    counts = [0] * (index(latencies_s[-1]) + 1)
+    for value in latencies_s:
+        counts[index(value)] += 1
+    # From the empty bin below the first latency: a bar spans from the bound before it to its own.
+    first = next(i for i, n in enumerate(counts) if n) - 1
+    return [
+        [round(_LOWEST_BIN_MS * 10 ** (i / _BINS_PER_DECADE), 4), counts[i] if i >= 0 else 0]
+        for i in range(first, len(counts))
+    ]
 
 
 def _distribution(values: list[float]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from reporting_samples import CLIENTS, catalogue_with_clients, exchange, failure, make_test, results, timeline_for
 
+from conformance.delivery import DeliveryClock, summarise
 from conformance.reporting import write_reports
 from conformance.reporting.baseline import Baseline, BaselineError, ResultsFileError, diff_results, load_results
 from conformance.reporting.coverage import declared_notification_kinds, declared_operations, operation_key
@@ -204,6 +205,28 @@ def test_the_html_report_shows_requirement_curl_timeline_and_coverage() -> None:
     assert "ChannelStateChanged" in page and 'class="http hot"' in page  # timeline, evidence highlighted
     assert 'id="r-GWS-CHAT-001"' in page and 'data-outcome="untested"' in page  # every requirement, untested too
     assert "operations exercised" in page
+
+
+def test_the_html_report_shows_the_measured_delivery_the_windows_and_each_late_message_by_name() -> None:
+    clock = DeliveryClock(2.0, fixed=False, change_before=lambda moment: moment - 0.004)
+    for moment in (1.0, 2.0, 3.0):
+        clock.observe(moment)
+    clock.spend()
+    clock.late("#12 agent2 /v2/me/calls: {'call': {'state': 'Released'}} <after the quiet window>")
+    drained = clock.drain()
+    assert drained is not None
+    data = results([make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"])])
+    data["delivery"] = summarise([drained])
+    page = render_html(build_report(data, {}))
+    section = page.split('<section id="delivery"', 1)[1].split("</section>", 1)[0]
+    assert "3 messages" in section and "median 4.0 ms" in section and "p99 4.0 ms" in section
+    assert "1 window, median 0.3 s" in section  # 3 x 4 ms, raised to the floor
+    assert "3 &times; the largest of the recent latencies, at least 0.3 s and at most 5 s" in section
+    assert "&le; 5.6 ms: 3" in section and "&le; 3.2 ms: 0" in section  # the histogram: one bin, the empty one below
+    assert "#12 agent2 /v2/me/calls" in section and "&lt;after the quiet window&gt;" in section  # named, escaped
+    assert 'href="#delivery">Delivery <b>1 late</b>' in page and "1 late message(s)" in page
+    without = results([make_test("scenarios/s.py::test_fine", requirements=["GWS-GEN-002"])])
+    assert 'id="delivery"' not in render_html(build_report(without, {}))  # a run that waited for nothing
 
 
 def test_the_markdown_summary_fits_a_pull_request_comment() -> None:

@@ -12,9 +12,9 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.load import plots
 from conformance.load.ledger import COUNTERS
 from conformance.load.verdict import Criterion
+from conformance.reporting import plots
 from conformance.reporting.html_assets import CSS
 
 if TYPE_CHECKING:  # run imports Locust, which patches the process with gevent: not for a reader of reports

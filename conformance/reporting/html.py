@@ -16,6 +16,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from conformance.reporting import plots
 from conformance.reporting.html_assets import CSS, JS
 from conformance.reporting.model import (
     AREA_NAMES,
@@ -116,7 +117,8 @@ def _header(report: Report) -> str:
   <a href="#summary">Summary</a><a href="#failures">Failures <b>{len(report.tests_with("failed"))}</b></a>
   <a href="#warnings">Warnings <b>{len(report.tests_with("warning"))}</b></a>
   <a href="#clients">Real clients <b>{_broken(report.client_requirements)}</b></a>
-  <a href="#requirements">Requirements</a><a href="#coverage">Coverage</a><a href="#tests">Tests</a><a href="#run">Run</a>
+  <a href="#requirements">Requirements</a><a href="#coverage">Coverage</a><a href="#tests">Tests</a>
+  {_delivery_tab(report)}<a href="#run">Run</a>
 </div></nav>"""
 
 
@@ -165,6 +167,7 @@ def _summary(report: Report) -> str:
       <p><span class="big small">{_e(ops)}</span> operations exercised</p>
       <p><span class="big small">{_e(kinds)}</span> notification kinds received</p>
     </div>
+    {_delivery_card(report)}
     {baseline}
   </div>
   {_heatmap(report.requirements)}
@@ -569,6 +572,100 @@ def _tests(report: Report) -> str:
 <p class="empty hidden" data-empty="test">No test matches the filter.</p></details></section>"""
 
 
+def _ms(seconds: Any) -> str:
+    return (
+        "—"
+        if seconds is None
+        else f"{1000 * float(seconds):,.0f} ms"
+        if seconds >= 0.01
+        else f"{1000 * float(seconds):.1f} ms"
+    )
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else "—"
+
+
+def _delivery_tab(report: Report) -> str:
+    delivery = report.results.get("delivery")
+    if not delivery:
+        return ""
+    late = len(delivery.get("late_messages") or ())
+    return f'<a href="#delivery">Delivery{f" <b>{late} late</b>" if late else ""}</a>'
+
+
+def _delivery_card(report: Report) -> str:
+    delivery = report.results.get("delivery")
+    if not delivery:
+        return ""
+    latency, windows = delivery.get("latency_s") or {}, delivery.get("windows_s") or {}
+    late = delivery.get("late_messages") or []
+    late_line = f"<p>{_badge('warning', f'{len(late)} late message(s)')}</p>" if late else ""
+    return f"""
+<div class="card">
+  <h3><a href="#delivery">Notification delivery</a></h3>
+  <p><span class="big small">{_e(_ms(latency.get("p99")))}</span> p99 of {_e(latency.get("count", 0))} messages</p>
+  <p class="muted">{_e(windows.get("count", 0))} quiet windows ({_e(delivery.get("quiet_window"))}),
+  {_e(windows.get("total", 0))} s in all</p>{late_line}
+</div>"""
+
+
+def _delivery(report: Report) -> str:
+    """How quickly the target delivered what the scenarios expected, the quiet windows sized from it, and the
+    messages that came after the scenario that caused them had ended (conformance/delivery.py)."""
+    delivery = report.results.get("delivery")
+    if not delivery:
+        return ""
+    latency, windows = delivery.get("latency_s") or {}, delivery.get("windows_s") or {}
+    sizing = delivery.get("sizing") or {}
+    if delivery.get("quiet_window") == "fixed":
+        rule = "fixed by GWS_QUIET_WINDOW_S (the user's, or the command's own for the embedded reference)"
+    else:
+        rule = (
+            f"sized from the measured delivery: {_number(sizing.get('safety_factor'))} &times; the largest of the recent "
+            f"latencies, at least {_number(sizing.get('floor_s'))} s and at most {_number(sizing.get('ceiling_s'))} s (the "
+            "configured window until three latencies are known)"
+        )
+    stats = " · ".join(
+        f"{name} {_ms(latency.get(key))}"
+        for name, key in (("median", "median"), ("p90", "p90"), ("p99", "p99"), ("max", "max"))
+    )
+    spent = (
+        f"{_e(windows.get('count'))} window{'' if windows.get('count') == 1 else 's'}, median {_e(windows.get('median'))} s, from {_e(windows.get('min'))} s "
+        f"to {_e(windows.get('max'))} s, {_e(windows.get('total'))} s in all"
+        if windows.get("count")
+        else "none spent"
+    )
+    histogram = plots.histogram(
+        "Delivery latency of the expected messages",
+        [(float(upper), int(count)) for upper, count in delivery.get("latency_histogram_ms") or ()],
+        "ms",
+    )
+    late = delivery.get("late_messages") or []
+    late_html = (
+        '<h3>Late messages</h3><p class="lead">Each came after the scenario that caused it had ended and its quiet '
+        "window had closed: that scenario treated it as absent, and no later check was failed for it.</p><ul>"
+        + "".join(f"<li>{_badge('warning', 'late')} <code>{_e(text)}</code></li>" for text in late)
+        + "</ul>"
+        if late
+        else '<p class="muted">No message arrived after its scenario\'s quiet window.</p>'
+    )
+    return f"""
+<section id="delivery" class="wrap"><h2>Notification delivery</h2>
+<p class="lead">Each expected message's delivery latency: from the end of the request (or stimulus) that caused it
+to its arrival. The quiet windows, how long the suite watches for a message that must not come, are sized from it.</p>
+<div class="card"><table class="kv">
+<tr><th>Latency</th><td>{_e(latency.get("count", 0))} messages · {_e(stats)}</td></tr>
+<tr><th>Quiet windows</th><td>{spent}</td></tr>
+<tr><th>Window rule</th><td class="small">{rule}</td></tr>
+</table>
+{histogram}
+<p class="muted small">The lowest bar also holds the messages that arrived before the response to their request
+(counted 0 ms).</p>
+{late_html}
+</div></section>"""
+
+
 def _run(report: Report) -> str:
     results = report.results
     target = dict(report.target)
@@ -624,6 +721,7 @@ def render_html(report: Report) -> str:
 {_requirements(report)}
 {_coverage(report)}
 {_tests(report)}
+{_delivery(report)}
 {_run(report)}
 </main>
 <footer class="wrap">Generated by gws-conformance from the results file (format v{_e(report.results.get("version"))}) · {_e(_when(generated))} ·

@@ -1,4 +1,4 @@
-"""Plots as inline SVG, drawn here: the load report is one offline HTML file (no script, no CDN, no fonts).
+"""Plots as inline SVG, drawn here: the reports are single offline HTML files (no script, no CDN, no fonts).
 
 Two shapes are enough for the report: lines over time (latency percentiles, throughput, sessions, memory)
 and a histogram (delivery latency). Colours come from the report's CSS variables, so dark mode follows.
@@ -79,7 +79,7 @@ def histogram(title: str, buckets: Sequence[tuple[float, int]], x_unit: str) -> 
     """Bars of (upper bound, count); the x axis is logarithmic (latencies span orders of magnitude)."""
     if not buckets:
         return f'<p class="muted">{escape(title)}: no data.</p>'
-    low = max(0.1, min(b for b, _ in buckets) / 1.05)
+    low = max(0.01, min(b for b, _ in buckets) / 1.05)
     high = max(b for b, _ in buckets)
     span = math.log10(high / low) or 1.0
     y_max = _nice(max(n for _, n in buckets))
