@@ -34,11 +34,13 @@ a slow target's run take hours.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import statistics
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 __all__ = ["CEILING_S", "FLOOR_S", "MIN_SAMPLES", "SAFETY_FACTOR", "DeliveryClock", "describe", "summarise"]
@@ -65,14 +67,22 @@ class DeliveryClock:
     """One process's measured delivery latencies, the windows it gave, and the late messages it met."""
 
     def __init__(
-        self, configured_s: float, *, fixed: bool, change_before: Callable[[float], float | None] = lambda t: None
+        self,
+        configured_s: float,
+        *,
+        fixed: bool,
+        change_before: Callable[[float], float | None] = lambda t: None,
+        shared: Path | None = None,
     ) -> None:
         """``configured_s``: GWS_QUIET_WINDOW_S (``fixed``: set by the user, used as is; else the window until
         enough is measured); ``change_before(t)``: when (time.monotonic) the latest state change started
-        before ``t`` ended (the Recorder's ``change_before``)."""
+        before ``t`` ended (the Recorder's ``change_before``); ``shared``: a file the run's other processes
+        read and write too, so that a topic one worker found missing shortens every worker's waits (fail fast
+        costs one full timeout per run, not one per worker)."""
         self.configured_s = configured_s
         self.fixed = fixed
         self._change_before = change_before
+        self._shared = shared
         self._lock = threading.Lock()
         self._recent: deque[float] = deque(maxlen=RECENT)
         self._missed: set[str] = set()  # topics on which an expected message never came, failing a test
@@ -96,6 +106,7 @@ class DeliveryClock:
         FAILED_TOPIC_WAIT_FACTOR windows there fails its scenario too, saying why it waited less."""
         with self._lock:
             missed = topic in self._missed
+        missed = missed or topic in self._missed_elsewhere()
         return (
             min(full_s, max(FAILED_TOPIC_WAIT_FACTOR * self.window_s(), FAILED_TOPIC_WAIT_MIN_S)) if missed else full_s
         )
@@ -110,9 +121,20 @@ class DeliveryClock:
     def test_ended(self, *, failed: bool) -> None:
         """The running test ended: its missing messages shorten later waits only if it failed."""
         with self._lock:
-            if failed:
-                self._missed |= self._suspects
+            newly = self._suspects - self._missed if failed else set()
+            self._missed |= newly
             self._suspects.clear()
+        if newly and self._shared is not None:
+            with contextlib.suppress(OSError), self._shared.open("a", encoding="utf-8") as shared:
+                shared.write("".join(f"{topic}\n" for topic in sorted(newly)))  # one append: whole lines
+
+    def _missed_elsewhere(self) -> set[str]:
+        if self._shared is None:
+            return set()
+        try:
+            return set(self._shared.read_text(encoding="utf-8").splitlines())
+        except OSError:  # nobody has written it yet
+            return set()
 
     def window_s(self) -> float:
         """The quiet window to use now."""

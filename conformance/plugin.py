@@ -17,6 +17,7 @@ import fnmatch
 import os
 import re
 import signal
+import tempfile
 import textwrap
 from collections.abc import Generator, Iterable
 from pathlib import Path
@@ -145,10 +146,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: every worker gets the seed the controller chose (a random one included)."""
+    """pytest-xdist: every worker gets the seed the controller chose (a random one included), and the run's
+    shared directory."""
     config = node.config
-    if active(config) and config.stash[_RESULTS].seed is not None:
+    if not active(config):
+        return
+    if config.stash[_RESULTS].seed is not None:
         node.workerinput["gws_seed"] = config.stash[_RESULTS].seed
+    session = gws_session(config)
+    if session.shared_dir is None:
+        session.shared_dir = Path(tempfile.mkdtemp(prefix="gws-conformance-run-"))
+    node.workerinput["gws_shared_dir"] = str(session.shared_dir)
 
 
 def _is_active(config: pytest.Config) -> bool:

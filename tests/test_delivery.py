@@ -111,6 +111,21 @@ def test_after_a_test_failed_on_a_missing_message_later_waits_on_that_topic_are_
     assert clock.expect_timeout_s("/v2/me/calls", 0.5) == 0.5  # never longer than asked
 
 
+def test_a_topic_one_worker_found_missing_shortens_the_waits_of_every_worker_of_the_run(tmp_path: Path) -> None:
+    shared = tmp_path / "missed-topics"
+    workers = [DeliveryClock(0.3, fixed=True, shared=shared) for _ in range(2)]
+    assert workers[1].expect_timeout_s("/v2/me/calls", 10.0) == 10.0  # nothing written yet: no file at all
+    workers[0].missed("/v2/me/calls")
+    workers[0].test_ended(failed=True)
+    workers[0].missed("/v2/me/calls")
+    workers[0].test_ended(failed=True)  # known already: written once
+    assert shared.read_text(encoding="utf-8") == "/v2/me/calls\n"
+    assert workers[1].expect_timeout_s("/v2/me/calls", 10.0) == pytest.approx(1.0)
+    assert workers[1].expect_timeout_s("/v2/me/devices", 10.0) == 10.0
+    alone = DeliveryClock(0.3, fixed=True, shared=tmp_path / "another-run")
+    assert alone.expect_timeout_s("/v2/me/calls", 10.0) == 10.0  # another run's file is not this run's
+
+
 def test_an_inbox_says_when_it_waited_less_than_the_full_timeout() -> None:
     from conformance.failures import Violation
     from conformance.inbox import Inbox
