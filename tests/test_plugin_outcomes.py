@@ -269,3 +269,26 @@ def test_seed(i, gws_settings):
     seeds = {line for line in result.outlines if line.startswith("SEED=")}
     assert len(seeds) == 1, seeds
     result.stdout.fnmatch_lines([f"seed: {seeds.pop().partition('=')[2]} (repeat with --gws-seed *"])
+
+
+def test_xdist_workers_share_one_directory_for_the_run_and_it_goes_with_the_run(
+    pytester: pytest.Pytester, gws_env: LiveTarget
+) -> None:
+    pytester.makepyfile(
+        test_shared="""
+import os
+import pytest
+from conformance.fixtures import gws_session
+
+@pytest.mark.parametrize("i", range(4))
+def test_shared(i, request):
+    shared = gws_session(request.config).shared_dir
+    print(f"SHARED={shared} WORKER={os.environ['PYTEST_XDIST_WORKER']} EXISTS={shared.is_dir()}")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "-rP", "--gws-target", gws_env.base_url)
+    seen = {tuple(part.partition("=")[2] for part in line.split()) for line in result.outlines if "SHARED=" in line}
+    assert {worker for _, worker, _ in seen} == {"gw0", "gw1"}  # both workers told ...
+    assert len({shared for shared, _, _ in seen}) == 1  # ... of one directory
+    shared, _, exists = seen.pop()
+    assert exists == "True" and not os.path.exists(shared)  # there while the run lasted, removed after it
