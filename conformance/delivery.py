@@ -25,7 +25,7 @@ suite still sees the message: whoever takes the account next finds it arriving a
 and the run reports it as a late message, by name (``late``), instead of failing an unrelated later check.
 
 The bounds: FLOOR_S (0.3 s) is twice the fixed window the embedded reference run has passed with under
-a load average of 5 on two cores (0.15 s; conformance/cli.py): what a loaded machine adds to a
+a load average of 5 on two cores (0.15 s; conformance/targets.py): what a loaded machine adds to a
 millisecond delivery — scheduling, a garbage collection — and what no measurement of fast deliveries
 shows. CEILING_S (5 s) is half the notification timeout: a message that takes longer is not "late", it is
 a different failure (an expectation times out at 10 s), and waiting longer for every quiet check would make

@@ -8,7 +8,9 @@ GwsConformanceError
  │    ├── TargetUnreachable      connection refused, reset or lost; name not resolved
  │    ├── TargetTimeout          no complete answer within request_timeout_s
  │    └── TargetProtocolError    an answer that is not usable HTTP, or not JSON where JSON is due
- └── SuiteError              the suite itself broke: a missing schema, a misused check (outcome: error)
+ ├── SuiteError              the suite itself broke: a missing schema, a misused check (outcome: error)
+ ├── UsageError              the command was given bad input (one line, exit 2)
+ └── TargetProblem           the command's target is unreachable or not a GWS server (one line, exit 3)
 
 A conformance failure of a *reachable* target is not an exception here: it is a
 ``conformance.failures.Violation`` (an ``AssertionError``), which pytest reports as a failure.
@@ -27,9 +29,11 @@ __all__ = [
     "GwsConformanceError",
     "SuiteError",
     "TargetError",
+    "TargetProblem",
     "TargetProtocolError",
     "TargetTimeout",
     "TargetUnreachable",
+    "UsageError",
 ]
 
 
@@ -73,3 +77,11 @@ class TargetProtocolError(TargetError):
 
 class SuiteError(GwsConformanceError):
     """The suite itself is broken (never counted against the target)."""
+
+
+class UsageError(GwsConformanceError):
+    """Bad input from the person running the command: one line, exit 2."""
+
+
+class TargetProblem(GwsConformanceError):
+    """The target cannot be reached or is not a GWS server: one line, exit 3."""
