@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conformance.load.options import MIX_TASKS, TRANSPORTS
 
-ACCOUNT_SOURCES = ("pool", "create")  # conformance.load.accounts: what each means
+ACCOUNT_SOURCES = ("pool", "create", "numbered")  # conformance.load.accounts: what each means
 
 __all__ = ["ACCOUNT_SOURCES", "DEFAULT_MASTER_PORT", "add_load_arguments"]
 
@@ -77,8 +77,8 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
         "--accounts",
         choices=ACCOUNT_SOURCES,
         default="pool",
-        help="pool: the target's agent accounts (embedded: agent1..N; else GWS_AGENTS, [users.agent<k>]); "
-        "create: made through the admin API for the run, removed after it (default pool)",
+        help="pool: the target's agent accounts (embedded: agent1..N; else GWS_AGENTS, [users.agent<k>]); create: "
+        "made through the admin API for the run, removed after it; numbered: agent<N> / agent<N>-secret (default pool)",
     )
     where.add_argument(
         "--config",

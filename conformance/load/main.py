@@ -102,7 +102,7 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
             except UnknownFault as exc:
                 raise OptionsError(str(exc)) from None
             # --accounts create: the fixture's own agents only; the run's are made through the admin API.
-            population = needed if arguments.accounts == "pool" else 0
+            population = 0 if arguments.accounts == "create" else needed
             reference = target.EmbeddedReference(population, arguments.fault, stimulus=bool(inbound))
             base_url = reference.start()
             description = f"{base_url} (embedded reference" + (
@@ -115,12 +115,24 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
             accounts.stimulus_spec(stimulus, inbound, base_url)
         cometd_url = arguments.cometd_url or f"{base_url}/notifications"
         signed: list[accounts.Account] = []
+        admin = None
         if arguments.accounts == "create":
             admin = target.EMBEDDED_ADMIN if settings is None else accounts.admin_of(settings)
+        elif settings is not None and arguments.accounts == "pool":
+            signed = accounts.pool_accounts(settings, needed)
+        first = admin or (signed[0] if signed else ("agent1", "agent1-secret"))
+        try:
+            target.preflight(base_url, *first)
+        except target.TargetDown as exc:
+            _complain(str(exc))
+            return EXIT_TARGET
+        except target.TargetRefused as exc:
+            how = "the pool's accounts" if signed else "the accounts agent<N> / agent<N>-secret"
+            _complain(f"{exc}: --accounts {arguments.accounts} signs in with {'its admin' if admin else how}")
+            return EXIT_USAGE
+        if admin is not None:
             created = accounts.CreatedAccounts(base_url, admin)
             signed = created.create(needed)
-        elif settings is not None:
-            signed = accounts.pool_accounts(settings, needed)
         options = LoadOptions(
             agents=arguments.agents,
             spawn_rate=arguments.spawn_rate,
@@ -133,16 +145,6 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
             stimulus=stimulus if inbound else "none",
             accounts=tuple(signed),
         )
-        first = signed[0] if signed else ("agent1", "agent1-secret")
-        try:
-            target.preflight(base_url, *first)
-        except target.TargetDown as exc:
-            _complain(str(exc))
-            return EXIT_TARGET
-        except target.TargetRefused as exc:
-            how = "--accounts pool signs in with the pool's accounts" if settings else "agent<N> / agent<N>-secret"
-            _complain(f"{exc}: {how}")
-            return EXIT_USAGE
         server = reference.gauges if reference is not None else dict
         _say(
             f"target {description}; {options.agents} agents over {options.transport}, {options.duration_s:g} s, "
