@@ -1,13 +1,14 @@
 """``gws-conformance load`` end to end: short runs of the real command against the embedded reference.
 
 Each run is a child process (``python -m conformance.load``: Locust patches its process with gevent), a
-few agents for a few seconds: a clean run passes with every notification accounted for; the reference
-committing a fault of delivery (under load, or the suite's misrouting and schema faults) fails the verdict
-on the counter of its rule; a master with two workers merges their ledgers; bad input ends in one line and
-its exit code. The load- faults run one message in ten instead of a thousand (their VALUE): the same code, so
-that a few seconds of load on a busy CI machine (a few dozen messages) reach it more than once; a reordered
-message needs a later one on its topic to overtake it before the run ends (see REORDER_PATIENCE). About 35 s of CPU in
-all; 65 s on two busy pytest-xdist workers.
+few agents for a few seconds: a clean run passes with every notification accounted for, inbound calls, chats
+and e-mails included; the reference committing a fault of delivery (under load, or the suite's misrouting and
+schema faults) fails the verdict on the counter of its rule; a master with two workers agrees with a single
+process on the same load; accounts created for a run are removed after it, also when it fails or is
+interrupted; bad input ends in one line and its exit code. The load- faults run one message in ten instead
+of a thousand (their VALUE): the same code, so that a few seconds of load on a busy CI machine (a few dozen
+messages) reach it more than once; a reordered message needs a later one on its topic to overtake it before
+the run ends (see REORDER_PATIENCE). About 60 s of CPU in all; 70 s on two busy pytest-xdist workers.
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ def test_a_fault_of_delivery_fails_the_verdict_on_its_rule(
     assert f"FAIL {counter}" in output
     junit = ET.parse(tmp_path / "junit.xml").getroot()
     assert junit.find(f"testcase[@name='{counter}']/failure") is not None
+
+
+@pytest.mark.parametrize(
+    ("fault", "counter"),
+    [("load-drop-one-in-thousand=10", "lost"), ("load-duplicate-one-in-thousand=10", "duplicated")],
+)
+def test_inbound_chats_and_emails_are_judged_like_the_rest(fault: str, counter: str, tmp_path: Path) -> None:
+    """Chats and e-mails only: an agent made Ready once stays Ready, so nearly every message is an
+    interaction's and the fault hits them; the counter's examples name /v2/me/interactions."""
+    code, output, document = load(
+        "--agents", "6", "--duration", "3", "--wait", "0,0.02", "--mix", "chat,email", "--p99-ms", "60000",
+        *REORDER_PATIENCE, "--fault", fault, report_dir=tmp_path,
+    )  # fmt: skip
+    assert code == 1, output
+    assert any("/v2/me/interactions" in example for example in document["examples"][counter]), document["examples"]
 
 
 def _free_port() -> int:
