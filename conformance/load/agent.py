@@ -279,6 +279,7 @@ class AgentUser(User):
         if caused is None or not self._wait(ringing):
             return
         call = (ringing.data or {}).get("call") or {}
+        self._aimed(caused, "callId", call.get("id"))
         uri, stream = str(call.get("uri", "")), f"call:{call.get('callUuid') or call.get('id')}"
         owed = [self._expect(self.name, "/v2/me/calls", stream, "Established", time.monotonic())]
         if self._operate("POST /me/calls/{id}#Answer", uri, "Answer", owed):
@@ -290,8 +291,11 @@ class AgentUser(User):
     def inbound_chat(self) -> None:
         customer = f"Customer-{self.number}"
         invited = self._expect(self.name, INTERACTIONS, None, "Invited", time.monotonic(), party="chat")
-        if self._stimulate("inbound_chat", [invited], nickname=customer, messages=("Hello?",), agent=self._party()):
-            self._handle(invited, {"nickname": self.name})
+        caused = self._stimulate(
+            "inbound_chat", [invited], nickname=customer, messages=("Hello?",), agent=self._party()
+        )
+        if caused is not None:
+            self._handle(caused, invited, {"nickname": self.name})
 
     def inbound_email(self) -> None:
         invited = self._expect(self.name, INTERACTIONS, None, "Invited", time.monotonic(), party="email")
@@ -305,13 +309,14 @@ class AgentUser(User):
             agent=self._party(),
         )
         if caused is not None:
-            self._handle(invited, {})
+            self._handle(caused, invited, {})
 
-    def _handle(self, invited: Expectation, extra: dict[str, Any]) -> None:
+    def _handle(self, caused: Stimulus, invited: Expectation, extra: dict[str, Any]) -> None:
         """The agent accepts the interaction it was invited to (Accepted owed to it) and completes it."""
         if not self._wait(invited):
             return
         interaction_id = str((invited.data or {}).get("id", ""))
+        self._aimed(caused, "interactionId", interaction_id)
         path, stream = f"/me/interactions/{interaction_id}", f"interaction:{interaction_id}"
         accepted = self._expect(self.name, INTERACTIONS, stream, "Accepted", time.monotonic())
         if not self._operate("POST /me/interactions/{id}#Accept", path, "Accept", [accepted], extra):
@@ -319,6 +324,13 @@ class AgentUser(User):
             return
         self._wait(accepted)
         self._operate("POST /me/interactions/{id}#StopProcessing", path, "StopProcessing", [])
+
+    def _aimed(self, caused: Stimulus, key: str, received: Any) -> None:
+        """The invitation (or ringing call) this agent got must be the one the stimulus aimed at it, when the
+        adapter says which it made: another's is misrouted (GWS-NOTIF-005), even when it matched what was owed."""
+        made = caused.get(key)
+        if made is not None and received is not None and str(made) != str(received):
+            self.ledger.note("misrouted", f"{self.name} was offered {received}, not the {made} aimed at it")
 
     def _party(self) -> Party:
         return Party(self.name, self.user_id, self.phone)
