@@ -70,11 +70,11 @@ def test_inbound_tasks_are_in_the_default_mix_only_with_a_stimulus() -> None:
 
 
 def test_a_stimulus_adapter_is_checked_before_the_run() -> None:
-    assert stimulus_spec("reference", ["chat"], TARGET) == "reference"
+    assert stimulus_spec("reference", TARGET) == "reference"
     with pytest.raises(OptionsError, match="no person keeps up"):
-        stimulus_spec("manual", ["chat"], TARGET)
+        stimulus_spec("manual", TARGET)
     with pytest.raises(OptionsError, match="not a StimulusAdapter subclass"):
-        stimulus_spec("conformance.load.options:LoadOptions", ["chat"], TARGET)
+        stimulus_spec("conformance.load.options:LoadOptions", TARGET)
 
 
 def test_interaction_messages_are_one_stream_per_interaction_told_apart_by_channel() -> None:

@@ -20,7 +20,6 @@ master binds to loopback unless told otherwise).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +128,7 @@ class CreatedAccounts:
         return left
 
 
-def stimulus_spec(spec: str, mix: Sequence[str], base_url: str) -> str:
+def stimulus_spec(spec: str, base_url: str) -> str:
     """The adapter spec the run uses, checked: it loads, and a person (``manual``) is not asked to keep up."""
     if spec == "none":
         return spec

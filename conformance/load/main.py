@@ -112,7 +112,7 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
             base_url = arguments.target.rstrip("/")
             description = base_url
         if inbound:
-            accounts.stimulus_spec(stimulus, inbound, base_url)
+            accounts.stimulus_spec(stimulus, base_url)
         cometd_url = arguments.cometd_url or f"{base_url}/notifications"
         signed: list[accounts.Account] = []
         admin = None
