@@ -9,8 +9,9 @@
             channels) and POST /users/{id}/devices (a phone number of its own), removed at the end with
             DELETE /users/{id} however the run ends (verdict, failure, Ctrl-C). The seed has no DELETE for a
             device: a created device stays in the contact center assigned to nobody (the reference's
-            delete_user does the same), so its number carries the run's id and a later run never collides.
-    numbered the reference's naming rule on any target (a ``gws-reference serve --agents N`` elsewhere).
+            delete_user does the same), so its number carries the run's random id: a later run collides one
+            time in 10,000, and is then refused in one line (exit 2) before it starts.
+    numbered  the reference's naming rule on any target (a ``gws-reference serve --agents N`` elsewhere).
 
 A pool smaller than the run, or an account without a password, is a configuration problem: one line, exit 2.
 The run's accounts travel to the workers in the master's setup message (Locust's own channel, which the
