@@ -7,6 +7,24 @@ caller dials, waits for the call to be answered, holds, retrieves and hangs up; 
 call that rings (from its session, as an agent desktop does) and otherwise only changes state. Every
 operation registers what each party is owed before its request is sent (conformance.load.ledger) and the
 agent waits for its own notification, within the deadline, before its next step.
+
+Inbound work (with a stimulus adapter, conformance.stimulus; tasks ``inbound-call``, ``chat``, ``email``):
+the outside world is asked for an event *aimed at this agent*, never at a queue. Routing may offer a queued
+chat or e-mail to any Ready agent, so under load nobody could say who is owed its invitation; an offer aimed
+at one agent (the stimulus's ``agentId``, an inbound call to the agent's own number) owes it to that agent
+alone, and only while that agent can be offered it:
+
+- ``inbound-call``: an outside number (``+1555`` and the agent's number, so the new call is told apart by
+  its party) calls the agent's phone: Ringing, then the agent answers (Established) and hangs up
+  (Released), each owed to this agent only (the outside party is no GWS user). Only the calling half of
+  the pairs takes inbound calls: their partner never dials them, so their device has no other call.
+- ``chat`` / ``email``: a customer's chat or e-mail offered to the agent, while it is Ready (POST /me
+  Ready makes every channel Ready) and its device not in DND (otherwise routing may not offer it: the
+  stimulus would be refused): Invited on /v2/me/interactions (a new interaction of that channel), Accept
+  (a chat with a nickname): Accepted, then StopProcessing. The seed shows no message after StopProcessing,
+  so nothing is owed for it; its REST reply is judged like every other.
+
+A stimulus refused or failing owes nothing (its expectations are withdrawn) and counts as a failed request.
 """
 
 from __future__ import annotations
@@ -22,13 +40,18 @@ import gevent
 from gevent.event import Event
 from locust import User, between, task
 
+from conformance.load.accounts import Account, build_adapter
 from conformance.load.ledger import Expectation, Ledger
 from conformance.load.options import LoadOptions
 from conformance.load.rest import RestJudge
-from conformance.load.session import Session, SessionError
+from conformance.load.session import TOPICS, Session, SessionError
 from conformance.notifications import validate_notification
+from conformance.stimulus import Party, Stimulus, StimulusAdapter
 
 __all__ = ["AgentUser", "Swarm"]
+
+INTERACTIONS = "/v2/me/interactions"
+OUTSIDE_PREFIX = "+1555"  # the outside numbers of inbound calls (no device of the contact center)
 
 
 @dataclass
@@ -47,9 +70,23 @@ class Swarm:
     sessions_open: int = 0
     draining: bool = False  # the run is ending: no new work, what is owed may still arrive
     judge: RestJudge | None = None
+    adapter: StimulusAdapter | None = None  # the outside world of the inbound tasks (None: no inbound work)
 
     def __post_init__(self) -> None:
         self.judge = RestJudge(self.ledger, self.options.check_every)
+        self.adapter = build_adapter(self.options.stimulus, self.base_url)
+
+    def account(self, number: int) -> Account:
+        """Agent ``number``'s (user name, password): the run's accounts, else the reference's naming rule."""
+        if self.options.accounts:
+            user, password = self.options.accounts[number - 1]
+            return str(user), str(password)
+        return f"agent{number}", f"agent{number}-secret"
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        interactions = self.adapter is not None and any(self.options.mix.get(t, 0) > 0 for t in ("chat", "email"))
+        return (*TOPICS, INTERACTIONS) if interactions else TOPICS
 
     def next_agent(self) -> tuple[int, int]:
         """(agent number, position k in this process)."""
@@ -74,9 +111,10 @@ class AgentUser(User):
         super().__init__(environment)
         self.swarm: Swarm = environment.gws
         self.number, position = self.swarm.next_agent()
-        self.name = f"agent{self.number}"
-        self.password = f"agent{self.number}-secret"
+        self.name, self.password = self.swarm.account(self.number)
         self.partner = self._partner(position)
+        self.partner_name = self.swarm.account(self.partner)[0] if self.partner is not None else ""
+        self.user_id = ""  # known when the run has chats or e-mails: the stimulus names the agent by it
         self.caller = position % 2 == 0
         self.session: Session | None = None
         self.device_id = ""
@@ -112,6 +150,8 @@ class AgentUser(User):
         voice: dict[str, Any] = next((c for c in channels.get("channels") or [] if c.get("channel") == "voice"), {})
         self.state = str((voice.get("userState") or {}).get("state") or "NotReady")
         self.ledger.own(self.name, [self.device_id, self.phone])
+        if INTERACTIONS in self.swarm.topics:
+            self.user_id = str((self._rest("GET /me", "GET", "/me").get("user") or {}).get("id", ""))
         self.session = Session(
             self.swarm.cometd_url,
             self.name,
@@ -122,7 +162,7 @@ class AgentUser(User):
             timeout_s=self.swarm.options.thresholds.deadline_s,
         )
         try:
-            self.session.open()
+            self.session.open(self.swarm.topics)
         except SessionError as exc:
             self._fire("cometd open", 0.0, exc)
             self.stop()
@@ -148,10 +188,16 @@ class AgentUser(User):
             return
         mix = self.swarm.options.mix
         choices = {"state": self.change_state}
+        inbound = self.swarm.adapter is not None
         if self.caller:
             choices["dnd"] = self.toggle_dnd
             if self.partner is not None and self.partner in self.swarm.numbers:
                 choices["call"] = self.call_partner
+            if inbound and self.dnd == "Off":  # a device in DND is not rung (the stimulus is refused)
+                choices["inbound-call"] = self.inbound_call
+        if inbound and self.user_id and self.state == "Ready" and self.dnd == "Off":
+            choices["chat"] = self.inbound_chat
+            choices["email"] = self.inbound_email
         names = [n for n in choices if mix.get(n, 0) > 0] or ["state"]
         chosen = random.choices(names, weights=[max(mix.get(n, 0), 1) for n in names])[0]
         choices[chosen]()
@@ -177,7 +223,7 @@ class AgentUser(User):
             self._wait(owed[0])
 
     def call_partner(self) -> None:
-        partner = f"agent{self.partner}"
+        partner = self.partner_name
         number = self.swarm.numbers.get(self.partner or 0)
         if not number:
             return
@@ -215,7 +261,7 @@ class AgentUser(User):
         """The callee's desktop: a call rings, the agent answers; both ends are owed Established."""
         call = data.get("call") or {}
         uri, stream = str(call.get("uri", "")), f"call:{call.get('callUuid') or call.get('id')}"
-        caller = f"agent{self.partner}"
+        caller = self.partner_name
         sent = time.monotonic()
         mine = self._expect(self.name, "/v2/me/calls", stream, "Established", sent)
         theirs = self._expect(caller, "/v2/me/calls", stream, "Established", sent)
@@ -224,11 +270,92 @@ class AgentUser(User):
             theirs.waiter = partner_user.answered
         self._operate("POST /me/calls/{id}#Answer", uri, "Answer", [mine, theirs])
 
+    # -- inbound work (module docstring) -----------------------------------------------------------------
+
+    def inbound_call(self) -> None:
+        outside = f"{OUTSIDE_PREFIX}{self.number:06d}"
+        ringing = self._expect(self.name, "/v2/me/calls", None, "Ringing", time.monotonic(), party=outside)
+        caused = self._stimulate("inbound_call", [ringing], from_number=outside, to=self.phone)
+        if caused is None or not self._wait(ringing):
+            return
+        call = (ringing.data or {}).get("call") or {}
+        self._aimed(caused, "callId", call.get("id"))
+        uri, stream = str(call.get("uri", "")), f"call:{call.get('callUuid') or call.get('id')}"
+        owed = [self._expect(self.name, "/v2/me/calls", stream, "Established", time.monotonic())]
+        if self._operate("POST /me/calls/{id}#Answer", uri, "Answer", owed):
+            self._wait(owed[0])
+        owed = [self._expect(self.name, "/v2/me/calls", stream, "Released", time.monotonic())]
+        if self._operate("POST /me/calls/{id}#Hangup", uri, "Hangup", owed):
+            self._wait(owed[0])
+
+    def inbound_chat(self) -> None:
+        customer = f"Customer-{self.number}"
+        invited = self._expect(self.name, INTERACTIONS, None, "Invited", time.monotonic(), party="chat")
+        caused = self._stimulate(
+            "inbound_chat", [invited], nickname=customer, messages=("Hello?",), agent=self._party()
+        )
+        if caused is not None:
+            self._handle(caused, invited, {"nickname": self.name})
+
+    def inbound_email(self) -> None:
+        invited = self._expect(self.name, INTERACTIONS, None, "Invited", time.monotonic(), party="email")
+        caused = self._stimulate(
+            "inbound_email",
+            [invited],
+            from_address=f"customer{self.number}@example.test",
+            to_address="support@example.test",
+            subject=f"Load {self.number}",
+            text="Where is my parcel?",
+            agent=self._party(),
+        )
+        if caused is not None:
+            self._handle(caused, invited, {})
+
+    def _handle(self, caused: Stimulus, invited: Expectation, extra: dict[str, Any]) -> None:
+        """The agent accepts the interaction it was invited to (Accepted owed to it) and completes it."""
+        if not self._wait(invited):
+            return
+        interaction_id = str((invited.data or {}).get("id", ""))
+        self._aimed(caused, "interactionId", interaction_id)
+        path, stream = f"/me/interactions/{interaction_id}", f"interaction:{interaction_id}"
+        accepted = self._expect(self.name, INTERACTIONS, stream, "Accepted", time.monotonic())
+        if not self._operate("POST /me/interactions/{id}#Accept", path, "Accept", [accepted], extra):
+            self._operate("POST /me/interactions/{id}#Reject", path, "Reject", [])
+            return
+        self._wait(accepted)
+        self._operate("POST /me/interactions/{id}#StopProcessing", path, "StopProcessing", [])
+
+    def _aimed(self, caused: Stimulus, key: str, received: Any) -> None:
+        """The invitation (or ringing call) this agent got must be the one the stimulus aimed at it, when the
+        adapter says which it made: another's is misrouted (GWS-NOTIF-005), even when it matched what was owed."""
+        made = caused.get(key)
+        if made is not None and received is not None and str(made) != str(received):
+            self.ledger.note("misrouted", f"{self.name} was offered {received}, not the {made} aimed at it")
+
+    def _party(self) -> Party:
+        return Party(self.name, self.user_id, self.phone)
+
+    def _stimulate(self, action: str, owed: list[Expectation], **arguments: Any) -> Stimulus | None:
+        """Ask the stimulus adapter for ``action``; refused or broken, nothing is owed for it."""
+        adapter = self.swarm.adapter
+        assert adapter is not None
+        started = time.perf_counter()
+        try:
+            caused: Stimulus | None = getattr(adapter, action)(**arguments)
+            error: BaseException | None = None
+        except Exception as exc:  # SuiteError (refused), StimulusUnavailable, a vendor adapter's own
+            caused, error = None, exc
+            for expectation in owed:
+                self.ledger.withdraw(expectation)
+        self._fire(f"stimulus {action}", time.perf_counter() - started, error)
+        return caused
+
     # -- notifications -----------------------------------------------------------------------------------
 
     def _on_message(self, topic: str, data: Any, received: float) -> None:
         errors = list(_schema_errors(topic, json.dumps(data, sort_keys=True)))
         match = self.ledger.receive(self.name, topic, data, errors, received)
+        # The called half answers its partner's calls; the calling half takes inbound calls, answered by its task.
         if match is not None and match.state == "Ringing" and not self.caller:
             gevent.spawn(self._answer, data)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from conformance.load.options import TRANSPORTS
+from conformance.load.options import MIX_TASKS, TRANSPORTS
 
-__all__ = ["DEFAULT_MASTER_PORT", "add_load_arguments"]
+ACCOUNT_SOURCES = ("pool", "create", "numbered")  # conformance.load.accounts: what each means
+
+__all__ = ["ACCOUNT_SOURCES", "DEFAULT_MASTER_PORT", "add_load_arguments"]
 
 DEFAULT_MASTER_PORT = 5557  # Locust's own default
 
@@ -49,7 +51,12 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     work.add_argument(
         "--duration", type=_positive_float, default=30.0, metavar="S", help="seconds of load after start (default 30)"
     )
-    work.add_argument("--mix", default="state=5,dnd=2,call=2", metavar="W", help="task weights (default: %(default)s)")
+    work.add_argument(
+        "--mix",
+        metavar="W",
+        help="task weights (default: " + ",".join(f"{k}={v}" for k, v in MIX_TASKS.items()) + "; the inbound tasks "
+        "inbound-call, chat and email only with a stimulus)",
+    )
     work.add_argument("--transport", choices=TRANSPORTS, default="long-polling", help="CometD transport per agent")
     work.add_argument(
         "--wait", type=_wait, default=(0.5, 1.5), metavar="MIN,MAX", help="think time between tasks (default 0.5,1.5)"
@@ -60,7 +67,25 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("target and thresholds")
     where.add_argument("--target", metavar="URL", help="base URL up to /api/v2 (default: the embedded reference)")
     where.add_argument("--cometd-url", metavar="URL", help="CometD endpoint (default: <target>/notifications)")
-    where.add_argument("--config", type=Path, metavar="FILE", help="TOML file; its [load] table holds the thresholds")
+    where.add_argument(
+        "--stimulus",
+        metavar="SPEC",
+        help="who plays the customers of the inbound tasks: reference, module:Class or none (default: reference for "
+        "the embedded target, else GWS_STIMULUS)",
+    )
+    where.add_argument(
+        "--accounts",
+        choices=ACCOUNT_SOURCES,
+        default="pool",
+        help="pool: the target's agent accounts (embedded: agent1..N; else GWS_AGENTS, [users.agent<k>]); create: "
+        "made through the admin API for the run, removed after it; numbered: agent<N> / agent<N>-secret (default pool)",
+    )
+    where.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML file: [load] thresholds; the suite's settings (pool, admin) for a target",
+    )
     where.add_argument("--p99-ms", type=_positive_float, metavar="MS", help="p99 delivery objective (default 250)")
     where.add_argument("--deadline", type=_positive_float, metavar="S", help="a message later than this is late (10)")
     where.add_argument(

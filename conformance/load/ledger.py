@@ -77,6 +77,9 @@ def signature(topic: str, data: Any) -> Signature:
             party=party,
             device=str(number) if number is not None else None,
         )
+    if topic == "/v2/me/interactions":  # one stream per interaction; its channel tells a new chat from an e-mail
+        channel = data.get("channel")
+        return Signature(topic, f"interaction:{data.get('id')}", str(data.get("state")), party=str(channel))
     return Signature(topic, topic, str(data.get("messageType") or data.get("messageTypeName")))
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from conformance.load.arguments import add_load_arguments
-from conformance.load.options import LoadOptions, OptionsError, parse_mix, read_thresholds
+from conformance.load.options import INBOUND_TASKS, LoadOptions, OptionsError, default_mix, parse_mix, read_thresholds
 
 __all__ = ["main"]
 
@@ -63,7 +63,7 @@ def main(argv: Sequence[str]) -> int:
 def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
     import logging
 
-    from conformance.load import run, target
+    from conformance.load import accounts, run, target
     from conformance.load.report import build_document, write_reports
     from conformance.load.verdict import judge
 
@@ -76,45 +76,75 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
     thresholds = read_thresholds(
         arguments.config, {"p99_delivery_ms": arguments.p99_ms, "deadline_s": arguments.deadline}
     )
-    options = LoadOptions(
-        agents=arguments.agents,
-        spawn_rate=arguments.spawn_rate,
-        duration_s=arguments.duration,
-        mix=parse_mix(arguments.mix),
-        transport=arguments.transport,
-        wait_s=arguments.wait,
-        check_every=arguments.check_every,
-        thresholds=thresholds,
-    )
     if arguments.fault and arguments.target:
         raise OptionsError("--fault applies to the embedded reference server only")
-    reference = None
-    workers = arguments.expect_workers if arguments.master else 1
-    if arguments.target is None:
-        from reference_impl.faults import Faults, UnknownFault
-
-        try:
-            Faults.parse(arguments.fault)
-        except UnknownFault as exc:
-            raise OptionsError(str(exc)) from None
-        reference = target.EmbeddedReference(arguments.agents + SPARE_AGENTS_PER_WORKER * workers, arguments.fault)
-        base_url = reference.start()
-        description = f"{base_url} (embedded reference" + (
-            f", fault {', '.join(arguments.fault)})" if arguments.fault else ")"
+    embedded = arguments.target is None
+    settings = None if embedded else accounts.settings_for(arguments.target.rstrip("/"), arguments.config)
+    stimulus = arguments.stimulus or ("reference" if embedded else settings.stimulus if settings else "none")
+    mix = parse_mix(arguments.mix) if arguments.mix else default_mix(stimulus != "none")
+    inbound = [name for name in INBOUND_TASKS if mix.get(name, 0) > 0]
+    if inbound and stimulus == "none":
+        raise OptionsError(
+            f"--mix {','.join(inbound)}: inbound work needs a stimulus adapter (--stimulus reference|module:Class, "
+            "or GWS_STIMULUS for a remote target)"
         )
-    else:
-        base_url = arguments.target.rstrip("/")
-        description = base_url
-    cometd_url = arguments.cometd_url or f"{base_url}/notifications"
+    workers = arguments.expect_workers if arguments.master else 1
+    # A master's worker may be handed one user more than its share (Locust balances users to one).
+    needed = arguments.agents + (SPARE_AGENTS_PER_WORKER * workers if arguments.master else 0)
+    reference = None
+    created: accounts.CreatedAccounts | None = None
     try:
+        if embedded:
+            from reference_impl.faults import Faults, UnknownFault
+
+            try:
+                Faults.parse(arguments.fault)
+            except UnknownFault as exc:
+                raise OptionsError(str(exc)) from None
+            # --accounts create: the fixture's own agents only; the run's are made through the admin API.
+            population = 0 if arguments.accounts == "create" else needed
+            reference = target.EmbeddedReference(population, arguments.fault, stimulus=bool(inbound))
+            base_url = reference.start()
+            description = f"{base_url} (embedded reference" + (
+                f", fault {', '.join(arguments.fault)})" if arguments.fault else ")"
+            )
+        else:
+            base_url = arguments.target.rstrip("/")
+            description = base_url
+        if inbound:
+            accounts.stimulus_spec(stimulus, base_url)
+        cometd_url = arguments.cometd_url or f"{base_url}/notifications"
+        signed: list[accounts.Account] = []
+        admin = None
+        if arguments.accounts == "create":
+            admin = target.EMBEDDED_ADMIN if settings is None else accounts.admin_of(settings)
+        elif settings is not None and arguments.accounts == "pool":
+            signed = accounts.pool_accounts(settings, needed)
+        first = admin or (signed[0] if signed else ("agent1", "agent1-secret"))
         try:
-            target.preflight(base_url, "agent1", "agent1-secret")
+            target.preflight(base_url, *first)
         except target.TargetDown as exc:
             _complain(str(exc))
             return EXIT_TARGET
         except target.TargetRefused as exc:
-            _complain(f"{exc}: load runs sign in as agent1..agentN with password agent<N>-secret")
+            how = "the pool's accounts" if signed else "the accounts agent<N> / agent<N>-secret"
+            _complain(f"{exc}: --accounts {arguments.accounts} signs in with {'its admin' if admin else how}")
             return EXIT_USAGE
+        if admin is not None:
+            created = accounts.CreatedAccounts(base_url, admin)
+            signed = created.create(needed)
+        options = LoadOptions(
+            agents=arguments.agents,
+            spawn_rate=arguments.spawn_rate,
+            duration_s=arguments.duration,
+            mix=mix,
+            transport=arguments.transport,
+            wait_s=arguments.wait,
+            check_every=arguments.check_every,
+            thresholds=thresholds,
+            stimulus=stimulus if inbound else "none",
+            accounts=tuple(signed),
+        )
         server = reference.gauges if reference is not None else dict
         _say(
             f"target {description}; {options.agents} agents over {options.transport}, {options.duration_s:g} s, "
@@ -138,6 +168,8 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
         else:
             measured = run.run_local(options, base_url, cometd_url, server, _say)
     finally:
+        if created is not None and (left := created.remove()):
+            _complain(f"{len(left)} account(s) created for the run could not be removed: user ids {', '.join(left)}")
         if reference is not None:
             reference.stop()
     criteria = judge(measured.totals, options.thresholds)
@@ -146,6 +178,8 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
         "agents": options.agents,
         "transport": options.transport,
         "mix": dict(options.mix),
+        "stimulus": options.stimulus,
+        "accounts": arguments.accounts,
         "thresholds": dataclasses.asdict(options.thresholds),
         "command": shlex.join(["gws-conformance", "load", *argv]),
     }

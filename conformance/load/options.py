@@ -28,11 +28,23 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MIX_TASKS", "TRANSPORTS", "LoadOptions", "OptionsError", "Thresholds", "parse_mix", "read_thresholds"]
+__all__ = [
+    "INBOUND_TASKS",
+    "MIX_TASKS",
+    "TRANSPORTS",
+    "LoadOptions",
+    "OptionsError",
+    "Thresholds",
+    "default_mix",
+    "parse_mix",
+    "read_thresholds",
+]
 
 TRANSPORTS = ("long-polling", "websocket", "mixed")
 # The kinds of agent work a run mixes, and the default weights (state changes are what agents do most).
-MIX_TASKS = {"state": 5, "dnd": 2, "call": 2}
+MIX_TASKS = {"state": 5, "dnd": 2, "call": 2, "inbound-call": 1, "chat": 1, "email": 1}
+# Work an outside party starts (a customer calls, opens a chat, writes): only with a stimulus adapter.
+INBOUND_TASKS = ("inbound-call", "chat", "email")
 
 
 class OptionsError(ValueError):
@@ -63,6 +75,11 @@ class LoadOptions:
     wait_s: tuple[float, float] = (0.5, 1.5)  # think time between two tasks of one agent
     check_every: int = 1  # every Nth REST reply goes through the checks registry
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # The stimulus adapter (conformance.stimulus: reference, module:Class) the inbound tasks use; none: no
+    # inbound work. Named, not built: each worker builds its own.
+    stimulus: str = "none"
+    # (user name, password) of agent 1, 2, ...; empty: the reference's naming rule agent<N> / agent<N>-secret.
+    accounts: tuple[tuple[str, str], ...] = ()
 
 
 def parse_mix(text: str) -> dict[str, int]:
@@ -83,6 +100,11 @@ def parse_mix(text: str) -> dict[str, int]:
     if not any(weights.values()):
         raise OptionsError("--mix: no task has a positive weight")
     return weights
+
+
+def default_mix(stimulus: bool) -> dict[str, int]:
+    """Every task at its default weight; without a stimulus, only the work agents start themselves."""
+    return {name: weight for name, weight in MIX_TASKS.items() if stimulus or name not in INBOUND_TASKS}
 
 
 def read_thresholds(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Thresholds:

@@ -19,7 +19,11 @@ from typing import IO
 import psutil
 import requests
 
-__all__ = ["EmbeddedReference", "TargetDown", "TargetRefused", "preflight"]
+__all__ = ["EMBEDDED_ADMIN", "EmbeddedReference", "TargetDown", "TargetRefused", "preflight"]
+
+# The administrator of the reference's fixture (gws_fixtures/contact-center.yaml): who creates the accounts of
+# an embedded run with --accounts create.
+EMBEDDED_ADMIN = ("admin", "admin-secret")
 
 _SERVING = re.compile(r"serving the GWS API at (\S+)")
 
@@ -38,6 +42,7 @@ class EmbeddedReference:
 
     agents: int
     faults: Sequence[str] = ()
+    stimulus: bool = False  # also serve the stimulus API (reference_impl/stimulus.py): the run has inbound work
     process: subprocess.Popen[str] | None = None
     base_url: str = ""
     _ps: psutil.Process | None = None
@@ -45,6 +50,7 @@ class EmbeddedReference:
     def start(self) -> str:
         command = [sys.executable, "-m", "reference_impl", "serve", "--port", "0", "--agents", str(self.agents)]
         command += [word for fault in self.faults for word in ("--fault", fault)]
+        command += ["--stimulus"] if self.stimulus else []
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, process_group=0
         )
