@@ -26,6 +26,7 @@ from conformance.load.ledger import Expectation, Ledger
 from conformance.load.options import LoadOptions
 from conformance.load.rest import RestJudge
 from conformance.load.session import Session, SessionError
+from conformance.load.wire import Client
 from conformance.notifications import validate_notification
 
 __all__ = ["AgentUser", "Swarm"]
@@ -86,11 +87,7 @@ class AgentUser(User):
         self.answered = Event()
         low, high = self.swarm.options.wait_s
         self.wait_time = lambda: random.uniform(low, high)  # type: ignore[method-assign]
-        import requests
-
-        self.http = requests.Session()
-        self.http.auth = (self.name, self.password)
-        self.http.trust_env = False  # no proxy look-up in the environment on every request (a tenth of the CPU)
+        self.http = Client(self.name, self.password)  # not requests: conformance.load.wire says why
 
     def _partner(self, position: int) -> int | None:
         partner_k = position + 1 if position % 2 == 0 else position - 1
