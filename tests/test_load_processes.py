@@ -2,7 +2,8 @@
 
 ``--processes 2`` runs the command as a master of two worker processes it starts itself: both simulate agents
 (the report counts two workers and every agent's session) and their ledgers merge. The HTTP client keeps one connection per origin and sends a request once more on a new connection when
-the server closed the kept-alive one, and only then. About 10 s, most of it the one load run.
+the server closed the kept-alive one as it went out, and only then; requests at once (an agent answering a
+call while its own task runs) never share a connection. About 10 s, most of it the one load run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socketserver
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 from conformance.load import main as load_main
+from conformance.load import wire
 from conformance.load.wire import Client
 
 PATIENT = ["--p99-ms", "60000", "--deadline", "30"]
@@ -63,6 +66,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:
+        time.sleep(self.server.delay_s)
+        self.server.served += 1
         length = int(self.headers.get("Content-Length", 0))
         body = {
             "path": self.path,
@@ -88,6 +93,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     close_silently = False
+    delay_s = 0.0
+    served = 0
 
 
 @pytest.fixture
@@ -114,13 +121,45 @@ def test_the_client_keeps_one_connection_alive_per_origin(server: _Server) -> No
     assert json.loads(second.text)["sent"] is None
 
 
-def test_a_connection_the_server_closed_is_replaced_once(server: _Server) -> None:
+def test_a_connection_the_server_closed_is_not_reused(server: _Server) -> None:
     server.close_silently = True
     client = Client("agent1", "agent1-secret")
     url = f"http://127.0.0.1:{server.server_address[1]}/x"
     peers = [client.request("GET", url).json()["peer"] for _ in range(3)]
     client.close()
-    assert len(set(peers)) == 3  # each request after the first found its connection closed, and went again
+    assert len(set(peers)) == 3  # each request after the first found its connection closed, and opened one
+
+
+def test_a_request_that_meets_a_connection_closing_is_sent_once_more(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.close_silently = True
+    # The server closes between the check and the request: the check sees nothing, the request meets the close.
+    monkeypatch.setattr(wire.select, "select", lambda r, w, x, timeout: ([], [], []))
+    client = Client("agent1", "agent1-secret")
+    url = f"http://127.0.0.1:{server.server_address[1]}/x"
+    replies = [client.request("POST", url, json={"n": n}).json() for n in range(3)]
+    client.close()
+    assert [r["sent"] for r in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert server.served == 3  # each sent once to a server that read it
+
+
+def test_requests_at_once_never_share_a_connection(server: _Server) -> None:
+    server.delay_s = 0.2
+    client = Client("agent1", "agent1-secret")
+    url = f"http://127.0.0.1:{server.server_address[1]}/x"
+    replies: list[dict[str, Any]] = []
+    threads = [
+        threading.Thread(target=lambda n=n: replies.append(client.request("POST", url, json={"n": n}).json()))
+        for n in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    client.close()
+    assert sorted(r["sent"]["n"] for r in replies) == [0, 1, 2]
+    assert len({r["peer"] for r in replies}) == 3
 
 
 def test_a_server_that_is_not_there_is_an_error_not_a_retry() -> None:

@@ -6,9 +6,10 @@ connection pool looked up) buys it nothing; at 200 long-polling agents that work
 generator's CPU, and a generator short of CPU delays every delivery it measures. Under Locust the sockets are
 gevent's (monkey-patched), so a blocked read yields to the other agents.
 
-A kept-alive connection the server closed meanwhile fails on its next use; that request is sent once more on a
-new connection (as urllib3 does). Any other failure (a timeout, the greenlet killed mid-request) closes the
-connection, since it is then in an unknown state, and reaches the caller.
+An idle connection the server has closed is not reused (checked as urllib3 does); one it closes in the instant
+the request goes out fails with the server having read nothing, and that request is sent once more on a new
+connection. Any other failure (a timeout, the greenlet killed mid-request) closes the connection, since it
+is then in an unknown state, and reaches the caller.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import select
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 __all__ = ["Client", "Reply", "Sent"]
 
 _RETRIED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+_Origin = tuple[str, str, int | None]
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,17 @@ class Reply:
 
 
 class Client:
-    """One user's HTTP client: Basic credentials on every request, a kept-alive connection per origin."""
+    """One user's HTTP client: Basic credentials on every request, kept-alive connections per origin.
+
+    Safe for the greenlets of one user at once (an agent answers a call from its session's greenlet while its
+    own task runs): a request takes an idle connection or opens one, and gives it back only once its reply is
+    read whole, so no two requests ever share a connection.
+    """
 
     def __init__(self, user: str, password: str) -> None:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
-        self._connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] = {}
+        self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
 
     def request(self, method: str, url: str, json: Any = None, timeout: float = 10.0) -> Reply:
         """``json``: a body to send as application/json (None: no body)."""
@@ -73,9 +81,9 @@ class Client:
             body = _dumps(json)
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
-            reused = origin in self._connections
-            connection = self._connections.get(origin) or _open(origin, timeout)
-            self._connections[origin] = connection
+            connection = self._take(origin) if attempt == 1 else None
+            reused = connection is not None
+            connection = connection or _open(origin, timeout)
             try:
                 if connection.sock is not None:
                     connection.sock.settimeout(timeout)
@@ -83,29 +91,40 @@ class Client:
                 response = connection.getresponse()
                 content = response.read()
             except _RETRIED:
-                self._drop(origin)
+                connection.close()
                 if attempt == 2 or not reused:
                     raise
                 continue
             except BaseException:
-                self._drop(origin)
+                connection.close()
                 raise
             if response.will_close:
-                self._drop(origin)
+                connection.close()
+            else:
+                self._idle.setdefault(origin, []).append(connection)
             return Reply(response.status, response.msg, content, Sent(method, url, headers, body))
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def _drop(self, origin: tuple[str, str, int | None]) -> None:
-        connection = self._connections.pop(origin, None)
-        if connection is not None:
+    def _take(self, origin: _Origin) -> http.client.HTTPConnection | None:
+        """An idle connection to ``origin`` the server has not closed meanwhile (readable while idle: its end of
+        file, or bytes nobody asked for), as urllib3 checks before reusing one."""
+        idle = self._idle.get(origin, [])
+        while idle:
+            connection = idle.pop()
+            sock = connection.sock
+            if sock is not None and not select.select([sock], [], [], 0)[0]:
+                return connection
             connection.close()
+        return None
 
     def close(self) -> None:
-        for origin in list(self._connections):
-            self._drop(origin)
+        for connections in self._idle.values():
+            for connection in connections:
+                connection.close()
+        self._idle.clear()
 
 
-def _open(origin: tuple[str, str, int | None], timeout: float) -> http.client.HTTPConnection:
+def _open(origin: _Origin, timeout: float) -> http.client.HTTPConnection:
     scheme, host, port = origin
     if scheme == "https":
         return http.client.HTTPSConnection(host, port, timeout=timeout)
