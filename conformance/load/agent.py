@@ -108,6 +108,11 @@ class AgentUser(User):
         channels = self._rest("GET /me/channels", "GET", "/me/channels?fields=*")
         voice: dict[str, Any] = next((c for c in channels.get("channels") or [] if c.get("channel") == "voice"), {})
         self.state = str((voice.get("userState") or {}).get("state") or "NotReady")
+        if not self.device_id or not voice:
+            # Unanswered (Locust counts the failure): an agent that does not know its own device would judge
+            # every message about it misrouted, and one that guessed its state would be owed the wrong ones.
+            self.stop()
+            return
         self.ledger.own(self.name, [self.device_id, self.phone])
         self.session = Session(
             self.swarm.cometd_url,
