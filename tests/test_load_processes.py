@@ -135,7 +135,7 @@ def test_a_request_that_meets_a_connection_closing_is_sent_once_more(
 ) -> None:
     server.close_silently = True
     # The server closes between the check and the request: the check sees nothing, the request meets the close.
-    monkeypatch.setattr(wire.select, "select", lambda r, w, x, timeout: ([], [], []))
+    monkeypatch.setattr(wire, "_readable", lambda sock: False)
     client = Client("agent1", "agent1-secret")
     url = f"http://127.0.0.1:{server.server_address[1]}/x"
     replies = [client.request("POST", url, json={"n": n}).json() for n in range(3)]
@@ -167,3 +167,14 @@ def test_a_server_that_is_not_there_is_an_error_not_a_retry() -> None:
         port = taken.server_address[1]
     with pytest.raises(ConnectionRefusedError):
         Client("agent1", "agent1-secret").request("GET", f"http://127.0.0.1:{port}/x", timeout=2)
+
+
+def test_readable_tells_an_idle_connection_from_a_closed_one_without_waiting() -> None:
+    import socket
+
+    mine, theirs = socket.socketpair()
+    with mine, theirs:
+        mine.settimeout(5.0)
+        assert wire._readable(mine) is False and mine.gettimeout() == 5.0
+        theirs.close()
+        assert wire._readable(mine) is True

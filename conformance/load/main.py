@@ -29,9 +29,10 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_TARGET, EXIT_SUITE, EXIT_INTERRUPTED = 
 # Embedded runs: agents beyond --agents so that a worker handed one user more than its share still has an
 # account (Locust balances users over workers to one).
 SPARE_AGENTS_PER_WORKER = 1
-# Agents per load generator process when --processes is not given: one Gevent process simulating 200
-# long-polling agents ran at 88 % of its core and queued its own deliveries (p99 230 ms against 1-15 ms of
-# server time); at 100 per process each stays near half a core.
+# Agents per load generator process when --processes is not given. A process's event loop is one queue for
+# all its agents: at 200 long-polling agents one process ran its core at 88 % with requests (loop lag p99 47 ms)
+# and at ~40 % with conformance.load.wire; two processes halve each queue (back to back on 2 shared cores:
+# p99 546 and 981 ms for two processes against 1598 and 2040 ms for one, load average 3.5-8.8).
 AGENTS_PER_PROCESS = 100
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import select
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,13 +106,12 @@ class Client:
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _take(self, origin: _Origin) -> http.client.HTTPConnection | None:
-        """An idle connection to ``origin`` the server has not closed meanwhile (readable while idle: its end of
-        file, or bytes nobody asked for), as urllib3 checks before reusing one."""
+        """An idle connection to ``origin`` the server has not closed meanwhile, as urllib3 checks before reusing
+        one: readable while idle means its end of file (or bytes nobody asked for)."""
         idle = self._idle.get(origin, [])
         while idle:
             connection = idle.pop()
-            sock = connection.sock
-            if sock is not None and not select.select([sock], [], [], 0)[0]:
+            if connection.sock is not None and not _readable(connection.sock):
                 return connection
             connection.close()
         return None
@@ -122,6 +121,22 @@ class Client:
             for connection in connections:
                 connection.close()
         self._idle.clear()
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` could be read now, without waiting. A peek, not select(): a load generator holds more
+    than select's 1024 descriptors."""
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # reset: as unusable as closed
+    finally:
+        sock.settimeout(timeout)
+    return True
 
 
 def _open(origin: _Origin, timeout: float) -> http.client.HTTPConnection:
