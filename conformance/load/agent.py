@@ -45,6 +45,7 @@ from conformance.load.ledger import Expectation, Ledger
 from conformance.load.options import LoadOptions
 from conformance.load.rest import RestJudge
 from conformance.load.session import TOPICS, Session, SessionError
+from conformance.load.wire import Client
 from conformance.notifications import validate_notification
 from conformance.stimulus import Party, Stimulus, StimulusAdapter
 
@@ -124,11 +125,7 @@ class AgentUser(User):
         self.answered = Event()
         low, high = self.swarm.options.wait_s
         self.wait_time = lambda: random.uniform(low, high)  # type: ignore[method-assign]
-        import requests
-
-        self.http = requests.Session()
-        self.http.auth = (self.name, self.password)
-        self.http.trust_env = False  # no proxy look-up in the environment on every request (a tenth of the CPU)
+        self.http = Client(self.name, self.password)  # not requests: conformance.load.wire says why
 
     def _partner(self, position: int) -> int | None:
         partner_k = position + 1 if position % 2 == 0 else position - 1
@@ -149,6 +146,11 @@ class AgentUser(User):
         channels = self._rest("GET /me/channels", "GET", "/me/channels?fields=*")
         voice: dict[str, Any] = next((c for c in channels.get("channels") or [] if c.get("channel") == "voice"), {})
         self.state = str((voice.get("userState") or {}).get("state") or "NotReady")
+        if not self.device_id or not voice:
+            # Unanswered (Locust counts the failure): an agent that does not know its own device would judge
+            # every message about it misrouted, and one that guessed its state would be owed the wrong ones.
+            self.stop()
+            return
         self.ledger.own(self.name, [self.device_id, self.phone])
         if INTERACTIONS in self.swarm.topics:
             self.user_id = str((self._rest("GET /me", "GET", "/me").get("user") or {}).get("id", ""))

@@ -107,3 +107,10 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     spread.add_argument(
         "--master-bind-host", default="127.0.0.1", metavar="H", help="master: address to listen on (default loopback)"
     )
+    here = parser.add_argument_group("processes on this machine")
+    here.add_argument(
+        "--processes",
+        type=_positive_int,
+        metavar="N",
+        help="load generator processes (default: one per 100 agents, at most one per core); 1: all in this one",
+    )

@@ -15,9 +15,17 @@ message must report. Every message a session receives is reduced to the same (to
 - breaking its kind's JSON Schema: ``schema_invalid`` (GWS-NOTIF-002, conformance.notifications);
 - anything else nobody was owed: ``unexpected`` (reported only: a server may say more than asked).
 
-Latency is measured on the process that sent the request (monotonic clock), so a distributed run's
-figures need no clock agreement between machines; a ledger's figures travel as a plain dict
-(``snapshot``) and are summed on the master (``Totals.merge``).
+Delivery latency is measured on the process that sent the request (monotonic clock), so a distributed
+run's figures need no clock agreement between machines; a ledger's figures travel as a plain dict
+(``snapshot``) and are summed on the master (``Totals.merge``). It runs from just before the REST request is
+handed to the HTTP client (``sent_at``) to the moment the session hands the message over, once the
+long-polling reply or websocket frame that carried it has been read and parsed (``received_at``). So it
+includes the load generator sending the request, the server's queue and its handling of the request, the
+publication and the delivery (over long-polling, a message published while the session has no connect at
+the server waits for the next connect), the generator reading and parsing what carried it, and the
+generator's own wait to run that session's reader; it does not include the message's schema validation or
+its judgement here, which come after. A generator short of CPU therefore lengthens the figure: the report
+shows the generator's CPU beside it.
 """
 
 from __future__ import annotations

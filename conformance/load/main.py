@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import os
 import shlex
 import sys
 import traceback
@@ -27,6 +29,11 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_TARGET, EXIT_SUITE, EXIT_INTERRUPTED = 
 # Embedded runs: agents beyond --agents so that a worker handed one user more than its share still has an
 # account (Locust balances users over workers to one).
 SPARE_AGENTS_PER_WORKER = 1
+# Agents per load generator process when --processes is not given. A process's event loop is one queue for
+# all its agents: at 200 long-polling agents one process ran its core at 88 % with requests (loop lag p99 47 ms)
+# and at ~40 % with conformance.load.wire; two processes halve each queue (back to back on 2 shared cores:
+# p99 546 and 981 ms for two processes against 1598 and 2040 ms for one, load average 3.5-8.8).
+AGENTS_PER_PROCESS = 100
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,6 +76,10 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
 
     # Locust logs every spawn and stop at INFO; the command says what matters itself.
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(name)s: %(message)s")
+    if arguments.processes is not None and (arguments.master or arguments.worker is not None):
+        raise OptionsError(
+            "--processes is for a run on this machine; --master counts its workers with --expect-workers"
+        )
     if arguments.worker is not None:
         _say(f"worker of the master at {arguments.worker}:{arguments.master_port}")
         run.run_worker(arguments.worker, arguments.master_port)
@@ -88,9 +99,11 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
             f"--mix {','.join(inbound)}: inbound work needs a stimulus adapter (--stimulus reference|module:Class, "
             "or GWS_STIMULUS for a remote target)"
         )
-    workers = arguments.expect_workers if arguments.master else 1
+    processes = arguments.processes or default_processes(arguments.agents)
+    distributed = arguments.master or processes > 1
+    workers = arguments.expect_workers if arguments.master else processes
     # A master's worker may be handed one user more than its share (Locust balances users to one).
-    needed = arguments.agents + (SPARE_AGENTS_PER_WORKER * workers if arguments.master else 0)
+    needed = arguments.agents + (SPARE_AGENTS_PER_WORKER * workers if distributed else 0)
     reference = None
     created: accounts.CreatedAccounts | None = None
     try:
@@ -148,9 +161,12 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
         server = reference.gauges if reference is not None else dict
         _say(
             f"target {description}; {options.agents} agents over {options.transport}, {options.duration_s:g} s, "
-            f"mix {','.join(f'{k}={v}' for k, v in options.mix.items())}; reports in {arguments.report_dir}/"
+            f"mix {','.join(f'{k}={v}' for k, v in options.mix.items())}; "
+            + ("" if arguments.master else f"{processes} load generator process{'es' if processes > 1 else ''}; ")
+            + f"reports in {arguments.report_dir}/"
         )
-        if arguments.master:
+        if distributed:
+            local = not arguments.master  # this command's own worker processes, on a free loopback port
             try:
                 measured = run.run_master(
                     options,
@@ -158,9 +174,10 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
                     cometd_url,
                     server,
                     _say,
-                    bind_host=arguments.master_bind_host,
-                    bind_port=arguments.master_port,
+                    bind_host="127.0.0.1" if local else arguments.master_bind_host,
+                    bind_port=0 if local else arguments.master_port,
                     expect_workers=workers,
+                    local_workers=local,
                 )
             except run.WorkersMissing as exc:
                 _complain(str(exc))
@@ -187,6 +204,12 @@ def _load(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
     paths = write_reports(arguments.report_dir, document)
     _summary(document, criteria, paths)
     return EXIT_OK if document["passed"] else EXIT_FAILURES
+
+
+def default_processes(agents: int) -> int:
+    """One load generator process per AGENTS_PER_PROCESS agents, at most one per core this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, math.ceil(agents / AGENTS_PER_PROCESS)))
 
 
 def _summary(document: dict[str, Any], criteria: Sequence[Any], paths: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def build_document(measured: Measured, criteria: Sequence[Criterion], context: M
         "rest_violations": dict(totals.rest_violations),
         "rest_warnings": dict(totals.rest_warnings),
         "reference_rss_mb": {"max": round(max(rss), 1), "last": round(rss[-1], 1)} if rss else None,
-        # The master's own CPU in a distributed run (workers measure their deliveries, not their CPU here).
+        # Every load generator process: this one plus what each worker last reported (100 = one core).
         "generator_cpu_percent": _mean_max(cpu),
         "reference_cpu_percent": _mean_max(server_cpu),
         "examples": {k: v for k, v in totals.examples.items() if v},

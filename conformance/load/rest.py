@@ -11,13 +11,12 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
 import conformance.api  # noqa: F401 - registers every helper, so checks_of knows each list GET's collection
 from conformance.api._core import checks_of, reply_schema
 from conformance.checks import CheckContext, run_checks
 from conformance.client import Exchange, RecordedRequest, RecordedResponse, Response
 from conformance.load.ledger import Ledger
+from conformance.load.wire import Reply
 
 __all__ = ["RestJudge", "is_server_error"]
 
@@ -39,7 +38,7 @@ class RestJudge:
         self.check_every = max(1, check_every)
         self._count = itertools.count()
 
-    def judge(self, operation: str, user: str, response: requests.Response, body: Any, elapsed_s: float) -> None:
+    def judge(self, operation: str, user: str, response: Reply, body: Any, elapsed_s: float) -> None:
         status_code = body.get("statusCode") if isinstance(body, dict) else None
         status_code = status_code if isinstance(status_code, int) and not isinstance(status_code, bool) else None
         self.ledger.rest(
@@ -62,7 +61,7 @@ class RestJudge:
                     self.ledger.examples["rest"].append(f"{operation}: {violation.title}: {violation.message[:200]}")
 
 
-def _response(user: str, response: requests.Response, body: Any, elapsed_s: float) -> Response:
+def _response(user: str, response: Reply, body: Any, elapsed_s: float) -> Response:
     request = response.request
     raw = request.body
     sent = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw if isinstance(raw, str) else None
@@ -91,7 +90,7 @@ def _response(user: str, response: requests.Response, body: Any, elapsed_s: floa
     )
 
 
-def _headers(response: requests.Response) -> Any:
+def _headers(response: Reply) -> Any:
     import httpx
 
     return httpx.Headers(list(response.headers.items()))

@@ -1,9 +1,11 @@
 """A blocking CometD (Bayeux) session for one simulated agent, made for Locust's gevent world.
 
 Locust monkey-patches the standard library with gevent, so a plain blocking client is the natural fit: each
-session reads in its own greenlet (a held /meta/connect over ``requests``, or a websocket from
-``websockets.sync``, whose sockets gevent has patched) and hands every topic message to a callback with the
-monotonic time it arrived. The suite's own listener (conformance.cometd) runs an asyncio loop and cannot
+session reads in its own greenlet (a held /meta/connect over one keep-alive ``http.client`` connection, or a
+websocket from ``websockets.sync``, whose sockets gevent has patched) and hands every topic message to a
+callback with the monotonic time it arrived (taken when the reply's body has been read and parsed, so the
+figure includes the load generator's own wait to be scheduled). Long-polling POSTs go through
+conformance.load.wire, not ``requests`` (whose per-request work was most of the generator's CPU). The suite's own listener (conformance.cometd) runs an asyncio loop and cannot
 share a process with gevent's patched threads; its rules are kept all the same: the first connect advises
 ``timeout: 0`` (E86), replies are paired by id, a session the server forgot (402, or ``handshake`` advice)
 is opened again with its subscriptions, and the count of those re-openings is reported (messages published
@@ -20,8 +22,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import gevent
-import requests
 from websockets.sync.client import ClientConnection, connect
+
+from conformance.load.wire import Client
 
 __all__ = ["TOPICS", "Session", "SessionError"]
 
@@ -61,9 +64,7 @@ class Session:
         self.reopened = 0
         self._auth = (user, password)
         self._token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        self._http = requests.Session()
-        self._http.auth = self._auth
-        self._http.trust_env = False
+        self._http = Client(user, password)
         self._ws: ClientConnection | None = None
         self._client_id: str | None = None
         self._topics: Sequence[str] = ()
@@ -82,6 +83,7 @@ class Session:
         self._closing = True
         if self._reader is not None:
             self._reader.kill(block=True, timeout=2)
+        self._http.close()  # the killed reader may have left a request half done on it
         try:
             if self._client_id is not None:
                 self._send([self._message("/meta/disconnect")], expect_reply=self.transport == "long-polling")
@@ -210,12 +212,12 @@ class Session:
                     else:
                         self._take(message)  # a topic message pushed meanwhile is not lost
             return replies
-        response = self._http.post(self.url, json=messages, timeout=self.timeout_s + HOLD_MS / 1000)
-        if response.status_code in (401, 403):
-            raise SessionError(f"HTTP {response.status_code}: the credentials of {self._auth[0]} are refused")
-        replies = _messages(response.text)
-        if not replies and response.status_code != 200:
-            raise ConnectionError(f"HTTP {response.status_code}: {response.text[:200]}")
+        reply = self._http.request("POST", self.url, json=messages, timeout=self.timeout_s + HOLD_MS / 1000)
+        if reply.status_code in (401, 403):
+            raise SessionError(f"HTTP {reply.status_code}: the credentials of {self._auth[0]} are refused")
+        replies = _messages(reply.content)
+        if not replies and reply.status_code != 200:
+            raise ConnectionError(f"HTTP {reply.status_code}: {reply.text[:200]}")
         return replies
 
 
