@@ -129,6 +129,18 @@ def test_a_refused_request_owes_nothing() -> None:
     assert book.counters["lost"] == 0 and book.owed == 0
 
 
+def test_a_request_without_a_reply_owes_what_it_may_have_done_only_if_it_comes() -> None:
+    book = ledger()
+    came = book.expect("agent1", CHANNELS, "channels", "Ready", 100.0)
+    book.unsure(came)  # the generator gave up on the reply; the server performed it later
+    assert book.receive("agent1", CHANNELS, channels("Ready"), [], 112.0) is came
+    never = book.expect("agent1", CHANNELS, "channels", "NotReady", 120.0)
+    book.unsure(never)  # ... and this one it never performed
+    book.settle(200.0)
+    assert book.counters["duplicated"] == 0 and book.counters["lost"] == 0 and book.unexpected == 0
+    assert book.delivered == 1 and book.owed == 1
+
+
 def test_deltas_merge_to_the_whole_on_a_master() -> None:
     one, two, master = ledger(), ledger(), Totals()
     for book, agent, at in ((one, "agent1", 100.0), (two, "agent2", 200.0)):

@@ -138,15 +138,21 @@ class AgentUser(User):
 
     # -- life cycle --------------------------------------------------------------------------------------
 
-    def on_start(self) -> None:
+    def _read_state(self) -> bool:
+        """The agent's device, Do Not Disturb and voice state as the server has them now; False: unanswered."""
         devices = self._rest("GET /me/devices", "GET", "/me/devices?fields=*")
         device = (devices.get("devices") or [{}])[0]
-        self.device_id, self.phone = str(device.get("id", "")), str(device.get("phoneNumber", ""))
-        self.dnd = str(device.get("doNotDisturb") or "Off")
         channels = self._rest("GET /me/channels", "GET", "/me/channels?fields=*")
         voice: dict[str, Any] = next((c for c in channels.get("channels") or [] if c.get("channel") == "voice"), {})
+        if not device.get("id") or not voice:
+            return False
+        self.device_id, self.phone = str(device.get("id", "")), str(device.get("phoneNumber", ""))
+        self.dnd = str(device.get("doNotDisturb") or "Off")
         self.state = str((voice.get("userState") or {}).get("state") or "NotReady")
-        if not self.device_id or not voice:
+        return True
+
+    def on_start(self) -> None:
+        if not self._read_state():
             # Unanswered (Locust counts the failure): an agent that does not know its own device would judge
             # every message about it misrouted, and one that guessed its state would be owed the wrong ones.
             self.stop()
@@ -389,15 +395,28 @@ class AgentUser(User):
     def _operate(
         self, operation: str, path: str, name: str, owed: list[Expectation], extra: dict[str, Any] | None = None
     ) -> bool:
-        """POST ``name``; a refused operation owes nothing (GWS-NOTIF-008), so its expectations are withdrawn."""
-        body = self._rest(operation, "POST", path, {"operationName": name, **(extra or {})})
+        """POST ``name``; a refused operation owes nothing (GWS-NOTIF-008), so its expectations are withdrawn.
+
+        A request with no reply at all (the generator's timeout, a closed connection) may or may not have been
+        performed: what it would owe becomes optional (counted if it comes, never lost, never a duplicate), and
+        the agent reads its state again rather than guess it."""
+        answered, body = self._exchange(operation, "POST", path, {"operationName": name, **(extra or {})})
         if body.get("statusCode") == 0:
             return True
         for expectation in owed:
-            self.ledger.withdraw(expectation)
+            if answered:
+                self.ledger.withdraw(expectation)
+            else:
+                self.ledger.unsure(expectation)
+        if not answered:
+            self._read_state()
         return False
 
     def _rest(self, operation: str, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        return self._exchange(operation, method, path, json)[1]
+
+    def _exchange(self, operation: str, method: str, path: str, json: Any = None) -> tuple[bool, dict[str, Any]]:
+        """(whether any reply came, its JSON object body or {})."""
         url = path if path.startswith("http") else self.swarm.base_url + path
         started = time.perf_counter()
         error: BaseException | None = None
@@ -419,7 +438,7 @@ class AgentUser(User):
             if code != 0:
                 error = RuntimeError(f"HTTP {response.status_code} statusCode {code}")
         self._fire(operation, elapsed, error, len(response.content) if response is not None else 0)
-        return body if isinstance(body, dict) else {}
+        return response is not None, body if isinstance(body, dict) else {}
 
     def _fire(self, name: str, seconds: float, error: BaseException | None, length: int = 0) -> None:
         request_type, _, rest = name.partition(" ")

@@ -109,6 +109,7 @@ class Expectation:
     waiter: Any = None  # anything with set(): told when the message arrives (an agent waiting for it)
     data: Any = None  # the message's data, once received
     overtaken_by: str | None = None  # the state of a later message of its stream that arrived first
+    unsure: bool = False  # its request got no reply: maybe performed, maybe not (Ledger.unsure)
 
     def matches(self, sig: Signature, known_streams: set[str]) -> bool:
         if sig.topic != self.topic or sig.state != self.state:
@@ -259,6 +260,13 @@ class Ledger(Totals):
         """Required messages not yet received (a draining run waits for these)."""
         return sum(e.required for record in self._agents.values() for e in record.owed)
 
+    def unsure(self, expectation: Expectation) -> None:
+        """The request got no reply: it may have been performed. Its message is counted if it comes (neither
+        duplicated nor unexpected) and never lost."""
+        expectation.required = False
+        expectation.unsure = True
+        self.owed -= 1  # owed again if it comes after all (receive)
+
     def withdraw(self, expectation: Expectation) -> None:
         """The request was refused: nothing is owed for it (GWS-NOTIF-008)."""
         for record in self._agents.values():
@@ -288,7 +296,9 @@ class Ledger(Totals):
             record.seen[sig.stream].append(sig.state)
             return None
         record.owed.remove(match)
-        if not match.required:
+        if match.unsure:
+            self.owed += 1  # the request was performed after all
+        elif not match.required:
             record.learned.add(match.topic)
         stream = sig.stream if match.stream is None else match.stream
         # A later state arrived while earlier ones of its stream are owed: they are overtaken, and counted
