@@ -20,7 +20,7 @@ from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope
 # a two-worker run, and prints what each test does and where the scheduler puts it.
 PROBE = textwrap.dedent(
     """
-    import json, sys
+    import inspect, json, sys
     import pytest
 
     class Probe:
@@ -35,10 +35,13 @@ PROBE = textwrap.dedent(
                     "nodeid": item.nodeid,
                     "locks_accounts": "gws_exclusive" in item.fixturenames,
                     "fuzz_role": params.get("role") if "gws_fuzz" in item.fixturenames else None,
+                    "whole_pool": "whole_pool=True" in inspect.getsource(item.function),
                     "scope": scheduler._split_scope(item.nodeid),
+                    "scope_pool_9": scheduling.scope(item.nodeid, 9),
                 })
             print("PROBE " + json.dumps({"scheduler": type(scheduler).__module__, "rows": rows}))
 
+    from conformance import scheduling
     sys.exit(pytest.main(["--collect-only", "-q", "--pyargs", "conformance.suite"],
                          plugins=[Probe()]))
     """
@@ -72,6 +75,9 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
     needless = [r["nodeid"] for r in rows if r["scope"] == AGENT_ACCOUNTS and r not in agent_tests]
     assert len(needless) <= 5, needless
     assert all(holds_agent_accounts(r["nodeid"]) for r in rows if r["scope"] == AGENT_ACCOUNTS)
+    # With a pool, a test holding every agent stays in the unit (it would stand between the unit and the pool).
+    whole_pool = [r for r in rows if r["whole_pool"]]
+    assert len(whole_pool) >= 2 and all(r["scope_pool_9"] == AGENT_ACCOUNTS for r in whole_pool), whole_pool
 
 
 def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
@@ -88,3 +94,4 @@ def test_with_a_pool_the_cast_scenarios_are_units_of_their_own_and_the_named_age
     assert scope(voice, 9) == voice and scope(email, 9) == email
     assert scope(named, 9) == AGENT_ACCOUNTS
     assert scope("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]", 9).endswith("supervisor]")
+    assert scope("scenarios/email.py::test_email_offered_only_while_ready", 9) == AGENT_ACCOUNTS
