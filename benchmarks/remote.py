@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from delay_proxy import delay_proxy  # noqa: E402  (a test helper, shared with tests/test_remote.py)
 
+from conformance.cli import REMOTE_DEFAULT_WORKERS  # noqa: E402
 from conformance.scheduling import AGENT_ACCOUNTS, scope  # noqa: E402
 
 SERVING = re.compile(r"serving the GWS API at (http://[^\s/]+)/api/v2")
@@ -86,14 +88,15 @@ def one_run(
         command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile]
         command += ["-n", workers] if workers else []  # none given: the suite's own default for the target
         command += ["--seed", seed, "--report-dir", reports, "--progress", "plain"]
-        started = time.monotonic()
+        started, cpu = time.monotonic(), _children_cpu_s()
         result = subprocess.run(
             command, cwd=ROOT, env=suite_env(base_url, agents), capture_output=True, text=True, check=False
         )
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, _children_cpu_s() - cpu
         if result.returncode not in (0, 1):
             sys.stderr.write(result.stdout[-2000:] + result.stderr[-2000:])
-        figures: dict[str, Any] = {"wall_s": elapsed, "exit": result.returncode, "requests": 0, "delivery": None}
+        figures: dict[str, Any] = {"wall_s": elapsed, "cpu_s": cpu, "exit": result.returncode, "requests": 0}
+        figures["delivery"] = None
         worker_of: dict[str, str] = {}
         for journal in Path(reports, "journal").glob("*.jsonl"):
             for line in journal.read_text(encoding="utf-8").splitlines():
@@ -109,6 +112,13 @@ def one_run(
         if keep is not None:
             print(f"reports in {reports}", flush=True)
     return figures
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of every finished child process: the suite, its workers and, when embedded,
+    the reference it serves; on 2 cores a run cannot take less than half of it."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def busy(tests: list[dict[str, Any]], worker_of: dict[str, str], pool: int) -> tuple[dict[str, float], float]:
@@ -140,14 +150,17 @@ def show(label: str, figures: dict[str, Any]) -> None:
     print(
         f"{label}: {figures['wall_s']:6.1f} s, exit {figures['exit']}, {figures['requests']} requests, {waited}, "
         f"{measured}, {late} late" + (f"; failed: {', '.join(failed[:3])}" if failed else ""),
-        f"\n    test seconds per worker: {workers}; agent-account unit {figures.get('chain_s', 0):.0f} s",
+        f"\n    cpu {figures['cpu_s']:.0f} s; test seconds per worker: {workers}; "
+        f"agent-account unit {figures.get('chain_s', 0):.0f} s",
         flush=True,
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rtt", default="0,50", help="round-trip times in ms, comma-separated (default: 0,50)")
+    parser.add_argument(
+        "--rtt", default="0,50", help="round-trip times in ms, comma-separated (default: 0,50; '': none)"
+    )
     parser.add_argument("--profile", default="quick", help="profiles, comma-separated (default: quick)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per configuration")
     parser.add_argument("--seed", default="20260105", help="fuzzing seed (each repeat adds 1)")
@@ -168,16 +181,18 @@ def main() -> int:
                     f"embedded      {profile:<7} seed {seed}",
                     one_run(None, profile, arguments.workers, seed, 0, arguments.keep),
                 )
-            with reference(arguments.agents, arguments.fault) as origin:
+            rtts = [int(ms) for ms in arguments.rtt.split(",") if ms]
+            with reference(arguments.agents, arguments.fault) if rtts else contextlib.nullcontext("") as origin:
                 host, _, port = origin.removeprefix("http://").rpartition(":")
-                for rtt in (int(ms) for ms in arguments.rtt.split(",")):
+                for rtt in rtts:
                     with contextlib.ExitStack() as stack:
                         target = origin
                         if rtt:
                             target = stack.enter_context(delay_proxy(host, int(port), rtt / 1000)).origin
-                        figures = one_run(
-                            f"{target}/api/v2", profile, arguments.workers, seed, arguments.agents, arguments.keep
-                        )
+                        # Without -n, a proxied target gets the workers of a target on another machine, which
+                        # it plays (the suite sees 127.0.0.1, and would give it one worker per core).
+                        workers = arguments.workers or (str(REMOTE_DEFAULT_WORKERS) if rtt else "")
+                        figures = one_run(f"{target}/api/v2", profile, workers, seed, arguments.agents, arguments.keep)
                     show(f"remote {rtt:3d} ms {profile:<7} seed {seed}", figures)
     return 0
 
