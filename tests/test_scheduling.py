@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 
-from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope, unit_order
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
 # a two-worker run, and prints what each test does and where the scheduler puts it.
@@ -78,6 +78,16 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
     # With a pool, a test holding every agent stays in the unit (it would stand between the unit and the pool).
     whole_pool = [r for r in rows if r["whole_pool"]]
     assert len(whole_pool) >= 2 and all(r["scope_pool_9"] == AGENT_ACCOUNTS for r in whole_pool), whole_pool
+    # The unit's worker runs its scenarios first (they measure the delivery that sizes every later quiet
+    # window), each module's tests together and in collection order, so module fixtures are set up once.
+    for pool in ("scope", "scope_pool_9"):
+        unit = [r["nodeid"] for r in rows if r[pool] == AGENT_ACCOUNTS]
+        ordered = unit_order(unit)
+        modules = [nodeid.partition("::")[0] for nodeid in ordered]
+        assert sorted(ordered) == sorted(unit) and len(set(modules)) == len(dict.fromkeys(modules).keys())
+        assert [m for i, m in enumerate(modules) if i == 0 or modules[i - 1] != m] == list(dict.fromkeys(modules))
+        assert "scenarios/" in modules[0] and "fuzz/" in modules[-1], modules
+        assert [n for n in ordered if n.startswith(modules[0])] == [n for n in unit if n.startswith(modules[0])]
 
 
 def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
