@@ -13,7 +13,7 @@ agent1..agent3 directly and stay one unit. So do the two e-mail scenarios that h
 Ready agent may be offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
 and waits, holding them, until every scenario on the other workers has let its agents go, while the
 unit's worker stands blocked behind it (23-32 s at a 50 ms round trip, benchmarks/remote.py). In the
-unit they start only when its earlier tests are done, and usually find the pool free by then.
+unit they run early, while the other workers are still fuzzing, and find the pool free.
 
 Inside the unit the scenarios run first, then the protocol tests, then the fuzzing, each module's tests
 in their order (``unit_order``): quiet windows are sized from the delivery latency each worker measures,
