@@ -1,14 +1,17 @@
 """How long ``gws-conformance run`` takes against a remote target, across round-trip times (a benchmark, not a test).
 
     python benchmarks/remote.py [--rtt 0,20,50,100] [--profile quick,default] [--repeat N] [--seed N]
-                                [-n WORKERS] [--agents N] [--fault NAME] [--embedded]
+                                [-n WORKERS] [--agents N] [--fault NAME] [--embedded] [--keep DIR]
 
 Starts ``gws-reference serve --stimulus`` as a separate process on loopback, and for each round-trip time
 puts tests/delay_proxy.py in front of it (0: no proxy, the server directly), then runs the suite against it
 as a vendor would (a child process, the suite's own settings for a remote target, reports in a temporary
 directory). Prints per run: wall-clock seconds, the exit code, the HTTP requests the suite sent, the quiet
 windows it spent (count and seconds) and the notification delivery latency it measured (results.json,
-``delivery``). ``--embedded`` also times the embedded run for comparison. ``--fault NAME`` makes the
+``delivery``), the CPU seconds of the run, each worker's seconds of tests and those of the agent-account
+unit one worker runs in turn (conformance.scheduling). Without ``-n`` each run gets the suite's default;
+a proxied one the default of a target on another machine (the suite sees 127.0.0.1). ``--embedded`` also
+times the embedded run for comparison (``--rtt ''``: that alone). ``--fault NAME`` makes the
 reference commit a fault (time to a verdict against a broken target). Loopback only; the machine's load is
 printed, since other work on the same cores slows every figure.
 """
