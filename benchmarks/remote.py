@@ -1,14 +1,17 @@
 """How long ``gws-conformance run`` takes against a remote target, across round-trip times (a benchmark, not a test).
 
     python benchmarks/remote.py [--rtt 0,20,50,100] [--profile quick,default] [--repeat N] [--seed N]
-                                [-n WORKERS] [--agents N] [--fault NAME] [--embedded]
+                                [-n WORKERS] [--agents N] [--fault NAME] [--embedded] [--keep DIR]
 
 Starts ``gws-reference serve --stimulus`` as a separate process on loopback, and for each round-trip time
 puts tests/delay_proxy.py in front of it (0: no proxy, the server directly), then runs the suite against it
 as a vendor would (a child process, the suite's own settings for a remote target, reports in a temporary
 directory). Prints per run: wall-clock seconds, the exit code, the HTTP requests the suite sent, the quiet
 windows it spent (count and seconds) and the notification delivery latency it measured (results.json,
-``delivery``). ``--embedded`` also times the embedded run for comparison. ``--fault NAME`` makes the
+``delivery``), the CPU seconds of the run, each worker's seconds of tests and those of the agent-account
+unit one worker runs in turn (conformance.scheduling). Without ``-n`` each run gets the suite's default;
+a proxied one the default of a target on another machine (the suite sees 127.0.0.1). ``--embedded`` also
+times the embedded run for comparison (``--rtt ''``: that alone). ``--fault NAME`` makes the
 reference commit a fault (time to a verdict against a broken target). Loopback only; the machine's load is
 printed, since other work on the same cores slows every figure.
 """
@@ -20,6 +23,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from delay_proxy import delay_proxy  # noqa: E402  (a test helper, shared with tests/test_remote.py)
+
+from conformance.cli import REMOTE_DEFAULT_WORKERS  # noqa: E402
+from conformance.scheduling import AGENT_ACCOUNTS, scope  # noqa: E402
 
 SERVING = re.compile(r"serving the GWS API at (http://[^\s/]+)/api/v2")
 PASSWORDS = {"admin": "admin-secret", "supervisor": "supervisor-secret"}  # fixtures/contact-center.yaml
@@ -68,30 +75,65 @@ def suite_env(base_url: str | None, agents: int) -> dict[str, str]:
             env[f"GWS_{role.upper()}_PASSWORD"] = password
         for n in range(1, max(agents, 3) + 1):
             env[f"GWS_AGENT{n}_PASSWORD"] = f"agent{n}-secret"
+        if agents > 3:
+            env["GWS_AGENTS"] = str(agents)  # the suite's pool: without it, the suite drives agent1..agent3 only
     return env
 
 
-def one_run(base_url: str | None, profile: str, workers: str, seed: str, agents: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="gws-remote-") as reports:
-        command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile, "-n", workers]
+def one_run(
+    base_url: str | None, profile: str, workers: str, seed: str, agents: int, keep: Path | None = None
+) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            reports = stack.enter_context(tempfile.TemporaryDirectory(prefix="gws-remote-"))
+        else:
+            reports = tempfile.mkdtemp(prefix=f"{'remote' if base_url else 'embedded'}-{profile}-{seed}-", dir=keep)
+        command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile]
+        command += ["-n", workers] if workers else []  # none given: the suite's own default for the target
         command += ["--seed", seed, "--report-dir", reports, "--progress", "plain"]
-        started = time.monotonic()
+        started, cpu = time.monotonic(), _children_cpu_s()
         result = subprocess.run(
             command, cwd=ROOT, env=suite_env(base_url, agents), capture_output=True, text=True, check=False
         )
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, _children_cpu_s() - cpu
         if result.returncode not in (0, 1):
             sys.stderr.write(result.stdout[-2000:] + result.stderr[-2000:])
-        figures: dict[str, Any] = {"wall_s": elapsed, "exit": result.returncode, "requests": 0, "delivery": None}
+        figures: dict[str, Any] = {"wall_s": elapsed, "cpu_s": cpu, "exit": result.returncode, "requests": 0}
+        figures["delivery"] = None
+        worker_of: dict[str, str] = {}
+        for journal in Path(reports, "journal").glob("*.jsonl"):
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                entry = json.loads(line)
+                figures["requests"] += entry.get("http_count", 0)
+                worker_of[entry["nodeid"]] = entry.get("worker", "main")
         results = Path(reports, "results.json")
         if results.exists():
             data = json.loads(results.read_text(encoding="utf-8"))
             figures["delivery"] = data.get("delivery")
             figures["failed"] = [t["nodeid"] for t in data["tests"] if t["outcome"] in ("failed", "error")]
-        for journal in Path(reports, "journal").glob("*.jsonl"):
-            for line in journal.read_text(encoding="utf-8").splitlines():
-                figures["requests"] += json.loads(line).get("http_count", 0)
+            figures["busy_s"], figures["chain_s"] = busy(data["tests"], worker_of, max(agents, 3))
+        if keep is not None:
+            print(f"reports in {reports}", flush=True)
     return figures
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of every finished child process: the suite, its workers and, when embedded,
+    the reference it serves; on 2 cores a run cannot take less than half of it."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def busy(tests: list[dict[str, Any]], worker_of: dict[str, str], pool: int) -> tuple[dict[str, float], float]:
+    """Seconds of tests per worker, and of the agent-account unit that one worker runs in turn."""
+    per_worker: dict[str, float] = {}
+    chain = 0.0
+    for test in tests:
+        duration = test.get("duration_s") or 0.0
+        worker = worker_of.get(test["nodeid"], "?")
+        per_worker[worker] = per_worker.get(worker, 0.0) + duration
+        chain += duration if scope(test["nodeid"], pool) == AGENT_ACCOUNTS else 0.0
+    return per_worker, chain
 
 
 def show(label: str, figures: dict[str, Any]) -> None:
@@ -107,23 +149,29 @@ def show(label: str, figures: dict[str, Any]) -> None:
     )
     late = len(delivery.get("late_messages", []))
     failed = figures.get("failed") or []
+    workers = ", ".join(f"{w} {s:.0f}" for w, s in sorted(figures.get("busy_s", {}).items()))
     print(
         f"{label}: {figures['wall_s']:6.1f} s, exit {figures['exit']}, {figures['requests']} requests, {waited}, "
         f"{measured}, {late} late" + (f"; failed: {', '.join(failed[:3])}" if failed else ""),
+        f"\n    cpu {figures['cpu_s']:.0f} s; test seconds per worker: {workers}; "
+        f"agent-account unit {figures.get('chain_s', 0):.0f} s",
         flush=True,
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rtt", default="0,50", help="round-trip times in ms, comma-separated (default: 0,50)")
+    parser.add_argument(
+        "--rtt", default="0,50", help="round-trip times in ms, comma-separated (default: 0,50; '': none)"
+    )
     parser.add_argument("--profile", default="quick", help="profiles, comma-separated (default: quick)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per configuration")
     parser.add_argument("--seed", default="20260105", help="fuzzing seed (each repeat adds 1)")
-    parser.add_argument("-n", dest="workers", default="2", help="pytest-xdist workers (default: 2)")
+    parser.add_argument("-n", dest="workers", default="", help="pytest-xdist workers (default: the suite's default)")
     parser.add_argument("--agents", type=int, default=0, help="the reference offers agent1..agentN (--agents)")
     parser.add_argument("--fault", action="append", default=[], help="the reference commits this fault")
     parser.add_argument("--embedded", action="store_true", help="time the embedded run too")
+    parser.add_argument("--keep", type=Path, help="keep each run's reports in a new directory under KEEP")
     arguments = parser.parse_args()
     load = os.getloadavg()
     print(f"cpus {os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
@@ -132,15 +180,22 @@ def main() -> int:
         seed = str(int(arguments.seed) + repeat)
         for profile in profiles:
             if arguments.embedded:
-                show(f"embedded      {profile:<7} seed {seed}", one_run(None, profile, arguments.workers, seed, 0))
-            with reference(arguments.agents, arguments.fault) as origin:
+                show(
+                    f"embedded      {profile:<7} seed {seed}",
+                    one_run(None, profile, arguments.workers, seed, 0, arguments.keep),
+                )
+            rtts = [int(ms) for ms in arguments.rtt.split(",") if ms]
+            with reference(arguments.agents, arguments.fault) if rtts else contextlib.nullcontext("") as origin:
                 host, _, port = origin.removeprefix("http://").rpartition(":")
-                for rtt in (int(ms) for ms in arguments.rtt.split(",")):
+                for rtt in rtts:
                     with contextlib.ExitStack() as stack:
                         target = origin
                         if rtt:
                             target = stack.enter_context(delay_proxy(host, int(port), rtt / 1000)).origin
-                        figures = one_run(f"{target}/api/v2", profile, arguments.workers, seed, arguments.agents)
+                        # Without -n, a proxied target gets the workers of a target on another machine, which
+                        # it plays (the suite sees 127.0.0.1, and would give it one worker per core).
+                        workers = arguments.workers or (str(REMOTE_DEFAULT_WORKERS) if rtt else "")
+                        figures = one_run(f"{target}/api/v2", profile, workers, seed, arguments.agents, arguments.keep)
                     show(f"remote {rtt:3d} ms {profile:<7} seed {seed}", figures)
     return 0
 

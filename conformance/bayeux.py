@@ -27,6 +27,7 @@ from websockets.sync.client import ClientConnection, connect
 from conformance.checks.http import is_json_media_type
 from conformance.client import tls_context
 from conformance.config import Settings
+from conformance.keepalive import KEEPALIVE_EXPIRY_S
 from conformance.suite.scenarios.support import require, should
 
 __all__ = [
@@ -64,8 +65,12 @@ class Bayeux:
             account = settings.credentials(role)
             headers["Authorization"] = basic_authorization(account.user, str(account.password))
         # A held connect lasts up to HOLD_MS: the read timeout leaves it room.
+        # Idle connections dropped before the server's keep-alive closes them, as GwsClient does (conformance.keepalive).
         self.http = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000), verify=tls_context()
+            headers=headers,
+            timeout=httpx.Timeout(settings.request_timeout_s + HOLD_MS / 1000),
+            verify=tls_context(),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
         self.url = settings.cometd_url
         self.sub_paths = sub_paths

@@ -59,6 +59,13 @@ LEVELS = ("MUST", "SHOULD", "MAY")
 # Beyond this many workers a run gets no faster: the tests that hold the agent accounts run in turn on
 # one worker (conformance.scheduling), and every worker costs a start-up and sessions on the target.
 MAX_DEFAULT_WORKERS = 4
+# Workers for a target on another machine, whatever the cores: there a worker mostly waits for round trips
+# (the quick profile sends ~2,900 requests; at 50 ms that is 145 s of waiting, which only concurrency
+# shortens), not for a core. Measured at a 50 ms round trip on 2 cores (docs/remote-targets.md): -n 4 and
+# -n 8 both end with the agent-account unit, so more only costs memory (each worker is a pytest-xdist
+# process of its own, ~150 MB) and sessions on the target. A target on this machine shares the cores: one
+# per core, as for the embedded reference.
+REMOTE_DEFAULT_WORKERS = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_workers,
         metavar="N",
         help=f"parallel workers (pytest-xdist): a number, 0 for one process, or 'auto' (default: one per core, at "
-        f"most {MAX_DEFAULT_WORKERS}; 0 with the manual stimulus)",
+        f"most {MAX_DEFAULT_WORKERS}; {REMOTE_DEFAULT_WORKERS} for a target on another machine; 0 with the manual "
+        "stimulus)",
     )
     from conformance.reporting import add_report_dir_argument  # reporting's imports wait for a command that writes
 
@@ -419,6 +427,7 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         check_url,
         describe_target,
         embedded_target,
+        on_this_machine,
         preflight,
     )
 
@@ -469,7 +478,8 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         check_stimulus(settings.stimulus)
         if (warning := insecure_warning(env)) is not None:
             _complain(warning)  # before the first request to the target
-        arguments.workers = _default_workers(arguments.workers, settings.stimulus)
+        remote = target is None and not on_this_machine(settings.base_url)
+        arguments.workers = _default_workers(arguments.workers, settings.stimulus, remote=remote)
         if target is not None:
             server = target.server
         elif settings.target_kind == "bayeux":
@@ -488,8 +498,9 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     return _finish(arguments, code, report_dir, baseline, server, elapsed, interrupted=interrupted)
 
 
-def _default_workers(chosen: str | None, stimulus: str) -> str:
-    """The -n given, else one worker per core (a person giving the manual stimulus works alone)."""
+def _default_workers(chosen: str | None, stimulus: str, *, remote: bool = False) -> str:
+    """The -n given, else one worker per core, at least REMOTE_DEFAULT_WORKERS for a ``remote`` target (on
+    another machine); 0 for the manual stimulus (a person giving it works alone)."""
     if stimulus == "manual":
         if chosen not in (None, "0"):
             raise UsageError("the manual stimulus needs one person at one terminal: run it without -n")
@@ -497,7 +508,8 @@ def _default_workers(chosen: str | None, stimulus: str) -> str:
     if chosen is not None:
         return chosen
     cores = os.cpu_count() or 1
-    return "0" if cores < 2 else str(min(cores, MAX_DEFAULT_WORKERS))
+    local = 0 if cores < 2 else min(cores, MAX_DEFAULT_WORKERS)
+    return str(max(local, REMOTE_DEFAULT_WORKERS) if remote else local)
 
 
 def _plugin_arguments(workers: str) -> list[str]:

@@ -9,7 +9,16 @@ they form one unit of work, run in turn by one worker, and every other test is s
 With a pool of more agent accounts than three (GWS_AGENTS), the e-mail, chat and voice scenarios take
 whichever agents are free (``Cast.take``, conformance.casting): each is then a unit of its own, so
 scenarios on disjoint accounts run at the same time on different workers. The other agent tests name
-agent1..agent3 directly and stay one unit.
+agent1..agent3 directly and stay one unit. So do the two e-mail scenarios that hold the whole pool (any
+Ready agent may be offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
+and waits, holding them, until every scenario on the other workers has let its agents go, while the
+unit's worker stands blocked behind it (23-32 s at a 50 ms round trip, benchmarks/remote.py). In the
+unit they run early, while the other workers are still fuzzing, and find the pool free.
+
+Inside the unit the scenarios run first, then the protocol tests, then the fuzzing, each module's tests
+in their order (``unit_order``): quiet windows are sized from the delivery latency each worker measures,
+which only scenarios' expected messages feed (conformance.delivery); until three are in, a window is the
+configured one (2 s for a remote target), and the unit's CometD tests that wait windows came first.
 
 A scheduler sees test IDs only, so the rule reads them. A test it places wrongly still runs correctly
 under its locks, only later; tests/test_scheduling.py holds the rule to the fixtures the tests use.
@@ -19,11 +28,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler", "scope"]
+__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler", "scope", "unit_order"]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
 # Modules whose every test takes its agents through a scenario's cast (Cast.take): from a pool, when there is one.
 _RECAST_MODULES = frozenset({"chat.py", "email.py", "voice.py"})
+# ... except these, which hold every agent of the pool (Cast.take(..., whole_pool=True)).
+_WHOLE_POOL_TESTS = frozenset(
+    {("email.py", "test_email_reject_offers_it_to_another_agent"), ("email.py", "test_email_offered_only_while_ready")}
+)
 NAMED_AGENTS = 3
 # Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only,
 # and the CometD protocol tests in the ones that change an agent's state.
@@ -61,16 +74,39 @@ def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
     """The unit of work ``nodeid`` belongs to, given ``pool_size`` agent accounts."""
     if not holds_agent_accounts(nodeid):
         return nodeid
-    module = nodeid.partition("::")[0].rsplit("/", 1)[-1]
-    return nodeid if pool_size > NAMED_AGENTS and module in _RECAST_MODULES else AGENT_ACCOUNTS
+    path, _, name = nodeid.partition("::")
+    module = path.rsplit("/", 1)[-1]
+    recast = module in _RECAST_MODULES and (module, name.partition("[")[0]) not in _WHOLE_POOL_TESTS
+    return nodeid if pool_size > NAMED_AGENTS and recast else AGENT_ACCOUNTS
+
+
+_UNIT_ORDER = ("scenarios/", "protocol/")  # then everything else (the fuzzing)
+
+
+def unit_order(nodeids: list[str]) -> list[str]:
+    """The agent-account unit's tests in the order its worker runs them: scenarios, protocol tests, the rest;
+    stable, so a module's tests stay together and in their order (its fixtures are set up once)."""
+
+    def rank(nodeid: str) -> int:
+        path = nodeid.partition("::")[0]
+        return next((i for i, area in enumerate(_UNIT_ORDER) if path.startswith(area) or f"/{area}" in path), 2)
+
+    return sorted(nodeids, key=rank)
 
 
 def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
-    """pytest-xdist's scope scheduling with the agent-account tests as one scope (``scope``)."""
+    """pytest-xdist's scope scheduling with the agent-account tests as one scope (``scope``), run in
+    ``unit_order``."""
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return scope(nodeid, pool_size)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            unit = self.workqueue.get(AGENT_ACCOUNTS)
+            if unit is not None:  # replaced in place: the unit keeps its turn in the queue
+                self.workqueue[AGENT_ACCOUNTS] = {nodeid: unit[nodeid] for nodeid in unit_order(list(unit))}
+            super()._assign_work_unit(node)
 
     return Scheduling(config, log)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import ipaddress
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ __all__ = [
     "check_url",
     "describe_target",
     "embedded_target",
+    "on_this_machine",
     "preflight",
 ]
 
@@ -224,3 +226,14 @@ def _json_object(response: Any) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def on_this_machine(url: str) -> bool:
+    """Whether ``url`` names this machine (a loopback name or address): such a target shares its cores."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -7,15 +7,19 @@ before any byte of an answer.
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
+from conformance import bayeux
 from conformance.client import GwsClient
 from conformance.config import load_settings
 from conformance.errors import TargetProtocolError
+from conformance.stimulus import StimulusContext, reference
 
 ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"statusCode":0}'
 
@@ -146,3 +150,32 @@ def test_a_second_close_in_a_row_is_not_retried_again(scripted: list[ScriptedSer
             client.get("/me")
     assert [number for number, _ in server.requests] == [0, 0, 1]
     assert len(client.recorder.exchanges) == 3
+
+
+@pytest.mark.parametrize("kind", ["stimulus", "bayeux"])
+def test_the_stimulus_and_raw_bayeux_clients_drop_idle_connections_before_the_server_does(
+    kind: str, scripted: list[ScriptedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their POSTs are never retried, so a connection idle longer than KEEPALIVE_EXPIRY_S must not be reused: at a
+    50 ms round trip, a stimulus POST sent on a connection idle for just under uvicorn's 5 s met the close
+    (benchmarks/remote.py -n 4, "Server disconnected without sending a response"). Idle longer than the
+    (shortened) expiry, the second POST opens a new connection while the first one is still open."""
+    monkeypatch.delenv("GWS_STIMULUS_URL", raising=False)
+    monkeypatch.setattr(reference, "KEEPALIVE_EXPIRY_S", 0.2)
+    monkeypatch.setattr(bayeux, "KEEPALIVE_EXPIRY_S", 0.2)
+    server = ScriptedServer([["answer", "answer"], ["answer"]])
+    scripted.append(server)
+    origin = f"http://127.0.0.1:{server.port}"
+    settings = load_settings(env={"GWS_BASE_URL": f"{origin}/api/v2", "GWS_AGENT1_PASSWORD": "ag1-Secret-pw"})
+    send: Callable[[], object]
+    if kind == "stimulus":
+        stimulus = reference.ReferenceStimulus(StimulusContext(settings))
+        send, close = functools.partial(stimulus._post, "/emails", {}), stimulus.close
+    else:
+        session = bayeux.Bayeux(settings, "agent1")
+        send, close = functools.partial(session.http.post, f"{origin}/cometd", json=[]), session.close
+    send()
+    time.sleep(0.4)  # the idle time is what is tested: longer than the expiry
+    send()
+    close()
+    assert [number for number, _ in server.requests] == [0, 1]

@@ -9,12 +9,16 @@ Wall time is measured by benchmarks/remote.py, not here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from delay_proxy import delay_proxy
 from live_reference import LiveTarget, run_suite, serve
+
+from conformance.cli import MAX_DEFAULT_WORKERS, REMOTE_DEFAULT_WORKERS, _default_workers
+from conformance.targets import on_this_machine
 
 SCENARIOS = "conformance/suite/scenarios"
 SELECTION = (
@@ -41,3 +45,37 @@ def test_a_correct_server_is_conformant_over_a_50_ms_round_trip(remote: LiveTarg
     outcomes = {test["nodeid"]: test["outcome"] for test in data["tests"]}
     assert data["exit_code"] == 0 and set(outcomes.values()) == {"passed"}, f"{outcomes}\n{data['output']}"
     assert len(outcomes) >= 6
+
+
+@pytest.mark.parametrize(
+    ("chosen", "stimulus", "cores", "workers"),
+    [
+        (None, "reference", 2, str(REMOTE_DEFAULT_WORKERS)),  # waiting on round trips, not on the 2 cores
+        (None, "reference", 1, str(REMOTE_DEFAULT_WORKERS)),
+        (None, "reference", 32, str(max(MAX_DEFAULT_WORKERS, REMOTE_DEFAULT_WORKERS))),
+        (None, "manual", 8, "0"),  # one person at one terminal, near or far
+        ("2", "reference", 8, "2"),  # what is asked for is what runs
+    ],
+)
+def test_a_target_on_another_machine_gets_more_workers_than_cores(
+    chosen: str | None, stimulus: str, cores: int, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert _default_workers(chosen, stimulus, remote=True) == workers
+    assert REMOTE_DEFAULT_WORKERS > 2  # a 2-core machine's local default, which the remote rule must exceed
+
+
+@pytest.mark.parametrize(
+    ("url", "here"),
+    [
+        ("http://127.0.0.1:8080/api/v2", True),
+        ("http://127.8.9.10/api/v2", True),
+        ("http://[::1]:8080/api/v2", True),
+        ("https://localhost/api/v2", True),
+        ("https://gws.example.com/api/v2", False),
+        ("http://10.0.0.5:8080/api/v2", False),
+        ("http://[2001:db8::1]/api/v2", False),
+    ],
+)
+def test_a_target_on_this_machine_shares_its_cores(url: str, here: bool) -> None:
+    assert on_this_machine(url) is here

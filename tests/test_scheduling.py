@@ -14,13 +14,13 @@ import subprocess
 import sys
 import textwrap
 
-from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope, unit_order
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
 # a two-worker run, and prints what each test does and where the scheduler puts it.
 PROBE = textwrap.dedent(
     """
-    import json, sys
+    import inspect, json, sys
     import pytest
 
     class Probe:
@@ -35,10 +35,13 @@ PROBE = textwrap.dedent(
                     "nodeid": item.nodeid,
                     "locks_accounts": "gws_exclusive" in item.fixturenames,
                     "fuzz_role": params.get("role") if "gws_fuzz" in item.fixturenames else None,
+                    "whole_pool": "whole_pool=True" in inspect.getsource(item.function),
                     "scope": scheduler._split_scope(item.nodeid),
+                    "scope_pool_9": scheduling.scope(item.nodeid, 9),
                 })
             print("PROBE " + json.dumps({"scheduler": type(scheduler).__module__, "rows": rows}))
 
+    from conformance import scheduling
     sys.exit(pytest.main(["--collect-only", "-q", "--pyargs", "conformance.suite"],
                          plugins=[Probe()]))
     """
@@ -72,6 +75,19 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
     needless = [r["nodeid"] for r in rows if r["scope"] == AGENT_ACCOUNTS and r not in agent_tests]
     assert len(needless) <= 5, needless
     assert all(holds_agent_accounts(r["nodeid"]) for r in rows if r["scope"] == AGENT_ACCOUNTS)
+    # With a pool, a test holding every agent stays in the unit (it would stand between the unit and the pool).
+    whole_pool = [r for r in rows if r["whole_pool"]]
+    assert len(whole_pool) >= 2 and all(r["scope_pool_9"] == AGENT_ACCOUNTS for r in whole_pool), whole_pool
+    # The unit's worker runs its scenarios first (they measure the delivery that sizes every later quiet
+    # window), each module's tests together and in collection order, so module fixtures are set up once.
+    for pool in ("scope", "scope_pool_9"):
+        unit = [r["nodeid"] for r in rows if r[pool] == AGENT_ACCOUNTS]
+        ordered = unit_order(unit)
+        modules = [nodeid.partition("::")[0] for nodeid in ordered]
+        assert sorted(ordered) == sorted(unit) and len(set(modules)) == len(dict.fromkeys(modules).keys())
+        assert [m for i, m in enumerate(modules) if i == 0 or modules[i - 1] != m] == list(dict.fromkeys(modules))
+        assert "scenarios/" in modules[0] and "fuzz/" in modules[-1], modules
+        assert [n for n in ordered if n.startswith(modules[0])] == [n for n in unit if n.startswith(modules[0])]
 
 
 def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
@@ -88,3 +104,4 @@ def test_with_a_pool_the_cast_scenarios_are_units_of_their_own_and_the_named_age
     assert scope(voice, 9) == voice and scope(email, 9) == email
     assert scope(named, 9) == AGENT_ACCOUNTS
     assert scope("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]", 9).endswith("supervisor]")
+    assert scope("scenarios/email.py::test_email_offered_only_while_ready", 9) == AGENT_ACCOUNTS

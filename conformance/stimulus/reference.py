@@ -16,6 +16,7 @@ import httpx
 from conformance.client import tls_context
 from conformance.config import Settings
 from conformance.errors import SuiteError
+from conformance.keepalive import KEEPALIVE_EXPIRY_S
 from conformance.stimulus import Party, Stimulus, StimulusAdapter, StimulusContext
 
 __all__ = ["ReferenceStimulus", "configured_url", "stimulus_url"]
@@ -38,7 +39,13 @@ class ReferenceStimulus(StimulusAdapter):
     def __init__(self, context: StimulusContext) -> None:
         super().__init__(context)
         self.url = configured_url(context.settings)
-        self._http = httpx.Client(timeout=context.settings.request_timeout_s, verify=tls_context())
+        # Idle connections dropped before the server's keep-alive closes them: a POST is never sent twice, and
+        # one sent as the server closes its connection is lost (conformance.keepalive).
+        self._http = httpx.Client(
+            timeout=context.settings.request_timeout_s,
+            verify=tls_context(),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -25,6 +25,7 @@ from conformance.api import Device
 from conformance.bayeux import HOLD_MS, HOLD_TOLERANCE, Bayeux, Message
 from conformance.client import GwsClient
 from conformance.config import Settings
+from conformance.delivery import DeliveryClock
 from conformance.outcomes import not_applicable
 from conformance.suite.scenarios.lifecycle import best_effort
 from conformance.suite.scenarios.support import Me, require, should
@@ -141,18 +142,18 @@ def _events(session: Bayeux, hold_ms: int) -> list[Message]:
     return [m for m in replies if not str(m.get("channel", "")).startswith("/meta/")]
 
 
-def _received(session: Bayeux, topic: str, settings: Settings) -> list[Message]:
+def _received(session: Bayeux, topic: str, settings: Settings, delivery: DeliveryClock) -> list[Message]:
     """Every message up to the first on ``topic`` and then until a quiet window passes with nothing more.
 
-    The window is what the scenarios' Inbox.assert_quiet waits for a duplicate: one client's messages come in
-    order, so what comes later than that is a stray, judged like one.
+    The window is what the scenarios' Inbox.assert_quiet waits for a duplicate (sized from the run's measured
+    delivery): one client's messages come in order, so what comes later than that is a stray, judged like one.
     """
     received: list[Message] = []
     deadline = time.monotonic() + settings.notification_timeout_s
     while time.monotonic() < deadline and not any(m.get("channel") == topic for m in received):
         received += _events(session, HOLD_MS)
     while time.monotonic() < deadline:
-        late = _events(session, max(1, round(settings.quiet_window_s * 1000)))
+        late = _events(session, max(1, round(delivery.spend() * 1000)))
         if not late:
             break
         received += late
@@ -172,6 +173,7 @@ def test_a_wildcard_subscription_delivers_each_message_once(
     gws_exclusive: Callable[..., None],
     gws_agent1: GwsClient,
     gws_settings: Settings,
+    gws_delivery: DeliveryClock,
 ) -> None:
     gws_exclusive("agent1")  # its device changes: no scenario may be listening meanwhile
     me = Me.read(gws_agent1)
@@ -200,7 +202,7 @@ def test_a_wildcard_subscription_delivers_each_message_once(
         session.connect(advice={"timeout": 0})
     try:
         device.dnd_on()
-        expected = _on(DEVICES, _received(plain, DEVICES, gws_settings))
+        expected = _on(DEVICES, _received(plain, DEVICES, gws_settings, gws_delivery))
         require(
             bool(expected),
             f"no {DEVICES} message after DoNotDisturbOn",
@@ -208,7 +210,7 @@ def test_a_wildcard_subscription_delivers_each_message_once(
             "GWS-AGST-011",
         )
         for session, how in ((wild, f"{pattern} alone"), (both, f"{pattern} and {DEVICES}")):
-            received = _received(session, DEVICES, gws_settings)
+            received = _received(session, DEVICES, gws_settings, gws_delivery)
             got = _on(DEVICES, received)
             should(
                 got == expected,
