@@ -72,17 +72,19 @@ class DeliveryClock:
         *,
         fixed: bool,
         change_before: Callable[[float], float | None] = lambda t: None,
-        shared: Path | None = None,
+        shared_dir: Path | None = None,
     ) -> None:
         """``configured_s``: GWS_QUIET_WINDOW_S (``fixed``: set by the user, used as is; else the window until
         enough is measured); ``change_before(t)``: when (time.monotonic) the latest state change started
-        before ``t`` ended (the Recorder's ``change_before``); ``shared``: a file the run's other processes
-        read and write too, so that a topic one worker found missing shortens every worker's waits (fail fast
-        costs one full timeout per run, not one per worker)."""
+        before ``t`` ended (the Recorder's ``change_before``); ``shared_dir``: a directory the run's other
+        processes read and write too. A topic one worker found missing shortens every worker's waits (fail
+        fast costs one full timeout per run, not one per worker), and a worker that has not measured
+        MIN_SAMPLES latencies of its own yet sizes its windows from the others' (not the configured 2 s)."""
         self.configured_s = configured_s
         self.fixed = fixed
         self._change_before = change_before
-        self._shared = shared
+        self._shared = shared_dir / "missed-topics" if shared_dir is not None else None
+        self._shared_latencies = shared_dir / "latencies" if shared_dir is not None else None
         self._lock = threading.Lock()
         self._recent: deque[float] = deque(maxlen=RECENT)
         self._missed: set[str] = set()  # topics on which an expected message never came, failing a test
@@ -98,6 +100,9 @@ class DeliveryClock:
         with self._lock:
             self._recent.append(latency)
             self._pending["latency_s"].append(round(latency, _DIGITS))
+        if self._shared_latencies is not None:
+            with contextlib.suppress(OSError), self._shared_latencies.open("a", encoding="utf-8") as shared:
+                shared.write(f"{latency:.{_DIGITS}f}\n")  # one append: a whole line
 
     def expect_timeout_s(self, topic: str, full_s: float) -> float:
         """How long to wait for an expected message on ``topic``: the full timeout, unless a message expected
@@ -139,9 +144,24 @@ class DeliveryClock:
     def window_s(self) -> float:
         """The quiet window to use now."""
         with self._lock:
-            if self.fixed or len(self._recent) < MIN_SAMPLES:
+            if self.fixed:
                 return self.configured_s
-            return min(max(SAFETY_FACTOR * max(self._recent), FLOOR_S), CEILING_S)
+            recent = list(self._recent)
+        if len(recent) < MIN_SAMPLES:
+            recent = self._latencies_elsewhere()
+        if len(recent) < MIN_SAMPLES:
+            return self.configured_s
+        return min(max(SAFETY_FACTOR * max(recent), FLOOR_S), CEILING_S)
+
+    def _latencies_elsewhere(self) -> list[float]:
+        """The latest RECENT latencies the run's workers measured (this one's included)."""
+        if self._shared_latencies is None:
+            return []
+        try:
+            lines = self._shared_latencies.read_text(encoding="utf-8").splitlines()[-RECENT:]
+        except OSError:  # nobody has measured one yet
+            return []
+        return [float(line) for line in lines if _whole_sample(line)]
 
     def spend(self) -> float:
         """The quiet window to use now, recorded as spent (for the report's distribution)."""
@@ -163,6 +183,12 @@ class DeliveryClock:
             drained = {"fixed": self.fixed, **self._pending}
             self._pending = {"latency_s": [], "windows_s": [], "late": []}
             return drained
+
+
+def _whole_sample(line: str) -> bool:
+    """A line as ``observe`` writes it, not the start of one another process is still appending."""
+    whole, dot, fraction = line.partition(".")
+    return whole.isdigit() and dot == "." and len(fraction) == _DIGITS and fraction.isdigit()
 
 
 def summarise(parts: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -113,7 +113,7 @@ def test_after_a_test_failed_on_a_missing_message_later_waits_on_that_topic_are_
 
 def test_a_topic_one_worker_found_missing_shortens_the_waits_of_every_worker_of_the_run(tmp_path: Path) -> None:
     shared = tmp_path / "missed-topics"
-    workers = [DeliveryClock(0.3, fixed=True, shared=shared) for _ in range(2)]
+    workers = [DeliveryClock(0.3, fixed=True, shared_dir=tmp_path) for _ in range(2)]
     assert workers[1].expect_timeout_s("/v2/me/calls", 10.0) == 10.0  # nothing written yet: no file at all
     workers[0].missed("/v2/me/calls")
     workers[0].test_ended(failed=True)
@@ -122,8 +122,24 @@ def test_a_topic_one_worker_found_missing_shortens_the_waits_of_every_worker_of_
     assert shared.read_text(encoding="utf-8") == "/v2/me/calls\n"
     assert workers[1].expect_timeout_s("/v2/me/calls", 10.0) == pytest.approx(1.0)
     assert workers[1].expect_timeout_s("/v2/me/devices", 10.0) == 10.0
-    alone = DeliveryClock(0.3, fixed=True, shared=tmp_path / "another-run")
+    (tmp_path / "another-run").mkdir()
+    alone = DeliveryClock(0.3, fixed=True, shared_dir=tmp_path / "another-run")
     assert alone.expect_timeout_s("/v2/me/calls", 10.0) == 10.0  # another run's file is not this run's
+
+
+def test_a_worker_without_samples_of_its_own_sizes_its_windows_from_the_other_workers(tmp_path: Path) -> None:
+    pending = [0.0]
+    measuring = DeliveryClock(2.0, fixed=False, change_before=lambda moment: moment - pending[0], shared_dir=tmp_path)
+    starting = DeliveryClock(2.0, fixed=False, shared_dir=tmp_path)
+    assert starting.window_s() == 2.0  # nobody has measured anything: the configured window
+    for latency in (0.01, 0.2, 0.05):
+        pending[0] = latency
+        measuring.observe(100.0)
+    with (tmp_path / "latencies").open("a", encoding="utf-8") as shared:
+        shared.write("0.9")  # another worker's line, half written: not read as 0.9 s
+    assert starting.window_s() == pytest.approx(SAFETY_FACTOR * 0.2)  # the others' worst recent, times three
+    fixed = DeliveryClock(2.0, fixed=True, shared_dir=tmp_path)
+    assert fixed.window_s() == 2.0  # GWS_QUIET_WINDOW_S wins over any measurement
 
 
 def test_an_inbox_says_when_it_waited_less_than_the_full_timeout() -> None:
