@@ -30,6 +30,7 @@ __all__ = [
     "TestResult",
     "failure_details",
     "merge_phase",
+    "tool_version",
 ]
 
 RESULTS_VERSION = 1
@@ -196,7 +197,7 @@ class RunResults:
         untested = self.untested()
         return {
             "version": RESULTS_VERSION,
-            "tool": {"name": "gws-conformance", "version": _tool_version()},
+            "tool": {"name": "gws-conformance", "version": tool_version()},
             "started_at": self.started_at.isoformat(),
             "finished_at": finished.isoformat(),
             "duration_s": round((finished - self.started_at).total_seconds(), 3),
@@ -246,7 +247,8 @@ def matches_selection(requirement_ids: Iterable[str], areas: Sequence[str], ids:
     return any(requirement_area(rid) in areas or rid in ids for rid in requirement_ids)
 
 
-def _tool_version() -> str:
+def tool_version() -> str:
+    """The installed gws-conformance version (what results, HAR files and the embedded server report)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

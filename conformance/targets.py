@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.errors import TargetProblem, UsageError
-from conformance.results import _tool_version
+from conformance.results import tool_version
 
 __all__ = [
     "EMBEDDED_AGENTS",
@@ -77,7 +77,7 @@ def embedded_target(stimulus: str | None, faults: Sequence[str] = (), *, csrf: b
         # are most of a run's time. Margin: the quick profile passed with 0.1 s under four CPU-bound
         # processes on two cores (load average 5), three runs of three.
         env["GWS_QUIET_WINDOW_S"] = os.environ.get("GWS_QUIET_WINDOW_S") or EMBEDDED_QUIET_WINDOW_S
-        version = _tool_version()
+        version = tool_version()
         what = "embedded reference server" + (" in CSRF mode" if csrf else "")
         what += f" with fault {', '.join(faults)}" if faults else ""
         yield Target(env, f"{server.base_url} ({what})", f"gws-reference {version} (embedded)")

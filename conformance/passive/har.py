@@ -28,7 +28,7 @@ import httpx
 
 from conformance.client import Exchange, RecordedRequest, RecordedResponse, Redactor, Response
 from conformance.client import _parse_json as parse_json  # how the suite reads every reply
-from conformance.results import _tool_version
+from conformance.results import tool_version
 
 __all__ = [
     "Entry",
@@ -277,7 +277,7 @@ def har_document(entries: Iterable[dict[str, Any]], creator: str = "gws-conforma
     return {
         "log": {
             "version": "1.2",
-            "creator": {"name": creator, "version": _tool_version()},
+            "creator": {"name": creator, "version": tool_version()},
             "pages": [],
             "entries": list(entries),
         }
