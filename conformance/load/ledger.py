@@ -262,18 +262,23 @@ class Ledger(Totals):
 
     def unsure(self, expectation: Expectation) -> None:
         """The request got no reply: it may have been performed. Its message is counted if it comes (neither
-        duplicated nor unexpected) and never lost."""
+        duplicated nor unexpected) and never lost; one that came already proved it was."""
+        if self._owner(expectation) is None:
+            return
         expectation.required = False
         expectation.unsure = True
         self.owed -= 1  # owed again if it comes after all (receive)
 
     def withdraw(self, expectation: Expectation) -> None:
         """The request was refused: nothing is owed for it (GWS-NOTIF-008)."""
-        for record in self._agents.values():
-            if any(e is expectation for e in record.owed):
-                record.owed.remove(expectation)
-                self.owed -= 1
-                return
+        record = self._owner(expectation)
+        if record is not None:
+            record.owed.remove(expectation)
+            self.owed -= 1
+
+    def _owner(self, expectation: Expectation) -> _Agent | None:
+        """The agent that still owes ``expectation`` (None: it arrived, or was withdrawn)."""
+        return next((r for r in self._agents.values() if any(e is expectation for e in r.owed)), None)
 
     def receive(
         self, agent: str, topic: str, data: Any, schema_errors: list[str], received_at: float
