@@ -7,8 +7,9 @@ workers, they would only queue for the same locks while the worker they block co
 they form one unit of work, run in turn by one worker, and every other test is scheduled alone.
 
 With a pool of more agent accounts than three (GWS_AGENTS), the e-mail, chat and voice scenarios take
-whichever agents are free (``Cast.take``, conformance.casting): each is then a unit of its own, so
-scenarios on disjoint accounts run at the same time on different workers. The other agent tests name
+whichever agents are free (``Cast.take``, conformance.casting), and so does each fuzz test as the agent
+(conformance.suite.fuzz.session): each is then a unit of its own, so tests on disjoint accounts run at the
+same time on different workers. The other agent tests name
 agent1..agent3 directly and stay one unit. So do the two e-mail scenarios that hold the whole pool (any
 Ready agent may be offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
 and waits, holding them, until every scenario on the other workers has let its agents go, while the
@@ -76,7 +77,10 @@ def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
         return nodeid
     path, _, name = nodeid.partition("::")
     module = path.rsplit("/", 1)[-1]
-    recast = module in _RECAST_MODULES and (module, name.partition("[")[0]) not in _WHOLE_POOL_TESTS
+    # Fuzzing as the agent acts as any free agent of the pool (FuzzSession), as the recast scenarios do.
+    recast = module == "test_fuzz.py" or (
+        module in _RECAST_MODULES and (module, name.partition("[")[0]) not in _WHOLE_POOL_TESTS
+    )
     return nodeid if pool_size > NAMED_AGENTS and recast else AGENT_ACCOUNTS
 
 

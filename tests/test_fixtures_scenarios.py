@@ -164,6 +164,69 @@ def test_each_holder_leaves_the_time_of_its_last_change_for_the_next(tmp_path: P
         assert since is not None and abs(since - later) < 0.01  # the latest of the accounts held
 
 
+def test_shared_holders_hold_together_and_keep_an_exclusive_holder_out(locks: AccountLocks) -> None:
+    with locks.hold("admin", shared=True), locks.hold("admin", shared=True, timeout_s=0.2):
+        with pytest.raises(SuiteError, match="stayed in use"):
+            with locks.hold("admin", timeout_s=0.2):
+                pass
+    with locks.hold("admin", timeout_s=0.2):  # both let go
+        with pytest.raises(SuiteError, match="stayed in use"):
+            with locks.hold("admin", shared=True, timeout_s=0.2):
+                pass
+
+
+def _gate_taken(directory: Path) -> bool:
+    """Whether some holder keeps an account's gate (an exclusive holder waiting for the shared ones to leave)."""
+    import fcntl
+
+    (gate,) = directory.glob("*.gate")
+    with open(gate, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def test_a_waiting_exclusive_holder_goes_before_shared_holders_that_come_after_it(
+    locks: AccountLocks, tmp_path: Path
+) -> None:
+    got: list[str] = []
+    first = locks.hold("supervisor", shared=True)
+    first.__enter__()
+
+    def exclusive() -> None:
+        with locks.hold("supervisor", timeout_s=10):
+            got.append("exclusive")
+
+    waiter = threading.Thread(target=exclusive)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not _gate_taken(tmp_path):  # flock tells no one when it is taken: look until the waiter is in
+        assert time.monotonic() < deadline and waiter.is_alive()
+        time.sleep(0.01)
+    with pytest.raises(SuiteError, match="stayed in use"):  # a fuzz test arriving now queues behind it
+        with locks.hold("supervisor", shared=True, timeout_s=0.2):
+            pass
+    first.__exit__(None, None, None)
+    waiter.join()
+    assert got == ["exclusive"]
+
+
+def test_shared_holders_leave_the_latest_of_their_changes_for_the_next(tmp_path: Path) -> None:
+    changed: list[float | None] = [None]
+    locks = AccountLocks(load_settings(env={}), directory=tmp_path, last_change=lambda: changed[0])
+    latest = time.monotonic() - 1.0
+    with locks.hold("admin", shared=True):
+        with locks.hold("admin", shared=True):
+            changed[0] = latest
+        changed[0] = latest - 4.0  # the one that leaves last changed earlier: the record keeps the later time
+    changed[0] = None
+    with locks.hold("admin") as since:
+        assert since is not None and abs(since - latest) < 0.01
+
+
 def _listener() -> NotificationListener:
     return NotificationListener("http://127.0.0.1:9/cometd", "agent1", "pw", ["/v2/me/devices", "/v2/users"])
 

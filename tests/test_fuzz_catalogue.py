@@ -180,21 +180,21 @@ def fake() -> tuple[FakeTarget, World, Guard]:
 
 def test_reads_address_the_roles_own_objects(fake: tuple[FakeTarget, World, Guard]) -> None:
     _, world, _ = fake
-    assert bind(operations()["GET /users/{id}"], "agent", world) == {"id": FIXTURE_USER}
-    assert bind(operations()["POST /devices/{id}"], "agent", world) == {"id": FIXTURE_DEVICE}
-    assert bind(operations()["GET /contacts/{id}"], "agent", world) == {"id": "contact1"}
-    assert bind(operations()["GET /me/calls/{id}"], "agent", world) == {}  # nothing known: generated
+    assert bind(operations()["GET /users/{id}"], "agent", world, "agent1") == {"id": FIXTURE_USER}
+    assert bind(operations()["POST /devices/{id}"], "agent", world, "agent1") == {"id": FIXTURE_DEVICE}
+    assert bind(operations()["GET /contacts/{id}"], "agent", world, "agent1") == {"id": "contact1"}
+    assert bind(operations()["GET /me/calls/{id}"], "agent", world, "agent1") == {}  # nothing known: generated
 
 
 def test_changes_address_scratch_objects_made_for_the_test(fake: tuple[FakeTarget, World, Guard]) -> None:
     target, world, _ = fake
-    deleted = bind(operations()["DELETE /users/{id}"], "admin", world)
-    updated = bind(operations()["PUT /users/{id}"], "admin", world)
+    deleted = bind(operations()["DELETE /users/{id}"], "admin", world, "admin")
+    updated = bind(operations()["PUT /users/{id}"], "admin", world, "admin")
     assert deleted["id"].startswith("scratch") and updated["id"].startswith("scratch")
     assert deleted != updated  # each test its own object
     made = [body for method, path, body in target.sent if (method, path) == ("POST", "/users")]
     assert all(body["userName"].startswith("gws-fuzz-4-") for body in made)
-    unassign = bind(operations()["DELETE /users/{id}/skills/{skillId}"], "admin", world)
+    unassign = bind(operations()["DELETE /users/{id}/skills/{skillId}"], "admin", world, "admin")
     assert unassign["skillId"] == "skill1" and unassign["id"].startswith("scratch")
     world.clean_up()
     assert {(m, p) for m, p, _ in target.sent if m == "DELETE"} >= {("DELETE", f"/users/{deleted['id']}")}

@@ -242,9 +242,9 @@ class World:
         self._made.clear()
 
 
-def bind(operation: Operation, role: str, world: World) -> dict[str, str]:
-    """Path values for ``operation`` called as ``role``: bound where an object is known, else left out."""
-    account = ACCOUNTS[role]
+def bind(operation: Operation, role: str, world: World, account: str) -> dict[str, str]:
+    """Path values for ``operation`` called as ``role`` by ``account``: bound where an object is known, else left
+    out."""
     write = _write(operation)
     bound: dict[str, str] = {}
     for parameter in operation.path_params:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from conformance.discovery import Discovery
 from conformance.errors import TargetError
 from conformance.fixtures.clients import ClientPool
 from conformance.outcomes import not_applicable
+from conformance.scheduling import NAMED_AGENTS
 from conformance.suite.fuzz.bindings import ACCOUNTS, Guard, World, bind, restore
 from conformance.suite.fuzz.catalogue import Operation, operations
 from conformance.suite.fuzz.runner import (
@@ -61,7 +63,14 @@ def linked_operations(role: str) -> tuple[Operation, ...]:
 
 class FuzzSession:
     """Each test holds the account it acts as (the scenarios' account locks) while it sends and restores:
-    fuzzing changes that account's state, and what it causes must not reach a scenario's inbox."""
+    fuzzing changes that account's state, and what it causes must not reach a scenario's inbox.
+
+    Admin and supervisor tests hold their account shared with one another (``AccountLocks.hold(shared=True)``):
+    each puts back what it changed, and its checks judge one reply at a time, never a state another test could
+    have moved, so tests of one role may run side by side on several workers. As the agent, a test acts as
+    whichever agent of the pool is free when the target offers more than three (``AccountLocks.hold_cast``), and
+    holds it alone: agent tests place and hang up calls, which a second test on the same device would meet.
+    """
 
     def __init__(self, settings: Settings, clients: ClientPool, discovery: Discovery, locks: AccountLocks) -> None:
         self.settings = settings
@@ -83,11 +92,11 @@ class FuzzSession:
         operation = operations()[label]
         if role not in ACCOUNTS:
             not_applicable(f"the {role} role is outside the three roles the suite drives (E26)")
-        client = self.clients.for_role(ACCOUNTS[role])
-        client.raise_if_down()
-        with self.locks.hold(ACCOUNTS[role]):
+        with self._acting_as(role) as account:
+            client = self.clients.for_role(account)
+            client.raise_if_down()
             self.guard.snapshot()
-            bound = bind(operation, role, self.world)
+            bound = bind(operation, role, self.world, account)
             generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
             strategy = st.one_of(*strategies(self._operations[label], generation, bound))
             state = run_cases(
@@ -102,8 +111,19 @@ class FuzzSession:
                 settings=hypothesis_settings(examples_per_role(self.settings.fuzz.max_examples, operation)),
                 seed=case_seed(self.settings.seed, label, role, mode),
             )
-            restore(operation, client, bound, self.world.channels(ACCOUNTS[role]))
+            restore(operation, client, bound, self.world.channels(account))
         conclude(state, f"{label} as {role} ({mode} data)", mode)
+
+    @contextlib.contextmanager
+    def _acting_as(self, role: str) -> Iterator[str]:
+        """Hold the account that plays ``role`` for one test (see the class docstring); yields its name."""
+        pool = self.settings.agent_pool
+        if role == "agent" and len(pool) > NAMED_AGENTS:
+            with self.locks.hold_cast((ACCOUNTS[role],), pool) as (chosen, _):
+                yield chosen[ACCOUNTS[role]]
+        else:
+            with self.locks.hold(ACCOUNTS[role], shared=role != "agent"):
+                yield ACCOUNTS[role]
 
     # stateful runs through the links ------------------------------------------------------------
 
@@ -111,8 +131,6 @@ class FuzzSession:
         """Chains of calls through the contract's OpenAPI links (create -> read -> change -> delete)."""
         __tracebackhide__ = True
         chosen = linked_operations(role)
-        client = self.clients.for_role(ACCOUNTS[role])
-        client.raise_if_down()
         self.guard.snapshot()
         by_label = {o.label: o for o in chosen}
         subset = self.schema.include(operation_id=[o.operation_id for o in chosen])
@@ -152,7 +170,9 @@ class FuzzSession:
         Machine._hypothesis_internal_use_seed = case_seed(self.settings.seed, "stateful", role)
         examples = max(1, self.settings.fuzz.max_examples // 2)
         try:
-            with self.locks.hold(ACCOUNTS[role]):
+            with self._acting_as(role) as account:
+                client = self.clients.for_role(account)
+                client.raise_if_down()
                 run_state_machine_as_test(
                     Machine, settings=hypothesis_settings(examples, stateful_step_count=STATEFUL_STEPS)
                 )
