@@ -87,6 +87,7 @@ def one_run(
         if keep is None:
             reports = stack.enter_context(tempfile.TemporaryDirectory(prefix="gws-remote-"))
         else:
+            keep.mkdir(parents=True, exist_ok=True)
             reports = tempfile.mkdtemp(prefix=f"{'remote' if base_url else 'embedded'}-{profile}-{seed}-", dir=keep)
         command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile]
         command += ["-n", workers] if workers else []  # none given: the suite's own default for the target
