@@ -5,16 +5,23 @@ a scenario's cast may be played by any free accounts of the pool, so that scenar
 at the same time on different workers. ``gws_exclusive(..., recast=True)`` picks and locks the accounts and
 sets the casting here; the clients, listeners and inboxes a test asks for by role then belong to the account
 playing it (``account``). Outside a recast test every role is played by its own account.
+
+Fuzzing as the agent role leaves its account changed in ways it cannot put back (the e-mails a CreateEmail
+case opens, workbin subscriptions, attachments: conformance/suite/fuzz/bindings.py). Without a pool it acts
+as agent1, after every scenario on agent1 (conformance.scheduling). With a pool it acts as the agents of
+``fuzz_agents``, which no scenario is cast on (``scenario_agents``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from types import MappingProxyType
 
-__all__ = ["account", "casting", "current"]
+__all__ = ["NAMED_AGENTS", "account", "casting", "current", "fuzz_agents", "scenario_agents"]
+
+NAMED_AGENTS = 3  # agent1..agent3: a pool no larger plays every role by its own account, as before pools
 
 _CASTING: ContextVar[Mapping[str, str]] = ContextVar("gws_casting", default=MappingProxyType({}))
 
@@ -36,3 +43,16 @@ def casting(roles: Mapping[str, str]) -> Iterator[None]:
         yield
     finally:
         _CASTING.reset(token)
+
+
+def fuzz_agents(pool: Sequence[str]) -> tuple[str, ...]:
+    """The agents fuzzing as the agent role acts as: half of those beyond the named three, the last of the pool
+    (three of nine); none when fewer than two are beyond them (fuzzing then acts as agent1)."""
+    spare = len(pool) - NAMED_AGENTS
+    return tuple(pool[len(pool) - spare // 2 :]) if spare >= 2 else ()
+
+
+def scenario_agents(pool: Sequence[str]) -> tuple[str, ...]:
+    """The agents a scenario may be cast on: the pool but for the fuzzing's."""
+    fuzzing = fuzz_agents(pool)
+    return tuple(agent for agent in pool if agent not in fuzzing)

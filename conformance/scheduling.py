@@ -7,9 +7,9 @@ workers, they would only queue for the same locks while the worker they block co
 they form one unit of work, run in turn by one worker, and every other test is scheduled alone.
 
 With a pool of more agent accounts than three (GWS_AGENTS), the e-mail, chat and voice scenarios take
-whichever agents are free (``Cast.take``, conformance.casting), and so does each fuzz test as the agent
-(conformance.suite.fuzz.session): each is then a unit of its own, so tests on disjoint accounts run at the
-same time on different workers. The other agent tests name
+whichever agents are free (``Cast.take``, conformance.casting), and each fuzz test as the agent takes a
+free one of the agents reserved for fuzzing (``casting.fuzz_agents``; conformance.suite.fuzz.session): each
+is then a unit of its own, so tests on disjoint accounts run at the same time on different workers. The other agent tests name
 agent1..agent3 directly and stay one unit. So do the two e-mail scenarios that hold the whole pool (any
 Ready agent may be offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
 and waits, holding them, until every scenario on the other workers has let its agents go, while the
@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.casting import NAMED_AGENTS, fuzz_agents
+
 __all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "scheduler", "scope", "unit_order"]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
@@ -38,7 +40,6 @@ _RECAST_MODULES = frozenset({"chat.py", "email.py", "voice.py"})
 _WHOLE_POOL_TESTS = frozenset(
     {("email.py", "test_email_reject_offers_it_to_another_agent"), ("email.py", "test_email_offered_only_while_ready")}
 )
-NAMED_AGENTS = 3
 # Modules whose every test holds agent accounts; permissions.py holds them in its isolation tests only,
 # and the CometD protocol tests in the ones that change an agent's state.
 _AGENT_MODULES = frozenset({"agent_state.py", "chat.py", "email.py", "voice.py"})
@@ -77,10 +78,9 @@ def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
         return nodeid
     path, _, name = nodeid.partition("::")
     module = path.rsplit("/", 1)[-1]
-    # Fuzzing as the agent acts as any free agent of the pool (FuzzSession), as the recast scenarios do.
-    recast = module == "test_fuzz.py" or (
-        module in _RECAST_MODULES and (module, name.partition("[")[0]) not in _WHOLE_POOL_TESTS
-    )
+    if module == "test_fuzz.py":  # as the agent: any free agent of the fuzzing's (conformance.casting)
+        return nodeid if fuzz_agents([f"agent{n}" for n in range(1, pool_size + 1)]) else AGENT_ACCOUNTS
+    recast = module in _RECAST_MODULES and (module, name.partition("[")[0]) not in _WHOLE_POOL_TESTS
     return nodeid if pool_size > NAMED_AGENTS and recast else AGENT_ACCOUNTS
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 
+from conformance.casting import fuzz_agents, scenario_agents
 from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope, unit_order
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
@@ -108,3 +109,18 @@ def test_with_a_pool_the_cast_scenarios_are_units_of_their_own_and_the_named_age
     as_agent = "fuzz/test_fuzz.py::test_positive_data[GET /me as agent]"
     assert scope(as_agent) == AGENT_ACCOUNTS and scope(as_agent, 9) == as_agent
     assert scope("scenarios/email.py::test_email_offered_only_while_ready", 9) == AGENT_ACCOUNTS
+
+
+def test_with_a_pool_fuzzing_as_the_agent_has_agents_of_its_own_which_no_scenario_is_cast_on() -> None:
+    def pool(size: int) -> list[str]:
+        return [f"agent{n}" for n in range(1, size + 1)]
+
+    assert fuzz_agents(pool(3)) == fuzz_agents(pool(4)) == ()  # fuzzing acts as agent1, in the unit
+    assert fuzz_agents(pool(5)) == ("agent5",)
+    assert fuzz_agents(pool(9)) == ("agent7", "agent8", "agent9")
+    for size in (3, 4, 5, 9, 20):
+        fuzzing, scenarios = fuzz_agents(pool(size)), scenario_agents(pool(size))
+        assert sorted(fuzzing + scenarios) == sorted(pool(size)) and not set(fuzzing) & set(scenarios)
+        assert {"agent1", "agent2", "agent3"} <= set(scenarios)  # every role a scenario names can be played
+    as_agent = "fuzz/test_fuzz.py::test_negative_data[POST /me as agent]"
+    assert scope(as_agent, 4) == AGENT_ACCOUNTS and scope(as_agent, 5) == as_agent

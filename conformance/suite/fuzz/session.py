@@ -12,12 +12,12 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.generation.stateful import run_state_machine_as_test
 
+from conformance.casting import fuzz_agents
 from conformance.config import Settings
 from conformance.discovery import Discovery
 from conformance.errors import TargetError
 from conformance.fixtures.clients import ClientPool
 from conformance.outcomes import not_applicable
-from conformance.scheduling import NAMED_AGENTS
 from conformance.suite.fuzz.bindings import ACCOUNTS, Guard, World, bind, restore
 from conformance.suite.fuzz.catalogue import Operation, operations
 from conformance.suite.fuzz.runner import (
@@ -68,7 +68,7 @@ class FuzzSession:
     Admin and supervisor tests hold their account shared with one another (``AccountLocks.hold(shared=True)``):
     each puts back what it changed, and its checks judge one reply at a time, never a state another test could
     have moved, so tests of one role may run side by side on several workers. As the agent, a test acts as
-    whichever agent of the pool is free when the target offers more than three (``AccountLocks.hold_cast``), and
+    whichever of the agents reserved for fuzzing is free (``casting.fuzz_agents``; agent1 without a pool), and
     holds it alone: agent tests place and hang up calls, which a second test on the same device would meet.
     """
 
@@ -117,10 +117,10 @@ class FuzzSession:
     @contextlib.contextmanager
     def _acting_as(self, role: str) -> Iterator[str]:
         """Hold the account that plays ``role`` for one test (see the class docstring); yields its name."""
-        pool = self.settings.agent_pool
-        if role == "agent" and len(pool) > NAMED_AGENTS:
-            with self.locks.hold_cast((ACCOUNTS[role],), pool) as (chosen, _):
-                yield chosen[ACCOUNTS[role]]
+        pool = fuzz_agents(self.settings.agent_pool)
+        if role == "agent" and pool:
+            with self.locks.hold_cast(pool[:1], pool) as (chosen, _):
+                yield chosen[pool[0]]
         else:
             with self.locks.hold(ACCOUNTS[role], shared=role != "agent"):
                 yield ACCOUNTS[role]
