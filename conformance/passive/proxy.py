@@ -4,10 +4,16 @@
 
 REST calls, long-polling Bayeux posts and websockets pass through unchanged, with one exception a client needs:
 a reply that names the upstream's own address (the absolute ``uri``, ``path`` and ``uris`` a GWS server returns,
-a ``Location``) is given the proxy's address instead, so the client's next request comes through the proxy too;
-a request that names the proxy's address is given the upstream's, for the same reason the other way. Nothing else
-changes by a byte: bodies are forwarded as read (compressed ones included, and then not rewritten), binary
-attachments as they are, headers but the hop-by-hop ones as they came.
+a ``Location``, compressed bodies included, a cookie's ``Domain``) is given the proxy's address instead, so the
+client's next request comes through the proxy too; a request that names the proxy's address is given the
+upstream's, for the same reason the other way (conformance.passive.rewrite says how, and why so). Nothing else
+changes by a byte: bodies are forwarded as read, binary attachments as they are, headers but the hop-by-hop ones
+as they came.
+
+An ``https`` upstream (``wss`` for websockets) is verified as every client of the suite verifies its target
+(conformance.client.tls_context): httpx's trusted CAs, ``GWS_CA_BUNDLE`` for a private CA, ``GWS_INSECURE=1`` to
+turn verification off. An upstream the proxy cannot reach or does not trust is answered 502 with a JSON
+``statusMessage`` that says why.
 
 Each exchange becomes a HAR entry as the client saw it (what a browser's own HAR holds) and goes to the passive
 judge (conformance.passive.judge), a websocket frame by frame, in the order they passed; the judging itself waits
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
 from collections import deque
@@ -31,9 +38,10 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from conformance.client import Redactor
+from conformance.client import Redactor, tls_context
 from conformance.passive.har import Frame, basic_user, entry_from_har, har_entry
 from conformance.passive.judge import Judge, WebsocketState
+from conformance.passive.rewrite import Addresses, addresses, forwarded
 
 __all__ = ["HOP_BY_HOP", "Proxy"]
 
@@ -63,6 +71,7 @@ class Proxy:
     def __init__(self, upstream: str, judge: Judge) -> None:
         parts = urlsplit(upstream)
         self.upstream = f"{parts.scheme}://{parts.netloc}"
+        self._ws_upstream = self.upstream.replace("http", "ws", 1)  # https -> wss
         self.judge = judge
         self.entries: list[dict[str, Any]] = []
         # Judging (schema validation: about a millisecond an exchange) waits here, off the exchange's path, until
@@ -85,7 +94,8 @@ class Proxy:
         body = await _read_body(receive)
         here = _origin(scope)
         request_headers = _headers(scope)
-        forwarded_body = _rewritten(body, here, self.upstream, _header(request_headers, "content-encoding"))
+        outward, inward = addresses(here, self.upstream), addresses(self.upstream, here)
+        forwarded_body, _ = forwarded(body, outward, _header(request_headers, "content-encoding"))
         target = self.upstream + scope["raw_path"].decode("latin-1") + _query(scope)
         # The header bytes as received: a value that is no ASCII (raw credentials) goes through as it came.
         raw_headers = [(n, v) for n, v in scope.get("headers", ()) if n.decode("latin-1").lower() not in HOP_BY_HOP]
@@ -100,17 +110,18 @@ class Proxy:
             finally:
                 await upstream.aclose()
         except httpx.HTTPError as exc:
-            reply = f'{{"statusCode":4,"statusMessage":"proxy: upstream {type(exc).__name__}"}}'.encode()
+            # The cause too (an untrusted certificate: CERTIFICATE_VERIFY_FAILED): the client sees only this reply.
+            message = f"proxy: upstream {type(exc).__name__}: {exc}".rstrip(": ")
+            reply = json.dumps({"statusCode": 4, "statusMessage": message}).encode()
             await _respond(send, 502, [("content-type", "application/json")], reply)
             return
         response_headers = [
-            (name, _rewritten_text(value, self.upstream, here) if name.lower() == "location" else value)
+            (name, _response_header(name, value, inward))
             for name, value in _raw_headers(upstream.headers)
             if name.lower() not in HOP_BY_HOP
         ]
-        content = _rewritten(content, self.upstream, here, upstream.headers.get("content-encoding"))
+        content, decoded = forwarded(content, inward, upstream.headers.get("content-encoding"))
         await _respond(send, upstream.status_code, response_headers, content)
-        decoded = _decoded(content, upstream.headers.get("content-encoding"))
         self._record(
             har_entry(
                 started=started,
@@ -129,7 +140,7 @@ class Proxy:
 
     def _transport(self) -> httpx.AsyncHTTPTransport:
         if self._upstream is None:
-            self._upstream = httpx.AsyncHTTPTransport()
+            self._upstream = httpx.AsyncHTTPTransport(verify=tls_context())
         return self._upstream
 
     def judged(self) -> Judge:
@@ -153,7 +164,7 @@ class Proxy:
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started, clock = datetime.now(UTC), time.monotonic()
         here = _origin(scope).replace("http", "ws", 1)
-        target = self.upstream.replace("http", "ws", 1) + scope["raw_path"].decode("latin-1") + _query(scope)
+        target = self._ws_upstream + scope["raw_path"].decode("latin-1") + _query(scope)
         request_headers = _headers(scope)
         passed = [(n, v) for n, v in request_headers if n.lower() in ("authorization", "cookie", "origin")]
         if (await receive())["type"] != "websocket.connect":
@@ -166,6 +177,7 @@ class Proxy:
                 max_size=None,
                 compression=None,
                 open_timeout=UPSTREAM_TIMEOUT_S,
+                ssl=tls_context() if target.startswith("wss:") else None,
             )
         except (InvalidStatus, InvalidHandshake, OSError) as exc:
             status = exc.response.status_code if isinstance(exc, InvalidStatus) else 502
@@ -217,7 +229,7 @@ class Proxy:
             text = message.get("text")
             data: str | bytes = text if text is not None else message.get("bytes") or b""
             if isinstance(data, str):
-                data = _rewritten_text(data, here.replace("ws", "http", 1), self.upstream)
+                data = addresses(here.replace("ws", "http", 1), self.upstream).text(data)
                 frames.append(Frame(True, datetime.now(UTC), 1, data))
                 judged.sent(data)
             await upstream.send(data)
@@ -227,7 +239,7 @@ class Proxy:
     ) -> None:
         async for data in upstream:
             if isinstance(data, str):
-                data = _rewritten_text(data, self.upstream, here.replace("ws", "http", 1))
+                data = addresses(self.upstream, here.replace("ws", "http", 1)).text(data)
                 frames.append(Frame(False, datetime.now(UTC), 1, data))
                 await send({"type": "websocket.send", "text": data})
                 judged.received(data)
@@ -305,25 +317,10 @@ async def _respond(send: Any, status: int, headers: list[tuple[str, str]], body:
     await send({"type": "http.response.body", "body": body})
 
 
-def _rewritten(body: bytes, old: str, new: str, encoding: str | None) -> bytes:
-    """``body`` with the origin ``old`` replaced by ``new``, plain and JSON-escaped (``http:\\/\\/``); an encoded
-    (compressed) body, or one that names neither, is returned as it is."""
-    if not body or (encoding and encoding.strip().lower() not in ("identity", "")):
-        return body
-    for before, after in ((old, new), (old.replace("/", "\\/"), new.replace("/", "\\/"))):
-        body = body.replace(before.encode("utf-8"), after.encode("utf-8"))
-    return body
-
-
-def _rewritten_text(text: str, old: str, new: str) -> str:
-    return text.replace(old, new).replace(old.replace("/", "\\/"), new.replace("/", "\\/"))
-
-
-def _decoded(body: bytes, encoding: str | None) -> bytes:
-    """What the client reads after its HTTP layer decoded the body (what a browser's HAR holds)."""
-    if not encoding or encoding.strip().lower() in ("identity", ""):
-        return body
-    try:
-        return httpx.Response(200, headers={"content-encoding": encoding}, content=body).content
-    except httpx.DecodingError:
-        return body
+def _response_header(name: str, value: str, inward: Addresses) -> str:
+    lowered = name.lower()
+    if lowered == "location":
+        return inward.text(value)
+    if lowered == "set-cookie":
+        return inward.cookie(value)
+    return value
