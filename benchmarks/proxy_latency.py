@@ -50,7 +50,7 @@ def main() -> None:
     app = GZipMiddleware(create_app(), minimum_size=0) if args.gzip else create_app()
     with serve_in_thread(app) as reference:
         proxy = Proxy(reference.origin, Judge())
-        with serve_in_thread(proxy) as front, httpx.Client(auth=AUTH, timeout=10) as client:
+        with serve_in_thread(proxy, server_headers=False) as front, httpx.Client(auth=AUTH, timeout=10) as client:
             handshake = [{"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}]
             sessions = {}
             for origin in (reference.origin, front.origin):

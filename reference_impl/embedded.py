@@ -196,10 +196,12 @@ def serve_in_thread(
     access_log: bool = False,
     parser: str = "httptools",
     tls_certificate: str | None = None,
+    server_headers: bool = True,
 ) -> Iterator[EmbeddedServer]:
     """Serve ``app`` on ``host:port`` (0: a free port) until the block ends; ``parser`` "h11" serves with uvicorn's
     pure-Python fallback, as where httptools is not installed; ``tls_certificate`` (a PEM file holding the private
-    key and the certificate chain) serves it over TLS: https and wss.
+    key and the certificate chain) serves it over TLS: https and wss; ``server_headers`` False adds no Date and
+    Server headers of uvicorn's own (a proxy forwards its upstream's: two Date headers are one too many).
 
     Raises OSError when the address cannot be bound (port taken, address not local), before any
     thread starts.
@@ -223,6 +225,8 @@ def serve_in_thread(
         http=_http_protocol(parser),
         ssl_certfile=tls_certificate,
         ssl_keyfile=tls_certificate,
+        server_header=server_headers,
+        date_header=server_headers,
     )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread, so Ctrl-C stays with the caller.

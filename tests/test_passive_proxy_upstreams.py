@@ -77,7 +77,7 @@ def test_an_https_upstream_carries_rest_long_polling_and_wss_once_its_ca_is_trus
 ) -> None:
     monkeypatch.setenv("GWS_CA_BUNDLE", str(private_ca.ca_bundle))  # as for `gws-conformance run`
     proxy = Proxy(https_upstream, Judge())
-    with serve_in_thread(proxy) as front:
+    with serve_in_thread(proxy, server_headers=False) as front:
         here = front.origin
         trusted = ssl.create_default_context(cafile=private_ca.ca_bundle)
         direct = httpx.get(f"{https_upstream}/api/v2/me/devices", auth=AGENT1, verify=trusted)
@@ -98,7 +98,7 @@ def test_an_https_upstream_carries_rest_long_polling_and_wss_once_its_ca_is_trus
 
 def test_an_https_upstream_is_verified_by_default(https_upstream: str, monkeypatch: pytest.MonkeyPatch) -> None:
     proxy = Proxy(https_upstream, Judge())
-    with serve_in_thread(proxy) as front:
+    with serve_in_thread(proxy, server_headers=False) as front:
         refused = httpx.get(f"{front.origin}/api/v2/me", auth=AGENT1)
         assert refused.status_code == 502
         assert "CERTIFICATE_VERIFY_FAILED" in refused.json()["statusMessage"], refused.text
@@ -107,7 +107,7 @@ def test_an_https_upstream_is_verified_by_default(https_upstream: str, monkeypat
     # GWS_INSECURE=1 turns verification off, for the proxy as for a run.
     monkeypatch.setenv("GWS_INSECURE", "1")
     proxy = Proxy(https_upstream, Judge())
-    with serve_in_thread(proxy) as front:
+    with serve_in_thread(proxy, server_headers=False) as front:
         assert httpx.get(f"{front.origin}/api/v2/me", auth=AGENT1).json()["statusCode"] == 0
         assert websocket_handshake(front.origin)["successful"] is True
 
@@ -137,7 +137,7 @@ def gzip_upstream() -> Iterator[str]:
 
 def test_a_compressed_reply_that_names_the_upstream_is_rewritten_and_compressed_again(gzip_upstream: str) -> None:
     proxy = Proxy(gzip_upstream, Judge())
-    with serve_in_thread(proxy) as front, httpx.Client(auth=AGENT1) as client:
+    with serve_in_thread(proxy, server_headers=False) as front, httpx.Client(auth=AGENT1) as client:
         here = front.origin
         with client.stream("GET", f"{here}/api/v2/me/devices") as reply:
             raw = b"".join(reply.iter_raw())
@@ -158,7 +158,7 @@ def test_a_compressed_reply_that_names_the_upstream_is_rewritten_and_compressed_
 
 def test_a_compressed_reply_that_names_no_address_passes_byte_for_byte(gzip_upstream: str) -> None:
     proxy = Proxy(gzip_upstream, Judge())
-    with serve_in_thread(proxy) as front, httpx.Client() as client:
+    with serve_in_thread(proxy, server_headers=False) as front, httpx.Client() as client:
         with client.stream("GET", f"{front.origin}/fixed") as reply:
             raw = b"".join(reply.iter_raw())
     assert raw == FIXED_GZIP
@@ -169,7 +169,7 @@ def test_a_compressed_reply_that_names_no_address_passes_byte_for_byte(gzip_upst
 def test_a_binary_attachment_through_a_compressing_upstream_arrives_unchanged(gzip_upstream: str) -> None:
     binary = bytes(range(256)) * 8 + gzip_upstream.encode()[:9]  # even a prefix of the address stays as it is
     proxy = Proxy(gzip_upstream, Judge())
-    with serve_in_thread(proxy) as front, httpx.Client(auth=AGENT1) as agent:
+    with serve_in_thread(proxy, server_headers=False) as front, httpx.Client(auth=AGENT1) as agent:
         api = f"{front.origin}/api/v2"
         agent_id = agent.get(f"{api}/me").json()["user"]["id"]
         agent.post(f"{api}/me", json={"operationName": "Ready"})
@@ -256,7 +256,7 @@ def test_a_browser_sends_the_upstreams_scoped_cookie_back_to_the_proxy() -> None
     # 127.0.0.1, a host that cookie's Domain would not match.
     with serve_in_thread(cookie_app()) as upstream:
         proxy = Proxy(f"http://localhost:{upstream.port}", Judge())
-        with serve_in_thread(proxy) as front, open_page(front.origin + "/page") as page:
+        with serve_in_thread(proxy, server_headers=False) as front, open_page(front.origin + "/page") as page:
             sent_back = page.evaluate(
                 "fetch('/set', {credentials: 'same-origin'})"
                 ".then(() => fetch('/echo', {credentials: 'same-origin'})).then(r => r.text())"

@@ -122,7 +122,7 @@ def proxy(arguments: argparse.Namespace, say: Callable[[str], None], command: st
         return write_passive_reports(results, arguments.report_dir, target=target, command=command)
 
     try:
-        server_context = serve_in_thread(app, host=host.strip("[]"), port=int(port))
+        server_context = serve_in_thread(app, host=host.strip("[]"), port=int(port), server_headers=False)
         server = server_context.__enter__()
     except OSError as exc:
         raise PassiveInputError(f"--listen {arguments.listen}: cannot listen there ({exc.strerror or exc})") from None

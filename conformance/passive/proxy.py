@@ -8,7 +8,9 @@ a ``Location``, compressed bodies included, a cookie's ``Domain``) is given the 
 client's next request comes through the proxy too; a request that names the proxy's address is given the
 upstream's, for the same reason the other way (conformance.passive.rewrite says how, and why so). Nothing else
 changes by a byte: bodies are forwarded as read, binary attachments as they are, headers but the hop-by-hop ones
-as they came.
+as they came (the proxy's server adds no Date or Server of its own: ``serve_in_thread(server_headers=False)``). A
+websocket ends as the upstream ended it (its close code and reason: 1007, 1009, 1011 are what a server says about a
+frame), a refused upgrade is the upstream's reply, and the client's own close code goes to the upstream.
 
 An ``https`` upstream (``wss`` for websockets) is verified as every client of the suite verifies its target
 (conformance.client.tls_context): httpx's trusted CAs, ``GWS_CA_BUNDLE`` for a private CA, ``GWS_INSECURE=1`` to
@@ -179,13 +181,27 @@ class Proxy:
                 open_timeout=UPSTREAM_TIMEOUT_S,
                 ssl=tls_context() if target.startswith("wss:") else None,
             )
-        except (InvalidStatus, InvalidHandshake, OSError) as exc:
-            status = exc.response.status_code if isinstance(exc, InvalidStatus) else 502
-            await send({"type": "websocket.http.response.start", "status": status, "headers": []})
-            await send({"type": "websocket.http.response.body", "body": b""})
+        except InvalidStatus as exc:  # the upstream's refusal (401, 403...), headers and body as it sent them
+            back = addresses(self.upstream, here.replace("ws", "http", 1))
+            headers = _handshake_headers(list(exc.response.headers.raw_items()), back)
+            await _refuse_upgrade(send, exc.response.status_code, headers, bytes(exc.response.body))
+            return
+        except (InvalidHandshake, OSError, TimeoutError) as exc:
+            message = f"proxy: upstream {type(exc).__name__}: {exc}".rstrip(": ")
+            body = json.dumps({"statusCode": 4, "statusMessage": message}).encode()
+            await _refuse_upgrade(send, 502, [("content-type", "application/json")], body)
             return
         frames: list[Frame] = []
-        await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
+        back = addresses(self.upstream, here.replace("ws", "http", 1))
+        upgraded = upstream.response.headers.raw_items() if upstream.response is not None else ()
+        accept_headers = _handshake_headers(list(upgraded), back)
+        await send(
+            {
+                "type": "websocket.accept",
+                "subprotocol": upstream.subprotocol,
+                "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in accept_headers],
+            }
+        )
         judged = _LiveFrames(self)
         seq, url = len(self.entries) + 1, here + scope["raw_path"].decode("latin-1")
         user = basic_user(_header(request_headers, "authorization"))
@@ -193,13 +209,20 @@ class Proxy:
         async with upstream:
             outward = asyncio.create_task(self._client_to_upstream(receive, upstream, frames, here, judged))
             inward = asyncio.create_task(self._upstream_to_client(upstream, send, frames, here, judged))
-            _, pending = await asyncio.wait((outward, inward), return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait((outward, inward), return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await task
+            for task in done:
+                task.exception()  # a ConnectionClosed is how a socket ends: seen here, not logged as lost
+        # The client learns how the upstream ended the socket, code and reason (1007 for a frame it could not read,
+        # 1011 for its own failure...): a server's close code is part of what is judged. An upstream that dropped
+        # the connection without a close frame is told as 1014 (RFC 6455's registry: a gateway's upstream failed).
+        closed = upstream.protocol.close_rcvd
+        code, reason = (closed.code, closed.reason) if closed is not None else (1014, "proxy: upstream dropped")
         with contextlib.suppress(Exception):  # the client may be gone already
-            await send({"type": "websocket.close", "code": 1000})
+            await send({"type": "websocket.close", "code": code, "reason": reason})
         self._record(
             har_entry(
                 started=started,
@@ -224,7 +247,12 @@ class Proxy:
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
-                await upstream.close()
+                # The client's close code goes on; 1005 (none sent) and 1006 (dropped) are never sent on the wire.
+                code = message.get("code", 1000)
+                if code in (1005, 1006):
+                    await upstream.close()
+                else:
+                    await upstream.close(code, message.get("reason") or "")
                 return
             text = message.get("text")
             data: str | bytes = text if text is not None else message.get("bytes") or b""
@@ -315,6 +343,23 @@ async def _respond(send: Any, status: int, headers: list[tuple[str, str]], body:
     raw.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
+
+
+# The handshake's own headers are the proxy's to make with the client (RFC 6455 section 4.2.2), never forwarded.
+_HANDSHAKE = HOP_BY_HOP | {"sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol"}
+
+
+def _handshake_headers(headers: list[tuple[str, str]], inward: Addresses) -> list[tuple[str, str]]:
+    """The upstream's upgrade reply headers the client should see (a Set-Cookie, a WWW-Authenticate...)."""
+    return [(n, _response_header(n, v, inward)) for n, v in headers if n.lower() not in _HANDSHAKE]
+
+
+async def _refuse_upgrade(send: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    """A refused upgrade as a plain HTTP reply (the ASGI websocket denial response)."""
+    raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "websocket.http.response.start", "status": status, "headers": raw})
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 def _response_header(name: str, value: str, inward: Addresses) -> str:
