@@ -156,6 +156,31 @@ def test_an_entry_whose_body_the_recording_lacks_is_counted_not_judged(tmp_path:
     assert not failing(judge)
 
 
+@pytest.mark.parametrize("depth", [10_000, 500])
+def test_bodies_nested_too_deep_are_judged_not_a_crash(tmp_path: Path, depth: int) -> None:
+    # 10,000 levels: beyond Python's JSON parser (a hostile client's, as the HOST battery sends); 500: parsed, but too
+    # deep for anything that walks it recursively (evidence, reports).
+    har = json.loads(CLEAN.read_text())
+    nested = "[" * depth + "]" * depth
+    deep = []
+    for entry in har["log"]["entries"]:
+        if entry["request"]["method"] == "POST" and entry["request"]["url"].endswith(("/api/v2/me", "/notifications")):
+            for side, text in (("request", nested), ("response", nested), ("request", f'{{"operationName":{nested}}}')):
+                changed = copy.deepcopy(entry)
+                if side == "request":
+                    changed["request"]["postData"]["text"] = text
+                else:
+                    changed["response"]["content"]["text"] = text
+                deep.append(changed)
+    har["log"]["entries"] += deep
+    path = tmp_path / "deep.har"
+    path.write_text(json.dumps(har))
+    code, results = validate(tmp_path, path)
+    assert code == 1, results  # a reply nested that deep is no GWS reply: judged so, with the exchange shown
+    assert outcomes(results)["status_code_present"] == "failed"
+    assert (tmp_path / "reports" / "report.html").is_file()
+
+
 def test_base64_bodies_are_read_as_the_bytes_they_stand_for(tmp_path: Path) -> None:
     har = json.loads((DATA / "wrong-content-type.har").read_text())
     for entry in har["log"]["entries"]:

@@ -85,7 +85,7 @@ def read_har(path: Path, redactor: Redactor) -> list[Entry]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise HarError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HarError(f"{path}: not JSON ({exc})") from None
     log = document.get("log") if isinstance(document, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
