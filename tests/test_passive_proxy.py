@@ -7,6 +7,7 @@ to the same findings, and report a broken server. The CometD JavaScript client (
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -18,6 +19,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -346,3 +348,27 @@ def test_bad_options_are_one_line_and_exit_2(options: list[str], says: str) -> N
         [sys.executable, "-m", "conformance.cli", "proxy", *options], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_proxy_stopping_while_a_client_waits_says_nothing_of_it(capfd: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C with a request held upstream (a browser's /meta/connect): no traceback per waiting client."""
+    arrived, release = threading.Event(), threading.Event()
+
+    async def held(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        arrived.set()
+        await asyncio.to_thread(release.wait, 30)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"[]"})
+
+    def wait_through(origin: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(f"{origin}/api/v2/notifications", json=[], timeout=30)
+
+    with serve_in_thread(held) as upstream:
+        with serve_in_thread(Proxy(upstream.origin, Judge()), server_headers=False) as server:
+            client = threading.Thread(target=wait_through, args=(server.origin,), daemon=True)
+            client.start()
+            assert arrived.wait(10)
+        release.set()
+        client.join(10)
+    assert "Exception in ASGI application" not in capfd.readouterr().err

@@ -84,10 +84,16 @@ class Proxy:
         self._upstream: httpx.AsyncHTTPTransport | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            await self._exchange(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
+        try:
+            if scope["type"] == "http":
+                await self._exchange(scope, receive, send)
+            elif scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+        except asyncio.CancelledError:
+            # The proxy is stopping (Ctrl-C) while a client waits (a held /meta/connect, an open websocket): uvicorn
+            # cancels what still runs after its grace period. The client's connection ends with the proxy, as with any
+            # server that stops; what it waited for is not recorded. Raised on, it would be a traceback per client.
+            return
 
     # -- HTTP --------------------------------------------------------------------------------------------
 
