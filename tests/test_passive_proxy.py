@@ -198,15 +198,19 @@ def test_the_reply_headers_are_the_upstreams_not_doubled(through: tuple[str, str
     assert proxied.headers.get_list("server") == direct.headers.get_list("server")
 
 
-def test_hostile_nesting_through_the_proxy_is_judged_and_the_proxy_lives_on(through: tuple[str, str, Proxy]) -> None:
-    # The HOST battery's deep messages ended `gws-conformance proxy` with a RecursionError at its next report.
+def test_the_hostile_batterys_refusals_through_the_proxy_are_judged_conformant(through: tuple[str, str, Proxy]) -> None:
+    # The HOST battery's deep messages ended `gws-conformance proxy` with a RecursionError at its next report, and its
+    # 414 drew a warning (E12's table missed E101).
     _, here, proxy = through
     nested = "[" * 10_000 + "]" * 10_000
     for path in ("/api/v2/me", "/api/v2/notifications"):
         refused = httpx.post(f"{here}{path}", content=nested, headers={"Content-Type": "application/json"}, auth=AGENT1)
         assert 400 <= refused.status_code < 500, refused.text
+    # The query string limit (GWS-HOST-008, E101): 414 with statusCode 2, which E12's table allows too.
+    too_long = httpx.get(f"{here}/api/v2/me", params={"_": "a" * 9000}, auth=AGENT1)
+    assert (too_long.status_code, too_long.json()["statusCode"]) == (414, 2)
     results = proxy.judged().results()
-    assert proxy.judged().tally.rest == 1 and proxy.judged().tally.bayeux == 1
+    assert proxy.judged().tally.rest == 2 and proxy.judged().tally.bayeux == 1
     assert all(str(t.outcome) == "passed" for t in results.tests.values()), results.tests
     assert httpx.get(f"{here}/api/v2/me", auth=AGENT1).json()["statusCode"] == 0
 
