@@ -234,14 +234,16 @@ def test_a_cookie_scoped_to_the_upstream_becomes_the_proxys(set_cookie: str, exp
     assert Addresses("https://gws.example.test", "http://127.0.0.1:8081").cookie(set_cookie) == expected
 
 
-def cookie_app() -> Starlette:
+def cookie_app(secure: bool) -> Starlette:
+    flags = "; Secure" if secure else ""
+
     def page(_: Request) -> Response:
         return HTMLResponse("<!doctype html><title>cookies</title>")
 
     def set_cookies(_: Request) -> Response:
         response = PlainTextResponse("set")
-        response.headers.append("Set-Cookie", "scoped=1; Domain=localhost; Path=/; HttpOnly")
-        response.headers.append("Set-Cookie", "hostonly=2; Path=/")
+        response.headers.append("Set-Cookie", f"scoped=1; Domain=localhost; Path=/; HttpOnly{flags}")
+        response.headers.append("Set-Cookie", f"hostonly=2; Path=/{flags}")
         return response
 
     def echo(request: Request) -> Response:
@@ -251,11 +253,17 @@ def cookie_app() -> Starlette:
 
 
 @pytest.mark.skipif(not chromium_available(), reason="chromium is not installed (.ci/run installs Debian's)")
-def test_a_browser_sends_the_upstreams_scoped_cookie_back_to_the_proxy() -> None:
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_browser_sends_the_upstreams_scoped_cookie_back_to_the_proxy(
+    scheme: str, private_ca: PrivateCa, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The upstream is addressed as localhost and scopes its cookie to it; the browser talks to the proxy on
-    # 127.0.0.1, a host that cookie's Domain would not match.
-    with serve_in_thread(cookie_app()) as upstream:
-        proxy = Proxy(f"http://localhost:{upstream.port}", Judge())
+    # 127.0.0.1, a host that cookie's Domain would not match. An https upstream marks its cookies Secure, which the
+    # proxy leaves: a browser keeps and returns Secure cookies over plain http on loopback, where the proxy listens.
+    monkeypatch.setenv("GWS_CA_BUNDLE", str(private_ca.ca_bundle))
+    tls = str(private_ca.server_certificate) if scheme == "https" else None
+    with serve_in_thread(cookie_app(secure=scheme == "https"), tls_certificate=tls) as upstream:
+        proxy = Proxy(f"{scheme}://localhost:{upstream.port}", Judge())
         with serve_in_thread(proxy, server_headers=False) as front, open_page(front.origin + "/page") as page:
             sent_back = page.evaluate(
                 "fetch('/set', {credentials: 'same-origin'})"

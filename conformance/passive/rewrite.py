@@ -23,7 +23,10 @@ that traffic. So the proxy gives the upstream's address its own, in three places
   the proxy's host, the host the browser actually talks to (nginx's ``proxy_cookie_domain`` rewrites the same
   attribute; the proxy's host is often an IP address, which no ``Domain`` attribute can name across browsers, so
   removing beats replacing). A ``Domain`` naming anything else is left as it came: a browser refuses it from the
-  upstream as it would from the proxy. Every other attribute, ``Secure`` and ``Path`` included, stays as sent.
+  upstream as it would from the proxy. Every other attribute, ``Secure`` and ``Path`` included, stays as sent: a
+  browser keeps and returns a ``Secure`` cookie of an https upstream over the proxy's plain http on loopback
+  (127.0.0.1 and localhost are secure contexts; tests/test_passive_proxy_upstreams.py shows it with Chromium), and a
+  proxy listening elsewhere over plain http should not have it.
 
 Requests are rewritten the other way (the proxy's address to the upstream's) with the same rules.
 """
