@@ -89,6 +89,38 @@ def test_a_field_list_reply_is_judged_on_the_members_asked_for(tmp_path: Path) -
     assert "$.devices[0].phoneNumber: 5001 is not of type 'string'" in test["message"] + test["findings"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        ({"statusCode": 0, "user": {"id": "53f0ad8d0e0d4111a0681f7bf586434e"}}, None),
+        ({"statusCode": 0, "user": {"id": 5}}, "$.user.id: 5 is not of type 'string'"),
+        ({"statusCode": 0}, "$: 'user' is a required property"),
+    ],
+)
+def test_a_field_list_reply_of_one_object_is_judged_on_the_members_asked_for(
+    tmp_path: Path, reply: dict[str, Any], problem: str | None
+) -> None:
+    # GET /me?fields=id: the reference answers the one object with the members asked for (E32, as for lists).
+    har = json.loads(CLEAN.read_text())
+    entry = next(
+        e for e in har["log"]["entries"] if e["request"]["method"] == "GET" and e["request"]["url"].endswith("/me")
+    )
+    entry["request"]["url"] += "?fields=id"
+    entry["response"]["content"]["text"] = json.dumps(reply)
+    _, results = validate(tmp_path, write_har(tmp_path, {"log": {**har["log"], "entries": [entry]}}))
+    test = next(t for t in results["tests"] if t["nodeid"] == "passive::response_matches_schema")
+    if problem is None:
+        assert test["outcome"] == "passed", test["message"]
+    else:
+        assert test["outcome"] == "failed" and problem in test["message"] + test["findings"][0]["message"]
+
+
+def write_har(tmp_path: Path, har: dict[str, Any]) -> Path:
+    path = tmp_path / "edited.har"
+    path.write_text(json.dumps(har))
+    return path
+
+
 def test_secrets_of_the_recording_reach_no_report(tmp_path: Path) -> None:
     validate(tmp_path, DATA / "no-status-code.har")
     token = base64.b64encode(b"agent1:agent1-secret").decode()
