@@ -12,7 +12,7 @@ import base64
 import copy
 import json
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +211,21 @@ def test_bodies_nested_too_deep_are_judged_not_a_crash(tmp_path: Path, depth: in
     assert code == 1, results  # a reply nested that deep is no GWS reply: judged so, with the exchange shown
     assert outcomes(results)["status_code_present"] == "failed"
     assert (tmp_path / "reports" / "report.html").is_file()
+
+
+def test_a_held_connect_is_judged_when_it_ended_after_a_subscribe_sent_meanwhile(tmp_path: Path) -> None:
+    # A browser's long poll: /meta/connect held from before the /meta/subscribe to /v2/me/calls, answered after it
+    # with a /v2/me/calls message. In the order the requests started it would precede the subscription.
+    har = json.loads(CLEAN.read_text())
+    entries = har["log"]["entries"]
+    subscribe = next(e for e in entries if '"/meta/subscribe"' in e["request"].get("postData", {}).get("text", ""))
+    held = next(e for e in entries if '"channel":"/v2/me/calls"' in e["response"]["content"].get("text", ""))
+    ends = datetime.fromisoformat(held["startedDateTime"]) + timedelta(milliseconds=held["time"])
+    starts = datetime.fromisoformat(subscribe["startedDateTime"]) - timedelta(milliseconds=0.5)
+    held["startedDateTime"] = starts.isoformat().replace("+00:00", "Z")
+    held["time"] = (ends - starts).total_seconds() * 1000
+    judge = judged(tmp_path, har)
+    assert not failing(judge), judge.results().tests
 
 
 def test_base64_bodies_are_read_as_the_bytes_they_stand_for(tmp_path: Path) -> None:

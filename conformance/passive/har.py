@@ -73,10 +73,12 @@ class Entry:
 
 
 def read_hars(paths: Iterable[Path], redactor: Redactor | None = None) -> list[Entry]:
-    """Every entry of ``paths``, in the order the requests started (files interleave by time)."""
+    """Every entry of ``paths``, in the order the client had them (files interleave by time): a reply when it
+    ended, so a held /meta/connect comes after the /meta/subscribe sent and answered while it was held (the order
+    the proxy judges in, live); a websocket from its start, its frames each at its own time."""
     redactor = redactor or Redactor()
     entries = [entry for path in paths for entry in read_har(path, redactor)]
-    ordered = sorted(entries, key=lambda e: e.exchange.timestamp)
+    ordered = sorted(entries, key=lambda e: e.exchange.timestamp if e.frames else e.finished)
     return [_renumbered(entry, seq) for seq, entry in enumerate(ordered, 1)]
 
 
