@@ -196,6 +196,9 @@ def test_the_reply_headers_are_the_upstreams_not_doubled(through: tuple[str, str
     # One Date and one Server, the upstream's: the proxy's own server adds none.
     assert sorted(n for n, _ in proxied.headers.raw) == sorted(n for n, _ in direct.headers.raw)
     assert proxied.headers.get_list("server") == direct.headers.get_list("server")
+    # A HEAD reply's Content-Length is the representation's, as the upstream gave it (no body to count).
+    direct, proxied = (httpx.head(f"{o}/api/v2/me", auth=AGENT1) for o in (upstream, here))
+    assert proxied.headers["content-length"] == direct.headers["content-length"] != "0"
 
 
 def test_the_hostile_batterys_refusals_through_the_proxy_are_judged_conformant(through: tuple[str, str, Proxy]) -> None:

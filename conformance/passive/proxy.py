@@ -129,7 +129,12 @@ class Proxy:
             if name.lower() not in HOP_BY_HOP
         ]
         content, decoded = forwarded(content, inward, upstream.headers.get("content-encoding"))
-        await _respond(send, upstream.status_code, response_headers, content)
+        if scope["method"] == "HEAD" or upstream.status_code == 304:
+            # No body, but the length the upstream gave is the one of the representation (RFC 9110 8.6): kept.
+            length = upstream.headers.get("content-length")
+        else:
+            length = None
+        await _respond(send, upstream.status_code, response_headers, content, length)
         self._record(
             har_entry(
                 started=started,
@@ -344,9 +349,16 @@ async def _read_body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-async def _respond(send: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+async def _respond(
+    send: Any, status: int, headers: list[tuple[str, str]], body: bytes, length: str | None = None
+) -> None:
+    """The reply, its Content-Length that of ``body`` (rewritten bodies change length) unless ``length`` is given
+    (a HEAD or 304 reply: the upstream's, or none); a 1xx or 204 has none (RFC 9110 8.6)."""
     raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
-    raw.append((b"content-length", str(len(body)).encode()))
+    if length is None and status >= 200 and status != 204:
+        length = str(len(body))
+    if length is not None:
+        raw.append((b"content-length", length.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
