@@ -1,12 +1,14 @@
 """What the recording proxy adds to an exchange on loopback (a benchmark, not a test).
 
-    python benchmarks/proxy_latency.py [--requests N] [--rounds R]
+    python benchmarks/proxy_latency.py [--requests N] [--gzip]
 
 Serves the reference server and ``gws-conformance proxy``'s app (judging and recording, as the command does) on
 127.0.0.1, then sends the same requests directly and through the proxy, interleaved so that load on the machine
 falls on both alike: GET /me (a small JSON reply the proxy rewrites: it names the user's URI), GET /me/devices
 (a list of URIs) and a /meta/connect with advice timeout 0 (long-polling, answered at once). Prints the median
 and 90th percentile of each, direct and proxied, and the added median per exchange (target: under 1 ms).
+With ``--gzip`` the reference compresses every reply (Starlette's GZipMiddleware): the proxy then decodes each,
+and encodes again those that name the upstream (GET /me, GET /me/devices; conformance.passive.rewrite).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from starlette.middleware.gzip import GZipMiddleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,10 +45,12 @@ def timed(client: httpx.Client, method: str, url: str, **kwargs: object) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=300, help="exchanges of each kind per route (default 300)")
+    parser.add_argument("--gzip", action="store_true", help="the reference gzip-compresses every reply")
     args = parser.parse_args()
-    with serve_in_thread(create_app()) as reference:
+    app = GZipMiddleware(create_app(), minimum_size=0) if args.gzip else create_app()
+    with serve_in_thread(app) as reference:
         proxy = Proxy(reference.origin, Judge())
-        with serve_in_thread(proxy) as front, httpx.Client(auth=AUTH, timeout=10) as client:
+        with serve_in_thread(proxy, server_headers=False) as front, httpx.Client(auth=AUTH, timeout=10) as client:
             handshake = [{"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}]
             sessions = {}
             for origin in (reference.origin, front.origin):
@@ -69,7 +74,11 @@ def main() -> None:
                     },
                 ),
             }
-            print(f"loopback, {args.requests} exchanges per kind and route, load average {os.getloadavg()[0]:.2f}")
+            replies = "gzip-compressed replies" if args.gzip else "plain replies"
+            print(
+                f"loopback, {replies}, {args.requests} exchanges per kind and route, "
+                f"load average {os.getloadavg()[0]:.2f}"
+            )
             print(
                 f"{'exchange':<16} {'direct median':>14} {'proxied median':>15} {'added':>9} {'direct p90':>11} {'proxied p90':>12}"
             )

@@ -401,9 +401,12 @@ def _load(argv: Sequence[str]) -> int:
 
 
 def _validate(arguments: argparse.Namespace) -> int:
+    from conformance.config import insecure_warning
     from conformance.passive.command import PassiveInputError, proxy, validate
 
     command = shlex.join([PROG, *sys.argv[1:]]) if Path(sys.argv[0]).name.startswith(PROG) else None
+    if arguments.command == "proxy" and (warning := insecure_warning(os.environ)) is not None:
+        _complain(warning)  # the proxy verifies an https upstream as a run verifies its target
     try:
         files, elapsed = (proxy if arguments.command == "proxy" else validate)(arguments, _say, command)
     except PassiveInputError as exc:

@@ -148,14 +148,10 @@ class Redactor:
     def body(self, text: str) -> str:
         """``text`` without password fields; their values are learnt, so an echo elsewhere is scrubbed too."""
         try:
-            document = json.loads(text)
-        except ValueError:
-            document = _NOT_JSON
-        if document is not _NOT_JSON:
-            cleaned, changed = self._redact_fields(document)
+            cleaned, changed = self._redact_fields(json.loads(text))
             if changed:
                 text = json.dumps(cleaned, ensure_ascii=False)
-        else:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python recurses (hostile input)
             # Malformed JSON (a fuzzer's favourite) and form bodies can still carry a password.
             text = _SECRET_FIELD_IN_TEXT.sub(self._redact_match, text)
             text = _SECRET_FIELD_IN_FORM.sub(self._redact_match, text)
@@ -182,9 +178,6 @@ class Redactor:
             results = [self._redact_fields(item) for item in document]
             return [item for item, _ in results], any(inner for _, inner in results)
         return document, False
-
-
-_NOT_JSON = object()
 
 
 def _body_text(content: bytes, content_type: str | None) -> str | None:
@@ -703,5 +696,5 @@ def _parse_json(content: bytes) -> tuple[Any, bool]:
         return None, False
     try:
         return json.loads(content), True
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python's parser goes: no document a check can read
         return None, False

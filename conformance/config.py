@@ -36,6 +36,7 @@ __all__ = [
     "load_settings",
     "redact_url",
     "settings_table_markdown",
+    "tls_problems",
 ]
 
 ROLES: tuple[str, ...] = ("admin", "supervisor", "agent1", "agent2", "agent3")
@@ -296,6 +297,17 @@ def is_insecure(env: Mapping[str, str]) -> bool:
     return env.get("GWS_INSECURE", "").strip().lower() in _TRUE
 
 
+def tls_problems(env: Mapping[str, str]) -> list[str]:
+    """What is wrong with GWS_CA_BUNDLE and GWS_INSECURE (conformance.client.tls_context reads them)."""
+    problems = []
+    ca_bundle = env.get("GWS_CA_BUNDLE", "")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        problems.append(f"GWS_CA_BUNDLE={ca_bundle!r} (environment): no such file")
+    if env.get("GWS_INSECURE", "").strip().lower() not in (*_TRUE, *_FALSE):
+        problems.append(f"GWS_INSECURE={env['GWS_INSECURE']!r} (environment): expected 1 or 0")
+    return problems
+
+
 def insecure_warning(env: Mapping[str, str]) -> str | None:
     """The warning every run with GWS_INSECURE prints; None when certificates are verified."""
     if not is_insecure(env):
@@ -497,11 +509,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None
         user = loader.get(f"GWS_{upper}_USER", _parse_text, role)
         password = loader.get(f"GWS_{upper}_PASSWORD", _parse_text, cast(str | None, None))
         users[role] = Credentials(role=role, user=user, password=password)
-    ca_bundle = env.get("GWS_CA_BUNDLE", "")
-    if ca_bundle and not Path(ca_bundle).is_file():
-        problems.append(f"GWS_CA_BUNDLE={ca_bundle!r} (environment): no such file")
-    if env.get("GWS_INSECURE", "").strip().lower() not in (*_TRUE, *_FALSE):
-        problems.append(f"GWS_INSECURE={env['GWS_INSECURE']!r} (environment): expected 1 or 0")
+    problems += tls_problems(env)
     pool_size = loader.get("GWS_AGENTS", _parse_pool_size, 3)
     for key in sorted(k for k in file_values if _POOL_TOML_KEY.match(k) and k not in _TOML_KEYS):
         if int(key.split(".")[1].removeprefix("agent")) > pool_size:

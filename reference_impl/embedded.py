@@ -45,11 +45,12 @@ class EmbeddedServer:
     app: Any
     _server: uvicorn.Server
     _thread: threading.Thread
+    scheme: str = "http"
 
     @property
     def origin(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -194,9 +195,13 @@ def serve_in_thread(
     log_level: str = "warning",
     access_log: bool = False,
     parser: str = "httptools",
+    tls_certificate: str | None = None,
+    server_headers: bool = True,
 ) -> Iterator[EmbeddedServer]:
     """Serve ``app`` on ``host:port`` (0: a free port) until the block ends; ``parser`` "h11" serves with uvicorn's
-    pure-Python fallback, as where httptools is not installed.
+    pure-Python fallback, as where httptools is not installed; ``tls_certificate`` (a PEM file holding the private
+    key and the certificate chain) serves it over TLS: https and wss; ``server_headers`` False adds no Date and
+    Server headers of uvicorn's own (a proxy forwards its upstream's: two Date headers are one too many).
 
     Raises OSError when the address cannot be bound (port taken, address not local), before any
     thread starts.
@@ -218,12 +223,16 @@ def serve_in_thread(
         lifespan="off",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         http=_http_protocol(parser),
+        ssl_certfile=tls_certificate,
+        ssl_keyfile=tls_certificate,
+        server_header=server_headers,
+        date_header=server_headers,
     )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread, so Ctrl-C stays with the caller.
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{bound_port}", daemon=True)
     thread.start()
-    running = EmbeddedServer(host, bound_port, app, server, thread)
+    running = EmbeddedServer(host, bound_port, app, server, thread, "https" if tls_certificate else "http")
     try:
         yield running
     finally:

@@ -1479,7 +1479,8 @@ def _hostile_websocket_drop(_: float | None) -> Hooks:
     "session-survives-password-change",
     SECURITY,
     ["GWS-AUTH-007"],
-    "A password change (ChangePassword, ResetPassword) ends none of the user's sessions, as the reference did before "
+    "A password change (ChangePassword on /me or /users/{id}, ResetPassword, PUT /users/{id} with a password) ends "
+    "none of the user's sessions, as the reference did before "
     "E102: a cookie session opened with the old password keeps authenticating, a CometD clientId keeps receiving "
     "(presented with the new password), and a websocket opened with the old password keeps serving handshakes. "
     "Caught by the session check around a password change (cookie-only GET /me, the old clientId's connect, a "

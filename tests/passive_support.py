@@ -40,7 +40,10 @@ class RecordingTransport(httpx.BaseTransport):
         started, clock = datetime.now(UTC), time.monotonic()
         body = request.read()
         response = self.inner.handle_request(request)
-        content = response.read()
+        # The bytes as sent (compressed, when the server compressed): the client's own HTTP layer decodes them.
+        sent = httpx.Response(response.status_code, headers=response.headers, content=b"".join(response.iter_raw()))
+        response.close()
+        content = sent.read()
         self.entries.append(
             har_entry(
                 started=started,
@@ -56,7 +59,8 @@ class RecordingTransport(httpx.BaseTransport):
                 response_body=content or None,
             )
         )
-        return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+        sent.request = request
+        return sent
 
 
 def record_call_session(origin: str) -> dict[str, Any]:

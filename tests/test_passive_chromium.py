@@ -57,7 +57,7 @@ def browse(*faults: str, transport: str = "long-polling") -> tuple[str, Judge, d
     with serve_in_thread(with_page(create_app(faults=faults))) as upstream:
         proxy = Proxy(upstream.origin, Judge())
         url = f"/page/index.html?transport={transport}"
-        with serve_in_thread(proxy) as front, open_page(front.origin + url) as page:
+        with serve_in_thread(proxy, server_headers=False) as front, open_page(front.origin + url) as page:
             outcome = page.evaluate("window.done")
             har = har_from_cdp(page)
     return str(outcome), proxy.judged(), har

@@ -7,21 +7,31 @@ to the same findings, and report a broken server. The CometD JavaScript client (
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from bayeux_live import PASSWORDS as BAYEUX_PASSWORDS
 from bayeux_live import PUBLISH_PATH
 from bayeux_live import serve as serve_bayeux
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect as websocket
+from websockets.sync.server import ServerConnection
+from websockets.sync.server import serve as websocket_server
 
+from conformance.bayeux import basic_authorization
 from conformance.passive.har import har_document, read_hars
 from conformance.passive.judge import Judge
 from conformance.passive.proxy import Proxy
@@ -41,7 +51,7 @@ def through() -> Iterator[tuple[str, str, Proxy]]:
     """(the reference's origin, the proxy's origin, the proxy) for one test."""
     with serve(stimulus=True) as target:
         proxy = Proxy(target.origin, Judge())
-        with serve_in_thread(proxy) as server:
+        with serve_in_thread(proxy, server_headers=False) as server:
             yield target.origin, server.origin, proxy
 
 
@@ -153,7 +163,7 @@ def test_the_cometd_javascript_client_works_through_the_proxy(transport: str) ->
     assert NODE is not None
     with serve_bayeux(timeout_ms=2000) as live:
         proxy = Proxy(live.base_url, Judge())
-        with serve_in_thread(proxy) as server:
+        with serve_in_thread(proxy, server_headers=False) as server:
             notifications = live.url.replace(live.base_url, server.origin)
             result = subprocess.run(
                 [
@@ -180,10 +190,108 @@ def test_the_cometd_javascript_client_works_through_the_proxy(transport: str) ->
         assert any("marker" in frame["data"] for frame in socket["_webSocketMessages"])
 
 
+def test_the_reply_headers_are_the_upstreams_not_doubled(through: tuple[str, str, Proxy]) -> None:
+    upstream, here, _ = through
+    direct, proxied = (httpx.get(f"{o}/api/v2/me", auth=AGENT1) for o in (upstream, here))
+    # One Date and one Server, the upstream's: the proxy's own server adds none.
+    assert sorted(n for n, _ in proxied.headers.raw) == sorted(n for n, _ in direct.headers.raw)
+    assert proxied.headers.get_list("server") == direct.headers.get_list("server")
+    # A HEAD reply's Content-Length is the representation's, as the upstream gave it (no body to count).
+    direct, proxied = (httpx.head(f"{o}/api/v2/me", auth=AGENT1) for o in (upstream, here))
+    assert proxied.headers["content-length"] == direct.headers["content-length"] != "0"
+
+
+def test_the_hostile_batterys_refusals_through_the_proxy_are_judged_conformant(through: tuple[str, str, Proxy]) -> None:
+    # The HOST battery's deep messages ended `gws-conformance proxy` with a RecursionError at its next report, and its
+    # 414 drew a warning (E12's table missed E101).
+    _, here, proxy = through
+    nested = "[" * 10_000 + "]" * 10_000
+    for path in ("/api/v2/me", "/api/v2/notifications"):
+        refused = httpx.post(f"{here}{path}", content=nested, headers={"Content-Type": "application/json"}, auth=AGENT1)
+        assert 400 <= refused.status_code < 500, refused.text
+    # The query string limit (GWS-HOST-008, E101): 414 with statusCode 2, which E12's table allows too.
+    too_long = httpx.get(f"{here}/api/v2/me", params={"_": "a" * 9000}, auth=AGENT1)
+    assert (too_long.status_code, too_long.json()["statusCode"]) == (414, 2)
+    results = proxy.judged().results()
+    assert proxy.judged().tally.rest == 2 and proxy.judged().tally.bayeux == 1
+    assert all(str(t.outcome) == "passed" for t in results.tests.values()), results.tests
+    assert httpx.get(f"{here}/api/v2/me", auth=AGENT1).json()["statusCode"] == 0
+
+
+# -- websockets: how they end ------------------------------------------------------------------------------
+
+
+def ws(origin: str) -> str:
+    return origin.replace("http", "ws", 1) + "/api/v2/notifications"
+
+
+def closed_by(url: str, frame: str, **headers: str) -> tuple[int | None, str]:
+    """The close code and reason a websocket to ``url`` gets after sending ``frame``."""
+    with websocket(url, additional_headers=headers, open_timeout=10) as socket:
+        socket.send(frame)
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    received = closed.value.rcvd
+    return (received.code, received.reason) if received is not None else (None, "")
+
+
+def test_a_websocket_ends_as_the_upstream_ended_it(through: tuple[str, str, Proxy]) -> None:
+    upstream, here, _ = through
+    basic = {"Authorization": basic_authorization(*AGENT1)}
+    direct = closed_by(ws(upstream), "{[", **basic)
+    assert direct[0] == 1007  # the reference refuses a frame that is no JSON with 1007 (GWS-HOST-009)
+    assert closed_by(ws(here), "{[", **basic) == direct
+    # A refused upgrade is the upstream's reply, status, headers and body.
+    wrong = {"Authorization": basic_authorization("agent1", "wrong")}
+    refusals = []
+    for origin in (upstream, here):
+        with pytest.raises(InvalidStatus) as refused:
+            websocket(ws(origin), additional_headers=wrong, open_timeout=10)
+        refusals.append(refused.value.response)
+    assert refusals[1].status_code == refusals[0].status_code == 401
+    assert refusals[1].body == refusals[0].body and refusals[1].body
+    assert refusals[1].headers.get_all("www-authenticate") == refusals[0].headers.get_all("www-authenticate")
+
+
+def test_a_websocket_close_code_goes_both_ways_and_a_dropped_upstream_is_1014() -> None:
+    received: list[tuple[int, str]] = []
+
+    def handler(connection: ServerConnection) -> None:
+        if connection.request is not None and connection.request.path == "/drop":
+            connection.recv()
+            connection.socket.shutdown(socket.SHUT_RDWR)  # no close frame: the connection just ends
+            return
+        with contextlib.suppress(ConnectionClosed):
+            for _ in connection:
+                pass
+        close = connection.protocol.close_rcvd
+        received.append((close.code, close.reason) if close is not None else (0, ""))
+
+    with websocket_server(handler, "127.0.0.1", 0) as upstream:
+        thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+        thread.start()
+        proxy = Proxy(f"http://127.0.0.1:{upstream.socket.getsockname()[1]}", Judge())
+        try:
+            with serve_in_thread(proxy, server_headers=False) as front:
+                front_ws = front.origin.replace("http", "ws", 1)
+                with websocket(f"{front_ws}/wait", open_timeout=10) as client:
+                    client.send("hello")
+                    client.close(4001, "the client's reason")
+                with websocket(f"{front_ws}/drop", open_timeout=10) as client:
+                    client.send("hello")
+                    with pytest.raises(ConnectionClosed) as dropped:
+                        client.recv(timeout=10)
+        finally:
+            upstream.shutdown()
+            thread.join(10)
+    assert received == [(4001, "the client's reason")]
+    assert dropped.value.rcvd is not None and dropped.value.rcvd.code == 1014
+
+
 def test_a_broken_server_is_reported_with_the_exchange(tmp_path: Path) -> None:
     with serve(faults=("reply-without-status-code",)) as target:
         proxy = Proxy(target.origin, Judge())
-        with serve_in_thread(proxy) as server:
+        with serve_in_thread(proxy, server_headers=False) as server:
             httpx.get(f"{server.origin}/api/v2/me", auth=AGENT1)
     test = proxy.judged().results().tests["passive::status_code_present"]
     assert str(test.outcome) == "failed" and "GWS-GEN-001" in test.violated
@@ -247,3 +355,27 @@ def test_bad_options_are_one_line_and_exit_2(options: list[str], says: str) -> N
         [sys.executable, "-m", "conformance.cli", "proxy", *options], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_proxy_stopping_while_a_client_waits_says_nothing_of_it(capfd: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C with a request held upstream (a browser's /meta/connect): no traceback per waiting client."""
+    arrived, release = threading.Event(), threading.Event()
+
+    async def held(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        arrived.set()
+        await asyncio.to_thread(release.wait, 30)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"[]"})
+
+    def wait_through(origin: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(f"{origin}/api/v2/notifications", json=[], timeout=30)
+
+    with serve_in_thread(held) as upstream:
+        with serve_in_thread(Proxy(upstream.origin, Judge()), server_headers=False) as server:
+            client = threading.Thread(target=wait_through, args=(server.origin,), daemon=True)
+            client.start()
+            assert arrived.wait(10)
+        release.set()
+        client.join(10)
+    assert "Exception in ASGI application" not in capfd.readouterr().err

@@ -12,7 +12,7 @@ import base64
 import copy
 import json
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,38 @@ def test_a_field_list_reply_is_judged_on_the_members_asked_for(tmp_path: Path) -
     assert "$.devices[0].phoneNumber: 5001 is not of type 'string'" in test["message"] + test["findings"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        ({"statusCode": 0, "user": {"id": "53f0ad8d0e0d4111a0681f7bf586434e"}}, None),
+        ({"statusCode": 0, "user": {"id": 5}}, "$.user.id: 5 is not of type 'string'"),
+        ({"statusCode": 0}, "$: 'user' is a required property"),
+    ],
+)
+def test_a_field_list_reply_of_one_object_is_judged_on_the_members_asked_for(
+    tmp_path: Path, reply: dict[str, Any], problem: str | None
+) -> None:
+    # GET /me?fields=id: the reference answers the one object with the members asked for (E32, as for lists).
+    har = json.loads(CLEAN.read_text())
+    entry = next(
+        e for e in har["log"]["entries"] if e["request"]["method"] == "GET" and e["request"]["url"].endswith("/me")
+    )
+    entry["request"]["url"] += "?fields=id"
+    entry["response"]["content"]["text"] = json.dumps(reply)
+    _, results = validate(tmp_path, write_har(tmp_path, {"log": {**har["log"], "entries": [entry]}}))
+    test = next(t for t in results["tests"] if t["nodeid"] == "passive::response_matches_schema")
+    if problem is None:
+        assert test["outcome"] == "passed", test["message"]
+    else:
+        assert test["outcome"] == "failed" and problem in test["message"] + test["findings"][0]["message"]
+
+
+def write_har(tmp_path: Path, har: dict[str, Any]) -> Path:
+    path = tmp_path / "edited.har"
+    path.write_text(json.dumps(har))
+    return path
+
+
 def test_secrets_of_the_recording_reach_no_report(tmp_path: Path) -> None:
     validate(tmp_path, DATA / "no-status-code.har")
     token = base64.b64encode(b"agent1:agent1-secret").decode()
@@ -154,6 +186,46 @@ def test_an_entry_whose_body_the_recording_lacks_is_counted_not_judged(tmp_path:
     judge = judged(tmp_path, har)
     assert judge.tally.not_recorded == 1
     assert not failing(judge)
+
+
+@pytest.mark.parametrize("depth", [10_000, 500])
+def test_bodies_nested_too_deep_are_judged_not_a_crash(tmp_path: Path, depth: int) -> None:
+    # 10,000 levels: beyond Python's JSON parser (a hostile client's, as the HOST battery sends); 500: parsed, but too
+    # deep for anything that walks it recursively (evidence, reports).
+    har = json.loads(CLEAN.read_text())
+    nested = "[" * depth + "]" * depth
+    deep = []
+    for entry in har["log"]["entries"]:
+        if entry["request"]["method"] == "POST" and entry["request"]["url"].endswith(("/api/v2/me", "/notifications")):
+            for side, text in (("request", nested), ("response", nested), ("request", f'{{"operationName":{nested}}}')):
+                changed = copy.deepcopy(entry)
+                if side == "request":
+                    changed["request"]["postData"]["text"] = text
+                else:
+                    changed["response"]["content"]["text"] = text
+                deep.append(changed)
+    har["log"]["entries"] += deep
+    path = tmp_path / "deep.har"
+    path.write_text(json.dumps(har))
+    code, results = validate(tmp_path, path)
+    assert code == 1, results  # a reply nested that deep is no GWS reply: judged so, with the exchange shown
+    assert outcomes(results)["status_code_present"] == "failed"
+    assert (tmp_path / "reports" / "report.html").is_file()
+
+
+def test_a_held_connect_is_judged_when_it_ended_after_a_subscribe_sent_meanwhile(tmp_path: Path) -> None:
+    # A browser's long poll: /meta/connect held from before the /meta/subscribe to /v2/me/calls, answered after it
+    # with a /v2/me/calls message. In the order the requests started it would precede the subscription.
+    har = json.loads(CLEAN.read_text())
+    entries = har["log"]["entries"]
+    subscribe = next(e for e in entries if '"/meta/subscribe"' in e["request"].get("postData", {}).get("text", ""))
+    held = next(e for e in entries if '"channel":"/v2/me/calls"' in e["response"]["content"].get("text", ""))
+    ends = datetime.fromisoformat(held["startedDateTime"]) + timedelta(milliseconds=held["time"])
+    starts = datetime.fromisoformat(subscribe["startedDateTime"]) - timedelta(milliseconds=0.5)
+    held["startedDateTime"] = starts.isoformat().replace("+00:00", "Z")
+    held["time"] = (ends - starts).total_seconds() * 1000
+    judge = judged(tmp_path, har)
+    assert not failing(judge), judge.results().tests
 
 
 def test_base64_bodies_are_read_as_the_bytes_they_stand_for(tmp_path: Path) -> None:

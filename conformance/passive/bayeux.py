@@ -51,11 +51,12 @@ class MessageEvidence:
     message: Any
 
     def render(self) -> str:
-        shown = json.dumps(self.message, ensure_ascii=False)
+        shown = json.dumps(_bounded(self.message), ensure_ascii=False)
         return f"#{self.seq} {self.user or 'anonymous'} {self.where}: {shown[:2000]}"
 
     def to_dict(self) -> dict[str, Any]:
-        data = self.message.get("data") if isinstance(self.message, dict) else None
+        message = _bounded(self.message)
+        data = message.get("data") if isinstance(message, dict) else None
         return {
             "kind": "notification",
             "index": self.seq,
@@ -63,9 +64,25 @@ class MessageEvidence:
             "topic": self.message.get("channel") if isinstance(self.message, dict) else None,
             "received_at": None,
             "where": self.where,
-            "data": data if isinstance(data, dict) else self.message,
+            "data": data if isinstance(data, dict) else message,
             "schema_errors": [],
         }
+
+
+# Evidence is copied, written as JSON and shown: each walks the message recursively, so a message nested as deep as
+# Python's parser allows (a hostile client's, some hundreds of levels) is cut here, far below the recursion limit.
+EVIDENCE_DEPTH = 32
+
+
+def _bounded(value: Any, depth: int = EVIDENCE_DEPTH) -> Any:
+    """``value`` with whatever lies deeper than ``depth`` levels replaced by a note saying so."""
+    if not isinstance(value, dict | list):
+        return value
+    if depth == 0:
+        return f"[nested deeper than {EVIDENCE_DEPTH} levels: not shown]"
+    if isinstance(value, dict):
+        return {key: _bounded(item, depth - 1) for key, item in value.items()}
+    return [_bounded(item, depth - 1) for item in value]
 
 
 @dataclass

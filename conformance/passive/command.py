@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance.config import tls_problems
 from conformance.passive.har import HarError, read_hars
 from conformance.passive.judge import DEFAULT_BASE_PATH, Judge
 from conformance.passive.report import write_passive_reports
@@ -76,7 +78,8 @@ def add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
         "--upstream",
         required=True,
         metavar="URL",
-        help="the GWS server (http://host:port, or its base URL http://host:port/api/v2)",
+        help="the GWS server (http://host:port, or its base URL http://host:port/api/v2); an https one is verified "
+        "as for run: GWS_CA_BUNDLE names a private CA, GWS_INSECURE=1 turns verification off",
     )
     parser.add_argument(
         "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help="where the proxy listens (default: %(default)s)"
@@ -100,6 +103,8 @@ def proxy(arguments: argparse.Namespace, say: Callable[[str], None], command: st
     upstream = urlsplit(arguments.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.netloc:
         raise PassiveInputError(f"--upstream {arguments.upstream}: not an http(s) URL")
+    if problems := tls_problems(os.environ):
+        raise PassiveInputError("; ".join(problems))
     host, _, port = arguments.listen.rpartition(":")
     if not host or not port.isdigit():
         raise PassiveInputError(f"--listen {arguments.listen}: expected HOST:PORT")
@@ -117,7 +122,7 @@ def proxy(arguments: argparse.Namespace, say: Callable[[str], None], command: st
         return write_passive_reports(results, arguments.report_dir, target=target, command=command)
 
     try:
-        server_context = serve_in_thread(app, host=host.strip("[]"), port=int(port))
+        server_context = serve_in_thread(app, host=host.strip("[]"), port=int(port), server_headers=False)
         server = server_context.__enter__()
     except OSError as exc:
         raise PassiveInputError(f"--listen {arguments.listen}: cannot listen there ({exc.strerror or exc})") from None

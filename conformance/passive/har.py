@@ -73,10 +73,12 @@ class Entry:
 
 
 def read_hars(paths: Iterable[Path], redactor: Redactor | None = None) -> list[Entry]:
-    """Every entry of ``paths``, in the order the requests started (files interleave by time)."""
+    """Every entry of ``paths``, in the order the client had them (files interleave by time): a reply when it
+    ended, so a held /meta/connect comes after the /meta/subscribe sent and answered while it was held (the order
+    the proxy judges in, live); a websocket from its start, its frames each at its own time."""
     redactor = redactor or Redactor()
     entries = [entry for path in paths for entry in read_har(path, redactor)]
-    ordered = sorted(entries, key=lambda e: e.exchange.timestamp)
+    ordered = sorted(entries, key=lambda e: e.exchange.timestamp if e.frames else e.finished)
     return [_renumbered(entry, seq) for seq, entry in enumerate(ordered, 1)]
 
 
@@ -85,7 +87,7 @@ def read_har(path: Path, redactor: Redactor) -> list[Entry]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise HarError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HarError(f"{path}: not JSON ({exc})") from None
     log = document.get("log") if isinstance(document, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):

@@ -281,7 +281,7 @@ def _messages(body: bytes | None) -> list[Any]:
         return []
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # hostile nesting a client sent: no message to judge, and no crash
         return []
     return _listed(document)
 

@@ -4,10 +4,18 @@
 
 REST calls, long-polling Bayeux posts and websockets pass through unchanged, with one exception a client needs:
 a reply that names the upstream's own address (the absolute ``uri``, ``path`` and ``uris`` a GWS server returns,
-a ``Location``) is given the proxy's address instead, so the client's next request comes through the proxy too;
-a request that names the proxy's address is given the upstream's, for the same reason the other way. Nothing else
-changes by a byte: bodies are forwarded as read (compressed ones included, and then not rewritten), binary
-attachments as they are, headers but the hop-by-hop ones as they came.
+a ``Location``, compressed bodies included, a cookie's ``Domain``) is given the proxy's address instead, so the
+client's next request comes through the proxy too; a request that names the proxy's address is given the
+upstream's, for the same reason the other way (conformance.passive.rewrite says how, and why so). Nothing else
+changes by a byte: bodies are forwarded as read, binary attachments as they are, headers but the hop-by-hop ones
+as they came (the proxy's server adds no Date or Server of its own: ``serve_in_thread(server_headers=False)``). A
+websocket ends as the upstream ended it (its close code and reason: 1007, 1009, 1011 are what a server says about a
+frame), a refused upgrade is the upstream's reply, and the client's own close code goes to the upstream.
+
+An ``https`` upstream (``wss`` for websockets) is verified as every client of the suite verifies its target
+(conformance.client.tls_context): httpx's trusted CAs, ``GWS_CA_BUNDLE`` for a private CA, ``GWS_INSECURE=1`` to
+turn verification off. An upstream the proxy cannot reach or does not trust is answered 502 with a JSON
+``statusMessage`` that says why.
 
 Each exchange becomes a HAR entry as the client saw it (what a browser's own HAR holds) and goes to the passive
 judge (conformance.passive.judge), a websocket frame by frame, in the order they passed; the judging itself waits
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
 from collections import deque
@@ -31,9 +40,10 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from conformance.client import Redactor
+from conformance.client import Redactor, tls_context
 from conformance.passive.har import Frame, basic_user, entry_from_har, har_entry
 from conformance.passive.judge import Judge, WebsocketState
+from conformance.passive.rewrite import Addresses, addresses, forwarded
 
 __all__ = ["HOP_BY_HOP", "Proxy"]
 
@@ -63,6 +73,7 @@ class Proxy:
     def __init__(self, upstream: str, judge: Judge) -> None:
         parts = urlsplit(upstream)
         self.upstream = f"{parts.scheme}://{parts.netloc}"
+        self._ws_upstream = self.upstream.replace("http", "ws", 1)  # https -> wss
         self.judge = judge
         self.entries: list[dict[str, Any]] = []
         # Judging (schema validation: about a millisecond an exchange) waits here, off the exchange's path, until
@@ -73,10 +84,16 @@ class Proxy:
         self._upstream: httpx.AsyncHTTPTransport | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            await self._exchange(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
+        try:
+            if scope["type"] == "http":
+                await self._exchange(scope, receive, send)
+            elif scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+        except asyncio.CancelledError:
+            # The proxy is stopping (Ctrl-C) while a client waits (a held /meta/connect, an open websocket): uvicorn
+            # cancels what still runs after its grace period. The client's connection ends with the proxy, as with any
+            # server that stops; what it waited for is not recorded. Raised on, it would be a traceback per client.
+            return
 
     # -- HTTP --------------------------------------------------------------------------------------------
 
@@ -85,7 +102,8 @@ class Proxy:
         body = await _read_body(receive)
         here = _origin(scope)
         request_headers = _headers(scope)
-        forwarded_body = _rewritten(body, here, self.upstream, _header(request_headers, "content-encoding"))
+        outward, inward = addresses(here, self.upstream), addresses(self.upstream, here)
+        forwarded_body, _ = forwarded(body, outward, _header(request_headers, "content-encoding"))
         target = self.upstream + scope["raw_path"].decode("latin-1") + _query(scope)
         # The header bytes as received: a value that is no ASCII (raw credentials) goes through as it came.
         raw_headers = [(n, v) for n, v in scope.get("headers", ()) if n.decode("latin-1").lower() not in HOP_BY_HOP]
@@ -100,17 +118,23 @@ class Proxy:
             finally:
                 await upstream.aclose()
         except httpx.HTTPError as exc:
-            reply = f'{{"statusCode":4,"statusMessage":"proxy: upstream {type(exc).__name__}"}}'.encode()
+            # The cause too (an untrusted certificate: CERTIFICATE_VERIFY_FAILED): the client sees only this reply.
+            message = f"proxy: upstream {type(exc).__name__}: {exc}".rstrip(": ")
+            reply = json.dumps({"statusCode": 4, "statusMessage": message}).encode()
             await _respond(send, 502, [("content-type", "application/json")], reply)
             return
         response_headers = [
-            (name, _rewritten_text(value, self.upstream, here) if name.lower() == "location" else value)
+            (name, _response_header(name, value, inward))
             for name, value in _raw_headers(upstream.headers)
             if name.lower() not in HOP_BY_HOP
         ]
-        content = _rewritten(content, self.upstream, here, upstream.headers.get("content-encoding"))
-        await _respond(send, upstream.status_code, response_headers, content)
-        decoded = _decoded(content, upstream.headers.get("content-encoding"))
+        content, decoded = forwarded(content, inward, upstream.headers.get("content-encoding"))
+        if scope["method"] == "HEAD" or upstream.status_code == 304:
+            # No body, but the length the upstream gave is the one of the representation (RFC 9110 8.6): kept.
+            length = upstream.headers.get("content-length")
+        else:
+            length = None
+        await _respond(send, upstream.status_code, response_headers, content, length)
         self._record(
             har_entry(
                 started=started,
@@ -129,7 +153,7 @@ class Proxy:
 
     def _transport(self) -> httpx.AsyncHTTPTransport:
         if self._upstream is None:
-            self._upstream = httpx.AsyncHTTPTransport()
+            self._upstream = httpx.AsyncHTTPTransport(verify=tls_context())
         return self._upstream
 
     def judged(self) -> Judge:
@@ -153,7 +177,7 @@ class Proxy:
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started, clock = datetime.now(UTC), time.monotonic()
         here = _origin(scope).replace("http", "ws", 1)
-        target = self.upstream.replace("http", "ws", 1) + scope["raw_path"].decode("latin-1") + _query(scope)
+        target = self._ws_upstream + scope["raw_path"].decode("latin-1") + _query(scope)
         request_headers = _headers(scope)
         passed = [(n, v) for n, v in request_headers if n.lower() in ("authorization", "cookie", "origin")]
         if (await receive())["type"] != "websocket.connect":
@@ -166,14 +190,29 @@ class Proxy:
                 max_size=None,
                 compression=None,
                 open_timeout=UPSTREAM_TIMEOUT_S,
+                ssl=tls_context() if target.startswith("wss:") else None,
             )
-        except (InvalidStatus, InvalidHandshake, OSError) as exc:
-            status = exc.response.status_code if isinstance(exc, InvalidStatus) else 502
-            await send({"type": "websocket.http.response.start", "status": status, "headers": []})
-            await send({"type": "websocket.http.response.body", "body": b""})
+        except InvalidStatus as exc:  # the upstream's refusal (401, 403...), headers and body as it sent them
+            back = addresses(self.upstream, here.replace("ws", "http", 1))
+            headers = _handshake_headers(list(exc.response.headers.raw_items()), back)
+            await _refuse_upgrade(send, exc.response.status_code, headers, bytes(exc.response.body))
+            return
+        except (InvalidHandshake, OSError, TimeoutError) as exc:
+            message = f"proxy: upstream {type(exc).__name__}: {exc}".rstrip(": ")
+            body = json.dumps({"statusCode": 4, "statusMessage": message}).encode()
+            await _refuse_upgrade(send, 502, [("content-type", "application/json")], body)
             return
         frames: list[Frame] = []
-        await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
+        back = addresses(self.upstream, here.replace("ws", "http", 1))
+        upgraded = upstream.response.headers.raw_items() if upstream.response is not None else ()
+        accept_headers = _handshake_headers(list(upgraded), back)
+        await send(
+            {
+                "type": "websocket.accept",
+                "subprotocol": upstream.subprotocol,
+                "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in accept_headers],
+            }
+        )
         judged = _LiveFrames(self)
         seq, url = len(self.entries) + 1, here + scope["raw_path"].decode("latin-1")
         user = basic_user(_header(request_headers, "authorization"))
@@ -181,13 +220,20 @@ class Proxy:
         async with upstream:
             outward = asyncio.create_task(self._client_to_upstream(receive, upstream, frames, here, judged))
             inward = asyncio.create_task(self._upstream_to_client(upstream, send, frames, here, judged))
-            _, pending = await asyncio.wait((outward, inward), return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait((outward, inward), return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await task
+            for task in done:
+                task.exception()  # a ConnectionClosed is how a socket ends: seen here, not logged as lost
+        # The client learns how the upstream ended the socket, code and reason (1007 for a frame it could not read,
+        # 1011 for its own failure...): a server's close code is part of what is judged. An upstream that dropped
+        # the connection without a close frame is told as 1014 (RFC 6455's registry: a gateway's upstream failed).
+        closed = upstream.protocol.close_rcvd
+        code, reason = (closed.code, closed.reason) if closed is not None else (1014, "proxy: upstream dropped")
         with contextlib.suppress(Exception):  # the client may be gone already
-            await send({"type": "websocket.close", "code": 1000})
+            await send({"type": "websocket.close", "code": code, "reason": reason})
         self._record(
             har_entry(
                 started=started,
@@ -212,12 +258,17 @@ class Proxy:
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
-                await upstream.close()
+                # The client's close code goes on; 1005 (none sent) and 1006 (dropped) are never sent on the wire.
+                code = message.get("code", 1000)
+                if code in (1005, 1006):
+                    await upstream.close()
+                else:
+                    await upstream.close(code, message.get("reason") or "")
                 return
             text = message.get("text")
             data: str | bytes = text if text is not None else message.get("bytes") or b""
             if isinstance(data, str):
-                data = _rewritten_text(data, here.replace("ws", "http", 1), self.upstream)
+                data = addresses(here.replace("ws", "http", 1), self.upstream).text(data)
                 frames.append(Frame(True, datetime.now(UTC), 1, data))
                 judged.sent(data)
             await upstream.send(data)
@@ -227,7 +278,7 @@ class Proxy:
     ) -> None:
         async for data in upstream:
             if isinstance(data, str):
-                data = _rewritten_text(data, self.upstream, here.replace("ws", "http", 1))
+                data = addresses(self.upstream, here.replace("ws", "http", 1)).text(data)
                 frames.append(Frame(False, datetime.now(UTC), 1, data))
                 await send({"type": "websocket.send", "text": data})
                 judged.received(data)
@@ -298,32 +349,41 @@ async def _read_body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-async def _respond(send: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+async def _respond(
+    send: Any, status: int, headers: list[tuple[str, str]], body: bytes, length: str | None = None
+) -> None:
+    """The reply, its Content-Length that of ``body`` (rewritten bodies change length) unless ``length`` is given
+    (a HEAD or 304 reply: the upstream's, or none); a 1xx or 204 has none (RFC 9110 8.6)."""
     raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
-    raw.append((b"content-length", str(len(body)).encode()))
+    if length is None and status >= 200 and status != 204:
+        length = str(len(body))
+    if length is not None:
+        raw.append((b"content-length", length.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
-def _rewritten(body: bytes, old: str, new: str, encoding: str | None) -> bytes:
-    """``body`` with the origin ``old`` replaced by ``new``, plain and JSON-escaped (``http:\\/\\/``); an encoded
-    (compressed) body, or one that names neither, is returned as it is."""
-    if not body or (encoding and encoding.strip().lower() not in ("identity", "")):
-        return body
-    for before, after in ((old, new), (old.replace("/", "\\/"), new.replace("/", "\\/"))):
-        body = body.replace(before.encode("utf-8"), after.encode("utf-8"))
-    return body
+# The handshake's own headers are the proxy's to make with the client (RFC 6455 section 4.2.2), never forwarded.
+_HANDSHAKE = HOP_BY_HOP | {"sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol"}
 
 
-def _rewritten_text(text: str, old: str, new: str) -> str:
-    return text.replace(old, new).replace(old.replace("/", "\\/"), new.replace("/", "\\/"))
+def _handshake_headers(headers: list[tuple[str, str]], inward: Addresses) -> list[tuple[str, str]]:
+    """The upstream's upgrade reply headers the client should see (a Set-Cookie, a WWW-Authenticate...)."""
+    return [(n, _response_header(n, v, inward)) for n, v in headers if n.lower() not in _HANDSHAKE]
 
 
-def _decoded(body: bytes, encoding: str | None) -> bytes:
-    """What the client reads after its HTTP layer decoded the body (what a browser's HAR holds)."""
-    if not encoding or encoding.strip().lower() in ("identity", ""):
-        return body
-    try:
-        return httpx.Response(200, headers={"content-encoding": encoding}, content=body).content
-    except httpx.DecodingError:
-        return body
+async def _refuse_upgrade(send: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    """A refused upgrade as a plain HTTP reply (the ASGI websocket denial response)."""
+    raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "websocket.http.response.start", "status": status, "headers": raw})
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
+def _response_header(name: str, value: str, inward: Addresses) -> str:
+    lowered = name.lower()
+    if lowered == "location":
+        return inward.text(value)
+    if lowered == "set-cookie":
+        return inward.cookie(value)
+    return value

@@ -116,7 +116,7 @@ def _operation_name(body: str | None) -> str | None:
         return None
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to read (hostile input)
         return None
     name = document.get("operationName") if isinstance(document, dict) else None
     return name if isinstance(name, str) else None

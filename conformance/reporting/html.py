@@ -63,7 +63,7 @@ def _pretty(body: str | None) -> str:
         return ""
     try:
         text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to print (hostile input): as it came
         text = body
     if len(text) > MAX_BODY_CHARS:
         text = text[:MAX_BODY_CHARS] + f"\n… [{len(text) - MAX_BODY_CHARS} more characters]"

@@ -151,7 +151,7 @@ def timeline_entry_of_exchange(exchange: Any, base_path: str) -> dict[str, Any]:
     if response is not None and response.body:
         try:
             body = json.loads(response.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to read (hostile input)
             body = None
         value = body.get("statusCode") if isinstance(body, dict) else None
         status_code = value if isinstance(value, int) and not isinstance(value, bool) else None

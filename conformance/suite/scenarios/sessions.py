@@ -3,8 +3,8 @@
 Every scenario works on a user created for it (``gws_new_user``): changing a configured account's password
 would break every test after it.
 
-- A password change (the user's own ChangePassword, an administrator's ResetPassword) ends what the old password
-  opened (GWS-AUTH-007): the session cookie, a CometD clientId (presented afterwards with the new password, as a
+- A password change (the user's own ChangePassword, a supervisor's ChangePassword on /users/{id}, an
+  administrator's ResetPassword or PUT /users/{id} with a password) ends what the old password opened (GWS-AUTH-007): the session cookie, a CometD clientId (presented afterwards with the new password, as a
   client that learned it would) and a websocket upgraded with the old password. A message the user causes after
   the change (a refused ChangePassword's PasswordChangeError on /v2/me) is proved delivered to a session opened
   with the new password, and must reach none of the old ones.
@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection
 
-from conformance.api import ANY, Admin, Agent, Reply, b64, check
+from conformance.api import ANY, Admin, Agent, Reply, Session, b64, check
 from conformance.bayeux import Bayeux, Message, WebSocketSession, basic_authorization, open_websocket
 from conformance.client import GwsClient, Recorder
 from conformance.config import Credentials, Settings
@@ -35,7 +35,9 @@ from conformance.outcomes import not_applicable
 from conformance.suite.scenarios.support import ME, cookie_only, login, me_as_sent, require, should
 
 PASSWORD_RULE, CSRF_RULE = "GWS-AUTH-007", "GWS-AUTH-008"
-WAYS = ("ChangePassword", "ResetPassword")
+# Every way the seed gives to change a password (E102): the user's own, a supervisor's of another user (line 3517),
+# an administrator's reset (line 3576) and an administrator's update of the user (PUT /users/{id}, E11).
+WAYS = ("ChangePassword", "ResetPassword", "SupervisorChangePassword", "UpdateUser")
 
 
 def _new_password() -> str:
@@ -115,6 +117,7 @@ def test_a_password_change_ends_the_sessions_of_the_old_password(
     way: str,
     gws_new_user: Callable[..., NewUser],
     gws_admin: GwsClient,
+    gws_supervisor: GwsClient,
     gws_settings: Settings,
     gws_recorder: Recorder,
 ) -> None:
@@ -137,6 +140,10 @@ def test_a_password_change_ends_the_sessions_of_the_old_password(
         gws_recorder.redactor.add_secret(new)
         if way == "ChangePassword":
             Agent(signed_in).change_password(user.password, new)
+        elif way == "SupervisorChangePassword":
+            Session(gws_supervisor).change_user_password(user.id, user.password, new)
+        elif way == "UpdateUser":
+            Admin(gws_admin).update_user(user.id, password=new)
         else:
             Admin(gws_admin).reset_password(user.id, new)
         require(
