@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,9 +21,7 @@ def reference(monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveTarget]:
 
 
 def test_quick_profile_passes_against_the_reference(pytester: pytest.Pytester, reference: LiveTarget) -> None:
-    started = time.monotonic()
     result, results = run_fuzz(pytester, "--gws-profile=quick", "--gws-seed=20261128")
-    elapsed = time.monotonic() - started
     failing = {t["nodeid"]: t["message"] for t in results["tests"] if t["outcome"] not in ("passed", "not_applicable")}
     assert failing == {}
     assert result.ret == pytest.ExitCode.OK
@@ -37,7 +34,6 @@ def test_quick_profile_passes_against_the_reference(pytester: pytest.Pytester, r
     assert "test_negative_data[POST /users as admin]" in tests
     assert "test_stateful_links[links as admin]" in tests
     assert tests["test_positive_data[DELETE /features/{id} as cloudAdmin]"]["outcome"] == "not_applicable"
-    assert elapsed < 60, f"the quick profile took {elapsed:.1f} s"
 
 
 def test_the_same_seed_sends_the_same_cases(pytester: pytest.Pytester, reference: LiveTarget) -> None:
