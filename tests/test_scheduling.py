@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 
-from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope, unit_order
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, recast, scope, unit_order
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
 # a two-worker run, and prints what each test does and where the scheduler puts it.
@@ -36,6 +36,8 @@ PROBE = textwrap.dedent(
                     "locks_accounts": "gws_exclusive" in item.fixturenames,
                     "fuzz_role": params.get("role") if "gws_fuzz" in item.fixturenames else None,
                     "whole_pool": "whole_pool=True" in inspect.getsource(item.function),
+                    "recast": item.get_closest_marker("recast") is not None or "cast" in item.fixturenames,
+                    "fixed_agents": sorted({"gws_agent1", "gws_agent2", "gws_agent3"} & set(item.fixturenames)),
                     "scope": scheduler._split_scope(item.nodeid),
                     "scope_pool_9": scheduling.scope(item.nodeid, 9),
                 })
@@ -78,6 +80,16 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
     # With a pool, a test holding every agent stays in the unit (it would stand between the unit and the pool).
     whole_pool = [r for r in rows if r["whole_pool"]]
     assert len(whole_pool) >= 2 and all(r["scope_pool_9"] == AGENT_ACCOUNTS for r in whole_pool), whole_pool
+    # With a pool, a test leaves the unit exactly when its agents may be recast: taken through a scenario's cast or
+    # marked ``recast`` (what gws_exclusive reads), never holding the whole pool. The fuzzing (its own locks, not
+    # gws_exclusive) follows its own rule.
+    named = [r for r in rows if r["scope"] == AGENT_ACCOUNTS and r["fuzz_role"] is None]
+    for row in named:
+        assert (row["scope_pool_9"] == row["nodeid"]) == (row["recast"] and not row["whole_pool"]), row
+    cast = [r for r in rows if r["recast"]]
+    assert len(cast) > 60 and all(r["scope"] == AGENT_ACCOUNTS for r in cast), cast
+    # A recast test reads its accounts through the casting: the fixtures of agent1..agent3 never follow it.
+    assert not [r for r in cast if r["fixed_agents"]]
     # The unit's worker runs its scenarios first (they measure the delivery that sizes every later quiet
     # window), each module's tests together and in collection order, so module fixtures are set up once.
     for pool in ("scope", "scope_pool_9"):
@@ -97,11 +109,13 @@ def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
     assert not holds_agent_accounts("scenarios/permissions.py::test_permission_matrix[POST /users as agent1]")
 
 
-def test_with_a_pool_the_cast_scenarios_are_units_of_their_own_and_the_named_agent_tests_stay_one() -> None:
+def test_with_a_pool_the_recast_tests_are_units_of_their_own_and_the_others_stay_one() -> None:
     voice, email = "scenarios/voice.py::test_dial_answer_hangup", "scenarios/email.py::test_email_revoked"
-    named = "scenarios/agent_state.py::test_do_not_disturb_on_me"
-    assert scope(voice) == scope(email) == scope(named) == AGENT_ACCOUNTS  # three accounts: as before pools
+    marked = "scenarios/agent_state.py::test_do_not_disturb_on_me"
+    hostile = "protocol/test_hostile.py::test_rest_refuses_hostile_input[deeply nested arrays]"
+    assert scope(voice) == scope(email) == scope(marked) == scope(hostile) == AGENT_ACCOUNTS  # as before pools
     assert scope(voice, 9) == voice and scope(email, 9) == email
-    assert scope(named, 9) == AGENT_ACCOUNTS
+    assert scope(marked, 9) == marked and scope(hostile, 9) == hostile
+    assert recast(hostile) and not recast("protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored")
     assert scope("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]", 9).endswith("supervisor]")
     assert scope("scenarios/email.py::test_email_offered_only_while_ready", 9) == AGENT_ACCOUNTS
