@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from live_reference import LiveTarget, run_suite, serve
+from test_hostile_readback import applying_first
 
 from reference_impl.app import create_app
 from reference_impl.store import Store
@@ -66,3 +67,21 @@ def test_without_a_pool_the_same_test_acts_as_agent1_and_fails_here(nine_agents:
     one = f"{SUITE}/protocol/test_cometd.py::test_no_message_on_a_topic_the_client_left_or_never_joined"
     data = run_suite(nine_agents, tmp_path, one, **FAST, **UNUSABLE)
     assert data["exit_code"] == 1 and list(outcomes(data).values()) == ["failed"], data["output"]
+
+
+def test_a_recast_read_back_still_catches_a_refused_request_that_changed_state(tmp_path: Path) -> None:
+    """The hostile battery's read-back (E101) on a pool agent: the case goes with the credentials of the agent playing
+    agent1, so the state it changed is the one read back (tests/test_hostile_readback.py, on agent1 itself)."""
+    with serve(applying_first(create_app(Store.from_file(agents=9)))) as leaky:
+        data = run_suite(
+            leaky,
+            tmp_path,
+            f"{SUITE}/protocol/test_hostile.py::test_rest_refuses_hostile_input",
+            GWS_AGENTS="9",
+            **FAST,
+            **POOL,
+        )  # agent1 usable: the cases that cannot write (GET) hold nothing and are sent as agent1 itself
+    failed = {t["nodeid"].partition("[")[2]: t for t in data["tests"] if t["outcome"] != "passed"}
+    assert list(failed) == ["a lone surrogate echoed]"], data["output"]
+    caught = failed["a lone surrogate echoed]"]
+    assert "changed agent4's state" in caught["title"] and caught["violated"] == ["GWS-HOST-003"], caught
