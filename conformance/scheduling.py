@@ -8,10 +8,11 @@ they form one unit of work, run in turn by one worker, and every other test is s
 
 With a pool of more agent accounts than three (GWS_AGENTS), the e-mail, chat and voice scenarios take
 whichever agents are free (``Cast.take``, conformance.casting), and so do the tests marked ``recast``
-(agent state, the isolation tests, the CometD and hostile tests that change an agent, ``gws_exclusive``):
-each is then a unit of its own, so tests on disjoint accounts run at the same time on different workers.
-The fuzzing as the agent names agent1 and stays in the unit; the agent-state scenarios stay there too, as
-its warm-up (``_UNIT_WARM_UP``). So do the two e-mail scenarios that hold the whole pool (any Ready agent may be offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
+(the isolation tests, the CometD and hostile tests that change an agent, ``gws_exclusive``): each is then a
+unit of its own, so tests on disjoint accounts run at the same time on different workers. The fuzzing as
+the agent names agent1 and stays in the unit; so do the agent-state scenarios (recast all the same), as its
+warm-up (``_UNIT_WARM_UP``), and the two e-mail scenarios that hold the whole pool (any Ready agent may be
+offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
 and waits, holding them, until every scenario on the other workers has let its agents go, while the
 unit's worker stands blocked behind it (23-32 s at a 50 ms round trip, benchmarks/remote.py). In the
 unit they run early, while the other workers are still fuzzing, and find the pool free.
