@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import casting
 from conformance.checks import CheckContext, run_checks
 from conformance.client import GwsClient, Response
 from conformance.errors import GwsConformanceError
@@ -72,8 +73,11 @@ class Discovery:
     # users and their objects ---------------------------------------------------------------------
 
     def me(self, role: str) -> dict[str, Any]:
-        """The ``user`` object GET /me answers for ``role`` (subresources included)."""
-        result: dict[str, Any] = self._once(("me", role), lambda: self._read_me(role))
+        """The ``user`` object GET /me answers for the account playing ``role`` (conformance.casting; subresources
+        included)."""
+        # Cached by account: inside a recast test "agent1" may be another account than outside it.
+        account = casting.account(role)
+        result: dict[str, Any] = self._once(("me", account), lambda: self._read_me(role))
         return result
 
     def _read_me(self, role: str) -> dict[str, Any]:
@@ -88,12 +92,14 @@ class Discovery:
         return [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
 
     def objects(self, role: str, path: str) -> list[dict[str, Any]]:
-        """The members of a collection as ``role`` sees them (GET ``path``?fields=*); [] when refused.
+        """The members of a collection as the account playing ``role`` sees them (GET ``path``?fields=*); [] when
+        refused.
 
         Used to find objects a role owns or may read (its devices, skills, channels, contacts...);
         judging those replies is the tests' business, not discovery's.
         """
-        result: list[dict[str, Any]] = self._once(("objects", role, path), lambda: self._read_objects(role, path))
+        account = casting.account(role)  # cached by account, as ``me``
+        result: list[dict[str, Any]] = self._once(("objects", account, path), lambda: self._read_objects(role, path))
         return result
 
     def _read_objects(self, role: str, path: str) -> list[dict[str, Any]]:

@@ -63,6 +63,10 @@ MARKERS = (
         "judges a generic Bayeux server (GWS_TARGET_KIND=bayeux); unmarked tests are 'not applicable' there"
     ),
     "gws_specific(rule): a CometD rule of GWS beyond Bayeux and CometD; 'not applicable' to a generic Bayeux server",
+    (
+        "recast: the agent accounts the test holds (gws_exclusive) may be any free agents of the pool; it reads them "
+        "through the casting (conformance.casting), and with a pool it runs beside the others (conformance.scheduling)"
+    ),
 )
 BAYEUX_ONLY = "the target is a generic Bayeux server (GWS_TARGET_KIND=bayeux)"
 

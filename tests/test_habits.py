@@ -222,3 +222,14 @@ def test_call_reads_with_arrays_uris_or_errors_and_other_operations_pass() -> No
     )
     passes("call_capabilities", read, reply(404, body={"statusCode": 6, "statusMessage": "no such call"}))
     passes("call_capabilities", CheckContext(operation="GET /me"), reply(body={"statusCode": 0, "call": {"id": "x"}}))
+
+
+def test_a_field_list_without_capabilities_asks_for_none_and_one_with_them_is_judged() -> None:
+    # GET /me/calls?fields=id,state (the fuzzer's field lists, E32): partial calls. A false failure at 50 ms
+    # (benchmarks/remote.py): the administrator's list held another agent's call in Dialing.
+    call = without(RELEASED, "call", "capabilities")["call"]
+    body = {"statusCode": 0, "calls": [call]}
+    partial = CheckContext(operation="GET /me/calls", field_schemas={"id": None, "state": None})
+    passes("call_capabilities", partial, reply(body=body, path="/me/calls"))
+    asked = CheckContext(operation="GET /me/calls", field_schemas={"id": None, "capabilities": None})
+    fails("call_capabilities", asked, reply(body=body, path="/me/calls"))

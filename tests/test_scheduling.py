@@ -15,7 +15,7 @@ import sys
 import textwrap
 
 from conformance.casting import fuzz_agents, scenario_agents
-from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, scope, unit_order
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, recast, scope, unit_order
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
 # a two-worker run, and prints what each test does and where the scheduler puts it.
@@ -37,6 +37,8 @@ PROBE = textwrap.dedent(
                     "locks_accounts": "gws_exclusive" in item.fixturenames,
                     "fuzz_role": params.get("role") if "gws_fuzz" in item.fixturenames else None,
                     "whole_pool": "whole_pool=True" in inspect.getsource(item.function),
+                    "recast": item.get_closest_marker("recast") is not None or "cast" in item.fixturenames,
+                    "fixed_agents": sorted({"gws_agent1", "gws_agent2", "gws_agent3"} & set(item.fixturenames)),
                     "scope": scheduler._split_scope(item.nodeid),
                     "scope_pool_9": scheduling.scope(item.nodeid, 9),
                 })
@@ -79,6 +81,18 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
     # With a pool, a test holding every agent stays in the unit (it would stand between the unit and the pool).
     whole_pool = [r for r in rows if r["whole_pool"]]
     assert len(whole_pool) >= 2 and all(r["scope_pool_9"] == AGENT_ACCOUNTS for r in whole_pool), whole_pool
+    # With a pool, a test leaves the unit exactly when its agents may be recast: taken through a scenario's cast or
+    # marked ``recast`` (what gws_exclusive reads), never holding the whole pool, and not the unit's warm-up (the
+    # agent-state scenarios, whose latencies size the windows of the whole-pool ones after them). The fuzzing (its
+    # own locks, not gws_exclusive) follows its own rule.
+    named = [r for r in rows if r["scope"] == AGENT_ACCOUNTS and r["fuzz_role"] is None]
+    for row in named:
+        warm_up = "/agent_state.py::" in row["nodeid"]
+        assert (row["scope_pool_9"] == row["nodeid"]) == (row["recast"] and not row["whole_pool"] and not warm_up), row
+    cast = [r for r in rows if r["recast"]]
+    assert len(cast) > 60 and all(r["scope"] == AGENT_ACCOUNTS for r in cast), cast
+    # A recast test reads its accounts through the casting: the fixtures of agent1..agent3 never follow it.
+    assert not [r for r in cast if r["fixed_agents"]]
     # The unit's worker runs its scenarios first (they measure the delivery that sizes every later quiet
     # window), each module's tests together and in collection order, so module fixtures are set up once.
     for pool in ("scope", "scope_pool_9"):
@@ -87,8 +101,8 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
         modules = [nodeid.partition("::")[0] for nodeid in ordered]
         assert sorted(ordered) == sorted(unit) and len(set(modules)) == len(dict.fromkeys(modules).keys())
         assert [m for i, m in enumerate(modules) if i == 0 or modules[i - 1] != m] == list(dict.fromkeys(modules))
-        # With a pool, fuzzing as the agent acts as any free agent: a unit per test, none left in the unit.
-        assert "scenarios/" in modules[0] and ("fuzz/" in modules[-1]) == (pool == "scope"), modules
+        # With a pool, fuzzing as the agent acts as a free one of its own agents: a unit per test, none in the unit.
+        assert "scenarios/agent_state.py" in modules[0] and ("fuzz/" in modules[-1]) == (pool == "scope"), modules
         assert [n for n in ordered if n.startswith(modules[0])] == [n for n in unit if n.startswith(modules[0])]
 
 
@@ -99,12 +113,14 @@ def test_the_rule_reads_ids_as_a_worker_reports_them() -> None:
     assert not holds_agent_accounts("scenarios/permissions.py::test_permission_matrix[POST /users as agent1]")
 
 
-def test_with_a_pool_the_cast_scenarios_are_units_of_their_own_and_the_named_agent_tests_stay_one() -> None:
+def test_with_a_pool_the_recast_tests_are_units_of_their_own_and_the_others_stay_one() -> None:
     voice, email = "scenarios/voice.py::test_dial_answer_hangup", "scenarios/email.py::test_email_revoked"
-    named = "scenarios/agent_state.py::test_do_not_disturb_on_me"
-    assert scope(voice) == scope(email) == scope(named) == AGENT_ACCOUNTS  # three accounts: as before pools
+    marked = "scenarios/agent_state.py::test_do_not_disturb_on_me"
+    hostile = "protocol/test_hostile.py::test_rest_refuses_hostile_input[deeply nested arrays]"
+    assert scope(voice) == scope(email) == scope(marked) == scope(hostile) == AGENT_ACCOUNTS  # as before pools
     assert scope(voice, 9) == voice and scope(email, 9) == email
-    assert scope(named, 9) == AGENT_ACCOUNTS
+    assert scope(marked, 9) == AGENT_ACCOUNTS and scope(hostile, 9) == hostile  # agent state: the unit's warm-up
+    assert recast(hostile) and not recast("protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored")
     assert scope("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]", 9).endswith("supervisor]")
     as_agent = "fuzz/test_fuzz.py::test_positive_data[GET /me as agent]"
     assert scope(as_agent) == AGENT_ACCOUNTS and scope(as_agent, 9) == as_agent

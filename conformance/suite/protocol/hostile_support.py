@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance import casting
 from conformance.bayeux import Message, probe
 from conformance.client import GwsClient
 from conformance.config import Settings
@@ -113,8 +114,9 @@ def credentials(value: bytes) -> tuple[bytes, ...]:
 
 
 def basic(settings: Settings, role: str | None) -> str | None:
-    """The Authorization value of ``role`` (None: no such account or no password, as on a generic Bayeux server)."""
-    account = settings.users.get(role) if role else None
+    """The Authorization value of the account playing ``role`` (conformance.casting; None: no such account or no
+    password, as on a generic Bayeux server)."""
+    account = settings.users.get(casting.account(role)) if role else None
     if account is None or account.password is None:
         return None
     return "Basic " + base64.b64encode(f"{account.user}:{account.password}".encode()).decode()

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conformance import casting
 from conformance.api import Channel, Device
 from conformance.bayeux import ADVICE, HOLD_MS, HOLD_TOLERANCE, Message
 from conformance.client import GwsClient
@@ -244,16 +245,20 @@ def _dnd_on(message: Message) -> bool:
     return isinstance(devices, list) and any(isinstance(d, dict) and d.get("doNotDisturb") == "On" for d in devices)
 
 
+@pytest.mark.recast  # with a pool, whichever agent is free plays agent1
 @pytest.mark.feature("api-voice")
 @pytest.mark.requirement("GWS-COMETD-009", "GWS-NOTIF-007")
 def test_no_message_on_a_topic_the_client_left_or_never_joined(
-    gws_bayeux: Any, gws_exclusive: Any, gws_agent1: GwsClient, gws_settings: Settings
+    gws_bayeux: Any, gws_exclusive: Any, gws_client: Any, gws_settings: Settings
 ) -> None:
     gws_exclusive("agent1")  # its state changes: no scenario may be listening meanwhile
-    me = Me.read(gws_agent1)
+    agent1: GwsClient = gws_client("agent1")
+    me = Me.read(agent1)
     if not me.device_ids:
-        not_applicable("agent1 has no device: the test changes a device to mark the end of what it receives")
-    device, channel = Device(gws_agent1, me.device_ids[0]), Channel(gws_agent1, "voice")
+        not_applicable(
+            f"{casting.account('agent1')} has no device: the test changes a device to mark the end of what it receives"
+        )
+    device, channel = Device(agent1, me.device_ids[0]), Channel(agent1, "voice")
     left = gws_bayeux("agent1")
     left.handshake()
     left.subscribe(CHANNELS, "GWS-COMETD-007")

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance import casting
 from conformance.api import Device
 from conformance.bayeux import HOLD_MS, HOLD_TOLERANCE, Bayeux, Message
 from conformance.client import GwsClient
@@ -164,6 +165,7 @@ def _on(topic: str, messages: list[Message]) -> list[Any]:
     return [m.get("data") for m in messages if m.get("channel") == topic]
 
 
+@pytest.mark.recast  # with a pool, whichever agent is free plays agent1
 @pytest.mark.feature("api-voice")
 @pytest.mark.parametrize("pattern", PATTERNS)
 @pytest.mark.requirement("GWS-COMETD-016")
@@ -171,15 +173,18 @@ def test_a_wildcard_subscription_delivers_each_message_once(
     pattern: str,
     gws_bayeux: Callable[..., Bayeux],
     gws_exclusive: Callable[..., None],
-    gws_agent1: GwsClient,
+    gws_client: Callable[[str], GwsClient],
     gws_settings: Settings,
     gws_delivery: DeliveryClock,
 ) -> None:
     gws_exclusive("agent1")  # its device changes: no scenario may be listening meanwhile
-    me = Me.read(gws_agent1)
+    agent1 = gws_client("agent1")
+    me = Me.read(agent1)
     if not me.device_ids:
-        not_applicable("agent1 has no device: the test changes a device's Do Not Disturb to cause a message")
-    device = Device(gws_agent1, me.device_ids[0])
+        not_applicable(
+            f"{casting.account('agent1')} has no device: the test changes a device's Do Not Disturb to cause a message"
+        )
+    device = Device(agent1, me.device_ids[0])
     # Three sessions of agent1: the pattern alone, the pattern and the plain topic it matches, the plain topic
     # alone. The last one says how many messages the change causes; each other must get exactly those.
     wild, both, plain = gws_bayeux("agent1"), gws_bayeux("agent1"), gws_bayeux("agent1")

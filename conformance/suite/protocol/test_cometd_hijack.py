@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection
 
+from conformance import casting
 from conformance.api import Device
 from conformance.bayeux import Bayeux, Message, WebSocketSession, basic_authorization, open_websocket
 from conformance.client import GwsClient
@@ -85,7 +86,7 @@ class _WebSocketHijacker(_Hijacker):
 
 
 def _websocket(settings: Settings, role: str) -> ClientConnection:
-    account = settings.credentials(role)
+    account = settings.credentials(casting.account(role))
     socket = open_websocket(settings, {"Authorization": basic_authorization(account.user, str(account.password))})
     if socket is None:
         # Websocket is a MAY of E77: a server without it has nothing to hijack on it.
@@ -109,6 +110,7 @@ def _judge_refusal(channel: str, transport: str, reply: Message | None) -> None:
     )
 
 
+@pytest.mark.recast  # with a pool, whichever agents are free play agent1 and agent2
 @pytest.mark.gws_specific("two GWS users and a device state change, GWS-COMETD-021")
 @pytest.mark.feature("api-voice")
 @pytest.mark.parametrize("transport", ["long-polling", "websocket"])
@@ -117,15 +119,19 @@ def test_another_users_client_id_is_refused_and_leaks_nothing(
     transport: str,
     gws_bayeux: Any,
     gws_exclusive: Callable[..., None],
-    gws_agent1: GwsClient,
+    gws_client: Callable[[str], GwsClient],
     gws_inbox: Callable[..., Inbox],
     gws_settings: Settings,
 ) -> None:
     gws_exclusive("agent1", "agent2")  # agent1's device changes; agent2's listener must hear nothing
-    me = Me.read(gws_agent1)
+    agent1 = gws_client("agent1")
+    me = Me.read(agent1)
     if not me.device_ids:
-        not_applicable("agent1 has no device: the test changes one to cause a message after the hijack attempt")
-    device = Device(gws_agent1, me.device_ids[0])
+        not_applicable(
+            f"{casting.account('agent1')} has no device: the test changes one to cause a message after the hijack "
+            "attempt"
+        )
+    device = Device(agent1, me.device_ids[0])
     bystander = gws_inbox("agent2")
     owner: Bayeux = gws_bayeux("agent1")
     owner.handshake()

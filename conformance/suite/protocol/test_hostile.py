@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance import casting
 from conformance.client import GwsClient, tls_context
 from conformance.config import Settings
 from conformance.fixtures.scenarios import NewUser
@@ -157,41 +158,48 @@ GWS_BAYEUX_CASES = [
 # -- REST ------------------------------------------------------------------------------------------------------
 
 
-AGENT1_STATE = "agent1's state (GET /me?subresources=*, GET /me/calls?fields=*)"
+STATE = "{}'s state (GET /me?subresources=*, GET /me/calls?fields=*)"
 
 
 def refused_without_trace(
-    case: Case, settings: Settings, agent1: GwsClient, exclusive: Callable[..., None], url: str | None = None
+    case: Case,
+    settings: Settings,
+    client_for: Callable[[str], GwsClient],
+    exclusive: Callable[..., None],
+    url: str | None = None,
 ) -> None:
     """Send ``case`` as agent1, judge the answer, check the server still answers, and — for a case that could
-    write — read agent1's state back: it holds agent1 meanwhile, so no other test's change is taken for the case's."""
-    before = None
+    write — read agent1's state back: it holds agent1 meanwhile, so no other test's change is taken for the case's.
+    With a pool any free agent plays agent1 (the test is marked ``recast``): the case goes with its credentials."""
     if case.writes:
         exclusive("agent1")
-        before = agent_state(agent1)
+    agent1 = client_for("agent1")
+    before = agent_state(agent1) if case.writes else None
     judge(case, send(settings, url or settings.base_url, case), gws_error)
     still_answering(agent1, case)
     if before is not None:
-        unchanged(case, AGENT1_STATE, before, agent_state(agent1))
+        unchanged(case, STATE.format(casting.account("agent1")), before, agent_state(agent1))
 
 
+@pytest.mark.recast
 @pytest.mark.requirement("GWS-HOST-001", "GWS-HOST-002", "GWS-HOST-003", "GWS-HOST-006", "GWS-GEN-001")
 @pytest.mark.parametrize("case", REST_CASES, ids=lambda case: case.name)
 def test_rest_refuses_hostile_input(
-    case: Case, gws_settings: Settings, gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
+    case: Case, gws_settings: Settings, gws_client: Callable[[str], GwsClient], gws_exclusive: Callable[..., None]
 ) -> None:
-    refused_without_trace(case, gws_settings, gws_agent1, gws_exclusive)
+    refused_without_trace(case, gws_settings, gws_client, gws_exclusive)
 
 
+@pytest.mark.recast
 @pytest.mark.requirement("GWS-HOST-006", "GWS-GEN-001")
 def test_rest_refuses_an_oversized_body(
-    gws_settings: Settings, gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
+    gws_settings: Settings, gws_client: Callable[[str], GwsClient], gws_exclusive: Callable[..., None]
 ) -> None:
     size = PUSH[gws_settings.fuzz.profile].body_bytes
     case = Case(
         f"a {size // 1024} KB body", "GWS-HOST-006", path=b"/me", body=b'{"operationName":"' + b"x" * size + b'"}'
     )
-    refused_without_trace(case, gws_settings, gws_agent1, gws_exclusive)
+    refused_without_trace(case, gws_settings, gws_client, gws_exclusive)
 
 
 @pytest.mark.requirement("GWS-HOST-003", "GWS-GEN-001")

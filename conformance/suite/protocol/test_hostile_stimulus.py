@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
+from conformance import casting
 from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.outcomes import not_applicable
@@ -84,22 +85,24 @@ STIMULUS_CASES = [
 ]
 
 
+@pytest.mark.recast  # with a pool, any free agent plays agent1: the call is aimed at its device
 @pytest.mark.requirement("GWS-HOST-002", "GWS-HOST-003", "GWS-HOST-006", "GWS-GEN-001")
 @pytest.mark.parametrize("case", STIMULUS_CASES, ids=lambda case: case.name)
 def test_the_stimulus_api_refuses_hostile_input(
-    case: Case, gws_settings: Settings, gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
+    case: Case, gws_settings: Settings, gws_client: Callable[[str], GwsClient], gws_exclusive: Callable[..., None]
 ) -> None:
     if gws_settings.stimulus != "reference":
         pytest.skip(f"the run's stimulus is {gws_settings.stimulus!r}: only the reference's has a stimulus API (E100)")
     gws_exclusive("agent1")
-    numbers = [d.get("phoneNumber") for d in Me.read(gws_agent1).user.get("devices", []) if isinstance(d, dict)]
+    agent1, name = gws_client("agent1"), casting.account("agent1")
+    numbers = [d.get("phoneNumber") for d in Me.read(agent1).user.get("devices", []) if isinstance(d, dict)]
     number = next((n for n in numbers if isinstance(n, str) and n), None)
     if number is None:
-        not_applicable("agent1 has no device with a phone number: an accepted call is read back on it")
+        not_applicable(f"{name} has no device with a phone number: an accepted call is read back on it")
     template = case.payload(PUSH[gws_settings.fuzz.profile])
     aimed = dataclasses.replace(case, body=template.replace(TO, number.encode()), auth=None)  # it takes none
-    before = agent_state(gws_agent1)
+    before = agent_state(agent1)
     reply = send(gws_settings, configured_url(gws_settings), aimed)
     judge(aimed, reply, gws_error)
-    still_answering(gws_agent1, aimed)
-    unchanged(aimed, f"agent1's state (an inbound call to {number} rang)", before, agent_state(gws_agent1))
+    still_answering(agent1, aimed)
+    unchanged(aimed, f"{name}'s state (an inbound call to {number} rang)", before, agent_state(agent1))

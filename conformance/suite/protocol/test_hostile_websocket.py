@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as websocket_connect
 
+from conformance import casting
 from conformance.api import Device
 from conformance.bayeux import Bayeux
 from conformance.client import GwsClient, tls_context
@@ -266,18 +267,25 @@ class Witness:
 
 @pytest.fixture
 def witness(
-    gws_settings: Settings, gws_bayeux: Callable[..., Bayeux], gws_agent1: GwsClient, gws_exclusive: Callable[..., None]
+    gws_settings: Settings,
+    gws_bayeux: Callable[..., Bayeux],
+    gws_client: Callable[[str], GwsClient],
+    gws_exclusive: Callable[..., None],
 ) -> Iterator[Witness]:
     gws_exclusive("agent1")  # agent1's DND changes: no scenario may be listening meanwhile
-    devices = [d for d in Me.read(gws_agent1).user.get("devices", []) if isinstance(d, dict) and d.get("id")]
+    agent1 = gws_client("agent1")  # with a pool, whichever agent is free (the test is marked ``recast``)
+    devices = [d for d in Me.read(agent1).user.get("devices", []) if isinstance(d, dict) and d.get("id")]
     if not devices:
-        not_applicable("agent1 has no device: a DND change is how the witness session's subscription is read back")
+        not_applicable(
+            f"{casting.account('agent1')} has no device: a DND change is how the witness session's subscription is "
+            "read back"
+        )
     initial = "On" if devices[0].get("doNotDisturb") == "On" else "Off"
     session = gws_bayeux("agent1")
     session.handshake()
     session.subscribe(DEVICES, "GWS-COMETD-007")
     session.connect(advice={"timeout": 0})
-    witness = Witness(session, Device(gws_agent1, str(devices[0]["id"])), initial)
+    witness = Witness(session, Device(agent1, str(devices[0]["id"])), initial)
     try:
         yield witness
     finally:
@@ -289,6 +297,7 @@ def _send_on_websocket(settings: Settings, case: Case, body: bytes) -> None:
     refuse_frame(settings, WebSocketCase(case.name, case.requirement, body), body)
 
 
+@pytest.mark.recast
 @pytest.mark.gws_specific(
     "hostile messages refused whole (E94, E95), then a DND change read back, GWS-HOST-002, -003, -006"
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conformance import casting
 from conformance.api import Call, Device
 from conformance.bayeux import HOLD_MS
 from conformance.client import GwsClient
@@ -27,20 +28,23 @@ CALLS = "/v2/me/calls"
 JUDGED_RULES = ("call_leg_states", "no_duplicate_message")
 
 
+@pytest.mark.recast  # with a pool, whichever agents are free play agent1 and agent2
 @pytest.mark.feature("api-voice")
 @pytest.mark.requirement(CALL_LEG_REQUIREMENT, DUPLICATE_REQUIREMENT)
 def test_a_whole_call_keeps_the_sequence_rules(
     gws_bayeux: Any,
     gws_exclusive: Any,
-    gws_agent1: GwsClient,
-    gws_agent2: GwsClient,
+    gws_client: Any,
     gws_settings: Settings,
     gws_delivery: DeliveryClock,
 ) -> None:
     gws_exclusive("agent1", "agent2")
-    caller, callee = Me.read(gws_agent1), Me.read(gws_agent2)
+    agent1: GwsClient = gws_client("agent1")
+    agent2: GwsClient = gws_client("agent2")
+    callee_name = casting.account("agent2")
+    caller, callee = Me.read(agent1), Me.read(agent2)
     if not caller.device_ids or not callee.device_ids:
-        not_applicable("agent1 and agent2 need a device each to call each other")
+        not_applicable(f"{casting.account('agent1')} and {callee_name} need a device each to call each other")
     phone = str(callee.device(callee.device_ids[0]).get("phoneNumber", ""))
     session = gws_bayeux("agent2")
     session.handshake()
@@ -61,7 +65,7 @@ def test_a_whole_call_keeps_the_sequence_rules(
                 replies,
                 seq=len(heard),
                 where=f"POST {response.request.url}",
-                user="agent2",
+                user=callee_name,
                 http_evidence=None,
                 client_id=session.client_id,
             )
@@ -83,15 +87,15 @@ def test_a_whole_call_keeps_the_sequence_rules(
         found = hear(state, gws_delivery.expect_timeout_s(CALLS, gws_settings.notification_timeout_s))
         if found is None:
             gws_delivery.missed(CALLS)
-        require(found is not None, f"agent2 never hears its call {state}", f"heard {heard!r}", rule)
+        require(found is not None, f"{callee_name} never hears its call {state}", f"heard {heard!r}", rule)
         assert found is not None
         return found
 
     session.connect(advice={"timeout": 0})
-    device = Device(gws_agent1, caller.device_ids[0])
+    device = Device(agent1, caller.device_ids[0])
     try:
         device.dial(phone)
-        ringing = Call(gws_agent2, str(expect("Ringing", "GWS-CALL-011")["id"]))
+        ringing = Call(agent2, str(expect("Ringing", "GWS-CALL-011")["id"]))
         ringing.answer()
         expect("Established", "GWS-CALL-014")
         ringing.hangup()
@@ -99,4 +103,4 @@ def test_a_whole_call_keeps_the_sequence_rules(
         hear(None, max(gws_delivery.spend(), HOLD_MS / 1000))  # what comes after Released is judged too
     finally:
         for call in {str(c.get("id")) for c in heard if isinstance(c, dict) and c.get("state") != "Released"}:
-            best_effort(Call(gws_agent2, call).hangup)
+            best_effort(Call(agent2, call).hangup)

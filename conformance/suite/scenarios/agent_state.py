@@ -1,7 +1,8 @@
 """Group 1 — agent state: Ready/NotReady everywhere and per channel, custom agent states, workMode
 rules, Do Not Disturb on /me, per device and per channel, call forwarding.
 
-Every scenario holds agent1 (``gws_exclusive``), brings it to the baseline (NotReady, Do Not Disturb
+Every scenario holds agent1 (``gws_exclusive``: with a pool, whichever agent is free plays agent1, its data read
+through the casting), brings it to the baseline (NotReady, Do Not Disturb
 off, no forwarding) claiming the messages that causes, opens an inbox, and checks each step's reply,
 the resulting reads and the messages it causes on /v2/me/devices and /v2/me/channels — and that
 nothing else arrives there. Each scenario ends at the baseline; a failed one is put back by its
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conformance import casting
 from conformance.api import ANY, Admin, Channel, Device, Session
 from conformance.client import GwsClient
 from conformance.discovery import Discovery
@@ -32,6 +34,9 @@ from conformance.suite.scenarios.support import (
     state_of,
 )
 
+# With a pool, whichever agent is free plays agent1 (conformance.casting): each test is then a unit of its own.
+pytestmark = pytest.mark.recast
+
 # The five built-in definitions (Settings > Agent States; GWS-SET-006): operationName -> (state, workMode).
 DEFAULT_STATES = {
     "AfterCallWork": ("NotReady", "AfterCallWork"),
@@ -47,6 +52,7 @@ class Scene:
 
     def __init__(self, me: Me, discovery: Discovery, open_inbox: Callable[..., Inbox]) -> None:
         self.me = me
+        self.name = casting.account("agent1")  # the account playing agent1, as the evidence names it
         self.voice = discovery.feature_assigned("api-voice") and bool(me.device_ids)
         self.media = discovery.feature_assigned("api-multimedia") and bool(me.channel_names)
         self._open_inbox = open_inbox
@@ -117,14 +123,14 @@ def _plain(item: dict[str, Any], state: str) -> bool:
 @pytest.fixture
 def scene(
     gws_exclusive: Callable[..., None],
-    gws_agent1: GwsClient,
+    gws_client: Callable[[str], GwsClient],
     gws_discovery: Discovery,
     gws_inbox: Callable[..., Inbox],
 ) -> Iterator[Scene]:
     gws_exclusive("agent1")
-    scene = Scene(Me.read(gws_agent1), gws_discovery, gws_inbox)
+    scene = Scene(Me.read(gws_client("agent1")), gws_discovery, gws_inbox)
     if not scene.voice and not scene.media:
-        not_applicable("agent1 has neither devices (api-voice) nor channels (api-multimedia)")
+        not_applicable(f"{scene.name} has neither devices (api-voice) nor channels (api-multimedia)")
     scene.settle()
     yield scene
     if not scene.finished:
@@ -343,7 +349,7 @@ def test_ready_and_not_ready_on_all_channels(scene: Scene) -> None:
 def test_ready_and_not_ready_per_channel(scene: Scene, gws_unique: Callable[[str], str]) -> None:
     channels = scene.me.media_channels()
     if len(channels) < 2:
-        not_applicable(f"agent1 needs two media channels besides voice; it has {channels}")
+        not_applicable(f"{scene.name} needs two media channels besides voice; it has {channels}")
     first, second = channels[:2]
     client = scene.me.client
     definitions = scene.definitions()
@@ -585,7 +591,9 @@ def test_agent_state_definition_rules(gws_admin: GwsClient, gws_unique: Callable
             2,
             "GWS-SET-012",
             level_should=True,
-            work_mode="AfterCallWork",
+            # Not AfterCallWork: the scenarios above, run beside this test with a pool, expect Ready/AfterCallWork
+            # refused, which a server that took this definition might then accept.
+            work_mode="AuxWork",
         )
         attempt(good, "Walking", "NotReady", 0, "GWS-SET-012", work_mode="WalkAway", reason=reason)
         attempt(gws_unique("Manual"), "Manual in", "Ready", 0, "GWS-SET-012", work_mode="ManualIn")
@@ -681,7 +689,7 @@ def test_do_not_disturb_on_me(scene: Scene) -> None:
 )
 def test_do_not_disturb_per_device(scene: Scene) -> None:
     if not scene.voice:
-        not_applicable("agent1 has no device")
+        not_applicable(f"{scene.name} has no device")
     device_id = scene.me.device_ids[0]
     device = Device(scene.me.client, device_id)
     inbox = scene.inbox()
@@ -732,7 +740,7 @@ def test_do_not_disturb_per_device(scene: Scene) -> None:
 def test_do_not_disturb_per_channel(scene: Scene) -> None:
     channels = scene.me.media_channels()
     if not channels:
-        not_applicable("agent1 has no media channel besides voice")
+        not_applicable(f"{scene.name} has no media channel besides voice")
     name, others = channels[0], channels[1:]
     channel = Channel(scene.me.client, name)
     inbox = scene.inbox()
@@ -769,10 +777,17 @@ def test_do_not_disturb_per_channel(scene: Scene) -> None:
 )
 def test_call_forwarding_on_and_off(scene: Scene, gws_discovery: Discovery) -> None:
     if not scene.voice:
-        not_applicable("agent1 has no device")
+        not_applicable(f"{scene.name} has no device")
     device_id = scene.me.device_ids[0]
     device = Device(scene.me.client, device_id)
-    others = [d.get("phoneNumber") for d in gws_discovery.me("agent2").get("devices", []) if d.get("phoneNumber")]
+    # Another agent's number (never its own: with a pool, agent2 itself may be playing agent1).
+    own = {d.get("phoneNumber") for d in scene.me.devices}
+    others = [
+        phone
+        for role in ("agent2", "agent3")
+        for d in gws_discovery.me(role).get("devices", [])
+        if (phone := d.get("phoneNumber")) and phone not in own
+    ]
     destination = str(others[0]) if others else "+16505550100"
     inbox = scene.inbox()
 

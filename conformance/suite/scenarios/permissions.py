@@ -321,11 +321,13 @@ def test_permission_matrix(
 
 
 @pytest.fixture
-def pair(gws_exclusive: Callable[..., None], gws_agent1: GwsClient, gws_agent2: GwsClient) -> tuple[Me, Me]:
+def pair(gws_exclusive: Callable[..., None], gws_client: Callable[[str], GwsClient]) -> tuple[Me, Me]:
+    """agent1 and agent2, held; with a pool, whichever agents are free (the tests are marked ``recast``)."""
     gws_exclusive("agent1", "agent2")
-    return Me.read(gws_agent1), Me.read(gws_agent2)
+    return Me.read(gws_client("agent1")), Me.read(gws_client("agent2"))
 
 
+@pytest.mark.recast
 @pytest.mark.feature("api-voice")
 @pytest.mark.requirement("GWS-PERM-002", "GWS-DEV-002", "GWS-NOTIF-005", "GWS-GEN-010")
 def test_an_agent_cannot_reach_another_agents_devices_and_calls(
@@ -333,7 +335,7 @@ def test_an_agent_cannot_reach_another_agents_devices_and_calls(
 ) -> None:
     owner, other = pair
     if not owner.device_ids:
-        not_applicable("agent1 has no device")
+        not_applicable(f"{owner.user_name} has no device")
     device_id = owner.device_ids[0]
     bystander = gws_inbox("agent2")
     calls = gws_inbox("agent1", topics=["/v2/me/calls"])
@@ -393,6 +395,7 @@ def test_an_agent_cannot_reach_another_agents_devices_and_calls(
     bystander.assert_quiet()
 
 
+@pytest.mark.recast
 @pytest.mark.feature("api-multimedia")
 @pytest.mark.requirement("GWS-PERM-002", "GWS-NOTIF-005", "GWS-GEN-010", "GWS-ATT-004")
 def test_an_agent_cannot_reach_another_agents_interactions_attachments_and_workbins(
