@@ -362,6 +362,9 @@ class NotificationListener:
         self._ready.set()
 
     def _record(self, message: dict[str, Any]) -> None:
+        # The time of arrival comes before the schema check: delivery latency is the target's, and a check that
+        # compiles its schema on first use (a cold worker) would otherwise add itself to the first sample.
+        received_at, monotonic = datetime.now(UTC), time.monotonic()
         topic = str(message.get("channel", ""))
         data = message.get("data")
         data = data if isinstance(data, dict) else {"__non_object_data__": data}
@@ -371,8 +374,8 @@ class NotificationListener:
             user=self.user,
             topic=topic,
             data=data,
-            received_at=datetime.now(UTC),
-            monotonic=time.monotonic(),
+            received_at=received_at,
+            monotonic=monotonic,
             schema_errors=errors,
         )
         with self._changed:

@@ -176,3 +176,18 @@ def test_a_failed_scenarios_cleanup_waits_briefly_for_what_a_broken_target_may_n
     failed, inbox = scene_with_inbox()
     failed.cleanup(failed=True)
     assert inbox.timeout_s == FAILED_CLEANUP_WAIT_S
+
+
+def test_a_message_is_timed_when_it_arrives_not_when_its_schema_check_ends() -> None:
+    checks_began: list[float] = []
+
+    def schema_check(topic: str, data: dict) -> list[str]:  # type: ignore[type-arg]
+        checks_began.append(time.monotonic())  # a cold worker compiles its schemas here: it is not delivery
+        return []
+
+    listener = NotificationListener(
+        "http://127.0.0.1:9/cometd", "agent1", "pw", ["/v2/me/devices"], schema_check=schema_check
+    )
+    listener._record({"channel": "/v2/me/devices", "data": {"n": 1}})  # what the Bayeux loop does on arrival
+    (record,) = listener.records()
+    assert record.monotonic <= checks_began[0]
