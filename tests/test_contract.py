@@ -69,3 +69,32 @@ def test_validation_reads_no_document_once_the_registry_is_built(monkeypatch: py
     contract.validator.cache_clear()
     assert contract.validate(schema_ref, {"statusCode": 0, "users": [user]}) == []
     assert contract.validate(schema_ref, {"statusCode": 0, "users": [{**user, "roles": "x"}]}) != []
+
+
+def test_a_repeated_validation_is_remembered_and_what_json_schema_tells_apart_is_not_confused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validated: list[Any] = []
+    problems = contract._problems
+
+    def counted(schema_ref: str, instance: Any) -> list[str]:
+        validated.append(instance)
+        return problems(schema_ref, instance)
+
+    monkeypatch.setattr(contract, "_problems", counted)
+    contract._remembered.cache_clear()
+    error = {"statusCode": 1, "statusMessage": "x"}
+    assert contract.validate("schemas/error.json", error) == []
+    assert contract.validate("schemas/error.json", dict(error)) == []
+    assert len(validated) == 1  # the second, equal instance was not validated again
+    # True is 1 to Python but not an integer to JSON Schema; a tuple is no array; a changed instance is new.
+    assert contract.validate("schemas/error.json", {**error, "statusCode": True}) != []
+    roles = "schemas/user.json#/properties/roles"
+    assert contract.validate(roles, ["ROLE_AGENT"]) == []
+    assert contract.validate(roles, ("ROLE_AGENT",)) != []
+    error["statusMessage"] = 3
+    assert contract.validate("schemas/error.json", error) != []
+    assert len(validated) == 5
+    big = {"statusCode": 1, "statusMessage": "x" * 10_000}  # too large to remember: validated each time
+    assert contract.validate("schemas/error.json", big) == contract.validate("schemas/error.json", big) == []
+    assert len(validated) == 7

@@ -23,7 +23,8 @@ CALL_READS = frozenset({"GET /me/calls", "GET /me/calls/{id}"})
 
 @register(Level.MUST)
 def call_capabilities(ctx: CheckContext, response: Response) -> None:
-    """Every call of a successful GET /me/calls?fields=* or GET /me/calls/{id} carries a capabilities array."""
+    """Every call of a successful GET /me/calls?fields=* or GET /me/calls/{id} carries a capabilities array (and of a
+    reply to a field list, when the list names capabilities)."""
     if (ctx.operation or "").partition("#")[0] not in CALL_READS or response.status_code_field != 0:
         return
     if ctx.field_schemas is not None and "capabilities" not in ctx.field_schemas:
