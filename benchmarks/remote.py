@@ -92,14 +92,16 @@ def one_run(
         command = [sys.executable, "-m", "conformance.cli", "run", "--profile", profile]
         command += ["-n", workers] if workers else []  # none given: the suite's own default for the target
         command += ["--seed", seed, "--report-dir", reports, "--progress", "plain"]
-        started, cpu = time.monotonic(), _children_cpu_s()
+        started, cpu, machine = time.monotonic(), _children_cpu_s(), _machine_busy_s()
         result = subprocess.run(
             command, cwd=ROOT, env=suite_env(base_url, agents), capture_output=True, text=True, check=False
         )
         elapsed, cpu = time.monotonic() - started, _children_cpu_s() - cpu
+        machine_end = _machine_busy_s()
         if result.returncode not in (0, 1):
             sys.stderr.write(result.stdout[-2000:] + result.stderr[-2000:])
         figures: dict[str, Any] = {"wall_s": elapsed, "cpu_s": cpu, "exit": result.returncode, "requests": 0}
+        figures["machine_s"] = None if machine is None or machine_end is None else machine_end - machine
         figures["delivery"] = None
         worker_of: dict[str, str] = {}
         for journal in Path(reports, "journal").glob("*.jsonl"):
@@ -123,6 +125,19 @@ def _children_cpu_s() -> float:
     the reference it serves; on 2 cores a run cannot take less than half of it."""
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
+
+
+def _machine_busy_s() -> float | None:
+    """CPU seconds every core of the machine has been busy since boot (Linux's /proc/stat; None elsewhere): over a
+    run, the suite, the reference, the delay proxy and anything else the machine ran. Busy cores the whole run
+    long mean the run waited for CPU, which more workers cannot shorten."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    ticks = [int(value) for value in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle and iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is already inside user time
 
 
 def busy(tests: list[dict[str, Any]], worker_of: dict[str, str], pool: int) -> tuple[dict[str, float], float]:
@@ -154,10 +169,17 @@ def show(label: str, figures: dict[str, Any]) -> None:
     print(
         f"{label}: {figures['wall_s']:6.1f} s, exit {figures['exit']}, {figures['requests']} requests, {waited}, "
         f"{measured}, {late} late" + (f"; failed: {', '.join(failed[:3])}" if failed else ""),
-        f"\n    cpu {figures['cpu_s']:.0f} s; test seconds per worker: {workers}; "
+        f"\n    cpu {figures['cpu_s']:.0f} s{_machine(figures)}; test seconds per worker: {workers}; "
         f"agent-account unit {figures.get('chain_s', 0):.0f} s",
         flush=True,
     )
+
+
+def _machine(figures: dict[str, Any]) -> str:
+    if figures.get("machine_s") is None:
+        return ""
+    cores = os.cpu_count() or 1
+    return f" (machine busy {figures['machine_s']:.0f} CPU-s, {100 * figures['machine_s'] / (cores * figures['wall_s']):.0f}% of {cores} cores)"
 
 
 def main() -> int:
