@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from conformance.discovery import Discovery
 from conformance.errors import TargetError
 from conformance.fixtures.clients import ClientPool
 from conformance.outcomes import not_applicable
-from conformance.suite.fuzz.bindings import ACCOUNTS, Guard, World, bind, restore
+from conformance.suite.fuzz.bindings import ACCOUNTS, RESTORE, Guard, World, bind, restore
 from conformance.suite.fuzz.catalogue import Operation, operations
 from conformance.suite.fuzz.runner import (
     RunState,
@@ -65,11 +66,14 @@ class FuzzSession:
     """Each test holds the account it acts as (the scenarios' account locks) while it sends and restores:
     fuzzing changes that account's state, and what it causes must not reach a scenario's inbox.
 
-    Admin and supervisor tests hold their account shared with one another (``AccountLocks.hold(shared=True)``):
-    each puts back what it changed, and its checks judge one reply at a time, never a state another test could
-    have moved, so tests of one role may run side by side on several workers. As the agent, a test acts as
-    whichever of the agents reserved for fuzzing is free (``casting.fuzz_agents``; agent1 without a pool), and
-    holds it alone: agent tests place and hang up calls, which a second test on the same device would meet.
+    A test holds its account *shared* with the other fuzz tests of that account (``AccountLocks.hold(shared=True)``)
+    unless its operation changes the account's own state (``RESTORE``: agent state, Do Not Disturb, forwarding,
+    calls, EndContactCenterSession, which unassigns the account's devices) or it is a stateful run: those hold it
+    alone. Shared tests change nothing a neighbour's checks depend on (a bound object stays reachable, so E14's
+    "statusCode 3/5/6 could not come first" still holds) and each judges one reply at a time, so they run side by
+    side on several workers; no scenario meets either kind. As the agent, a test acts as one of the agents
+    reserved for fuzzing (``casting.fuzz_agents``; agent1 without a pool): a shared test always the same one
+    (spread by its name), an exclusive test whichever is free.
     """
 
     def __init__(self, settings: Settings, clients: ClientPool, discovery: Discovery, locks: AccountLocks) -> None:
@@ -92,7 +96,7 @@ class FuzzSession:
         operation = operations()[label]
         if role not in ACCOUNTS:
             not_applicable(f"the {role} role is outside the three roles the suite drives (E26)")
-        with self._acting_as(role) as account:
+        with self._acting_as(role, f"{label} {mode}", exclusive=label in RESTORE) as account:
             client = self.clients.for_role(account)
             client.raise_if_down()
             self.guard.snapshot()
@@ -115,15 +119,16 @@ class FuzzSession:
         conclude(state, f"{label} as {role} ({mode} data)", mode)
 
     @contextlib.contextmanager
-    def _acting_as(self, role: str) -> Iterator[str]:
-        """Hold the account that plays ``role`` for one test (see the class docstring); yields its name."""
-        pool = fuzz_agents(self.settings.agent_pool)
-        if role == "agent" and pool:
+    def _acting_as(self, role: str, test: str, *, exclusive: bool) -> Iterator[str]:
+        """Hold the account that plays ``role`` for the test named ``test`` (see the class docstring); yields it."""
+        pool = fuzz_agents(self.settings.agent_pool) if role == "agent" else ()
+        if pool and exclusive:
             with self.locks.hold_cast(pool[:1], pool) as (chosen, _):
                 yield chosen[pool[0]]
-        else:
-            with self.locks.hold(ACCOUNTS[role], shared=role != "agent"):
-                yield ACCOUNTS[role]
+            return
+        account = pool[zlib.crc32(test.encode()) % len(pool)] if pool else ACCOUNTS[role]
+        with self.locks.hold(account, shared=not exclusive):
+            yield account
 
     # stateful runs through the links ------------------------------------------------------------
 
@@ -170,7 +175,7 @@ class FuzzSession:
         Machine._hypothesis_internal_use_seed = case_seed(self.settings.seed, "stateful", role)
         examples = max(1, self.settings.fuzz.max_examples // 2)
         try:
-            with self._acting_as(role) as account:
+            with self._acting_as(role, "stateful", exclusive=True) as account:
                 client = self.clients.for_role(account)
                 client.raise_if_down()
                 run_state_machine_as_test(
