@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -175,12 +176,11 @@ def test_shared_holders_hold_together_and_keep_an_exclusive_holder_out(locks: Ac
                 pass
 
 
-def _gate_taken(directory: Path) -> bool:
-    """Whether some holder keeps an account's gate (an exclusive holder waiting for the shared ones to leave)."""
+def _gate_taken(directory: Path, user: str) -> bool:
+    """Whether some holder keeps ``user``'s gate (an exclusive holder waiting for the holders to leave)."""
     import fcntl
 
-    (gate,) = directory.glob("*.gate")
-    with open(gate, "a+") as handle:
+    with open(directory / f"{hashlib.sha256(user.encode()).hexdigest()[:16]}.gate", "a+") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -203,7 +203,7 @@ def test_a_waiting_exclusive_holder_goes_before_shared_holders_that_come_after_i
     waiter = threading.Thread(target=exclusive)
     waiter.start()
     deadline = time.monotonic() + 10
-    while not _gate_taken(tmp_path):  # flock tells no one when it is taken: look until the waiter is in
+    while not _gate_taken(tmp_path, "supervisor"):  # flock tells no one when it is taken: look until the waiter is in
         assert time.monotonic() < deadline and waiter.is_alive()
         time.sleep(0.01)
     with pytest.raises(SuiteError, match="stayed in use"):  # a fuzz test arriving now queues behind it
@@ -212,6 +212,30 @@ def test_a_waiting_exclusive_holder_goes_before_shared_holders_that_come_after_i
     first.__exit__(None, None, None)
     waiter.join()
     assert got == ["exclusive"]
+
+
+def test_a_holder_waiting_for_a_scenarios_agent_keeps_the_fuzzings_accounts_free_meanwhile(tmp_path: Path) -> None:
+    locks = AccountLocks(load_settings(env={"GWS_AGENTS": "9"}), directory=tmp_path)
+    got: list[str] = []
+    busy = locks.hold("agent2")  # a scenario's agent
+    busy.__enter__()
+
+    def whole_pool() -> None:
+        with locks.hold("agent9", "admin", "agent2", timeout_s=10):
+            got.append("whole pool")
+
+    waiter = threading.Thread(target=whole_pool)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not _gate_taken(tmp_path, "agent2"):  # flock tells no one when it is taken: look until the waiter is in
+        assert time.monotonic() < deadline and waiter.is_alive()
+        time.sleep(0.01)
+    for fuzzed in ("admin", "agent9"):  # a role fuzzed shared and fuzzing's own agent: not held while it waits
+        with locks.hold(fuzzed, shared=True, timeout_s=0.2):
+            pass
+    busy.__exit__(None, None, None)
+    waiter.join()
+    assert got == ["whole pool"]
 
 
 def test_shared_holders_leave_the_latest_of_their_changes_for_the_next(tmp_path: Path) -> None:
