@@ -65,14 +65,15 @@ MAX_DEFAULT_WORKERS = 4
 # tests of one role ran side by side: quick -n 4 89 s, -n 8 64-78 s; default -n 4 176 s, -n 8 143 s. Each
 # worker is a pytest-xdist process of its own (~150 MB) with its own sessions on the target; 8 stays well
 # inside a server's per-user session limit (GWS-HOST-005 suggests 50). A target on this machine shares the
-# cores: one per core, as for the embedded reference.
+# cores: two per core (LOCAL_WORKERS_PER_CORE), as for the embedded reference.
 REMOTE_DEFAULT_WORKERS = 8
-# Workers per core for the embedded reference. Its run is CPU-bound but not only: a worker also waits for
+# Workers per core for the embedded reference, and for any target on this machine (which shares the cores as the
+# embedded one does). Its run is CPU-bound but not only: a worker also waits for
 # the server (another process on the same cores), quiet windows, notifications and the account locks, and
 # with one worker per core a core idles whenever its worker waits (the default profile used 124% of 2 cores,
 # 49-54 CPU-s in 37-39 s). Two per core fill those waits: measured on 2 cores, default profile, seed
 # 20260105 (docs/remote-targets.md, "The embedded run"): -n 2 37.0-38.7 s, -n 4 31.0-33.1 s, CPU-s alike.
-EMBEDDED_WORKERS_PER_CORE = 2
+LOCAL_WORKERS_PER_CORE = 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -157,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_workers,
         metavar="N",
-        help=f"parallel workers (pytest-xdist): a number, 0 for one process, or 'auto' (default: one per core, at "
-        f"most {MAX_DEFAULT_WORKERS}; two per core for the embedded reference; {REMOTE_DEFAULT_WORKERS} for a target on another machine; 0 with the manual "
+        help=f"parallel workers (pytest-xdist): a number, 0 for one process, or 'auto' (default: two per core, at "
+        f"most {MAX_DEFAULT_WORKERS}; {REMOTE_DEFAULT_WORKERS} for a target on another machine; 0 with the manual "
         "stimulus)",
     )
     from conformance.reporting import add_report_dir_argument  # reporting's imports wait for a command that writes
@@ -489,9 +490,7 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
         if (warning := insecure_warning(env)) is not None:
             _complain(warning)  # before the first request to the target
         remote = target is None and not on_this_machine(settings.base_url)
-        arguments.workers = _default_workers(
-            arguments.workers, settings.stimulus, remote=remote, embedded=target is not None
-        )
+        arguments.workers = _default_workers(arguments.workers, settings.stimulus, remote=remote)
         if target is not None:
             server = target.server
         elif settings.target_kind == "bayeux":
@@ -510,10 +509,10 @@ def _run(arguments: argparse.Namespace, *, faults: Sequence[str] = ()) -> int:
     return _finish(arguments, code, report_dir, baseline, server, elapsed, interrupted=interrupted)
 
 
-def _default_workers(chosen: str | None, stimulus: str, *, remote: bool = False, embedded: bool = False) -> str:
-    """The -n given, else one worker per core (EMBEDDED_WORKERS_PER_CORE for the ``embedded`` reference), at
-    most MAX_DEFAULT_WORKERS, and at least REMOTE_DEFAULT_WORKERS for a ``remote`` target (on another
-    machine); 0 for the manual stimulus (a person giving it works alone)."""
+def _default_workers(chosen: str | None, stimulus: str, *, remote: bool = False) -> str:
+    """The -n given, else LOCAL_WORKERS_PER_CORE per core, at most MAX_DEFAULT_WORKERS, and at least
+    REMOTE_DEFAULT_WORKERS for a ``remote`` target (on another machine); 0 for the manual stimulus (a person giving
+    it works alone)."""
     if stimulus == "manual":
         if chosen not in (None, "0"):
             raise UsageError("the manual stimulus needs one person at one terminal: run it without -n")
@@ -521,8 +520,7 @@ def _default_workers(chosen: str | None, stimulus: str, *, remote: bool = False,
     if chosen is not None:
         return chosen
     cores = os.cpu_count() or 1
-    per_core = EMBEDDED_WORKERS_PER_CORE if embedded else 1
-    local = 0 if cores < 2 else min(cores * per_core, MAX_DEFAULT_WORKERS)
+    local = 0 if cores < 2 else min(cores * LOCAL_WORKERS_PER_CORE, MAX_DEFAULT_WORKERS)
     return str(max(local, REMOTE_DEFAULT_WORKERS) if remote else local)
 
 

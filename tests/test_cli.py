@@ -128,36 +128,21 @@ def test_the_manual_stimulus_refuses_parallel_workers(
 @pytest.mark.parametrize(
     ("chosen", "stimulus", "cores", "workers"),
     [
-        (None, "reference", 2, "2"),  # one per core ...
+        (None, "reference", 2, "4"),  # two per core: a worker waiting on the server leaves its core to another
         (None, "reference", 32, str(MAX_DEFAULT_WORKERS)),  # ... up to the useful number
         (None, "reference", 1, "0"),  # one core: no worker processes at all
         (None, "manual", 8, "0"),  # one person at one terminal
         ("auto", "reference", 8, "auto"),  # what is asked for is what runs
         ("0", "reference", 8, "0"),
+        ("2", "reference", 8, "2"),
     ],
 )
-def test_workers_by_default(
+def test_workers_by_default_on_this_machine(
     chosen: str | None, stimulus: str, cores: int, workers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The embedded reference and a target on this machine alike: both share the cores."""
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     assert _default_workers(chosen, stimulus) == workers
-
-
-@pytest.mark.parametrize(
-    ("chosen", "stimulus", "cores", "workers"),
-    [
-        (None, "reference", 2, "4"),  # two per core: a worker waiting on the server leaves its core to another
-        (None, "reference", 32, str(MAX_DEFAULT_WORKERS)),  # ... up to the useful number
-        (None, "reference", 1, "0"),  # one core: no worker processes at all
-        (None, "manual", 8, "0"),
-        ("2", "reference", 8, "2"),  # what is asked for is what runs
-    ],
-)
-def test_the_embedded_reference_gets_two_workers_per_core(
-    chosen: str | None, stimulus: str, cores: int, workers: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: cores)
-    assert _default_workers(chosen, stimulus, embedded=True) == workers
 
 
 def test_a_bad_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
