@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,53 +191,49 @@ def _gate_taken(directory: Path, user: str) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _waiting(locks: AccountLocks, directory: Path, roles: tuple[str, ...], waits_on: str) -> Iterator[list[str]]:
+    """A thread holding ``roles`` exclusively, once it waits on ``waits_on``'s lock (its gate taken); the block
+    must let that account go. Yields what the thread got: ["held"] once it held them all."""
+    got: list[str] = []
+
+    def hold() -> None:
+        with locks.hold(*roles, timeout_s=10):
+            got.append("held")
+
+    waiter = threading.Thread(target=hold)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not _gate_taken(directory, waits_on):  # flock tells no one when it is taken: look until the waiter is in
+        assert time.monotonic() < deadline and waiter.is_alive()
+        time.sleep(0.01)
+    yield got
+    waiter.join()
+
+
 def test_a_waiting_exclusive_holder_goes_before_shared_holders_that_come_after_it(
     locks: AccountLocks, tmp_path: Path
 ) -> None:
-    got: list[str] = []
     first = locks.hold("supervisor", shared=True)
     first.__enter__()
-
-    def exclusive() -> None:
-        with locks.hold("supervisor", timeout_s=10):
-            got.append("exclusive")
-
-    waiter = threading.Thread(target=exclusive)
-    waiter.start()
-    deadline = time.monotonic() + 10
-    while not _gate_taken(tmp_path, "supervisor"):  # flock tells no one when it is taken: look until the waiter is in
-        assert time.monotonic() < deadline and waiter.is_alive()
-        time.sleep(0.01)
-    with pytest.raises(SuiteError, match="stayed in use"):  # a fuzz test arriving now queues behind it
-        with locks.hold("supervisor", shared=True, timeout_s=0.2):
-            pass
-    first.__exit__(None, None, None)
-    waiter.join()
-    assert got == ["exclusive"]
+    with _waiting(locks, tmp_path, ("supervisor",), "supervisor") as got:
+        with pytest.raises(SuiteError, match="stayed in use"):  # a fuzz test arriving now queues behind it
+            with locks.hold("supervisor", shared=True, timeout_s=0.2):
+                pass
+        first.__exit__(None, None, None)
+    assert got == ["held"]
 
 
 def test_a_holder_waiting_for_a_scenarios_agent_keeps_the_fuzzings_accounts_free_meanwhile(tmp_path: Path) -> None:
     locks = AccountLocks(load_settings(env={"GWS_AGENTS": "9"}), directory=tmp_path)
-    got: list[str] = []
     busy = locks.hold("agent2")  # a scenario's agent
     busy.__enter__()
-
-    def whole_pool() -> None:
-        with locks.hold("agent9", "admin", "agent2", timeout_s=10):
-            got.append("whole pool")
-
-    waiter = threading.Thread(target=whole_pool)
-    waiter.start()
-    deadline = time.monotonic() + 10
-    while not _gate_taken(tmp_path, "agent2"):  # flock tells no one when it is taken: look until the waiter is in
-        assert time.monotonic() < deadline and waiter.is_alive()
-        time.sleep(0.01)
-    for fuzzed in ("admin", "agent9"):  # a role fuzzed shared and fuzzing's own agent: not held while it waits
-        with locks.hold(fuzzed, shared=True, timeout_s=0.2):
-            pass
-    busy.__exit__(None, None, None)
-    waiter.join()
-    assert got == ["whole pool"]
+    with _waiting(locks, tmp_path, ("agent9", "admin", "agent2"), "agent2") as got:
+        for fuzzed in ("admin", "agent9"):  # a role fuzzed shared and fuzzing's own agent: not held while it waits
+            with locks.hold(fuzzed, shared=True, timeout_s=0.2):
+                pass
+        busy.__exit__(None, None, None)
+    assert got == ["held"]
 
 
 def test_shared_holders_leave_the_latest_of_their_changes_for_the_next(tmp_path: Path) -> None:
