@@ -93,10 +93,12 @@ def one_run(
         command += ["-n", workers] if workers else []  # none given: the suite's own default for the target
         command += ["--seed", seed, "--report-dir", reports, "--progress", "plain"]
         started, cpu, machine = time.monotonic(), _children_cpu_s(), _machine_busy_s()
+        started_wall = time.time()
         result = subprocess.run(
             command, cwd=ROOT, env=suite_env(base_url, agents), capture_output=True, text=True, check=False
         )
         elapsed, cpu = time.monotonic() - started, _children_cpu_s() - cpu
+        ended_wall = time.time()
         machine_end = _machine_busy_s()
         if result.returncode not in (0, 1):
             sys.stderr.write(result.stdout[-2000:] + result.stderr[-2000:])
@@ -104,11 +106,15 @@ def one_run(
         figures["machine_s"] = None if machine is None or machine_end is None else machine_end - machine
         figures["delivery"] = None
         worker_of: dict[str, str] = {}
-        for journal in Path(reports, "journal").glob("*.jsonl"):
-            for line in journal.read_text(encoding="utf-8").splitlines():
-                entry = json.loads(line)
-                figures["requests"] += entry.get("http_count", 0)
-                worker_of[entry["nodeid"]] = entry.get("worker", "main")
+        entries = [
+            json.loads(line)
+            for journal in Path(reports, "journal").glob("*.jsonl")
+            for line in journal.read_text(encoding="utf-8").splitlines()
+        ]
+        for entry in entries:
+            figures["requests"] += entry.get("http_count", 0)
+            worker_of[entry["nodeid"]] = entry.get("worker", "main")
+        figures["handover"] = handover(entries, started_wall, ended_wall)
         results = Path(reports, "results.json")
         if results.exists():
             data = json.loads(results.read_text(encoding="utf-8"))
@@ -152,6 +158,27 @@ def busy(tests: list[dict[str, Any]], worker_of: dict[str, str], pool: int) -> t
     return per_worker, chain
 
 
+def handover(entries: list[dict[str, Any]], started: float, ended: float) -> dict[str, Any]:
+    """From the journal: the seconds before the first test began (start-up: workers, collection, the target's
+    discovery) and after the last ended (reports); the seconds tests waited for accounts other tests held and
+    then for their messages to settle, summed over workers, by kind of test."""
+    began = [e["started"] for e in entries if "started" in e]
+    finished = [e["ended"] for e in entries if "ended" in e]
+    waits: dict[str, list[float]] = {}
+    for entry in entries:
+        kind = entry["nodeid"].split("/")[0]
+        if kind == "fuzz":
+            kind += " as " + entry["nodeid"].rpartition(" as ")[2].rstrip("]")
+        wait = waits.setdefault(kind, [0.0, 0.0])
+        wait[0] += entry.get("waited_for_accounts_s", 0.0)
+        wait[1] += entry.get("settling_s", 0.0)
+    return {
+        "start_up_s": min(began) - started if began else None,
+        "reports_s": ended - max(finished) if finished else None,
+        "waits": waits,
+    }
+
+
 def show(label: str, figures: dict[str, Any]) -> None:
     delivery = figures["delivery"] or {}
     windows, latency = delivery.get("windows_s", {}), delivery.get("latency_s", {})
@@ -173,6 +200,17 @@ def show(label: str, figures: dict[str, Any]) -> None:
         f"agent-account unit {figures.get('chain_s', 0):.0f} s",
         flush=True,
     )
+    found = figures.get("handover") or {}
+    if found.get("start_up_s") is not None:
+        waits = sorted(found["waits"].items(), key=lambda item: -sum(item[1]))
+        print(
+            f"    start-up {found['start_up_s']:.1f} s, reports {found['reports_s']:.1f} s; waited for accounts "
+            f"(then settling), summed over workers: "
+            + ", ".join(
+                f"{kind} {held:.0f} ({settled:.0f}) s" for kind, (held, settled) in waits if held + settled >= 0.5
+            ),
+            flush=True,
+        )
 
 
 def _machine(figures: dict[str, Any]) -> str:

@@ -138,6 +138,8 @@ class _CometdClientHabits(aiocometd.Extension):
 
 
 URL_STYLES = ("auto", "plain", "sub-path")
+# How often a wait whose timeout may shrink re-reads it (NotificationListener.expect's ``timeout_of``).
+RECHECK_S = 0.25
 
 
 def _sub_path(payload: Any) -> str:
@@ -414,9 +416,12 @@ class NotificationListener:
         timeout_s: float,
         after: int = 0,
         description: str = "a message",
+        timeout_of: Callable[[], float] | None = None,
     ) -> NotificationRecord:
-        """Wait for the first message on ``topic`` after cursor ``after`` that satisfies ``predicate``."""
-        deadline = time.monotonic() + timeout_s
+        """Wait for the first message on ``topic`` after cursor ``after`` that satisfies ``predicate``.
+        ``timeout_of``: re-read every RECHECK_S while waiting, a timeout that may shrink meanwhile (another worker
+        found the topic missing, conformance.delivery); the wait ends at the shorter of the two."""
+        started = time.monotonic()
         with self._changed:
             while True:
                 for record in self._records[after:]:
@@ -427,15 +432,16 @@ class NotificationListener:
                         f"{self.user}: connection lost ({self._failure}) while waiting for {description} on {topic}",
                         self._records[after:],
                     )
-                remaining = deadline - time.monotonic()
+                limit_s = timeout_s if timeout_of is None else min(timeout_s, timeout_of())
+                remaining = started + limit_s - time.monotonic()
                 if remaining <= 0:
                     received = self._records[after:]
                     summary = "\n".join(r.describe() for r in received) or "(nothing)"
                     raise ExpectationFailed(
-                        f"{self.user}: no {description} on {topic} within {timeout_s:g}s; received:\n{summary}",
+                        f"{self.user}: no {description} on {topic} within {limit_s:g}s; received:\n{summary}",
                         received,
                     )
-                self._changed.wait(remaining)
+                self._changed.wait(remaining if timeout_of is None else min(remaining, RECHECK_S))
 
     def assert_quiet(
         self,

@@ -123,6 +123,13 @@ class DeliveryClock:
         with self._lock:
             self._suspects.add(topic)
 
+    def known_missing(self, topic: str) -> bool:
+        """Whether an expected message on ``topic`` failed to come in this run, the running test's included (even
+        before it ends): a cleanup need not wait for a message there."""
+        with self._lock:
+            known = topic in self._missed or topic in self._suspects
+        return known or topic in self._missed_elsewhere()
+
     def test_ended(self, *, failed: bool) -> None:
         """The running test ended: its missing messages shorten later waits only if it failed."""
         with self._lock:

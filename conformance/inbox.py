@@ -173,21 +173,23 @@ class Inbox:
         """Claim the next message on ``topic`` that satisfies ``predicate``; fail the step if none comes."""
         after = self._cursor.get(topic, self.mark) if in_order else self.mark
         full_s = timeout_s or self.timeout_s
-        waited_s = self.clock.expect_timeout_s(topic, full_s) if self.clock is not None else full_s
+        clock = self.clock
         try:
             record = self.listener.expect(
                 topic,
                 lambda data: self._unclaimed(data) and predicate(data),
-                timeout_s=waited_s,
+                timeout_s=full_s,
                 after=after,
                 description=description,
+                # Shortened, even while it waits, once an expectation on the topic has failed anywhere in the run.
+                timeout_of=None if clock is None else lambda: clock.expect_timeout_s(topic, full_s),
             )
         except ExpectationFailed as missing:
-            if self.clock is not None:
-                self.clock.missed(topic)
+            waited_s = full_s if clock is None else clock.expect_timeout_s(topic, full_s)
+            if clock is not None:
+                clock.missed(topic)
             shortened = (
-                f"\n(waited {waited_s:g} s, not {full_s:g} s: an earlier expectation on {topic} in this run had "
-                "already timed out)"
+                f"\n(waited {waited_s:g} s, not {full_s:g} s: an expectation on {topic} in this run had timed out)"
                 if waited_s < full_s
                 else ""
             )

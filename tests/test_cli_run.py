@@ -125,6 +125,20 @@ def test_every_report_is_written(embedded_run: Run) -> None:
     assert "gws-reference" in embedded_run.read("report.html")  # the server says what it is
 
 
+def test_the_journal_times_each_test_and_its_wait_for_accounts(embedded_run: Run) -> None:
+    """What benchmarks/remote.py reads to say where a run's time went: when each test ran, and how long it waited
+    for accounts other tests held (two workers share agent1..agent3: some test waits)."""
+    entries = [
+        json.loads(line)
+        for journal in (embedded_run.reports / "journal").glob("gw*.jsonl")
+        for line in journal.read_text(encoding="utf-8").splitlines()
+    ]
+    assert entries and all(0 <= entry["ended"] - entry["started"] < 600 for entry in entries)
+    waits = [entry for entry in entries if "waited_for_accounts_s" in entry]
+    assert waits and all(entry["waited_for_accounts_s"] >= 0 and entry["settling_s"] >= 0 for entry in waits)
+    assert all(entry["ended"] - entry["started"] >= entry["waited_for_accounts_s"] for entry in waits)
+
+
 def test_the_results_file_follows_its_schema(embedded_run: Run) -> None:
     results = embedded_run.results()
     jsonschema.validate(results, json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8")))

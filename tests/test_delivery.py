@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -154,14 +155,50 @@ def test_an_inbox_says_when_it_waited_less_than_the_full_timeout() -> None:
     with pytest.raises(Violation) as failure:
         inbox.expect("/v2/me/devices", description="the devices Ready")
     assert time.monotonic() - started < 2.5
-    assert "waited 1 s, not 5 s: an earlier expectation on /v2/me/devices" in failure.value.message
+    assert "waited 1 s, not 5 s: an expectation on /v2/me/devices in this run had timed out" in failure.value.message
+
+
+def test_a_cleanup_does_not_wait_for_a_message_on_a_topic_the_run_knows_is_dropped(tmp_path: Path) -> None:
+    from typing import Any, cast
+
+    from conformance.inbox import Inbox
+    from conformance.suite.scenarios.lifecycle import Party
+
+    elsewhere, here = (DeliveryClock(0.3, fixed=True, shared_dir=tmp_path) for _ in range(2))
+    party = Party("agent1", cast(Any, None), cast(Any, None), cast(Any, None), _listener())
+    party.inbox = Inbox(party.listener, timeout_s=10.0, clock=here)
+    assert party.cleanup_wait_s("/v2/me/calls") == 10.0
+    here.missed("/v2/me/calls")  # the running test's own expectation failed: its cleanup does not wait either
+    assert party.cleanup_wait_s("/v2/me/calls") == 0.0 and party.cleanup_wait_s("/v2/me/devices") == 10.0
+    here.test_ended(failed=False)  # a SHOULD that went on: later tests wait in full again
+    assert party.cleanup_wait_s("/v2/me/calls") == 10.0
+    elsewhere.missed("/v2/me/calls")
+    elsewhere.test_ended(failed=True)  # another worker's test failed on it
+    assert party.cleanup_wait_s("/v2/me/calls") == 0.0
+
+
+def test_a_wait_under_way_ends_once_another_worker_finds_its_topic_missing(tmp_path: Path) -> None:
+    """Two workers wait on the same dropped topic at once: the later one does not wait out its own full timeout
+    once the first has failed on it (fail fast costs one full timeout per run, not one per worker)."""
+    from conformance.failures import Violation
+    from conformance.inbox import Inbox
+
+    first, second = (DeliveryClock(0.3, fixed=True, shared_dir=tmp_path) for _ in range(2))
+    inbox = Inbox(_listener(), timeout_s=30.0, clock=second)
+    failing = threading.Timer(1.0, lambda: (first.missed("/v2/me/devices"), first.test_ended(failed=True)))
+    started = time.monotonic()
+    failing.start()
+    with pytest.raises(Violation) as failure:
+        inbox.expect("/v2/me/devices", description="the devices Ready")
+    assert 1.0 <= time.monotonic() - started < 5.0  # not 30 s: it ended at the first recheck after the other failed
+    assert "waited 1 s, not 30 s: an expectation on /v2/me/devices in this run had timed out" in failure.value.message
 
 
 def test_a_failed_scenarios_cleanup_waits_briefly_for_what_a_broken_target_may_never_send() -> None:
     from typing import Any, cast
 
     from conformance.inbox import Inbox
-    from conformance.suite.scenarios.lifecycle import FAILED_CLEANUP_WAIT_S, Cast, Party
+    from conformance.suite.scenarios.lifecycle import FAILED_CLEANUP_WAIT_S, UNHEARD_CLEANUP_WAIT_S, Cast, Party
 
     def scene_with_inbox() -> tuple[Cast, Inbox]:
         inbox = Inbox(_listener(), timeout_s=10.0)
@@ -176,6 +213,15 @@ def test_a_failed_scenarios_cleanup_waits_briefly_for_what_a_broken_target_may_n
     failed, inbox = scene_with_inbox()
     failed.cleanup(failed=True)
     assert inbox.timeout_s == FAILED_CLEANUP_WAIT_S
+    assert failed.parties[0].cleanup_wait_s("/v2/me/calls") == FAILED_CLEANUP_WAIT_S
+
+    # A party that failed before it listened (a refused Dial) has no inbox: its cleanup waits are cut all the same.
+    unheard = Party("agent2", cast(Any, None), cast(Any, None), cast(Any, None), _listener())
+    assert unheard.cleanup_wait_s("/v2/me/calls") == UNHEARD_CLEANUP_WAIT_S > FAILED_CLEANUP_WAIT_S
+    scene = Cast(cast(Any, None), lambda *roles, **options: None, cast(Any, None), cast(Any, None))
+    scene.parties.append(unheard)
+    scene.cleanup(failed=True)
+    assert unheard.cleanup_wait_s("/v2/me/calls") == FAILED_CLEANUP_WAIT_S
 
 
 def test_a_message_is_timed_when_it_arrives_not_when_its_schema_check_ends() -> None:

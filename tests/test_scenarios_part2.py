@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from live_reference import LiveTarget, serve
+from live_reference import PASSWORDS, LiveTarget, serve
 from live_reference import run_suite as run_suite_in_child
 
 SCENARIOS = "conformance/suite/scenarios"
@@ -100,3 +101,19 @@ def test_a_failed_scenario_cleans_up_after_itself(tmp_path: Path) -> None:
     (failed,) = [test for test in data["tests"] if test["outcome"] == "failed"]
     assert "GWS-EMAIL-008" in failed["violated"], failed["title"]
     assert set(found.values()) == {"passed"}, data["output"]
+
+
+def test_a_call_whose_messages_never_came_is_hung_up_all_the_same(tmp_path: Path) -> None:
+    """A target that drops /v2/me/calls fails the sequence test on the missing Ringing; its cleanup still hangs
+    up the call it placed (GET /me/calls lists it), so the next scenario on that device fails on the dropped
+    topic, not on "already has an active call"."""
+    with serve(stimulus=True, faults=["notification-missing"]) as target:
+        data = run_suite(
+            target, tmp_path, "conformance/suite/protocol/test_sequence.py", GWS_NOTIFICATION_TIMEOUT_S="1"
+        )
+        (test,) = data["tests"]
+        assert test["outcome"] == "failed" and "never hears its call Ringing" in test["title"], data["output"]
+        for agent in ("agent1", "agent2"):
+            listed = httpx.get(f"{target.base_url}/me/calls", auth=(agent, PASSWORDS[agent]), params={"fields": "*"})
+            left = [call for call in listed.json()["calls"] if call.get("state") != "Released"]
+            assert left == [], (agent, left)

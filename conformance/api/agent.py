@@ -104,6 +104,14 @@ class Agent(Session):
     def list_my_calls(self, *, fields: str | None = None, expect: Expect = OK) -> Reply:
         return self._send(params={"fields": fields}, expect=expect)
 
+    def active_call_ids(self) -> list[str]:
+        """The ids of the calls GET /me/calls lists and not Released, the answer unjudged (cleanup: a call whose
+        messages never came is hung up all the same, so the next scenario on the device does not meet it)."""
+        calls = self.list_my_calls(fields="*", expect=None).items("calls")
+        return [
+            str(call["id"]) for call in calls if call.get("state") != "Released" and isinstance(call.get("id"), str)
+        ]
+
     @operation("GET /me/interactions", collection="interactions")
     def list_my_interactions(self, *, fields: str | None = None, expect: Expect = OK) -> Reply:
         return self._send(params={"fields": fields}, expect=expect)

@@ -5,7 +5,9 @@ tests run — in each pytest-xdist worker, or in the one pytest process. After e
 JSON line to ``DIR/<worker>.jsonl``:
 
     {"nodeid", "worker", "outcome", "operations": [...], "notifications": [...],
-     "http_count", "notification_count", "timeline": [...]}      # timeline: only when the test did not pass
+     "http_count", "notification_count", "started", "ended",      # started, ended: wall clock (time.time)
+     "waited_for_accounts_s", "settling_s",                       # only when the test waited for accounts
+     "timeline": [...]}                                           # timeline: only when the test did not pass
 
 ``operations`` are the declared operations the test's HTTP exchanges were (conformance.reporting.coverage),
 ``notifications`` the notification kinds its users' listeners received meanwhile. The timeline is the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,8 @@ class _Journal:
         self._http_mark = 0
         self._listener_marks: dict[str, int] = {}
         self._outcome = "passed"
+        self._started = 0.0
+        self._handover_marks = (0.0, 0.0)
 
     def _session(self) -> Any | None:
         from conformance import plugin
@@ -84,6 +89,8 @@ class _Journal:
         self._http_mark = session.recorder.mark() if session is not None else 0
         self._listener_marks = {role: listener.mark() for role, listener in self._listeners().items()}
         self._outcome = "passed"
+        self._started = time.time()
+        self._handover_marks = self._handover()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "gws", None)
@@ -121,11 +128,24 @@ class _Journal:
             "notifications": sorted({kind for record in notifications if (kind := _kind(record))}),
             "http_count": len(exchanges),
             "notification_count": len(notifications),
+            "started": round(self._started, 3),
+            "ended": round(time.time(), 3),
         }
+        waited, settled = (
+            round(now - mark, 3) for now, mark in zip(self._handover(), self._handover_marks, strict=True)
+        )
+        if waited or settled:
+            entry["waited_for_accounts_s"], entry["settling_s"] = waited, settled
         if self._outcome not in _QUIET_OUTCOMES:
             entry["timeline"] = _timeline(exchanges, notifications, base_path)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+    def _handover(self) -> tuple[float, float]:
+        """This process's seconds so far waiting for accounts, and for their previous holders' messages to settle."""
+        session = self._session()
+        locks = session.existing("account-locks") if session is not None else None
+        return (locks.waited_s, locks.settled_s) if locks is not None else (0.0, 0.0)
 
 
 def _kind(record: Any) -> str | None:

@@ -60,6 +60,9 @@ REFUSAL = ("GWS-GEN-010", "GWS-GEN-013", "GWS-NOTIF-008")
 NOT_IN_CAPABILITIES = 2
 # What a cleanup waits for a message after its scenario failed (Cast.cleanup).
 FAILED_CLEANUP_WAIT_S = 1.0
+# What a cleanup waits for a message its own action causes (a call it hung up Released) on an agent that never
+# listened in its scenario: no inbox, so no timeout of the scenario's to take.
+UNHEARD_CLEANUP_WAIT_S = 5.0
 
 ClientFor = Callable[[str], GwsClient]
 Hold = Callable[..., None]
@@ -76,6 +79,7 @@ class Party:
     open_inbox: OpenInbox
     listener: NotificationListener
     inbox: Inbox | None = None
+    unheard_wait_s: float = UNHEARD_CLEANUP_WAIT_S
 
     @property
     def agent(self) -> Agent:
@@ -108,6 +112,15 @@ class Party:
         """Open the agent's inbox on ``topics``: from now on every message there must be claimed."""
         self.inbox = self.open_inbox(self.role, topics=topics)
         return self.inbox
+
+    def cleanup_wait_s(self, topic: str) -> float:
+        """How long a cleanup waits for a message on ``topic`` its action causes: the scenario's timeout (Cast.cleanup
+        cuts it when the scenario failed), and not at all on a topic the run knows the target drops. Nothing is
+        judged there: what comes later reaches the next holder of the account, which names it as late."""
+        if self.inbox is None:
+            return self.unheard_wait_s
+        clock = self.inbox.clock
+        return 0.0 if clock is not None and clock.known_missing(topic) else self.inbox.timeout_s
 
     @property
     def messages(self) -> Inbox:
@@ -154,6 +167,7 @@ class Cast:
         FAILED_CLEANUP_WAIT_S; the next holder's settling still waits out whatever does come."""
         if failed:
             for party in self._parties:
+                party.unheard_wait_s = min(party.unheard_wait_s, FAILED_CLEANUP_WAIT_S)
                 if party.inbox is not None:
                     party.inbox.timeout_s = min(party.inbox.timeout_s, FAILED_CLEANUP_WAIT_S)
         for action in reversed(self.cleanups):

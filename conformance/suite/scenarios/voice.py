@@ -39,7 +39,6 @@ from conformance.suite.scenarios.lifecycle import (
 from conformance.suite.scenarios.support import DEVICES, expect_devices, require, should
 
 CALLS = "/v2/me/calls"
-CLEANUP_WAIT_S = 5.0  # how long cleanup waits for a call it hung up to be released, when it never listened
 OUTSIDE = "+16505550123"  # a customer's number: outside the contact center, reached through the stimulus
 CAPABILITIES = ("GWS-CALL-005",)
 SPELLING = "GWS-CALL-006"
@@ -212,16 +211,15 @@ def release_everything(parties: tuple[Party, ...]) -> None:
 
 def _release_calls_of(party: Party) -> None:
     mark = party.listener.mark()
-    active = [
-        str(call["id"])
-        for call in party.agent.list_my_calls(fields="*", expect=ANY).items("calls")
-        if call.get("state") != "Released" and isinstance(call.get("id"), str)
-    ]
+    active = party.agent.active_call_ids()
     for call_id in active:
         best_effort(functools.partial(Call(party.client, call_id).hangup, expect=ANY))
-    timeout_s = party.messages.timeout_s if party.inbox is not None else CLEANUP_WAIT_S
     for call_id in active:
-        best_effort(functools.partial(party.listener.expect, CALLS, released(call_id), timeout_s=timeout_s, after=mark))
+        best_effort(
+            functools.partial(
+                party.listener.expect, CALLS, released(call_id), timeout_s=party.cleanup_wait_s(CALLS), after=mark
+            )
+        )
 
 
 # -- what a call message must show ----------------------------------------------------------------------
