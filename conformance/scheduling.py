@@ -29,11 +29,12 @@ under its locks, only later; tests/test_scheduling.py holds the rule to the fixt
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from conformance.casting import NAMED_AGENTS, fuzz_agents
 
-__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "recast", "scheduler", "scope", "unit_order"]
+__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "queue_order", "recast", "scheduler", "scope", "unit_order"]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
 # The agent-account tests whose agents any free agents of the pool may play: those that take them through a
@@ -124,6 +125,33 @@ def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
     return nodeid if pool_size > NAMED_AGENTS and recast(nodeid) and not _warm_up(nodeid) else AGENT_ACCOUNTS
 
 
+def queue_order(scopes: list[str]) -> list[str]:
+    """The units of work in the order workers take them (stable within each rank).
+
+    The agent-account unit first: its worker warms up, then runs the two e-mail scenarios that hold the whole
+    pool and the supervisor (whose fuzz tests and fuzzing's agents stand still meanwhile). So the other workers
+    begin with the tests that hold none of those accounts (the permission matrix, fuzzing as the admin, the
+    protocol tests that change no agent): taken later, these were done while whole-pool e-mails kept seven
+    workers waiting (benchmarks/remote.py: 70 worker-seconds of a quick run at 50 ms). Then the scenarios cast on
+    the pool, which queue for its agents, taken turn about with the fuzz tests of the agent and supervisor roles,
+    which need none of the scenarios' agents: a worker gets one of each, so that while its scenario waits for
+    agents the other workers' fuzz tests go on (scenarios first, then fuzzing, left workers waiting for agents
+    side by side and the supervisor's fuzz tests queueing behind one another at the end).
+    """
+    first = [unit for unit in scopes if unit == AGENT_ACCOUNTS]
+    free = [unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)]
+    held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
+    scenarios = [unit for unit in held if not unit.partition("::")[0].endswith("test_fuzz.py")]
+    fuzzing = [unit for unit in held if unit.partition("::")[0].endswith("test_fuzz.py")]
+    turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
+    return first + free + turns
+
+
+def _needs_pool_or_supervisor(unit: str) -> bool:
+    """Whether the unit holds agents of the pool or the supervisor, which the whole-pool e-mails hold."""
+    return holds_agent_accounts(unit) or unit.endswith(" as supervisor]")
+
+
 _UNIT_ORDER = ("scenarios/", "protocol/")  # then everything else (the fuzzing)
 
 
@@ -140,14 +168,21 @@ def unit_order(nodeids: list[str]) -> list[str]:
 
 def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
     """pytest-xdist's scope scheduling with the agent-account tests as one scope (``scope``), run in
-    ``unit_order``."""
+    ``unit_order``, the units taken in ``queue_order``."""
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
+        _ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             return scope(nodeid, pool_size)
 
         def _assign_work_unit(self, node: Any) -> None:
+            if not self._ordered:  # the queue is whole once the first unit is handed out
+                self._ordered = True
+                queue = dict(self.workqueue)
+                self.workqueue.clear()
+                self.workqueue.update((key, queue[key]) for key in queue_order(list(queue)))
             unit = self.workqueue.get(AGENT_ACCOUNTS)
             if unit is not None:  # replaced in place: the unit keeps its turn in the queue
                 self.workqueue[AGENT_ACCOUNTS] = {nodeid: unit[nodeid] for nodeid in unit_order(list(unit))}

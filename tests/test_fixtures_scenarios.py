@@ -298,3 +298,40 @@ def test_a_recast_scenario_takes_free_agents_of_the_pool_and_never_waits_while_h
                     pass  # two agents left (agent2, agent3): the attempt lets them go again
             with locks.hold("agent2", "agent3", timeout_s=0.2):  # nothing was left held by the failed attempt
                 pass
+
+
+def test_a_granted_ready_cell_waits_for_the_routing_a_whole_pool_scenario_holds_and_puts_its_agent_back(
+    locks: AccountLocks,
+) -> None:
+    """The permission matrix's Ready cells make a throwaway agent Ready, whom routing may offer any e-mail: while a
+    whole-pool scenario holds the routing, such a cell cannot begin, and it leaves its agent NotReady."""
+    import httpx
+
+    from conformance.client import GwsClient
+    from conformance.fixtures.scenarios import ROUTING
+    from conformance.suite.scenarios.permissions import routable_while_ready
+
+    sent: list[str] = []
+    settings = load_settings(env={"GWS_BASE_URL": "http://gws.test/api/v2", "GWS_AGENT1_PASSWORD": "pw"})
+    transport = httpx.MockTransport(
+        lambda request: (sent.append(request.content.decode()), httpx.Response(200, json={"statusCode": 0}))[1]
+    )
+    client = GwsClient(settings, settings.credentials("agent1"), transport=transport)
+    values = {"channel": "email"}
+    began: list[str] = []
+
+    def cell() -> None:
+        with routable_while_ready(locks, client, "POST /me/channels/{channel}#Ready", values):
+            began.append("Ready")
+
+    with locks.hold(ROUTING):  # a whole-pool scenario
+        waiting = threading.Thread(target=cell)
+        waiting.start()
+        waiting.join(0.5)  # proves absence: the cell stays out as long as the scenario holds the routing
+        assert waiting.is_alive() and began == [] and sent == []
+    waiting.join(10)
+    assert began == ["Ready"] and [json.loads(body)["operationName"] for body in sent] == ["NotReady"]
+    with routable_while_ready(locks, client, "POST /me/channels/{channel}#Ready", values):
+        with pytest.raises(SuiteError, match="stayed in use"):  # and a whole-pool scenario waits for a cell
+            with locks.hold(ROUTING, timeout_s=0.2):
+                pass

@@ -15,7 +15,7 @@ import sys
 import textwrap
 
 from conformance.casting import fuzz_agents, scenario_agents
-from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, recast, scope, unit_order
+from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, queue_order, recast, scope, unit_order
 
 # Collects the suite in-process with the gws plugin active, asks the plugin for the xdist scheduler of
 # a two-worker run, and prints what each test does and where the scheduler puts it.
@@ -140,3 +140,19 @@ def test_with_a_pool_fuzzing_as_the_agent_has_agents_of_its_own_which_no_scenari
         assert {"agent1", "agent2", "agent3"} <= set(scenarios)  # every role a scenario names can be played
     as_agent = "fuzz/test_fuzz.py::test_negative_data[POST /me as agent]"
     assert scope(as_agent, 4) == AGENT_ACCOUNTS and scope(as_agent, 5) == as_agent
+
+
+def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_free_then_turn_about() -> None:
+    """While the unit's worker runs the whole-pool e-mails (every agent of the pool and the supervisor held), the
+    other workers take tests that hold none of those; then scenarios and fuzz tests of the agent and supervisor
+    roles take turns, so that a worker whose scenario waits for agents is not alone in waiting."""
+    matrix = "scenarios/permissions.py::test_permission_matrix[GET /me-agent]"
+    admin = "fuzz/test_fuzz.py::test_negative_data[GET /users as admin]"
+    supervisor = "fuzz/test_fuzz.py::test_negative_data[GET /me as supervisor]"
+    agent = "fuzz/test_fuzz.py::test_positive_data[GET /me as agent]"
+    chat = "scenarios/chat.py::test_chat_revoked"
+    voice = "scenarios/voice.py::test_dial_answer_hangup"
+    wildcard = "protocol/test_cometd_clients.py::test_a_wildcard_subscription_delivers_each_message_once[/**]"
+    queue = [supervisor, chat, matrix, agent, AGENT_ACCOUNTS, voice, admin, wildcard]
+    assert queue_order(queue) == [AGENT_ACCOUNTS, matrix, admin, chat, supervisor, voice, agent, wildcard]
+    assert sorted(queue_order(queue)) == sorted(queue)  # every unit once
