@@ -16,7 +16,15 @@ warm-up (``_UNIT_WARM_UP``), and the two e-mail scenarios that hold the whole po
 offered their e-mail): scheduled elsewhere, one of them takes agent1..agent3 in turn
 and waits, holding them, until every scenario on the other workers has let its agents go, while the
 unit's worker stands blocked behind it (23-32 s at a 50 ms round trip, benchmarks/remote.py). In the
-unit they run early, while the other workers are still fuzzing, and find the pool free.
+unit they run early and find the pool free.
+
+The units are handed out in ``queue_order``: the agent-account unit first; then, until its whole-pool tests are
+done, the units that hold neither an agent of the pool nor the supervisor (the permission matrix, fuzzing as the
+admin, most protocol tests), so that no worker stands waiting for what the whole-pool tests hold; from then on
+the units that need the pool or the supervisor come first (scenarios turn about with the fuzzing of the agent and
+supervisor roles, which need none of the scenarios' agents), and the free units fill in behind them. Before, a
+quick run at 50 ms spent 70 worker-seconds with fuzz tests of the supervisor and fuzzing's agents queueing behind
+the whole-pool e-mails, and the scenarios began only once the free units were all handed out.
 
 Inside the unit the scenarios run first, then the protocol tests, then the fuzzing, each module's tests
 in their order (``unit_order``): quiet windows are sized from the delivery latency each worker measures,
@@ -34,7 +42,16 @@ from typing import Any
 
 from conformance.casting import NAMED_AGENTS, fuzz_agents
 
-__all__ = ["AGENT_ACCOUNTS", "holds_agent_accounts", "queue_order", "recast", "scheduler", "scope", "unit_order"]
+__all__ = [
+    "AGENT_ACCOUNTS",
+    "holds_agent_accounts",
+    "holds_whole_pool",
+    "queue_order",
+    "recast",
+    "scheduler",
+    "scope",
+    "unit_order",
+]
 
 AGENT_ACCOUNTS = "the configured agent accounts"
 # The agent-account tests whose agents any free agents of the pool may play: those that take them through a
@@ -78,6 +95,11 @@ def recast(nodeid: str) -> bool:
     module, function = path.rsplit("/", 1)[-1], name.partition("[")[0]
     tests = _RECAST.get(module, frozenset())
     return (tests is ALL or function in tests) and (module, function) not in _WHOLE_POOL_TESTS
+
+
+def holds_whole_pool(nodeid: str) -> bool:
+    path, _, name = nodeid.partition("::")
+    return (path.rsplit("/", 1)[-1], name.partition("[")[0]) in _WHOLE_POOL_TESTS
 
 
 def _warm_up(nodeid: str) -> bool:
@@ -126,18 +148,12 @@ def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
 
 
 def queue_order(scopes: list[str]) -> list[str]:
-    """The units of work in the order workers take them (stable within each rank).
-
-    The agent-account unit first: its worker warms up, then runs the two e-mail scenarios that hold the whole
-    pool and the supervisor (whose fuzz tests and fuzzing's agents stand still meanwhile). So the other workers
-    begin with the tests that hold none of those accounts (the permission matrix, fuzzing as the admin, the
-    protocol tests that change no agent): taken later, these were done while whole-pool e-mails kept seven
-    workers waiting (benchmarks/remote.py: 70 worker-seconds of a quick run at 50 ms). Then the scenarios cast on
-    the pool, which queue for its agents, taken turn about with the fuzz tests of the agent and supervisor roles,
-    which need none of the scenarios' agents: a worker gets one of each, so that while its scenario waits for
-    agents the other workers' fuzz tests go on (scenarios first, then fuzzing, left workers waiting for agents
-    side by side and the supervisor's fuzz tests queueing behind one another at the end).
-    """
+    """The units of work in the order they are queued (stable within each part): the agent-account unit, the
+    units that hold neither an agent of the pool nor the supervisor, then the others with the scenarios and the
+    fuzz tests of the agent and supervisor roles turn about (a worker whose scenario waits for agents is not the
+    only one: scenarios first and fuzzing after left workers waiting for agents side by side, and the
+    supervisor's exclusive fuzz tests queueing behind one another at the end). The scheduler takes from it what
+    the whole-pool tests leave free while they run, and what waits for the pool first once they are done."""
     first = [unit for unit in scopes if unit == AGENT_ACCOUNTS]
     free = [unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)]
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
@@ -172,10 +188,18 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
-        _ordered = False
+        def __init__(self, config: Any, log: Any) -> None:
+            super().__init__(config, log)
+            self._ordered = False
+            self._whole_pool_left: set[str] = set()  # the whole-pool tests not yet done
+            self._free: dict[str, bool] = {}  # unit -> whether it holds none of what the whole-pool tests hold
 
         def _split_scope(self, nodeid: str) -> str:
             return scope(nodeid, pool_size)
+
+        def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+            self._whole_pool_left.discard(self.registered_collections[node][item_index])
+            super().mark_test_complete(node, item_index, duration)
 
         def _assign_work_unit(self, node: Any) -> None:
             if not self._ordered:  # the queue is whole once the first unit is handed out
@@ -183,6 +207,13 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
                 queue = dict(self.workqueue)
                 self.workqueue.clear()
                 self.workqueue.update((key, queue[key]) for key in queue_order(list(queue)))
+                self._whole_pool_left = {nodeid for nodeid in self.collection or () if holds_whole_pool(nodeid)}
+                self._free = {key: key == AGENT_ACCOUNTS or not _needs_pool_or_supervisor(key) for key in queue}
+            # Until the whole-pool tests are done, hand out what they leave free; then what waits for the pool first.
+            wanted = bool(self._whole_pool_left)
+            preferred = next((key for key in self.workqueue if self._free.get(key, True) == wanted), None)
+            if preferred is not None:
+                self.workqueue.move_to_end(preferred, last=False)
             unit = self.workqueue.get(AGENT_ACCOUNTS)
             if unit is not None:  # replaced in place: the unit keeps its turn in the queue
                 self.workqueue[AGENT_ACCOUNTS] = {nodeid: unit[nodeid] for nodeid in unit_order(list(unit))}

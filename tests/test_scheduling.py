@@ -156,3 +156,53 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
     queue = [supervisor, chat, matrix, agent, AGENT_ACCOUNTS, voice, admin, wildcard]
     assert queue_order(queue) == [AGENT_ACCOUNTS, matrix, admin, chat, supervisor, voice, agent, wildcard]
     assert sorted(queue_order(queue)) == sorted(queue)  # every unit once
+
+
+class _Worker:
+    """What the scheduler needs of a pytest-xdist worker: the tests it was sent, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.gateway = type("Gateway", (), {"id": name})()
+        self.sent: list[int] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent += indexes
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+def test_units_that_wait_for_the_pool_are_handed_out_first_once_the_whole_pool_tests_are_done() -> None:
+    """Before: what the whole-pool e-mails leave free, though the scenarios come first in the queue; after: the
+    scenarios and the agent and supervisor fuzzing, ahead of the free units left."""
+    import types
+
+    from conformance.scheduling import scheduler
+
+    whole_pool = "scenarios/email.py::test_email_offered_only_while_ready"
+    warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_per_channel"
+    held = [f"scenarios/chat.py::test_chat_{n}" for n in range(6)]
+    free = [f"scenarios/permissions.py::test_permission_matrix[GET /me-x{n}]" for n in range(20)]
+    collection = [warm_up, whole_pool, *held, *free]
+    option = types.SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope", loadscopereorder=True)
+    config = types.SimpleNamespace(option=option, getvalue=lambda name: getattr(option, name, None))
+    config.getoption = config.getvalue
+    scheduling = scheduler(config, None, pool_size=9)
+    unit_worker, other = _Worker("gw0"), _Worker("gw1")
+    for worker in (unit_worker, other):
+        scheduling.add_node(worker)
+        scheduling.add_node_collection(worker, collection)
+    scheduling.schedule()
+    assert [collection[i] for i in unit_worker.sent[:2]] == [warm_up, whole_pool]
+    handed = [collection[i] for i in other.sent]
+    assert handed and set(handed) <= set(free)  # the whole-pool test is not done: scenarios wait
+    for index in list(other.sent):
+        scheduling.mark_test_complete(other, index)
+    assert not set(collection[i] for i in other.sent) & set(held)
+    scheduling.mark_test_complete(unit_worker, unit_worker.sent[0])
+    scheduling.mark_test_complete(unit_worker, unit_worker.sent[1])  # the whole-pool test is done
+    for index in list(other.sent[-1:]):
+        scheduling.mark_test_complete(other, index)
+    latest = [collection[i] for i in other.sent[len(handed) :]]
+    assert latest and latest[-1] in held  # now the units that wait for the pool go first
