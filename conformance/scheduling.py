@@ -155,12 +155,31 @@ def queue_order(scopes: list[str]) -> list[str]:
     supervisor's exclusive fuzz tests queueing behind one another at the end). The scheduler takes from it what
     the whole-pool tests leave free while they run, and what waits for the pool first once they are done."""
     first = [unit for unit in scopes if unit == AGENT_ACCOUNTS]
-    free = [unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)]
+    # A fuzz test that holds its account alone keeps every other fuzz test of that role waiting while it runs, and
+    # from the moment it waits: after the role's shared ones, it keeps few waiting (and those of other roles run).
+    free = sorted(
+        (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_alone
+    )
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
-    scenarios = [unit for unit in held if not unit.partition("::")[0].endswith("test_fuzz.py")]
-    fuzzing = [unit for unit in held if unit.partition("::")[0].endswith("test_fuzz.py")]
+    scenarios = [unit for unit in held if not _fuzz(unit)]
+    fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_alone)
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
     return first + free + turns
+
+
+def _fuzz(unit: str) -> bool:
+    return unit.partition("::")[0].endswith("test_fuzz.py")
+
+
+def _alone(unit: str) -> bool:
+    """Whether a fuzz test holds its account alone: its operation is one RESTORE puts back, or it runs the links
+    (conformance.suite.fuzz.session)."""
+    if not _fuzz(unit):
+        return False
+    from conformance.suite.fuzz.bindings import RESTORE  # the fuzzing's own table; imported only to order units
+
+    label = unit.partition("[")[2].removesuffix("]").rpartition(" as ")[0]
+    return label in RESTORE or label == "links"
 
 
 def _needs_pool_or_supervisor(unit: str) -> bool:
