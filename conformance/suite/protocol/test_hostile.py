@@ -33,6 +33,7 @@ from conformance.suite.protocol.hostile_support import (
     UNAUTHORIZED,
     Case,
     agent_state,
+    answering_and_unchanged,
     bayeux_error,
     bayeux_still_answering,
     credentials,
@@ -43,7 +44,6 @@ from conformance.suite.protocol.hostile_support import (
     judge,
     send,
     still_answering,
-    unchanged,
 )
 from conformance.suite.scenarios.support import require, should
 
@@ -177,9 +177,10 @@ def refused_without_trace(
     agent1 = client_for("agent1")
     before = agent_state(agent1) if case.writes else None
     judge(case, send(settings, url or settings.base_url, case), gws_error)
-    still_answering(agent1, case)
-    if before is not None:
-        unchanged(case, STATE.format(casting.account("agent1")), before, agent_state(agent1))
+    if before is None:
+        still_answering(agent1, case)
+    else:
+        answering_and_unchanged(agent1, case, STATE.format(casting.account("agent1")), before)
 
 
 @pytest.mark.recast

@@ -27,13 +27,12 @@ from conformance.suite.protocol.hostile_support import (
     PUSH,
     Case,
     agent_state,
+    answering_and_unchanged,
     deep_array,
     deep_object,
     gws_error,
     judge,
     send,
-    still_answering,
-    unchanged,
 )
 from conformance.suite.scenarios.support import Me
 
@@ -104,5 +103,4 @@ def test_the_stimulus_api_refuses_hostile_input(
     before = agent_state(agent1)
     reply = send(gws_settings, configured_url(gws_settings), aimed)
     judge(aimed, reply, gws_error)
-    still_answering(agent1, aimed)
-    unchanged(aimed, f"{name}'s state (an inbound call to {number} rang)", before, agent_state(agent1))
+    answering_and_unchanged(agent1, aimed, f"{name}'s state (an inbound call to {number} rang)", before)
