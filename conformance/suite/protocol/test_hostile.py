@@ -14,8 +14,8 @@ sizes, depth and counts, never the cases (hostile_support.PUSH).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from conformance import casting
 from conformance.client import GwsClient, tls_context
 from conformance.config import Settings
 from conformance.fixtures.scenarios import NewUser
+from conformance.overlap import LIMIT, at_once
 from conformance.suite.protocol.hostile_support import (
     HANDSHAKE,
     JSON,
@@ -326,11 +327,6 @@ def test_an_oversized_notifications_body_is_refused_before_authentication(gws_se
 # -- limits -----------------------------------------------------------------------------------------------------
 
 
-# How many of the flood's handshakes, and of its disconnects, are in flight at once: each is one round trip, so
-# over a 50 ms network 100 of them one after another take 5 s, and 16 at once about a third of a second. Bounded,
-# so that the flood stays a user's many sessions and not a load test.
-FLOOD_CONCURRENCY = 16
-
 OFFER = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
 DISCONNECT = {"channel": "/meta/disconnect"}
 
@@ -357,20 +353,18 @@ def test_one_users_sessions_are_limited(gws_new_user: Callable[..., NewUser], gw
     """The profile's count of handshakes (101 but in ``deep``) of one user, then the first session's connect: a server with a limit refused a
     handshake past it, or ended the oldest session (E96). The user is new, so no other test's session is in the way.
 
-    The first handshake goes alone, and only once it is answered the others, FLOOD_CONCURRENCY at a time: so the
-    first session is the oldest whichever way the server orders the rest, and every other handshake is a request
-    of its own (a new session, no clientId), which a Bayeux server answers whatever else is in flight."""
+    The first handshake goes alone, and only once it is answered the others, several at a time (overlap.LIMIT:
+    one after another, each a round trip, 100 take 5 s over a 50 ms network): so the first session is the oldest
+    whichever way the server orders the rest, and every other handshake is a request of its own (a new session,
+    no clientId), which a Bayeux server answers whatever else is in flight. The disconnects of cleanup likewise."""
     flood = PUSH[gws_settings.fuzz.profile].sessions
     user = gws_new_user()
     timeout = httpx.Timeout(gws_settings.request_timeout_s)
     answers: list[httpx.Response | httpx.HTTPError] = []
-    limits = httpx.Limits(max_connections=FLOOD_CONCURRENCY, max_keepalive_connections=FLOOD_CONCURRENCY)
-    with (
-        httpx.Client(
-            auth=(user.user_name, user.password), timeout=timeout, verify=tls_context(), limits=limits
-        ) as http,
-        ThreadPoolExecutor(max_workers=FLOOD_CONCURRENCY) as pool,
-    ):
+    limits = httpx.Limits(max_connections=LIMIT, max_keepalive_connections=LIMIT)
+    with httpx.Client(
+        auth=(user.user_name, user.password), timeout=timeout, verify=tls_context(), limits=limits
+    ) as http:
 
         def post(message: dict[str, Any]) -> httpx.Response | httpx.HTTPError:
             # A transport error comes back as a value and is raised in the test's own thread once every answer is
@@ -394,7 +388,7 @@ def test_one_users_sessions_are_limited(gws_new_user: Callable[..., NewUser], gw
         try:
             answers.append(post(OFFER))
             first = judged("/meta/handshake", answers[0])
-            answers += pool.map(lambda _: post(OFFER), range(flood - 1))
+            answers += at_once([functools.partial(post, OFFER)] * (flood - 1))
             replies = [first, *(judged("/meta/handshake", answer) for answer in answers[1:])]
             client_ids = [client_id for client_id in map(session_of, replies) if client_id is not None]
             refused = [reply for reply in replies if session_of(reply) is None]
@@ -418,6 +412,7 @@ def test_one_users_sessions_are_limited(gws_new_user: Callable[..., NewUser], gw
             )
         finally:
             opened = [session_of(first_reply(a)) for a in answers if isinstance(a, httpx.Response)]
-            for answer in pool.map(post, ({**DISCONNECT, "clientId": client_id} for client_id in opened if client_id)):
+            ended = at_once([functools.partial(post, {**DISCONNECT, "clientId": c}) for c in opened if c is not None])
+            for answer in ended:
                 if isinstance(answer, httpx.HTTPError):
                     raise answer
