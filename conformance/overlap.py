@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-__all__ = ["LIMIT", "at_once"]
+__all__ = ["LIMIT", "at_once", "both"]
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 # At most this many in flight: a test's many sessions or reads, not a load test.
 LIMIT = 16
@@ -31,3 +33,9 @@ def at_once(calls: Sequence[Callable[[], T]], limit: int = LIMIT) -> list[T]:
         futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
         wait(futures)
     return [future.result() for future in futures]
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """``at_once`` for two calls whose results differ in type."""
+    one, two = at_once([cast(Callable[[], Any], first), second])
+    return cast(A, one), cast(B, two)

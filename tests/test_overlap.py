@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 import pytest
 
-from conformance.overlap import at_once
+from conformance.overlap import at_once, both
 
 WHO: ContextVar[str] = ContextVar("who", default="nobody")
 
@@ -46,3 +46,7 @@ def test_the_first_error_in_call_order_is_raised_once_every_call_ended() -> None
     with pytest.raises(ValueError, match="first"):
         at_once([lambda: fails("first"), late, lambda: fails("second")])
     assert ended == ["late"]
+
+
+def test_both_gives_two_results_of_their_own_types() -> None:
+    assert both(lambda: 1, lambda: "two") == (1, "two")
