@@ -14,6 +14,7 @@ violation is raised at once — strict, so nothing is lost silently.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -31,12 +32,16 @@ class Findings:
     requirement_ids: tuple[str, ...] = ()
     warnings: list[Violation] = field(default_factory=list)
     stimuli: list[Any] = field(default_factory=list)  # conformance.stimulus.Stimulus records
+    # A test may judge in several threads at once (conformance.overlap): the check for a repeat and the append
+    # are one step.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def warn(self, violation: Violation) -> None:
         # The same check failing on every step of a workflow is one finding, not twenty.
         key = (violation.check, violation.title)
-        if all((w.check, w.title) != key for w in self.warnings):
-            self.warnings.append(violation)
+        with self._lock:
+            if all((w.check, w.title) != key for w in self.warnings):
+                self.warnings.append(violation)
 
     def merged_warning(self) -> Violation | None:
         """Every warning as one SHOULD Violation (None when there is none)."""

@@ -10,15 +10,17 @@ answering a normal request afterwards.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from conformance import casting
 from conformance.bayeux import Message, probe
-from conformance.client import GwsClient
+from conformance.client import GwsClient, Response
 from conformance.config import Settings
 from conformance.hostile import RawReply, Target, raw_request
+from conformance.overlap import at_once
 from conformance.suite.scenarios.support import require
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Case",
     "Push",
     "agent_state",
+    "answering_and_unchanged",
     "basic",
     "bayeux_error",
     "bayeux_still_answering",
@@ -199,7 +202,10 @@ def bayeux_error(body: Any) -> bool:
 
 
 def still_answering(client: GwsClient, case: Case) -> None:
-    me = client.get("/me")
+    _answering(case, client.get("/me"))
+
+
+def _answering(case: Case, me: Response) -> None:
     require(
         me.status_code == 200,
         f"after a hostile request ({case.name}) GET /me is not answered",
@@ -240,12 +246,28 @@ def stable(value: Any) -> Any:
 
 
 def agent_state(client: GwsClient) -> dict[str, Any]:
-    """What ``client``'s user is, read through its own API (AGENT_READS), VOLATILE members left out."""
-    state: dict[str, Any] = {}
-    for path, params in AGENT_READS:
-        response = client.get(path, params=params)
-        state[path] = stable(response.json_body) if response.status_code == 200 else f"HTTP {response.status_code}"
-    return state
+    """What ``client``'s user is, read through its own API (AGENT_READS, at once), VOLATILE members left out."""
+    return _state(at_once(_state_reads(client)))
+
+
+def _state_reads(client: GwsClient) -> list[Callable[[], Response]]:
+    return [functools.partial(client.get, path, params=params) for path, params in AGENT_READS]
+
+
+def _state(responses: Sequence[Response]) -> dict[str, Any]:
+    return {
+        path: stable(response.json_body) if response.status_code == 200 else f"HTTP {response.status_code}"
+        for (path, _), response in zip(AGENT_READS, responses, strict=True)
+    }
+
+
+def answering_and_unchanged(client: GwsClient, case: Case, what: str, before: dict[str, Any]) -> None:
+    """``still_answering``, then ``unchanged`` against ``before`` (agent_state): the reads of both go at once,
+    after the case, and are judged in that order."""
+    calls: list[Callable[[], Response]] = [functools.partial(client.get, "/me"), *_state_reads(client)]
+    me, *reads = at_once(calls)
+    _answering(case, me)
+    unchanged(case, what, before, _state(reads))
 
 
 def differences(before: Any, after: Any, where: str = "") -> list[str]:

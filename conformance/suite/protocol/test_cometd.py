@@ -13,6 +13,7 @@ Node server); those marked ``gws_specific`` judge what GWS asks beyond Bayeux an
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -20,10 +21,11 @@ import pytest
 
 from conformance import casting
 from conformance.api import Channel, Device
-from conformance.bayeux import ADVICE, HOLD_MS, HOLD_TOLERANCE, Message
+from conformance.bayeux import ADVICE, HOLD_MS, HOLD_TOLERANCE, Bayeux, Message
 from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.outcomes import not_applicable
+from conformance.overlap import at_once
 from conformance.suite.scenarios.lifecycle import best_effort
 from conformance.suite.scenarios.support import Me, require, should
 
@@ -140,9 +142,12 @@ def test_a_topic_the_reference_does_not_define_is_refused(gws_bayeux: Any) -> No
 @pytest.mark.gws_specific("topics by role, GWS-COMETD-008")
 @pytest.mark.requirement("GWS-COMETD-008", "GWS-NOTIF-006")
 def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(gws_bayeux: Any) -> None:
-    agent = gws_bayeux("agent1")
-    agent.handshake()
-    refused = agent.meta("/meta/subscribe", subscription=USERS_TOPIC)
+    def subscribed(session: Bayeux) -> Message:
+        session.handshake()
+        return session.meta("/meta/subscribe", subscription=USERS_TOPIC)
+
+    # The agent's session and the supervisor's are independent: both at once, judged in turn.
+    refused, granted = at_once([functools.partial(subscribed, gws_bayeux(role)) for role in ("agent1", "supervisor")])
     require(
         refused.get("successful") is False,
         f"an agent's subscription to {USERS_TOPIC} is granted",
@@ -150,9 +155,6 @@ def test_users_topic_is_refused_to_agents_and_granted_to_supervisors(gws_bayeux:
         "GWS-COMETD-008",
         "GWS-NOTIF-006",
     )
-    supervisor = gws_bayeux("supervisor")
-    supervisor.handshake()
-    granted = supervisor.meta("/meta/subscribe", subscription=USERS_TOPIC)
     require(
         granted.get("successful") is True,
         f"a supervisor's subscription to {USERS_TOPIC} is refused",
@@ -259,34 +261,45 @@ def test_no_message_on_a_topic_the_client_left_or_never_joined(
             f"{casting.account('agent1')} has no device: the test changes a device to mark the end of what it receives"
         )
     device, channel = Device(agent1, me.device_ids[0]), Channel(agent1, "voice")
-    left = gws_bayeux("agent1")
-    left.handshake()
-    left.subscribe(CHANNELS, "GWS-COMETD-007")
-    left.subscribe(DEVICES, "GWS-COMETD-007")
-    reply = left.meta("/meta/unsubscribe", subscription=CHANNELS)
-    require(
-        reply.get("successful") is True,
-        f"/meta/unsubscribe from {CHANNELS} is not successful",
-        f"{reply!r}",
-        "GWS-COMETD-009",
-    )
-    never = gws_bayeux("agent1")
-    never.handshake()
-    never.subscribe(DEVICES, "GWS-COMETD-007")
-    for session in (left, never):
-        session.connect(advice={"timeout": 0})
+    left, never = gws_bayeux("agent1"), gws_bayeux("agent1")
+
+    def leave() -> None:
+        left.handshake()
+        left.subscribe(CHANNELS, "GWS-COMETD-007")
+        left.subscribe(DEVICES, "GWS-COMETD-007")
+        reply = left.meta("/meta/unsubscribe", subscription=CHANNELS)
+        require(
+            reply.get("successful") is True,
+            f"/meta/unsubscribe from {CHANNELS} is not successful",
+            f"{reply!r}",
+            "GWS-COMETD-009",
+        )
+
+    def join() -> None:
+        never.handshake()
+        never.subscribe(DEVICES, "GWS-COMETD-007")
+
+    # Two independent sessions: each one's steps in turn, the two at once (a failure of ``left`` comes first).
+    at_once([leave, join])
+    at_once([functools.partial(session.connect, advice={"timeout": 0}) for session in (left, never)])
     try:
         channel.ready()  # a message on /v2/me/channels, which neither session listens to
         # Then one on /v2/me/devices, which both do: one client's messages come in order, so once it is
         # here, a /v2/me/channels message would have come before it.
         device.dnd_on()
-        for session, what, rid in (
-            (left, "unsubscribed from", "GWS-COMETD-009"),
-            (never, "never subscribed to", "GWS-NOTIF-007"),
+        # Ready may bring a /v2/me/devices message of its own before its /v2/me/channels one: only the DND
+        # message marks the end (a server that leaves doNotDisturb out is judged on all that came). Each session
+        # reads its own, both at once; judged in turn.
+        heard = at_once(
+            [
+                functools.partial(session.receive_until, DEVICES, gws_settings.notification_timeout_s, _dnd_on)
+                for session in (left, never)
+            ]
+        )
+        for received, what, rid in (
+            (heard[0], "unsubscribed from", "GWS-COMETD-009"),
+            (heard[1], "never subscribed to", "GWS-NOTIF-007"),
         ):
-            # Ready may bring a /v2/me/devices message of its own before its /v2/me/channels one: only the
-            # DND message marks the end (a server that leaves doNotDisturb out is judged on all that came).
-            received = session.receive_until(DEVICES, gws_settings.notification_timeout_s, _dnd_on)
             require(
                 any(m.get("channel") == DEVICES for m in received),
                 f"no {DEVICES} message after DoNotDisturbOn",

@@ -14,6 +14,7 @@ needs GWS: the agent role, its /v2/me topics and a REST operation that causes a 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.delivery import DeliveryClock
 from conformance.outcomes import not_applicable
+from conformance.overlap import at_once
 from conformance.suite.scenarios.lifecycle import best_effort
 from conformance.suite.scenarios.support import Me, require, should
 
@@ -188,10 +190,11 @@ def test_a_wildcard_subscription_delivers_each_message_once(
     # Three sessions of agent1: the pattern alone, the pattern and the plain topic it matches, the plain topic
     # alone. The last one says how many messages the change causes; each other must get exactly those.
     wild, both, plain = gws_bayeux("agent1"), gws_bayeux("agent1"), gws_bayeux("agent1")
-    for session in (wild, both, plain):
-        session.handshake()
-    for session in (wild, both):
-        granted = session.meta("/meta/subscribe", subscription=pattern)
+    # The three sessions are independent: each step goes to all of them at once, one message per session in
+    # flight, and is judged in the order it was once sent in.
+    at_once([session.handshake for session in (wild, both, plain)])
+    subscribed = at_once([functools.partial(s.meta, "/meta/subscribe", subscription=pattern) for s in (wild, both)])
+    for granted in subscribed:
         should(
             granted.get("successful") is True,
             f"the wildcard subscription {pattern} is refused",
@@ -201,21 +204,22 @@ def test_a_wildcard_subscription_delivers_each_message_once(
         )
         if granted.get("successful") is not True:
             return
-    both.subscribe(DEVICES, "GWS-COMETD-007")
-    plain.subscribe(DEVICES, "GWS-COMETD-007")
-    for session in (wild, both, plain):
-        session.connect(advice={"timeout": 0})
+    at_once([functools.partial(session.subscribe, DEVICES, "GWS-COMETD-007") for session in (both, plain)])
+    at_once([functools.partial(session.connect, advice={"timeout": 0}) for session in (wild, both, plain)])
     try:
         device.dnd_on()
-        expected = _on(DEVICES, _received(plain, DEVICES, gws_settings, gws_delivery))
+        # Each session reads its own messages until its own quiet window passes: the windows overlap.
+        heard = at_once(
+            [functools.partial(_received, s, DEVICES, gws_settings, gws_delivery) for s in (plain, wild, both)]
+        )
+        expected = _on(DEVICES, heard[0])
         require(
             bool(expected),
             f"no {DEVICES} message after DoNotDisturbOn",
             f"a session subscribed to {DEVICES} received nothing on it within {gws_settings.notification_timeout_s} s",
             "GWS-AGST-011",
         )
-        for session, how in ((wild, f"{pattern} alone"), (both, f"{pattern} and {DEVICES}")):
-            received = _received(session, DEVICES, gws_settings, gws_delivery)
+        for received, how in zip(heard[1:], (f"{pattern} alone", f"{pattern} and {DEVICES}"), strict=True):
             got = _on(DEVICES, received)
             should(
                 got == expected,

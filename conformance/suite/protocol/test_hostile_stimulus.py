@@ -12,6 +12,7 @@ Runs with another adapter (manual, none, a vendor's) have no such API: the tests
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import pytest
@@ -20,6 +21,7 @@ from conformance import casting
 from conformance.client import GwsClient
 from conformance.config import Settings
 from conformance.outcomes import not_applicable
+from conformance.overlap import both
 from conformance.stimulus.reference import configured_url
 from conformance.suite.protocol.hostile_support import (
     JSON,
@@ -27,13 +29,12 @@ from conformance.suite.protocol.hostile_support import (
     PUSH,
     Case,
     agent_state,
+    answering_and_unchanged,
     deep_array,
     deep_object,
     gws_error,
     judge,
     send,
-    still_answering,
-    unchanged,
 )
 from conformance.suite.scenarios.support import Me
 
@@ -95,14 +96,14 @@ def test_the_stimulus_api_refuses_hostile_input(
         pytest.skip(f"the run's stimulus is {gws_settings.stimulus!r}: only the reference's has a stimulus API (E100)")
     gws_exclusive("agent1")
     agent1, name = gws_client("agent1"), casting.account("agent1")
-    numbers = [d.get("phoneNumber") for d in Me.read(agent1).user.get("devices", []) if isinstance(d, dict)]
+    # Where the call is aimed, and the state the case must leave as it is: both reads at once.
+    me, before = both(functools.partial(Me.read, agent1), functools.partial(agent_state, agent1))
+    numbers = [d.get("phoneNumber") for d in me.user.get("devices", []) if isinstance(d, dict)]
     number = next((n for n in numbers if isinstance(n, str) and n), None)
     if number is None:
         not_applicable(f"{name} has no device with a phone number: an accepted call is read back on it")
     template = case.payload(PUSH[gws_settings.fuzz.profile])
     aimed = dataclasses.replace(case, body=template.replace(TO, number.encode()), auth=None)  # it takes none
-    before = agent_state(agent1)
     reply = send(gws_settings, configured_url(gws_settings), aimed)
     judge(aimed, reply, gws_error)
-    still_answering(agent1, aimed)
-    unchanged(aimed, f"{name}'s state (an inbound call to {number} rang)", before, agent_state(agent1))
+    answering_and_unchanged(agent1, aimed, f"{name}'s state (an inbound call to {number} rang)", before)
