@@ -19,12 +19,13 @@ unit's worker stands blocked behind it (23-32 s at a 50 ms round trip, benchmark
 unit they run early and find the pool free.
 
 The units are handed out in ``queue_order``: the agent-account unit first; then, until its whole-pool tests are
-done, the units that hold neither an agent of the pool nor the supervisor (the permission matrix, fuzzing as the
-admin, most protocol tests), so that no worker stands waiting for what the whole-pool tests hold; from then on
-the units that need the pool or the supervisor come first (scenarios turn about with the fuzzing of the agent and
-supervisor roles, which need none of the scenarios' agents), and the free units fill in behind them. Before, a
-quick run at 50 ms spent 70 worker-seconds with fuzz tests of the supervisor and fuzzing's agents queueing behind
-the whole-pool e-mails, and the scenarios began only once the free units were all handed out.
+done, the units that hold neither an agent of the pool, the supervisor nor the routing (the permission matrix,
+fuzzing as the admin, most protocol tests), so that no worker stands waiting for what the whole-pool tests hold;
+from then on those and the others in turn (scenarios turn about with the fuzzing of the agent and supervisor
+roles, which need none of the scenarios' agents). Before, a quick run at 50 ms spent 70 worker-seconds with fuzz
+tests of the supervisor and fuzzing's agents queueing behind the whole-pool e-mails, and the scenarios began only
+once the free units were all handed out; with the others first once the whole-pool tests were done, the admin's
+fuzz tests were left to the end, where those that hold the admin alone kept the last ones waiting (+8 s).
 
 Inside the unit the scenarios run first, then the protocol tests, then the fuzzing, each module's tests
 in their order (``unit_order``): quiet windows are sized from the delivery latency each worker measures,
@@ -155,14 +156,12 @@ def queue_order(scopes: list[str]) -> list[str]:
     supervisor's exclusive fuzz tests queueing behind one another at the end). The scheduler takes from it what
     the whole-pool tests leave free while they run, and what waits for the pool first once they are done."""
     first = [unit for unit in scopes if unit == AGENT_ACCOUNTS]
-    # A fuzz test that holds its account alone keeps every other fuzz test of that role waiting while it runs, and
-    # from the moment it waits: after the role's shared ones, it keeps few waiting (and those of other roles run).
     free = sorted(
-        (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_alone
+        (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_fuzz_turn
     )
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
     scenarios = [unit for unit in held if not _fuzz(unit)]
-    fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_alone)
+    fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_fuzz_turn)
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
     return first + free + turns
 
@@ -182,9 +181,24 @@ def _alone(unit: str) -> bool:
     return label in RESTORE or label == "links"
 
 
+def _fuzz_turn(unit: str) -> int:
+    """Where a unit goes among its part of the queue. A fuzz test that holds its account alone keeps every other
+    fuzz test of that role waiting while it runs and from the moment it waits. The links (11 s as the admin in the
+    default profile at 50 ms) go first, while the other workers have other tests to run than the role's: last,
+    they ran alone at the end of the run. The short ones go after the role's shared tests: then they keep few
+    waiting. Between them: tests that are not fuzz tests, then the fuzz tests held shared."""
+    if not _fuzz(unit):
+        return 1
+    if "[links as " in unit:
+        return 0
+    return 3 if _alone(unit) else 2
+
+
 def _needs_pool_or_supervisor(unit: str) -> bool:
-    """Whether the unit holds agents of the pool or the supervisor, which the whole-pool e-mails hold."""
-    return holds_agent_accounts(unit) or unit.endswith(" as supervisor]")
+    """Whether the unit holds agents of the pool, the supervisor or the routing, which the whole-pool e-mails hold
+    (the permission matrix's granted Ready holds the routing: permissions.MAKES_READY)."""
+    granted_ready = "::test_permission_matrix[" in unit and unit.endswith(("#Ready-agent]", "#Ready-supervisor]"))
+    return holds_agent_accounts(unit) or unit.endswith(" as supervisor]") or granted_ready
 
 
 _UNIT_ORDER = ("scenarios/", "protocol/")  # then everything else (the fuzzing)
@@ -211,6 +225,7 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
             super().__init__(config, log)
             self._ordered = False
             self._whole_pool_left: set[str] = set()  # the whole-pool tests not yet done
+            self._turn = 0
             self._free: dict[str, bool] = {}  # unit -> whether it holds none of what the whole-pool tests hold
 
         def _split_scope(self, nodeid: str) -> str:
@@ -228,8 +243,9 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
                 self.workqueue.update((key, queue[key]) for key in queue_order(list(queue)))
                 self._whole_pool_left = {nodeid for nodeid in self.collection or () if holds_whole_pool(nodeid)}
                 self._free = {key: key == AGENT_ACCOUNTS or not _needs_pool_or_supervisor(key) for key in queue}
-            # Until the whole-pool tests are done, hand out what they leave free; then what waits for the pool first.
-            wanted = bool(self._whole_pool_left)
+            # Until the whole-pool tests are done, hand out only what they leave free; then free and held in turn.
+            self._turn += 1
+            wanted = bool(self._whole_pool_left) or self._turn % 2 == 0
             preferred = next((key for key in self.workqueue if self._free.get(key, True) == wanted), None)
             if preferred is not None:
                 self.workqueue.move_to_end(preferred, last=False)
