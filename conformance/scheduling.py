@@ -149,21 +149,35 @@ def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
 
 
 def queue_order(scopes: list[str]) -> list[str]:
-    """The units of work in the order they are queued (stable within each part): the agent-account unit, the
-    units that hold neither an agent of the pool nor the supervisor, then the others with the scenarios and the
-    fuzz tests of the agent and supervisor roles turn about (a worker whose scenario waits for agents is not the
-    only one: scenarios first and fuzzing after left workers waiting for agents side by side, and the
-    supervisor's exclusive fuzz tests queueing behind one another at the end). The scheduler takes from it what
-    the whole-pool tests leave free while they run, and what waits for the pool first once they are done."""
+    """The units of work in the order they are queued: the agent-account unit; the units that hold neither an
+    agent of the pool, the supervisor nor the routing; then the others, scenarios turn about with the fuzz tests of
+    the agent and supervisor roles (scenarios first and fuzzing after left workers waiting for agents side by
+    side). The scheduler takes from it what the whole-pool tests leave free while they run, then both parts in turn.
+
+    A fuzz test that holds its account alone (``_alone``) keeps every other fuzz test of that role waiting while it
+    runs and from the moment it waits. The links (11 s as the admin in the default profile at 50 ms) lead their
+    part, while the other workers have other tests to run: last, they ran alone at the end of the run. The short
+    ones are spread evenly through their part: queued together, at the end, the supervisor's ten ran one after the
+    other while the other workers waited for them (20 s of the default profile at 50 ms)."""
     first = [unit for unit in scopes if unit == AGENT_ACCOUNTS]
-    free = sorted(
-        (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_fuzz_turn
-    )
+    free = _spread([unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)])
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
     scenarios = [unit for unit in held if not _fuzz(unit)]
-    fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_fuzz_turn)
+    fuzzing = _spread([unit for unit in held if _fuzz(unit)])
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
     return first + free + turns
+
+
+def _spread(units: list[str]) -> list[str]:
+    """``units`` with the links first and the other fuzz tests that hold their account alone spread evenly among
+    the rest (each in its order)."""
+    links = [unit for unit in units if _fuzz(unit) and "[links as " in unit]
+    alone = [unit for unit in units if _alone(unit) and unit not in links]
+    rest = [unit for unit in units if not _alone(unit)]
+    spread = list(rest)
+    for n, unit in reversed(list(enumerate(alone, start=1))):  # from the back, so earlier positions stay put
+        spread.insert(n * len(rest) // (len(alone) + 1), unit)
+    return links + spread
 
 
 def _fuzz(unit: str) -> bool:
@@ -179,19 +193,6 @@ def _alone(unit: str) -> bool:
 
     label = unit.partition("[")[2].removesuffix("]").rpartition(" as ")[0]
     return label in RESTORE or label == "links"
-
-
-def _fuzz_turn(unit: str) -> int:
-    """Where a unit goes among its part of the queue. A fuzz test that holds its account alone keeps every other
-    fuzz test of that role waiting while it runs and from the moment it waits. The links (11 s as the admin in the
-    default profile at 50 ms) go first, while the other workers have other tests to run than the role's: last,
-    they ran alone at the end of the run. The short ones go after the role's shared tests: then they keep few
-    waiting. Between them: tests that are not fuzz tests, then the fuzz tests held shared."""
-    if not _fuzz(unit):
-        return 1
-    if "[links as " in unit:
-        return 0
-    return 3 if _alone(unit) else 2
 
 
 def _needs_pool_or_supervisor(unit: str) -> bool:

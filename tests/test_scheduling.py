@@ -154,8 +154,7 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
     voice = "scenarios/voice.py::test_dial_answer_hangup"
     wildcard = "protocol/test_cometd_clients.py::test_a_wildcard_subscription_delivers_each_message_once[/**]"
     # A fuzz test that holds its account alone: the links first (long: 11 s as the admin in the default profile at
-    # 50 ms), while other workers have other tests; the short ones (an operation RESTORE puts back) after the
-    # role's shared ones.
+    # 50 ms), while other workers have other tests; the short ones (an operation RESTORE puts back) spread evenly.
     admin_links = "fuzz/test_fuzz.py::test_stateful_links[links as admin]"
     admin_alone = "fuzz/test_fuzz.py::test_negative_data[POST /me as admin]"
     supervisor_alone = "fuzz/test_fuzz.py::test_positive_data[POST /me/channels/{channel} as supervisor]"
@@ -165,14 +164,14 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
         AGENT_ACCOUNTS,
         admin_links,
         matrix,
-        admin,
         admin_alone,
+        admin,
         chat,
         supervisor,
         voice,
-        agent,
-        wildcard,
         supervisor_alone,
+        wildcard,
+        agent,
     ]
     assert sorted(queue_order(queue)) == sorted(queue)  # every unit once
 
