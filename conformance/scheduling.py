@@ -142,7 +142,8 @@ def holds_agent_accounts(nodeid: str) -> bool:
 def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
     """The unit of work ``nodeid`` belongs to, given ``pool_size`` agent accounts."""
     if not holds_agent_accounts(nodeid):
-        return nodeid
+        role = _alone_as(nodeid)
+        return f"{nodeid.partition('::')[0]}::[alone as {role}]" if role else nodeid
     if nodeid.partition("::")[0].endswith("test_fuzz.py"):  # as the agent: a free one of the fuzzing's agents
         return nodeid if fuzz_agents([f"agent{n}" for n in range(1, pool_size + 1)]) else AGENT_ACCOUNTS
     return nodeid if pool_size > NAMED_AGENTS and recast(nodeid) and not _warm_up(nodeid) else AGENT_ACCOUNTS
@@ -154,45 +155,46 @@ def queue_order(scopes: list[str]) -> list[str]:
     the agent and supervisor roles (scenarios first and fuzzing after left workers waiting for agents side by
     side). The scheduler takes from it what the whole-pool tests leave free while they run, then both parts in turn.
 
-    A fuzz test that holds its account alone (``_alone``) keeps every other fuzz test of that role waiting while it
-    runs and from the moment it waits. The links (11 s as the admin in the default profile at 50 ms) lead their
-    part, while the other workers have other tests to run: last, they ran alone at the end of the run. The short
-    ones are spread evenly through their part: queued together, at the end, the supervisor's ten ran one after the
-    other while the other workers waited for them (20 s of the default profile at 50 ms)."""
+    A fuzz test that holds its account alone keeps every other fuzz test of that role waiting while it runs, and
+    from the moment it waits. So the admin's and the supervisor's such tests are one unit per role (``scope``), run
+    in turn by one worker, queued first in their part, and the fuzz tests of those roles held shared come after the
+    tests of their part that are no fuzz tests: by then the unit is done or nearly. Single units, they queued behind
+    one another on several workers at once, each waiting for the one before (the links alone take 11 s as the
+    admin in the default profile at 50 ms); last, they ran alone at the end of the run; spread out, each kept the
+    role's shared tests on every other worker waiting (admin 63 s, supervisor 52 s of the default profile at 50 ms).
+    """
     first = [unit for unit in scopes if unit == AGENT_ACCOUNTS]
-    free = _spread([unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)])
+    free = sorted(
+        (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_fuzz_turn
+    )
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
     scenarios = [unit for unit in held if not _fuzz(unit)]
-    fuzzing = _spread([unit for unit in held if _fuzz(unit)])
+    fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_fuzz_turn)
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
     return first + free + turns
 
 
-def _spread(units: list[str]) -> list[str]:
-    """``units`` with the links first and the other fuzz tests that hold their account alone spread evenly among
-    the rest (each in its order)."""
-    links = [unit for unit in units if _fuzz(unit) and "[links as " in unit]
-    alone = [unit for unit in units if _alone(unit) and unit not in links]
-    rest = [unit for unit in units if not _alone(unit)]
-    spread = list(rest)
-    for n, unit in reversed(list(enumerate(alone, start=1))):  # from the back, so earlier positions stay put
-        spread.insert(n * len(rest) // (len(alone) + 1), unit)
-    return links + spread
+def _fuzz_turn(unit: str) -> int:
+    """Where a unit goes in its part of the queue: a role's alone-unit, the tests that are no fuzz tests, the rest."""
+    if "::[alone as " in unit:
+        return 0
+    return 2 if _fuzz(unit) else 1
 
 
 def _fuzz(unit: str) -> bool:
     return unit.partition("::")[0].endswith("test_fuzz.py")
 
 
-def _alone(unit: str) -> bool:
-    """Whether a fuzz test holds its account alone: its operation is one RESTORE puts back, or it runs the links
-    (conformance.suite.fuzz.session)."""
-    if not _fuzz(unit):
-        return False
+def _alone_as(nodeid: str) -> str | None:
+    """The role (admin or supervisor) a fuzz test holds alone: its operation is one RESTORE puts back, or it runs
+    the links (conformance.suite.fuzz.session); None for any other test. Fuzzing as the agent takes any free one
+    of its agents, so it keeps no other waiting, and stays a unit per test."""
+    if not _fuzz(nodeid):
+        return None
     from conformance.suite.fuzz.bindings import RESTORE  # the fuzzing's own table; imported only to order units
 
-    label = unit.partition("[")[2].removesuffix("]").rpartition(" as ")[0]
-    return label in RESTORE or label == "links"
+    label, _, role = nodeid.partition("[")[2].removesuffix("]").rpartition(" as ")
+    return role if role in ("admin", "supervisor") and (label in RESTORE or label == "links") else None
 
 
 def _needs_pool_or_supervisor(unit: str) -> bool:

@@ -153,23 +153,24 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
     chat = "scenarios/chat.py::test_chat_revoked"
     voice = "scenarios/voice.py::test_dial_answer_hangup"
     wildcard = "protocol/test_cometd_clients.py::test_a_wildcard_subscription_delivers_each_message_once[/**]"
-    # A fuzz test that holds its account alone: the links first (long: 11 s as the admin in the default profile at
-    # 50 ms), while other workers have other tests; the short ones (an operation RESTORE puts back) spread evenly.
-    admin_links = "fuzz/test_fuzz.py::test_stateful_links[links as admin]"
-    admin_alone = "fuzz/test_fuzz.py::test_negative_data[POST /me as admin]"
-    supervisor_alone = "fuzz/test_fuzz.py::test_positive_data[POST /me/channels/{channel} as supervisor]"
-    queue = [supervisor_alone, supervisor, chat, admin_alone, matrix, agent, AGENT_ACCOUNTS, voice, admin, wildcard]
-    queue.append(admin_links)
+    # The admin's and the supervisor's fuzz tests that hold the account alone: one unit per role, first in its part;
+    # the role's shared fuzz tests after the part's tests that are no fuzz tests.
+    admin_alone = scope("fuzz/test_fuzz.py::test_stateful_links[links as admin]", 9)
+    supervisor_alone = scope("fuzz/test_fuzz.py::test_positive_data[POST /me/channels/{channel} as supervisor]", 9)
+    assert admin_alone == scope("fuzz/test_fuzz.py::test_negative_data[POST /me as admin]") != admin
+    assert supervisor_alone == "fuzz/test_fuzz.py::[alone as supervisor]" != scope(supervisor, 9) == supervisor
+    alone_agent = "fuzz/test_fuzz.py::test_positive_data[POST /me as agent]"
+    assert scope(alone_agent, 9) == alone_agent  # any free one of fuzzing's agents: it keeps none waiting
+    queue = [supervisor, chat, admin, matrix, agent, AGENT_ACCOUNTS, voice, supervisor_alone, wildcard, admin_alone]
     assert queue_order(queue) == [
         AGENT_ACCOUNTS,
-        admin_links,
-        matrix,
         admin_alone,
+        matrix,
         admin,
         chat,
-        supervisor,
-        voice,
         supervisor_alone,
+        voice,
+        supervisor,
         wildcard,
         agent,
     ]
