@@ -175,10 +175,13 @@ def queue_order(scopes: list[str]) -> list[str]:
 
 
 def _fuzz_turn(unit: str) -> int:
-    """Where a unit goes in its part of the queue: a role's alone-unit, the tests that are no fuzz tests, the rest."""
+    """Where a unit goes in its part of the queue: a role's alone-unit; the tests that are no fuzz tests; fuzzing
+    as the agent; the admin's and the supervisor's shared fuzz tests, which wait while their alone-unit runs."""
     if "::[alone as " in unit:
         return 0
-    return 2 if _fuzz(unit) else 1
+    if not _fuzz(unit):
+        return 1
+    return 3 if unit.endswith((" as admin]", " as supervisor]")) else 2
 
 
 def _fuzz(unit: str) -> bool:

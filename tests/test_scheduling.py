@@ -170,9 +170,9 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
         chat,
         supervisor_alone,
         voice,
-        supervisor,
-        wildcard,
         agent,
+        wildcard,
+        supervisor,
     ]
     assert sorted(queue_order(queue)) == sorted(queue)  # every unit once
 
