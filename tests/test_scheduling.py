@@ -87,7 +87,7 @@ def test_the_agent_account_tests_are_one_unit_and_nothing_else_is() -> None:
     # own locks, not gws_exclusive) follows its own rule.
     named = [r for r in rows if r["scope"] == AGENT_ACCOUNTS and r["fuzz_role"] is None]
     for row in named:
-        warm_up = "/agent_state.py::" in row["nodeid"]
+        warm_up = "/agent_state.py::test_ready_and_not_ready_on_all_channels" in row["nodeid"]
         assert (row["scope_pool_9"] == row["nodeid"]) == (row["recast"] and not row["whole_pool"] and not warm_up), row
     cast = [r for r in rows if r["recast"]]
     assert len(cast) > 60 and all(r["scope"] == AGENT_ACCOUNTS for r in cast), cast
@@ -119,7 +119,9 @@ def test_with_a_pool_the_recast_tests_are_units_of_their_own_and_the_others_stay
     hostile = "protocol/test_hostile.py::test_rest_refuses_hostile_input[deeply nested arrays]"
     assert scope(voice) == scope(email) == scope(marked) == scope(hostile) == AGENT_ACCOUNTS  # as before pools
     assert scope(voice, 9) == voice and scope(email, 9) == email
-    assert scope(marked, 9) == AGENT_ACCOUNTS and scope(hostile, 9) == hostile  # agent state: the unit's warm-up
+    assert scope(marked, 9) == marked and scope(hostile, 9) == hostile
+    warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_on_all_channels"
+    assert scope(warm_up, 9) == AGENT_ACCOUNTS  # the unit's warm-up: it sizes the windows of the whole-pool tests
     assert recast(hostile) and not recast("protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored")
     assert scope("fuzz/test_fuzz.py::test_positive_data[GET /me as supervisor]", 9).endswith("supervisor]")
     as_agent = "fuzz/test_fuzz.py::test_positive_data[GET /me as agent]"
@@ -200,7 +202,7 @@ def test_units_that_wait_for_the_pool_are_handed_out_only_once_the_whole_pool_te
     from conformance.scheduling import scheduler
 
     whole_pool = "scenarios/email.py::test_email_offered_only_while_ready"
-    warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_per_channel"
+    warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_on_all_channels"
     held = [f"scenarios/chat.py::test_chat_{n}" for n in range(12)]
     free = [f"scenarios/permissions.py::test_permission_matrix[GET /me-x{n}]" for n in range(20)]
     collection = [warm_up, whole_pool, *held, *free]

@@ -16,6 +16,7 @@ an e-mail back into the queue it came from (``currentQueue``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,7 @@ import pytest
 
 from conformance.api import ANY, Channel, Interaction, Session, Workbin
 from conformance.config import Settings
+from conformance.overlap import at_once
 from conformance.stimulus import StimulusAdapter, StimulusUnavailable
 from conformance.suite.scenarios.interaction_steps import INTERACTIONS, WORKBINS, Interactions, handled, ready_on
 from conformance.suite.scenarios.lifecycle import (
@@ -470,8 +472,7 @@ def test_email_reject_offers_it_to_another_agent(cast: Cast, gws_stimulus: Stimu
     is the one routing must choose (a target with more agents Ready on e-mail may choose another).
     """
     a, b, *others = cast.take("agent2", "agent3", "agent1", "supervisor", whole_pool=True)
-    for other in others:
-        Channel(other.client, "email").not_ready(expect=ANY)
+    at_once([functools.partial(Channel(other.client, "email").not_ready, expect=ANY) for other in others])
     mail = Mail(cast, gws_stimulus, a, b)
     invite = mail.receive(a, subject=subject())
     require_listed("Reject", invite, f"e-mail {invite['id']}", *CAPABILITIES)
@@ -493,8 +494,7 @@ def test_email_offered_only_while_ready(cast: Cast, gws_stimulus: StimulusAdapte
     Ready on e-mail may give the e-mail to one of those instead).
     """
     a, *others = cast.take("agent2", "agent3", "agent1", "supervisor", whole_pool=True)
-    for party in (a, *others):
-        Channel(party.client, "email").not_ready(expect=ANY)
+    at_once([functools.partial(Channel(party.client, "email").not_ready, expect=ANY) for party in (a, *others)])
     mail = Mail(cast, gws_stimulus, a, *others, ready=False)
     about = subject()
     caused = gws_stimulus.inbound_email(from_address=mail.customer, to_address=SUPPORT, subject=about)

@@ -21,6 +21,7 @@ nothing but the precision of which step a late stray is blamed on.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from conformance.errors import GwsConformanceError, SuiteError
 from conformance.failures import Level, Violation
 from conformance.inbox import Inbox
 from conformance.notifications import known_value_warnings
+from conformance.overlap import at_once
 from conformance.stimulus import Party as StimulusParty
 from conformance.suite.scenarios.support import Me, require
 
@@ -151,9 +153,11 @@ class Cast:
         self.hold(*roles, recast=True, whole_pool=whole_pool)
         if whole_pool:
             roles = tuple(dict.fromkeys((*roles, *self.pool)))
-        for role in roles:
-            client = self.client_for(role)
-            self._parties.append(Party(role, client, Me.read(client), self.open_inbox, self.listener_for(role)))
+        clients = [self.client_for(role) for role in roles]
+        # Who each is: read at once (a whole-pool scenario reads ten agents; over a network each read is a round trip).
+        mes = at_once([functools.partial(Me.read, client) for client in clients])
+        for role, client, me in zip(roles, clients, mes, strict=True):
+            self._parties.append(Party(role, client, me, self.open_inbox, self.listener_for(role)))
         return tuple(self._parties)
 
     def on_cleanup(self, action: Callable[[], object]) -> None:
