@@ -39,6 +39,7 @@ under its locks, only later; tests/test_scheduling.py holds the rule to the fixt
 from __future__ import annotations
 
 import itertools
+import zlib
 from typing import Any
 
 from conformance.casting import NAMED_AGENTS, fuzz_agents
@@ -142,11 +143,24 @@ def holds_agent_accounts(nodeid: str) -> bool:
     return module == "test_fuzz.py" and name.endswith(" as agent]")
 
 
+# The permission matrix's cells share a module fixture that makes its users, skill, contact, agent state and device
+# (and deletes them): a worker that went from a cell to another module's test and back made them again, once per
+# switch (2.4 times the matrix's requests in a quick run at 50 ms). So its cells form this many units, each an
+# operation's cells together, which a worker runs in a row.
+MATRIX_UNITS = 8
+
+
 def scope(nodeid: str, pool_size: int = NAMED_AGENTS) -> str:
     """The unit of work ``nodeid`` belongs to, given ``pool_size`` agent accounts."""
     if not holds_agent_accounts(nodeid):
+        path, _, name = nodeid.partition("::")
         role = _alone_as(nodeid)
-        return f"{nodeid.partition('::')[0]}::[alone as {role}]" if role else nodeid
+        if role:
+            return f"{path}::[alone as {role}]"
+        if name.startswith("test_permission_matrix[") and not _needs_pool_or_supervisor(nodeid):
+            operation = name.partition("[")[2].rpartition("-")[0]
+            return f"{path}::test_permission_matrix[part {zlib.crc32(operation.encode()) % MATRIX_UNITS}]"
+        return nodeid
     if nodeid.partition("::")[0].endswith("test_fuzz.py"):  # as the agent: a free one of the fuzzing's agents
         return nodeid if fuzz_agents([f"agent{n}" for n in range(1, pool_size + 1)]) else AGENT_ACCOUNTS
     return nodeid if pool_size > NAMED_AGENTS and recast(nodeid) and not _warm_up(nodeid) else AGENT_ACCOUNTS

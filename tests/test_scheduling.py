@@ -204,7 +204,7 @@ def test_units_that_wait_for_the_pool_are_handed_out_only_once_the_whole_pool_te
     whole_pool = "scenarios/email.py::test_email_offered_only_while_ready"
     warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_on_all_channels"
     held = [f"scenarios/chat.py::test_chat_{n}" for n in range(12)]
-    free = [f"scenarios/permissions.py::test_permission_matrix[GET /me-x{n}]" for n in range(20)]
+    free = [f"protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored[case {n}]" for n in range(20)]
     collection = [warm_up, whole_pool, *held, *free]
     option = types.SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope", loadscopereorder=True)
     config = types.SimpleNamespace(option=option, getvalue=lambda name: getattr(option, name, None))
@@ -230,3 +230,21 @@ def test_units_that_wait_for_the_pool_are_handed_out_only_once_the_whole_pool_te
         scheduling.mark_test_complete(unit_worker, index)  # the whole-pool test is done
     after = run_on(other, 4)
     assert set(after) & set(held) and set(after) & set(free), after
+
+
+def test_the_permission_matrix_runs_in_a_few_units_each_operation_together() -> None:
+    """Its module fixture makes and deletes users, a skill, a contact, an agent state and a device: cells run in a
+    row on one worker share it, where a worker switching modules between cells made it again each time."""
+    from conformance.scheduling import MATRIX_UNITS
+
+    cells = [
+        f"scenarios/permissions.py::test_permission_matrix[{op}-{caller}]"
+        for op in ("GET /me", "POST /me#NotReady", "GET /users/{id}", "DELETE /contacts/{id}", "POST /skills")
+        for caller in ("anonymous", "agent", "admin")
+    ]
+    units = {cell: scope(cell, 9) for cell in cells}
+    assert 1 < len(set(units.values())) <= MATRIX_UNITS
+    for cell, unit in units.items():  # every caller of an operation in the same unit
+        assert unit == units[cell.rpartition("-")[0] + "-anonymous]"]
+    ready = "scenarios/permissions.py::test_permission_matrix[POST /me#Ready-agent]"
+    assert scope(ready, 9) == ready  # it holds the routing: it waits with the pool's tests, alone
