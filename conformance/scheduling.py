@@ -21,11 +21,11 @@ unit they run early and find the pool free.
 The units are handed out in ``queue_order``: the agent-account unit first; then, until its whole-pool tests are
 done, the units that hold neither an agent of the pool, the supervisor nor the routing (the permission matrix,
 fuzzing as the admin, most protocol tests), so that no worker stands waiting for what the whole-pool tests hold;
-from then on those and the others in turn (scenarios turn about with the fuzzing of the agent and supervisor
-roles, which need none of the scenarios' agents). Before, a quick run at 50 ms spent 70 worker-seconds with fuzz
-tests of the supervisor and fuzzing's agents queueing behind the whole-pool e-mails, and the scenarios began only
-once the free units were all handed out; with the others first once the whole-pool tests were done, the admin's
-fuzz tests were left to the end, where those that hold the admin alone kept the last ones waiting (+8 s).
+from then on the others first (the pool's scenarios, longest first, turn about with the fuzzing of the agent and
+supervisor roles, which need none of the scenarios' agents), then the free units left. The scenarios are the end
+of a remote run: they queue for the pool's agents, and begin only once the whole-pool tests are done. Before, a
+quick run at 50 ms spent 70 worker-seconds with fuzz tests of the supervisor and fuzzing's agents queueing behind
+the whole-pool e-mails, and the scenarios began only once the free units were all handed out.
 
 Inside the unit the scenarios run first, then the protocol tests, then the fuzzing, each module's tests
 in their order (``unit_order``): quiet windows are sized from the delivery latency each worker measures,
@@ -185,10 +185,20 @@ def queue_order(scopes: list[str]) -> list[str]:
         (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_fuzz_turn
     )
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
-    scenarios = [unit for unit in held if not _fuzz(unit)]
+    scenarios = sorted((unit for unit in held if not _fuzz(unit)), key=_scenario_turn)
     fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_fuzz_turn)
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
     return first + free + turns
+
+
+# The pool's scenarios, longest and widest first (voice and chat take three agents, e-mail waits on routing), the
+# protocol tests cast on the pool (short, one or two agents) last: those ran first, in collection order, and the
+# voice scenarios queued for agents at the end of the run.
+_SCENARIO_TURNS = ("/voice.py::", "/chat.py::", "/email.py::", "scenarios/")
+
+
+def _scenario_turn(unit: str) -> int:
+    return next((i for i, part in enumerate(_SCENARIO_TURNS) if part in unit), len(_SCENARIO_TURNS))
 
 
 def _fuzz_turn(unit: str) -> int:
@@ -248,7 +258,6 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
             super().__init__(config, log)
             self._ordered = False
             self._whole_pool_left: set[str] = set()  # the whole-pool tests not yet done
-            self._turn = 0
             self._free: dict[str, bool] = {}  # unit -> whether it holds none of what the whole-pool tests hold
 
         def _split_scope(self, nodeid: str) -> str:
@@ -266,9 +275,8 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
                 self.workqueue.update((key, queue[key]) for key in queue_order(list(queue)))
                 self._whole_pool_left = {nodeid for nodeid in self.collection or () if holds_whole_pool(nodeid)}
                 self._free = {key: key == AGENT_ACCOUNTS or not _needs_pool_or_supervisor(key) for key in queue}
-            # Until the whole-pool tests are done, hand out only what they leave free; then free and held in turn.
-            self._turn += 1
-            wanted = bool(self._whole_pool_left) or self._turn % 2 == 0
+            # Until the whole-pool tests are done, hand out only what they leave free; then what waits for the pool.
+            wanted = bool(self._whole_pool_left)
             preferred = next((key for key in self.workqueue if self._free.get(key, True) == wanted), None)
             if preferred is not None:
                 self.workqueue.move_to_end(preferred, last=False)
