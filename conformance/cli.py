@@ -61,12 +61,14 @@ LEVELS = ("MUST", "SHOULD", "MAY")
 MAX_DEFAULT_WORKERS = 4
 # Workers for a target on another machine, whatever the cores: there a worker mostly waits for round trips
 # (the quick profile sends ~3,300 requests; at 50 ms that is 165 s of waiting, which only concurrency
-# shortens), not for a core. Measured at a 50 ms round trip on 2 cores (docs/remote-targets.md), once fuzz
-# tests of one role ran side by side: quick -n 4 89 s, -n 8 64-78 s; default -n 4 176 s, -n 8 143 s. Each
-# worker is a pytest-xdist process of its own (~150 MB) with its own sessions on the target; 8 stays well
-# inside a server's per-user session limit (GWS-HOST-005 suggests 50). A target on this machine shares the
-# cores: two per core (LOCAL_WORKERS_PER_CORE), as for the embedded reference.
-REMOTE_DEFAULT_WORKERS = 8
+# shortens), not for a core. Measured at a 50 ms round trip on 2 cores (docs/remote-targets.md), once the
+# scheduler kept workers from waiting for one another's accounts: quick -n 8 49.3 s, -n 12 45.5 s; default -n 8
+# 82.9 s, -n 12 71.3 s (before that, -n 12 gained nothing on -n 8: the workers queued for accounts). Each worker is
+# a pytest-xdist process of its own (~150 MB) that starts up on the cores (12: about 8 s of a run on 2 cores) and
+# opens its own sessions on the target; 12 stays well inside a server's per-user session limit (GWS-HOST-005
+# suggests 50). A target on this machine shares the cores: two per core (LOCAL_WORKERS_PER_CORE), as for the
+# embedded reference.
+REMOTE_DEFAULT_WORKERS = 12
 # Workers per core for the embedded reference, and for any target on this machine (which shares the cores as the
 # embedded one does). Its run is CPU-bound but not only: a worker also waits for
 # the server (another process on the same cores), quiet windows, notifications and the account locks, and
