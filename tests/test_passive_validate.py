@@ -302,3 +302,33 @@ def test_unusable_input_is_one_line_and_exit_2(
 def test_a_missing_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = validate(tmp_path, tmp_path / "absent.har")
     assert code == 2 and "cannot read it" in capsys.readouterr().err
+
+
+def test_a_recording_keeps_the_order_of_replies_that_came_within_a_millisecond(tmp_path: Path) -> None:
+    """A /meta/subscribe answered, then a /meta/connect advised timeout 0 answered at once: both within one
+    millisecond. The recording keeps microseconds, so read back they stay in the order the client had them (a
+    start cut to the millisecond put the connect first: a message on a topic not yet subscribed, under load)."""
+    moment = datetime(2026, 12, 6, 5, 0, 0, 400, tzinfo=UTC)  # 0.4 ms into a millisecond
+
+    def entry(started: datetime, elapsed_s: float, channel: str) -> dict[str, Any]:
+        body = json.dumps([{"channel": channel}]).encode()
+        return har_entry(
+            started=started,
+            elapsed_s=elapsed_s,
+            method="POST",
+            url="http://gws.test/api/v2/notifications",
+            http_version="HTTP/1.1",
+            request_headers=[("content-type", "application/json")],
+            request_body=body,
+            status=200,
+            reason="OK",
+            response_headers=[("content-type", "application/json")],
+            response_body=body,
+        )
+
+    subscribe = entry(moment, 0.0005, "/meta/subscribe")  # answered at 0.9 ms
+    connect = entry(moment + timedelta(microseconds=550), 0.0002, "/meta/connect")  # sent at 0.95 ms, answered at 1.15
+    recording = tmp_path / "close.har"
+    recording.write_text(json.dumps({"log": {"version": "1.2", "entries": [connect, subscribe]}}))
+    channels = [json.loads(e.request_body or b"[]")[0]["channel"] for e in read_hars([recording])]
+    assert channels == ["/meta/subscribe", "/meta/connect"]

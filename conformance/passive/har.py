@@ -232,7 +232,10 @@ def har_entry(
     """One HAR 1.2 entry, as a recording proxy writes it: bodies exactly as sent (base64 when not UTF-8)."""
     request_headers, response_headers = list(request_headers), list(response_headers)
     entry: dict[str, Any] = {
-        "startedDateTime": started.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        # Microseconds, not the milliseconds a browser writes: entries are ordered by when the client had them
+        # (start + time), and a start cut to the millisecond put a reply that came at once (a /meta/connect advised
+        # timeout 0) before the one the client had just read (GWS-NOTIF-007 failed a correct recording, under load).
+        "startedDateTime": started.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "time": round(elapsed_s * 1000, 3),
         "request": {
             "method": method,
