@@ -146,8 +146,8 @@ def test_with_a_pool_fuzzing_as_the_agent_has_agents_of_its_own_which_no_scenari
 
 def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_free_then_turn_about() -> None:
     """While the unit's worker runs the whole-pool e-mails (every agent of the pool and the supervisor held), the
-    other workers take tests that hold none of those; then scenarios (longest first: voice, chat, e-mail) and fuzz
-    tests of the agent and supervisor roles take turns, so that a worker whose scenario waits for agents is not
+    other workers take tests that hold none of those; then scenarios and fuzz tests of the agent and supervisor
+    roles take turns, so that a worker whose scenario waits for agents is not
     alone in waiting."""
     matrix = "scenarios/permissions.py::test_permission_matrix[GET /me-agent]"
     admin = "fuzz/test_fuzz.py::test_negative_data[GET /users as admin]"
@@ -170,9 +170,9 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
         admin_alone,
         matrix,
         admin,
-        voice,
-        supervisor_alone,
         chat,
+        supervisor_alone,
+        voice,
         agent,
         wildcard,
         supervisor,
