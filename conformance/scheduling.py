@@ -21,7 +21,7 @@ unit they run early and find the pool free.
 The units are handed out in ``queue_order``: the agent-account unit first; then, until its whole-pool tests are
 done, the units that hold neither an agent of the pool, the supervisor nor the routing (the permission matrix,
 fuzzing as the admin, most protocol tests), so that no worker stands waiting for what the whole-pool tests hold;
-from then on the others first (the pool's scenarios, longest first, turn about with the fuzzing of the agent and
+from then on the others first (the pool's scenarios turn about with the fuzzing of the agent and
 supervisor roles, which need none of the scenarios' agents), then the free units left. The scenarios are the end
 of a remote run: they queue for the pool's agents, and begin only once the whole-pool tests are done. Before, a
 quick run at 50 ms spent 70 worker-seconds with fuzz tests of the supervisor and fuzzing's agents queueing behind
