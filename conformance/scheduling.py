@@ -223,9 +223,18 @@ def _alone_as(nodeid: str) -> str | None:
 
 def _needs_pool_or_supervisor(unit: str) -> bool:
     """Whether the unit holds agents of the pool, the supervisor or the routing, which the whole-pool e-mails hold
-    (the permission matrix's granted Ready holds the routing: permissions.MAKES_READY)."""
-    granted_ready = "::test_permission_matrix[" in unit and unit.endswith(("#Ready-agent]", "#Ready-supervisor]"))
-    return holds_agent_accounts(unit) or unit.endswith(" as supervisor]") or granted_ready
+    (the permission matrix's granted Ready cells hold the routing)."""
+    return holds_agent_accounts(unit) or unit.endswith(" as supervisor]") or _matrix_holds_routing(unit)
+
+
+def _matrix_holds_routing(unit: str) -> bool:
+    if "::test_permission_matrix[" not in unit or "[part " in unit:
+        return False
+    # The matrix's own rule; imported only to order units.
+    from conformance.suite.scenarios.permissions import holds_routing
+
+    op, _, caller = unit.partition("[")[2].removesuffix("]").rpartition("-")
+    return holds_routing(op, caller)
 
 
 _UNIT_ORDER = ("scenarios/", "protocol/")  # then everything else (the fuzzing)

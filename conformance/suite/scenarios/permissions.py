@@ -291,6 +291,11 @@ def _body(op: str, victims: Victims, *, complete: bool) -> dict[str, Any] | None
 MAKES_READY = frozenset({"POST /me#Ready", "POST /me/channels/{channel}#Ready"})
 
 
+def holds_routing(op: str, caller: str) -> bool:
+    """Whether the cell holds the routing (``routable_while_ready``); the scheduler reads it too."""
+    return op in MAKES_READY and caller in ROLE_NAMES and granted(op, caller)
+
+
 @contextlib.contextmanager
 def routable_while_ready(locks: AccountLocks, client: GwsClient, op: str, values: dict[str, str]) -> Iterator[None]:
     """Around a cell of MAKES_READY: hold ROUTING shared (no whole-pool scenario's e-mail is routed meanwhile), and
@@ -320,8 +325,8 @@ def test_permission_matrix(
     client = victims.callers[caller] if authenticated else gws_unauthenticated(caller)
     upload = op == "POST /me/interactions/{id}/attachments"
     files = {"attachment": ("matrix.txt", b"matrix", "text/plain")} if upload else None
-    granted_ready = authenticated and not refused and op in MAKES_READY
-    with routable_while_ready(gws_account_locks, client, op, values) if granted_ready else contextlib.nullcontext():
+    routing = routable_while_ready(gws_account_locks, client, op, values) if holds_routing(op, caller) else None
+    with routing or contextlib.nullcontext():
         reply = Raw(client).send(op, values, _body(op, victims, complete=refused), files=files)
     if not authenticated:
         leaked = [k for k, v in reply.body.items() if k not in ("statusCode", "statusMessage") and v]
