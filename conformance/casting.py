@@ -46,10 +46,17 @@ def casting(roles: Mapping[str, str]) -> Iterator[None]:
 
 
 def fuzz_agents(pool: Sequence[str]) -> tuple[str, ...]:
-    """The agents fuzzing as the agent role acts as: half of those beyond the named three, the last of the pool
-    (three of nine); none when fewer than two are beyond them (fuzzing then acts as agent1)."""
+    """The agents fuzzing as the agent role acts as: a third of those beyond the named three (at least one), the
+    last of the pool (two of nine); none when fewer than two are beyond them (fuzzing then acts as agent1).
+
+    A third, not half: a fuzz test as the agent holds one agent for well under a second, and most hold it shared
+    with one another, while a scenario holds two or three agents for seconds; the scenarios are the end of a
+    remote run. Measured at a 50 ms round trip, quick profile, nine agents (benchmarks/remote.py): with three
+    fuzzing agents 44.6-47.2 s over ten seeds, scenarios waiting 60-80 s for agents summed over workers and
+    fuzzing's agents idle after its tests were done; with two, 40.6-44.2 s over six seeds, scenarios waiting
+    37-61 s and fuzz tests 13-17 s (the default profile 66.6 s, fuzz tests waiting 66 s)."""
     spare = len(pool) - NAMED_AGENTS
-    return tuple(pool[len(pool) - spare // 2 :]) if spare >= 2 else ()
+    return tuple(pool[len(pool) - max(1, spare // 3) :]) if spare >= 2 else ()
 
 
 def scenario_agents(pool: Sequence[str]) -> tuple[str, ...]:

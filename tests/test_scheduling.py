@@ -135,7 +135,8 @@ def test_with_a_pool_fuzzing_as_the_agent_has_agents_of_its_own_which_no_scenari
 
     assert fuzz_agents(pool(3)) == fuzz_agents(pool(4)) == ()  # fuzzing acts as agent1, in the unit
     assert fuzz_agents(pool(5)) == ("agent5",)
-    assert fuzz_agents(pool(9)) == ("agent7", "agent8", "agent9")
+    assert fuzz_agents(pool(9)) == ("agent8", "agent9")
+    assert fuzz_agents(pool(12)) == ("agent10", "agent11", "agent12")
     for size in (3, 4, 5, 9, 20):
         fuzzing, scenarios = fuzz_agents(pool(size)), scenario_agents(pool(size))
         assert sorted(fuzzing + scenarios) == sorted(pool(size)) and not set(fuzzing) & set(scenarios)
