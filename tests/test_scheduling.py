@@ -181,6 +181,18 @@ def test_the_queue_begins_with_the_unit_then_what_the_whole_pool_e_mails_leave_f
     assert sorted(queue_order(queue)) == sorted(queue)  # every unit once
 
 
+def test_the_first_test_on_the_calls_topic_is_queued_first_of_those_that_wait_for_the_pool() -> None:
+    """Against a target that drops a topic, the first wait on it is the notification timeout: begun first, it passes
+    while the other workers run the rest, and the tests after it on the topic find it known missing."""
+    sequence = "protocol/test_sequence.py::test_a_whole_call_keeps_the_sequence_rules"
+    wildcard = "protocol/test_cometd_clients.py::test_a_wildcard_subscription_delivers_each_message_once[/**]"
+    chat = "scenarios/chat.py::test_chat_revoked"
+    voice = "scenarios/voice.py::test_dial_answer_hangup"
+    agent = "fuzz/test_fuzz.py::test_positive_data[GET /me as agent]"
+    queue = queue_order([AGENT_ACCOUNTS, wildcard, chat, agent, sequence, voice])
+    assert queue == [AGENT_ACCOUNTS, sequence, agent, wildcard, chat, voice]
+
+
 class _Worker:
     """What the scheduler needs of a pytest-xdist worker: the tests it was sent, in order."""
 
