@@ -93,15 +93,20 @@ _WHOLE_POOL_TESTS = frozenset(
 _UNIT_WARM_UP = frozenset({("agent_state.py", "test_ready_and_not_ready_on_all_channels")})
 
 
-# ... and, among the tests that wait for the pool, the first to wait for a topic's messages: queued first, so that
-# against a target that drops the topic its wait (the notification timeout) passes while the other workers run
-# what does not need the topic, and every later test on it finds the topic known missing and fails in about a
-# second (conformance.delivery). The unit's warm-up and whole-pool e-mails are the first to wait on the channels
-# and interactions topics; this is the first on the calls topic. In collection order it came after five other
-# protocol tests, and against a target that dropped the calls topic's messages three voice scenarios began their
-# own first waits beside it: every worker waited on the dropped topic at once (quick profile at 0 ms, four
-# workers: 27.4-28.7 s, 1.6 times a passing run).
-_TOPIC_SCOUTS = frozenset({("test_sequence.py", "test_a_whole_call_keeps_the_sequence_rules")})
+# ... and, among the tests that wait for the pool, the first to wait for the calls topic's messages (its scout):
+# queued first, so that against a target that drops the topic its wait (the notification timeout) passes while the
+# other workers run what does not need the topic, and every later test on it finds the topic known missing and
+# fails in about a second (conformance.delivery). The tests that wait on the topic too (_ON_CALLS_TOPIC) are not
+# handed out while it runs, unless nothing else is left: begun beside it, each waits on the dropped topic with the
+# accounts it holds. The unit's warm-up and whole-pool e-mails are the first to wait on the channels and
+# interactions topics. In collection order the scout came after five other protocol tests, and three voice
+# scenarios began their own first waits beside it: every worker waited on the dropped topic at once (quick profile
+# at 0 ms, four workers: 27.4-28.7 s, 1.6 times a passing run).
+_CALLS_TOPIC_SCOUT = ("test_sequence.py", "test_a_whole_call_keeps_the_sequence_rules")
+_ON_CALLS_TOPIC = {
+    "voice.py": ALL,
+    "permissions.py": frozenset({"test_an_agent_cannot_reach_another_agents_devices_and_calls"}),
+}
 
 
 def recast(nodeid: str) -> bool:
@@ -119,8 +124,14 @@ def _warm_up(nodeid: str) -> bool:
     return _module_and_function(nodeid) in _UNIT_WARM_UP
 
 
-def _topic_scout(unit: str) -> bool:
-    return _module_and_function(unit) in _TOPIC_SCOUTS
+def _calls_topic_scout(unit: str) -> bool:
+    return _module_and_function(unit) == _CALLS_TOPIC_SCOUT
+
+
+def _waits_on_calls_topic(unit: str) -> bool:
+    module, function = _module_and_function(unit)
+    tests = _ON_CALLS_TOPIC.get(module, frozenset())
+    return tests is ALL or function in tests
 
 
 def _module_and_function(nodeid: str) -> tuple[str, str]:
@@ -203,11 +214,11 @@ def queue_order(scopes: list[str]) -> list[str]:
         (unit for unit in scopes if unit != AGENT_ACCOUNTS and not _needs_pool_or_supervisor(unit)), key=_fuzz_turn
     )
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
-    # The first test on the calls topic (_TOPIC_SCOUTS), then in collection order: the protocol tests cast on the
+    # The first test on the calls topic (_CALLS_TOPIC_SCOUT), then in collection order: the protocol tests cast on the
     # pool, then the scenarios by module (voice last). Voice
     # first (the longest, three agents), every worker met a target that drops the calls topic at once, each waiting
     # out a timeout or the accounts of one that did: a failing run took 1.6 times a passing one, against 1.35.
-    scenarios = sorted((unit for unit in held if not _fuzz(unit)), key=lambda unit: not _topic_scout(unit))
+    scenarios = sorted((unit for unit in held if not _fuzz(unit)), key=lambda unit: not _calls_topic_scout(unit))
     fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_fuzz_turn)
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]
     return first + free + turns
@@ -280,12 +291,16 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
             self._ordered = False
             self._whole_pool_left: set[str] = set()  # the whole-pool tests not yet done
             self._free: dict[str, bool] = {}  # unit -> whether it holds none of what the whole-pool tests hold
+            self._scout_left: set[str] = set()  # the calls topic's scout, until it is done
+            self._after_scout: set[str] = set()  # the units that wait on the calls topic too
 
         def _split_scope(self, nodeid: str) -> str:
             return scope(nodeid, pool_size)
 
         def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
-            self._whole_pool_left.discard(self.registered_collections[node][item_index])
+            nodeid = self.registered_collections[node][item_index]
+            self._whole_pool_left.discard(nodeid)
+            self._scout_left.discard(nodeid)
             super().mark_test_complete(node, item_index, duration)
 
         def _assign_work_unit(self, node: Any) -> None:
@@ -296,14 +311,28 @@ def scheduler(config: Any, log: Any, pool_size: int = NAMED_AGENTS) -> Any:
                 self.workqueue.update((key, queue[key]) for key in queue_order(list(queue)))
                 self._whole_pool_left = {nodeid for nodeid in self.collection or () if holds_whole_pool(nodeid)}
                 self._free = {key: key == AGENT_ACCOUNTS or not _needs_pool_or_supervisor(key) for key in queue}
+                self._scout_left = {nodeid for nodeid in self.collection or () if _calls_topic_scout(nodeid)}
+                self._after_scout = {key for key in queue if _waits_on_calls_topic(key)}
             # Until the whole-pool tests are done, hand out only what they leave free; then what waits for the pool.
-            wanted = bool(self._whole_pool_left)
-            preferred = next((key for key in self.workqueue if self._free.get(key, True) == wanted), None)
+            preferred = self._preferred()
             if preferred is not None:
                 self.workqueue.move_to_end(preferred, last=False)
             unit = self.workqueue.get(AGENT_ACCOUNTS)
             if unit is not None:  # replaced in place: the unit keeps its turn in the queue
                 self.workqueue[AGENT_ACCOUNTS] = {nodeid: unit[nodeid] for nodeid in unit_order(list(unit))}
             super()._assign_work_unit(node)
+
+        def _preferred(self) -> str | None:
+            """The unit to hand out next: until the whole-pool tests are done, one they leave free, then one that
+            waits for the pool; while the calls topic's scout runs, none that waits on that topic if another is
+            left. The first of the best kind in the queue."""
+            wanted = bool(self._whole_pool_left)
+            firsts: dict[tuple[bool, bool], str] = {}
+            for key in self.workqueue:
+                kind = (bool(self._scout_left) and key in self._after_scout, self._free.get(key, True) != wanted)
+                if kind == (False, False):
+                    return key
+                firsts.setdefault(kind, key)
+            return firsts[min(firsts)] if firsts else None
 
     return Scheduling(config, log)

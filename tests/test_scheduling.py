@@ -246,6 +246,49 @@ def test_units_that_wait_for_the_pool_are_handed_out_only_once_the_whole_pool_te
     assert after and set(after) <= set(held), after  # now what waits for the pool goes first
 
 
+def test_while_the_calls_topics_first_test_runs_the_others_on_that_topic_wait_unless_nothing_else_is_left() -> None:
+    """Begun beside it, each would wait on a dropped calls topic with the agents it holds, where the worker could
+    run what does not need the topic."""
+    import types
+
+    from conformance.scheduling import scheduler
+
+    warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_on_all_channels"
+    whole_pool = "scenarios/email.py::test_email_offered_only_while_ready"
+    scout = "protocol/test_sequence.py::test_a_whole_call_keeps_the_sequence_rules"
+    on_calls = [
+        "scenarios/voice.py::test_dial_answer_hangup",
+        "scenarios/permissions.py::test_an_agent_cannot_reach_another_agents_devices_and_calls",
+    ]
+    chats = [f"scenarios/chat.py::test_chat_{n}" for n in range(2)]
+    free = [f"protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored[case {n}]" for n in range(6)]
+    collection = [warm_up, whole_pool, *on_calls, *chats, scout, *free]
+    option = types.SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope", loadscopereorder=True)
+    config = types.SimpleNamespace(option=option, getvalue=lambda name: getattr(option, name, None))
+    config.getoption = config.getvalue
+    scheduling = scheduler(config, None, pool_size=9)
+    unit_worker, other = _Worker("gw0"), _Worker("gw1")
+    for worker in (unit_worker, other):
+        scheduling.add_node(worker)
+        scheduling.add_node_collection(worker, collection)
+    scheduling.schedule()
+
+    def finish(worker: _Worker, nodeid: str) -> list[str]:
+        """The tests handed to ``worker`` once it has run ``nodeid``."""
+        sent = len(worker.sent)
+        scheduling.mark_test_complete(worker, collection.index(nodeid))
+        return [collection[i] for i in worker.sent[sent:]]
+
+    finish(unit_worker, warm_up)
+    assert finish(unit_worker, whole_pool) == [scout]  # first of what waits for the pool
+    handed: list[str] = []
+    for _ in range(4):
+        handed += finish(other, collection[other.sent[-1]])
+    assert handed[:2] == chats and set(handed[2:]) <= set(free), handed  # not the calls topic's tests
+    assert finish(unit_worker, scout) == on_calls[:1]  # the scout is done: they go first again
+    assert not set(handed) & set(on_calls)
+
+
 def test_the_permission_matrix_runs_in_a_few_units_each_operation_together() -> None:
     """Its module fixture makes and deletes users, a skill, a contact, an agent state and a device: cells run in a
     row on one worker share it, where a worker switching modules between cells made it again each time."""
