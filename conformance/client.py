@@ -37,12 +37,13 @@ import shlex
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -64,6 +65,7 @@ __all__ = [
     "Recorder",
     "Redactor",
     "Response",
+    "environment_proxy",
     "tls_context",
 ]
 
@@ -442,6 +444,33 @@ def _tls_context(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext:
     if ca_bundle is not None:
         return ssl.create_default_context(cafile=ca_bundle)
     return httpx.create_ssl_context()
+
+
+@dataclass(frozen=True)
+class Proxy:
+    url: str  # http://host:port, without credentials
+    credentials: tuple[str, str] | None  # user and password, for Proxy-Authorization
+
+
+def environment_proxy(url: str) -> Proxy | None:
+    """The proxy the environment names for ``url``, as httpx picks one for the suite's REST requests:
+    ``HTTPS_PROXY`` for https, ``HTTP_PROXY`` for http, ``ALL_PROXY`` for either, none for a host ``NO_PROXY``
+    names (None: direct). For the clients that are not httpx: the CometD listeners (aiohttp, whose own
+    ``trust_env`` reads a wss URL's proxy from ``WSS_PROXY`` only, and adds a ``~/.netrc`` login to requests that
+    carry their own Authorization, which it then refuses) and the raw connections of the hostile cases."""
+    target = urlsplit(url)
+    if not target.hostname or urllib.request.proxy_bypass(target.hostname):
+        return None
+    proxies = urllib.request.getproxies()
+    named = proxies.get(target.scheme) or proxies.get("all")
+    if not named:
+        return None
+    proxy = urlsplit(named if "://" in named else f"http://{named}")
+    address = proxy.hostname or ""
+    if proxy.port is not None:
+        address = f"{address}:{proxy.port}"
+    credentials = None if proxy.username is None else (unquote(proxy.username), unquote(proxy.password or ""))
+    return Proxy(f"{proxy.scheme}://{address}", credentials)
 
 
 class _DeadlineExceeded(Exception):

@@ -32,7 +32,7 @@ import aiocometd_noloop as aiocometd
 import aiohttp
 from aiocometd_noloop.exceptions import AiocometdException, ClientError, ServerError
 
-from conformance.client import tls_context
+from conformance.client import Proxy, environment_proxy, tls_context
 
 __all__ = [
     "ExpectationFailed",
@@ -169,6 +169,24 @@ class _SubPathPosts:
         return getattr(self._session, name)
 
 
+class _Proxied:
+    """The library's HTTP session, its long-polling posts and its websocket going through ``proxy``."""
+
+    def __init__(self, session: aiohttp.ClientSession, proxy: Proxy) -> None:
+        self._session = session
+        self._proxy = proxy.url
+        self._proxy_auth = None if proxy.credentials is None else aiohttp.BasicAuth(*proxy.credentials)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self._session.post(url, proxy=self._proxy, proxy_auth=self._proxy_auth, **kwargs)
+
+    def ws_connect(self, url: str, **kwargs: Any) -> Any:
+        return self._session.ws_connect(url, proxy=self._proxy, proxy_auth=self._proxy_auth, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
 class _Client(aiocometd.Client):
     """aiocometd's client with an HTTP session that keeps the cookies of IP-address hosts (and, for
     ``sub_paths``, posts to the sub-path URLs).
@@ -189,7 +207,11 @@ class _Client(aiocometd.Client):
             self._own_session = aiohttp.ClientSession(
                 json_serialize=self._json_dumps, cookie_jar=aiohttp.CookieJar(unsafe=True)
             )
-            self._http_session = _SubPathPosts(self._own_session) if self._sub_paths else self._own_session
+            session: Any = self._own_session
+            proxy = environment_proxy(self.url)  # as httpx's, not aiohttp's reading of the environment
+            if proxy is not None:
+                session = _Proxied(session, proxy)
+            self._http_session = _SubPathPosts(session) if self._sub_paths else session
         return cast(aiohttp.ClientSession, self._http_session)
 
     async def discard(self) -> None:

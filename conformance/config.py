@@ -161,8 +161,9 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         None,
         "PEM file of the CA certificates that sign the target's TLS certificate (a private CA); without it, "
-        "httpx's defaults (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else certifi). `HTTPS_PROXY` and `NO_PROXY` work "
-        "as for any httpx client.",
+        "httpx's defaults (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else certifi). `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` "
+        "and `NO_PROXY` work as for any httpx client, for every connection of the suite (REST, CometD, raw "
+        "requests through a CONNECT tunnel).",
         default_doc="unset",
     ),
     Variable(

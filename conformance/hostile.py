@@ -8,6 +8,8 @@ bounded in time and size: a server that hangs or floods gives a reply marked as 
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import select
 import socket
@@ -16,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.client import tls_context
+from conformance.client import Proxy, environment_proxy, tls_context
+from conformance.errors import TargetUnreachable
 
 __all__ = ["RawReply", "Target", "raw_request"]
 
@@ -95,7 +98,11 @@ def raw_request(
     received = bytearray()
     timed_out = False
     try:
-        with _connect(target, timeout_s) as sock:
+        connected = _connect(target, timeout_s)
+    except OSError as exc:  # no connection (refused, no such host, a proxy's refused tunnel, TLS): no reply at all
+        raise TargetUnreachable(f"no connection to {target.host}:{target.port} for a raw request: {exc}") from exc
+    try:
+        with connected as sock:
             _send(sock, request)
             if half_close and not target.tls:  # TLS has no half-close: the read timeout ends the wait instead
                 sock.shutdown(socket.SHUT_WR)
@@ -124,11 +131,32 @@ def _send(sock: socket.socket, request: bytes) -> None:
 
 
 def _connect(target: Target, timeout_s: float) -> socket.socket:
-    sock = socket.create_connection((target.host, target.port), timeout=timeout_s)
+    proxy = environment_proxy(target.url)
+    if proxy is None:
+        sock = socket.create_connection((target.host, target.port), timeout=timeout_s)
+    else:
+        sock = _tunnel(proxy, target, timeout_s)
     if not target.tls:
         return sock
     context: ssl.SSLContext = tls_context()
     return context.wrap_socket(sock, server_hostname=target.host)
+
+
+def _tunnel(proxy: Proxy, target: Target, timeout_s: float) -> socket.socket:
+    """A connection to ``target`` through a CONNECT tunnel of ``proxy`` (the environment's, as for every client of
+    the suite): the raw bytes pass through it unchanged, where a forwarding proxy would parse the hostile request
+    and answer for the server. OSError when the proxy refuses the tunnel."""
+    proxy_address = urlsplit(proxy.url)
+    connection = http.client.HTTPConnection(proxy_address.hostname or "", proxy_address.port or 80, timeout=timeout_s)
+    headers = {}
+    if proxy.credentials is not None:
+        token = base64.b64encode(":".join(proxy.credentials).encode()).decode("ascii")
+        headers["Proxy-Authorization"] = f"Basic {token}"
+    connection.set_tunnel(target.host, target.port, headers=headers)
+    connection.connect()  # the CONNECT exchange
+    sock, connection.sock = connection.sock, None  # the tunnel is the caller's now
+    assert sock is not None
+    return sock
 
 
 def _parse(raw: bytes, timed_out: bool) -> RawReply:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from processes import stop
+from processes import announced
 
 JS_DIR = Path(__file__).parent / "js"
 SCRIPT = "third_party_bayeux_server.mjs"
@@ -90,38 +89,5 @@ def serve(implementation: str = "cometd", *, require_sub_paths: bool = False) ->
     assert NODE is not None, SKIP_REASON
     assert implementation in IMPLEMENTATIONS, implementation
     args = [NODE, SCRIPT, implementation, *(["--require-sub-paths"] if require_sub_paths else [])]
-    # stdin stays open: the script ends when it closes, so a killed test run leaves no server behind.
-    process = subprocess.Popen(
-        args, cwd=JS_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        try:
-            line = _first_line(process, START_DEADLINE_S)
-        except TimeoutError:
-            raise AssertionError(f"{SCRIPT} printed nothing within {START_DEADLINE_S:g} s") from None
-        if not line.startswith("LISTENING http://127.0.0.1:"):
-            process.kill()
-            raise AssertionError(f"{SCRIPT} did not start: {line!r} {process.communicate()[1][-2000:]}")
+    with announced(args, JS_DIR, "LISTENING http://127.0.0.1:", START_DEADLINE_S) as (_, line):
         yield ThirdPartyServer(implementation, line.split()[1])
-    finally:
-        stop(process, grace_s=5)
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-
-
-def _first_line(process: subprocess.Popen[str], deadline_s: float) -> str:
-    """The process's first stdout line, read in a thread so that a silent process cannot hang the test."""
-    from concurrent.futures import ThreadPoolExecutor
-    from concurrent.futures import TimeoutError as FutureTimeout
-
-    assert process.stdout is not None
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(process.stdout.readline).result(timeout=deadline_s).strip()
-    except FutureTimeout:
-        process.kill()  # unblocks the reading thread
-        raise TimeoutError from None
-    finally:
-        pool.shutdown(wait=False)

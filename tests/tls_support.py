@@ -18,9 +18,11 @@ class PrivateCa:
     server_certificate: Path  # private key and certificate chain (PEM): what serve_in_thread's tls_certificate takes
 
 
-def make_private_ca(directory: Path) -> PrivateCa:
+def make_private_ca(directory: Path, *more_names: str) -> PrivateCa:
+    """``more_names``: host names the server certificate is for besides 127.0.0.1 and localhost."""
     ca = trustme.CA()
     ca_bundle, server_certificate = directory / "ca.pem", directory / "server.pem"
     ca.cert_pem.write_to_path(str(ca_bundle))
-    ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(server_certificate))
+    certificate = ca.issue_cert("127.0.0.1", "localhost", *more_names)
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(server_certificate))
     return PrivateCa(ca_bundle, server_certificate)
