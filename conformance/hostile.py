@@ -145,8 +145,11 @@ def _connect(target: Target, timeout_s: float) -> socket.socket:
 def _tunnel(proxy: Proxy, target: Target, timeout_s: float) -> socket.socket:
     """A connection to ``target`` through a CONNECT tunnel of ``proxy`` (the environment's, as for every client of
     the suite): the raw bytes pass through it unchanged, where a forwarding proxy would parse the hostile request
-    and answer for the server. OSError when the proxy refuses the tunnel."""
+    and answer for the server. OSError when the proxy refuses the tunnel, or is spoken to over TLS (an https://
+    proxy URL), which this tunnel does not do."""
     proxy_address = urlsplit(proxy.url)
+    if proxy_address.scheme != "http":
+        raise OSError(f"the raw requests tunnel through an http:// proxy only, not {proxy.url}")
     connection = http.client.HTTPConnection(proxy_address.hostname or "", proxy_address.port or 80, timeout=timeout_s)
     headers = {}
     if proxy.credentials is not None:

@@ -215,9 +215,9 @@ def queue_order(scopes: list[str]) -> list[str]:
     )
     held = [unit for unit in scopes if unit != AGENT_ACCOUNTS and _needs_pool_or_supervisor(unit)]
     # The first test on the calls topic (_CALLS_TOPIC_SCOUT), then in collection order: the protocol tests cast on the
-    # pool, then the scenarios by module (voice last). Voice
-    # first (the longest, three agents), every worker met a target that drops the calls topic at once, each waiting
-    # out a timeout or the accounts of one that did: a failing run took 1.6 times a passing one, against 1.35.
+    # pool, then the scenarios by module (voice last). Voice first (the longest, three agents), every worker met a
+    # target that drops the calls topic at once, each waiting out a timeout or the accounts of one that did: a
+    # failing run took 1.6 times a passing one, against 1.35.
     scenarios = sorted((unit for unit in held if not _fuzz(unit)), key=lambda unit: not _calls_topic_scout(unit))
     fuzzing = sorted((unit for unit in held if _fuzz(unit)), key=_fuzz_turn)
     turns = [unit for pair in itertools.zip_longest(scenarios, fuzzing) for unit in pair if unit is not None]

@@ -196,3 +196,9 @@ def test_a_raw_request_goes_through_the_proxys_tunnel_byte_for_byte(
             timeout_s=10,
         )
     assert reply.status == 400 and proxy.carried == [("CONNECT", f"{NAME}:{server.port}")], (reply, proxy.carried)
+
+
+def test_a_proxy_spoken_to_over_tls_is_no_tunnel_for_raw_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:3129")
+    with pytest.raises(TargetUnreachable, match="http:// proxy only"):
+        raw_request(Target("http://gws.example/api/v2"), b"GET", b"/me", timeout_s=5)
