@@ -13,24 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
-from processes import announced
+from processes import JS_DIR, NODE, announced, node_skip_reason
 
-JS_DIR = Path(__file__).parent / "js"
 SCRIPT = "forward_proxy.mjs"
-NODE = shutil.which("node")
-SKIP_REASON = (
-    "node is not on PATH"
-    if NODE is None
-    else "tests/js/node_modules missing: run `(cd tests/js && npm ci)`"
-    if not (JS_DIR / "node_modules" / "proxy").is_dir()
-    else None
-)
+SKIP_REASON = node_skip_reason("proxy")
 START_DEADLINE_S = 15.0
 
 

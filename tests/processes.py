@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+
+JS_DIR = Path(__file__).parent / "js"
+NODE = shutil.which("node")
+
+
+def node_skip_reason(*packages: str) -> str | None:
+    """Why a test that runs a script of tests/js with these npm packages must skip; None: it can run."""
+    if NODE is None:
+        return "node is not on PATH"
+    if not all((JS_DIR / "node_modules" / package).is_dir() for package in packages):
+        return "tests/js/node_modules missing: run `(cd tests/js && npm ci)`"
+    return None
 
 
 def stop(process: subprocess.Popen[str], grace_s: float, *, group: bool = False) -> None:

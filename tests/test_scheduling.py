@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 from conformance.casting import fuzz_agents, scenario_agents
 from conformance.scheduling import AGENT_ACCOUNTS, holds_agent_accounts, queue_order, recast, scope, unit_order
@@ -193,6 +194,25 @@ def test_the_first_test_on_the_calls_topic_is_queued_first_of_those_that_wait_fo
     assert queue == [AGENT_ACCOUNTS, sequence, agent, wildcard, chat, voice]
 
 
+def _two_workers(collection: list[str]) -> tuple[Any, _Worker, _Worker]:
+    """The suite's scheduler (a pool of nine agents) and two fake workers that collected ``collection``, after
+    the first hand-out (the agent-account unit to the first)."""
+    import types
+
+    from conformance.scheduling import scheduler
+
+    option = types.SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope", loadscopereorder=True)
+    config = types.SimpleNamespace(option=option, getvalue=lambda name: getattr(option, name, None))
+    config.getoption = config.getvalue
+    scheduling = scheduler(config, None, pool_size=9)
+    unit_worker, other = _Worker("gw0"), _Worker("gw1")
+    for worker in (unit_worker, other):
+        scheduling.add_node(worker)
+        scheduling.add_node_collection(worker, collection)
+    scheduling.schedule()
+    return scheduling, unit_worker, other
+
+
 class _Worker:
     """What the scheduler needs of a pytest-xdist worker: the tests it was sent, in order."""
 
@@ -211,24 +231,13 @@ class _Worker:
 def test_units_that_wait_for_the_pool_are_handed_out_only_once_the_whole_pool_tests_are_done() -> None:
     """Before: only what the whole-pool e-mails leave free, though scenarios are queued; after: those first (the
     scenarios queue for the pool's agents: they are the end of a remote run)."""
-    import types
-
-    from conformance.scheduling import scheduler
 
     whole_pool = "scenarios/email.py::test_email_offered_only_while_ready"
     warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_on_all_channels"
     held = [f"scenarios/chat.py::test_chat_{n}" for n in range(12)]
     free = [f"protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored[case {n}]" for n in range(20)]
     collection = [warm_up, whole_pool, *held, *free]
-    option = types.SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope", loadscopereorder=True)
-    config = types.SimpleNamespace(option=option, getvalue=lambda name: getattr(option, name, None))
-    config.getoption = config.getvalue
-    scheduling = scheduler(config, None, pool_size=9)
-    unit_worker, other = _Worker("gw0"), _Worker("gw1")
-    for worker in (unit_worker, other):
-        scheduling.add_node(worker)
-        scheduling.add_node_collection(worker, collection)
-    scheduling.schedule()
+    scheduling, unit_worker, other = _two_workers(collection)
     assert [collection[i] for i in unit_worker.sent[:2]] == [warm_up, whole_pool]
 
     def run_on(worker: _Worker, count: int) -> list[str]:
@@ -249,9 +258,6 @@ def test_units_that_wait_for_the_pool_are_handed_out_only_once_the_whole_pool_te
 def test_while_the_calls_topics_first_test_runs_the_others_on_that_topic_wait_unless_nothing_else_is_left() -> None:
     """Begun beside it, each would wait on a dropped calls topic with the agents it holds, where the worker could
     run what does not need the topic."""
-    import types
-
-    from conformance.scheduling import scheduler
 
     warm_up = "scenarios/agent_state.py::test_ready_and_not_ready_on_all_channels"
     whole_pool = "scenarios/email.py::test_email_offered_only_while_ready"
@@ -263,15 +269,7 @@ def test_while_the_calls_topics_first_test_runs_the_others_on_that_topic_wait_un
     chats = [f"scenarios/chat.py::test_chat_{n}" for n in range(2)]
     free = [f"protocol/test_hostile.py::test_a_lone_surrogate_is_not_stored[case {n}]" for n in range(6)]
     collection = [warm_up, whole_pool, *on_calls, *chats, scout, *free]
-    option = types.SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope", loadscopereorder=True)
-    config = types.SimpleNamespace(option=option, getvalue=lambda name: getattr(option, name, None))
-    config.getoption = config.getvalue
-    scheduling = scheduler(config, None, pool_size=9)
-    unit_worker, other = _Worker("gw0"), _Worker("gw1")
-    for worker in (unit_worker, other):
-        scheduling.add_node(worker)
-        scheduling.add_node_collection(worker, collection)
-    scheduling.schedule()
+    scheduling, unit_worker, other = _two_workers(collection)
 
     def finish(worker: _Worker, nodeid: str) -> list[str]:
         """The tests handed to ``worker`` once it has run ``nodeid``."""

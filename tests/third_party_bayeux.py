@@ -13,25 +13,15 @@ Needs node and tests/js/node_modules (CI runs `npm ci` in tests/js); ``SKIP_REAS
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
-from processes import announced
+from processes import JS_DIR, NODE, announced, node_skip_reason
 
-JS_DIR = Path(__file__).parent / "js"
 SCRIPT = "third_party_bayeux_server.mjs"
-NODE = shutil.which("node")
-SKIP_REASON = (
-    "node is not on PATH"
-    if NODE is None
-    else "tests/js/node_modules missing: run `(cd tests/js && npm ci)`"
-    if not all((JS_DIR / "node_modules" / package).is_dir() for package in ("cometd-nodejs-server", "faye"))
-    else None
-)
+SKIP_REASON = node_skip_reason("cometd-nodejs-server", "faye")
 IMPLEMENTATIONS = ("cometd", "faye")
 # Each server's stock /meta/connect hold, which the script keeps: cometd-nodejs-server's "timeout" option
 # (30 s), Faye's engine TIMEOUT (60 s).
