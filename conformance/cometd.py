@@ -214,11 +214,12 @@ class _Client(aiocometd.Client):
             self._http_session = _SubPathPosts(session) if self._sub_paths else session
         return cast(aiohttp.ClientSession, self._http_session)
 
-    async def discard(self) -> None:
+    async def discard(self, *, goodbye: bool = True) -> None:
         """Stop a client whose opening failed: the library leaves its connect task (which may follow the
-        failed reply's advice) and its HTTP session running then."""
+        failed reply's advice) and its HTTP session running then. ``goodbye``: tell the server (a disconnect)."""
         if self._transport is not None:
-            await self._transport.disconnect()
+            if goodbye:
+                await self._transport.disconnect()
             await self._transport.close()
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
@@ -358,6 +359,11 @@ class NotificationListener:
             )
             try:
                 await client.open()
+            except asyncio.CancelledError:
+                # Stopped while opening (start's deadline passed): no goodbye to a server that may be what hangs,
+                # but no HTTP session left open behind the loop either.
+                await client.discard(goodbye=False)
+                raise
             except ServerError:
                 await client.discard()
                 raise  # a Bayeux answer: the URL is right, the server said no

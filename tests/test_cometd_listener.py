@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import socket
+import warnings
 from collections.abc import Iterator
 
 import httpx
@@ -93,6 +96,22 @@ def test_start_fails_clearly_for_an_unreachable_target() -> None:
         NotificationListener(
             "http://127.0.0.1:9/api/v2/notifications", "a", "b", ["/v2/me"], connect_timeout_s=3
         ).start()
+
+
+def test_a_start_that_times_out_leaves_no_http_session_open() -> None:
+    """A server that takes the connection and never answers the handshake: start gives up at its deadline, and
+    the listener's aiohttp session is closed with it (aiohttp warns "Unclosed client session" otherwise)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v2/notifications"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(ListenerError, match="within 1s"):
+                NotificationListener(url, "a", "b", ["/v2/me"], connect_timeout_s=1).start()
+            gc.collect()
+    unclosed = [str(warning.message) for warning in caught if "Unclosed" in str(warning.message)]
+    assert unclosed == []
 
 
 def test_client_habits_advise_timeout_0_once_per_handshake_and_rehandshake_on_a_402_connect() -> None:
