@@ -213,6 +213,19 @@ def _two_workers(collection: list[str]) -> tuple[Any, _Worker, _Worker]:
     return scheduling, unit_worker, other
 
 
+def test_the_calls_topics_table_names_every_module_that_waits_on_that_topic() -> None:
+    """The scheduler reads ids, not what a test waits for: a module of the suite that names the calls topic is in
+    its table (the scout's, the others'), or is test_cometd.py, which only lists it among the topics it subscribes to."""
+    from pathlib import Path
+
+    import conformance.suite
+    from conformance.scheduling import _CALLS_TOPIC_SCOUT, _ON_CALLS_TOPIC
+
+    suite = Path(conformance.suite.__file__).parent
+    naming = {path.name for path in suite.rglob("*.py") if '"/v2/me/calls"' in path.read_text(encoding="utf-8")}
+    assert naming == {_CALLS_TOPIC_SCOUT[0], *_ON_CALLS_TOPIC, "test_cometd.py"}
+
+
 class _Worker:
     """What the scheduler needs of a pytest-xdist worker: the tests it was sent, in order."""
 
